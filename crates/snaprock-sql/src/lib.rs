@@ -1,1 +1,21 @@
-//! placeholder
+//! The StarRocks SQL dialect: splits a query string into statements and parses each one.
+//!
+//! Standard statements (SELECT, INSERT, DELETE, UPDATE, EXPLAIN) are parsed by `sqlparser` (the
+//! copy DataFusion uses, so the AST can be handed to DataFusion's planner). StarRocks statements
+//! and the MySQL session statements clients send (CREATE TABLE with keys, partitions and
+//! buckets; SHOW ...; SET ...; USE; ...) are parsed here with sqlparser's tokenizer and `Parser`
+//! helpers, so error positions are reported the same way for both.
+
+pub mod ast;
+mod create_table;
+mod error;
+mod parser;
+mod set;
+mod show;
+mod split;
+mod words;
+
+pub use error::ParseError;
+pub use parser::parse_statement;
+pub use split::split_statements;
+pub use sqlparser;

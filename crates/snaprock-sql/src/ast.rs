@@ -1,0 +1,329 @@
+//! The statements snaprock understands, as the parser hands them to the executor.
+
+use sqlparser::ast::{DataType, Expr, Query};
+
+/// One parsed statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    /// SELECT, INSERT, DELETE, UPDATE, EXPLAIN, VALUES: planned by DataFusion.
+    Standard(Box<sqlparser::ast::Statement>),
+    /// `INSERT OVERWRITE t [PARTITION (p, ...)] <query>` (StarRocks).
+    InsertOverwrite {
+        table: ObjectName,
+        partitions: Vec<String>,
+        columns: Vec<String>,
+        query: Box<Query>,
+    },
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
+    Use {
+        database: String,
+    },
+    CreateTable(Box<CreateTable>),
+    CreateTableLike {
+        name: ObjectName,
+        like: ObjectName,
+        if_not_exists: bool,
+    },
+    DropTable {
+        name: ObjectName,
+        if_exists: bool,
+    },
+    TruncateTable {
+        name: ObjectName,
+        partitions: Vec<String>,
+    },
+    AddPartition {
+        table: ObjectName,
+        partition: PartitionDef,
+        if_not_exists: bool,
+    },
+    DropPartition {
+        table: ObjectName,
+        partition: String,
+        if_exists: bool,
+    },
+    CreateView(Box<CreateView>),
+    DropView {
+        name: ObjectName,
+        if_exists: bool,
+    },
+    Show(Show),
+    Set(Vec<SetItem>),
+    /// BEGIN / START TRANSACTION / COMMIT / ROLLBACK: accepted; every statement autocommits.
+    Transaction(TransactionOp),
+    Kill {
+        connection_id: u64,
+        query_only: bool,
+    },
+    /// Statements clients send that have nothing to do here (LOCK/UNLOCK TABLES, FLUSH, ...).
+    Ignored(String),
+}
+
+/// `[db.]name` as written (names keep their case; StarRocks names are case-sensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectName {
+    pub database: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.database {
+            Some(db) => write!(f, "{db}.{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionOp {
+    Begin,
+    Commit,
+    Rollback,
+}
+
+/// CREATE TABLE in StarRocks form (a plain MySQL CREATE TABLE is the same without the tail).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateTable {
+    pub name: ObjectName,
+    pub if_not_exists: bool,
+    pub external: bool,
+    pub columns: Vec<ColumnDef>,
+    pub engine: Option<String>,
+    pub keys: Option<KeysDef>,
+    pub comment: Option<String>,
+    pub partitioning: Option<PartitionBy>,
+    pub distribution: Option<Distribution>,
+    pub order_by: Vec<String>,
+    pub properties: Vec<(String, String)>,
+    /// CREATE TABLE ... AS SELECT: the query (columns then come from it).
+    pub as_query: Option<Box<Query>>,
+    /// A MySQL `PRIMARY KEY (a, b)` inside the column list.
+    pub inline_primary_key: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub data_type: DataType,
+    /// `None`: not said (nullable, except key columns of some models).
+    pub nullable: Option<bool>,
+    pub default: Option<Expr>,
+    pub comment: Option<String>,
+    /// StarRocks AGGREGATE KEY value columns: SUM, MAX, MIN, REPLACE, ...
+    pub aggregation: Option<String>,
+    pub auto_increment: bool,
+    /// `col TYPE PRIMARY KEY` (MySQL form).
+    pub primary_key: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysKind {
+    Duplicate,
+    Primary,
+    Unique,
+    Aggregate,
+}
+
+impl KeysKind {
+    pub fn sql(self) -> &'static str {
+        match self {
+            KeysKind::Duplicate => "DUPLICATE KEY",
+            KeysKind::Primary => "PRIMARY KEY",
+            KeysKind::Unique => "UNIQUE KEY",
+            KeysKind::Aggregate => "AGGREGATE KEY",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysDef {
+    pub kind: KeysKind,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartitionBy {
+    Range {
+        columns: Vec<String>,
+        partitions: Vec<PartitionDef>,
+    },
+    List {
+        columns: Vec<String>,
+        partitions: Vec<PartitionDef>,
+    },
+}
+
+/// A bound value in a partition definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartitionValue {
+    /// The literal's text (`'2024-01-01'` → `2024-01-01`, `-5` → `-5`).
+    Literal(String),
+    MaxValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartitionValues {
+    /// `VALUES LESS THAN (v, ...)`: the lower bound is the previous partition's upper bound.
+    LessThan(Vec<PartitionValue>),
+    /// `VALUES [(lower...), (upper...))`.
+    Fixed {
+        lower: Vec<PartitionValue>,
+        upper: Vec<PartitionValue>,
+    },
+    /// `VALUES IN (v, ...)` or `VALUES IN ((a, b), ...)`: one tuple per allowed key.
+    In(Vec<Vec<PartitionValue>>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionDef {
+    pub name: String,
+    pub values: PartitionValues,
+    pub properties: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Distribution {
+    Hash {
+        columns: Vec<String>,
+        buckets: Option<u64>,
+    },
+    Random {
+        buckets: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateView {
+    pub name: ObjectName,
+    pub or_replace: bool,
+    pub if_not_exists: bool,
+    pub columns: Vec<String>,
+    pub comment: Option<String>,
+    /// The query text exactly as written after `AS`.
+    pub query_sql: String,
+    pub query: Box<Query>,
+}
+
+/// `LIKE 'pattern'` or `WHERE expr` after a SHOW.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShowFilter {
+    Like(String),
+    Where(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Show {
+    Databases {
+        filter: Option<ShowFilter>,
+    },
+    Tables {
+        full: bool,
+        database: Option<String>,
+        filter: Option<ShowFilter>,
+    },
+    Columns {
+        full: bool,
+        table: ObjectName,
+        filter: Option<ShowFilter>,
+    },
+    CreateTable {
+        table: ObjectName,
+    },
+    CreateView {
+        view: ObjectName,
+    },
+    CreateDatabase {
+        database: String,
+    },
+    Variables {
+        global: bool,
+        filter: Option<ShowFilter>,
+    },
+    Status {
+        global: bool,
+        filter: Option<ShowFilter>,
+    },
+    Warnings,
+    Errors,
+    Engines,
+    Charset {
+        filter: Option<ShowFilter>,
+    },
+    Collation {
+        filter: Option<ShowFilter>,
+    },
+    Processlist {
+        full: bool,
+    },
+    TableStatus {
+        database: Option<String>,
+        filter: Option<ShowFilter>,
+    },
+    Index {
+        table: ObjectName,
+    },
+    Partitions {
+        table: ObjectName,
+        temporary: bool,
+        filter: Option<ShowFilter>,
+    },
+    Grants {
+        user: Option<String>,
+    },
+    ProcedureStatus {
+        functions: bool,
+        filter: Option<ShowFilter>,
+    },
+    Triggers {
+        database: Option<String>,
+        filter: Option<ShowFilter>,
+    },
+    Events {
+        database: Option<String>,
+    },
+    Plugins,
+    Privileges,
+    Profiles,
+    OpenTables,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableScope {
+    Session,
+    Global,
+    /// `@name`: a user variable.
+    User,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetValue {
+    Default,
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetItem {
+    /// `SET NAMES x [COLLATE y]`, `SET CHARACTER SET x`.
+    Names {
+        charset: String,
+        collation: Option<String>,
+    },
+    Variable {
+        scope: VariableScope,
+        name: String,
+        value: SetValue,
+    },
+    /// `SET [SESSION|GLOBAL] TRANSACTION ...`: the text after TRANSACTION.
+    Transaction {
+        global: bool,
+        characteristics: String,
+    },
+}

@@ -1,0 +1,401 @@
+//! CREATE TABLE in StarRocks form: columns, key model, partitions, distribution, properties.
+//!
+//! ```text
+//! CREATE [EXTERNAL] TABLE [IF NOT EXISTS] [db.]t
+//!   ( col TYPE [KEY] [agg] [NULL | NOT NULL] [DEFAULT v] [AUTO_INCREMENT] [COMMENT 'c'], ...
+//!     [, PRIMARY KEY (a, b)] [, INDEX i (c) USING BITMAP [COMMENT '']] )
+//!   [ENGINE = olap] [DUPLICATE|PRIMARY|UNIQUE|AGGREGATE KEY (cols)] [COMMENT 'c']
+//!   [PARTITION BY RANGE (cols) (partition, ...) | PARTITION BY LIST (cols) (partition, ...)]
+//!   [DISTRIBUTED BY HASH (cols) [BUCKETS n] | DISTRIBUTED BY RANDOM [BUCKETS n]]
+//!   [ORDER BY (cols)] [PROPERTIES ("k" = "v", ...)] [AS SELECT ...]
+//! CREATE TABLE [IF NOT EXISTS] t LIKE [db.]src
+//! ```
+
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
+
+use crate::ast::*;
+use crate::words::*;
+
+const AGGREGATIONS: &[&str] = &[
+    "SUM",
+    "MAX",
+    "MIN",
+    "REPLACE",
+    "REPLACE_IF_NOT_NULL",
+    "HLL_UNION",
+    "BITMAP_UNION",
+    "PERCENTILE_UNION",
+];
+
+pub(crate) fn parse_create_table(p: &mut Parser, external: bool) -> PResult<Statement> {
+    let if_not_exists = parse_words(p, &["IF", "NOT", "EXISTS"]);
+    let name = parse_object_name(p)?;
+    if parse_word(p, "LIKE") {
+        let like = parse_object_name(p)?;
+        return Ok(Statement::CreateTableLike {
+            name,
+            like,
+            if_not_exists,
+        });
+    }
+    let mut table = CreateTable {
+        name,
+        if_not_exists,
+        external,
+        columns: Vec::new(),
+        engine: None,
+        keys: None,
+        comment: None,
+        partitioning: None,
+        distribution: None,
+        order_by: Vec::new(),
+        properties: Vec::new(),
+        as_query: None,
+        inline_primary_key: Vec::new(),
+    };
+    if p.peek_token().token == Token::LParen {
+        parse_column_list(p, &mut table)?;
+    }
+    loop {
+        if parse_word(p, "ENGINE") {
+            let _ = p.consume_token(&Token::Eq);
+            table.engine = Some(parse_name(p)?);
+        } else if let Some(kind) = parse_keys_kind(p) {
+            let columns = parse_name_list(p)?;
+            table.keys = Some(KeysDef { kind, columns });
+        } else if parse_word(p, "COMMENT") {
+            let _ = p.consume_token(&Token::Eq);
+            table.comment = Some(parse_string(p)?);
+        } else if parse_words(p, &["PARTITION", "BY"]) {
+            table.partitioning = Some(parse_partition_by(p)?);
+        } else if parse_words(p, &["DISTRIBUTED", "BY"]) {
+            table.distribution = Some(parse_distribution(p)?);
+        } else if parse_words(p, &["ORDER", "BY"]) {
+            table.order_by = parse_name_list(p)?;
+        } else if parse_word(p, "PROPERTIES") {
+            table.properties = parse_properties_body(p)?;
+        } else if parse_word(p, "AS") {
+            table.as_query = Some(p.parse_query()?);
+        } else if peek_word(p, "SELECT") || peek_word(p, "WITH") {
+            table.as_query = Some(p.parse_query()?);
+        } else if parse_words(p, &["DEFAULT", "CHARSET"])
+            || parse_words(p, &["DEFAULT", "CHARACTER", "SET"])
+            || parse_word(p, "CHARSET")
+            || parse_words(p, &["CHARACTER", "SET"])
+            || parse_word(p, "COLLATE")
+        {
+            // MySQL table options: accepted, every string is utf8mb4.
+            let _ = p.consume_token(&Token::Eq);
+            parse_name(p)?;
+        } else {
+            break;
+        }
+    }
+    if table.columns.is_empty() && table.as_query.is_none() {
+        return p.expected("a column list or AS SELECT", p.peek_token());
+    }
+    Ok(Statement::CreateTable(Box::new(table)))
+}
+
+fn parse_keys_kind(p: &mut Parser) -> Option<KeysKind> {
+    let kind = if peek_word(p, "DUPLICATE") {
+        KeysKind::Duplicate
+    } else if peek_word(p, "PRIMARY") {
+        KeysKind::Primary
+    } else if peek_word(p, "UNIQUE") {
+        KeysKind::Unique
+    } else if peek_word(p, "AGGREGATE") {
+        KeysKind::Aggregate
+    } else {
+        return None;
+    };
+    if !peek_nth_word(p, 1, "KEY") {
+        return None;
+    }
+    p.next_token();
+    p.next_token();
+    Some(kind)
+}
+
+fn parse_column_list(p: &mut Parser, table: &mut CreateTable) -> PResult<()> {
+    p.expect_token(&Token::LParen)?;
+    loop {
+        if parse_words(p, &["PRIMARY", "KEY"]) {
+            table.inline_primary_key = parse_name_list(p)?;
+        } else if parse_word(p, "INDEX") || parse_word(p, "KEY") {
+            // Secondary indexes (bitmap, ngram): accepted, not used.
+            parse_name(p)?;
+            parse_name_list(p)?;
+            if parse_word(p, "USING") {
+                parse_name(p)?;
+            }
+            if parse_word(p, "COMMENT") {
+                parse_string(p)?;
+            }
+        } else {
+            table.columns.push(parse_column_def(p)?);
+        }
+        if !p.consume_token(&Token::Comma) {
+            break;
+        }
+    }
+    p.expect_token(&Token::RParen)?;
+    Ok(())
+}
+
+fn parse_column_def(p: &mut Parser) -> PResult<ColumnDef> {
+    let name = parse_name(p)?;
+    let data_type = p.parse_data_type()?;
+    let mut column = ColumnDef {
+        name,
+        data_type,
+        nullable: None,
+        default: None,
+        comment: None,
+        aggregation: None,
+        auto_increment: false,
+        primary_key: false,
+    };
+    loop {
+        if parse_words(p, &["NOT", "NULL"]) {
+            column.nullable = Some(false);
+        } else if parse_word(p, "NULL") {
+            column.nullable = Some(true);
+        } else if parse_word(p, "DEFAULT") {
+            column.default = Some(p.parse_expr()?);
+        } else if parse_word(p, "COMMENT") {
+            column.comment = Some(parse_string(p)?);
+        } else if parse_word(p, "AUTO_INCREMENT") {
+            column.auto_increment = true;
+        } else if parse_words(p, &["PRIMARY", "KEY"]) {
+            column.primary_key = true;
+        } else if parse_word(p, "KEY") {
+            // StarRocks `col TYPE KEY`: marks a key column; the key list says the same.
+        } else if let Some(agg) = AGGREGATIONS.iter().find(|a| peek_word(p, a)) {
+            p.next_token();
+            column.aggregation = Some(agg.to_string());
+        } else if parse_words(p, &["CHARACTER", "SET"]) || parse_word(p, "COLLATE") {
+            parse_name(p)?;
+        } else {
+            break;
+        }
+    }
+    Ok(column)
+}
+
+fn parse_partition_by(p: &mut Parser) -> PResult<PartitionBy> {
+    let range = if parse_word(p, "RANGE") {
+        true
+    } else if parse_word(p, "LIST") {
+        false
+    } else {
+        return p.expected("RANGE or LIST", p.peek_token());
+    };
+    let columns = parse_name_list(p)?;
+    p.expect_token(&Token::LParen)?;
+    let mut partitions = Vec::new();
+    if p.peek_token().token != Token::RParen {
+        loop {
+            expect_word(p, "PARTITION")?;
+            partitions.push(parse_partition_def_after_keyword(p)?);
+            if !p.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+    }
+    p.expect_token(&Token::RParen)?;
+    Ok(if range {
+        PartitionBy::Range {
+            columns,
+            partitions,
+        }
+    } else {
+        PartitionBy::List {
+            columns,
+            partitions,
+        }
+    })
+}
+
+/// `name VALUES LESS THAN (...) | VALUES [(...), (...)) | VALUES IN (...)` after PARTITION.
+pub(crate) fn parse_partition_def_after_keyword(p: &mut Parser) -> PResult<PartitionDef> {
+    let name = parse_name(p)?;
+    expect_word(p, "VALUES")?;
+    let values = if parse_words(p, &["LESS", "THAN"]) {
+        if parse_word(p, "MAXVALUE") {
+            PartitionValues::LessThan(vec![PartitionValue::MaxValue])
+        } else {
+            PartitionValues::LessThan(parse_value_tuple(p)?)
+        }
+    } else if p.consume_token(&Token::LBracket) {
+        let lower = parse_value_tuple(p)?;
+        p.expect_token(&Token::Comma)?;
+        let upper = parse_value_tuple(p)?;
+        p.expect_token(&Token::RParen)?;
+        PartitionValues::Fixed { lower, upper }
+    } else if parse_word(p, "IN") {
+        p.expect_token(&Token::LParen)?;
+        let tuples = p.parse_comma_separated(|p| {
+            if p.peek_token().token == Token::LParen {
+                parse_value_tuple(p)
+            } else {
+                Ok(vec![parse_partition_value(p)?])
+            }
+        })?;
+        p.expect_token(&Token::RParen)?;
+        PartitionValues::In(tuples)
+    } else {
+        return p.expected("LESS THAN, [ or IN after VALUES", p.peek_token());
+    };
+    let properties = if p.peek_token().token == Token::LParen {
+        // `PARTITION p VALUES ... ("replication_num" = "1")`: per-partition properties.
+        parse_properties_body(p)?
+    } else {
+        Vec::new()
+    };
+    Ok(PartitionDef {
+        name,
+        values,
+        properties,
+    })
+}
+
+fn parse_value_tuple(p: &mut Parser) -> PResult<Vec<PartitionValue>> {
+    p.expect_token(&Token::LParen)?;
+    let values = p.parse_comma_separated(parse_partition_value)?;
+    p.expect_token(&Token::RParen)?;
+    Ok(values)
+}
+
+fn parse_distribution(p: &mut Parser) -> PResult<Distribution> {
+    let dist = if parse_word(p, "HASH") {
+        let columns = parse_name_list(p)?;
+        let buckets = parse_buckets(p)?;
+        Distribution::Hash { columns, buckets }
+    } else if parse_word(p, "RANDOM") {
+        Distribution::Random {
+            buckets: parse_buckets(p)?,
+        }
+    } else {
+        return p.expected("HASH or RANDOM", p.peek_token());
+    };
+    Ok(dist)
+}
+
+fn parse_buckets(p: &mut Parser) -> PResult<Option<u64>> {
+    if parse_word(p, "BUCKETS") {
+        if parse_word(p, "AUTO") {
+            return Ok(None);
+        }
+        Ok(Some(p.parse_literal_uint()?))
+    } else {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::parse_statement;
+
+    fn create(sql: &str) -> CreateTable {
+        match parse_statement(sql) {
+            Ok(Statement::CreateTable(t)) => *t,
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn starrocks_table_with_range_partitions() {
+        let t = create(
+            "CREATE TABLE IF NOT EXISTS db1.sales (
+                dt DATE NOT NULL COMMENT 'day',
+                city VARCHAR(20) DEFAULT 'x',
+                amount DECIMAL(10, 2)
+             ) ENGINE=OLAP DUPLICATE KEY(dt, city) COMMENT 'sales'
+             PARTITION BY RANGE(dt) (
+                PARTITION p2024 VALUES LESS THAN ('2025-01-01'),
+                PARTITION p2025 VALUES [('2025-01-01'), ('2026-01-01')),
+                PARTITION pmax VALUES LESS THAN (MAXVALUE)
+             )
+             DISTRIBUTED BY HASH(city) BUCKETS 8
+             PROPERTIES ('replication_num' = '1')",
+        );
+        assert_eq!(t.name.database.as_deref(), Some("db1"));
+        assert_eq!(t.columns.len(), 3);
+        assert_eq!(t.columns[0].nullable, Some(false));
+        assert_eq!(t.columns[0].comment.as_deref(), Some("day"));
+        assert_eq!(t.keys.as_ref().unwrap().kind, KeysKind::Duplicate);
+        assert_eq!(t.comment.as_deref(), Some("sales"));
+        let Some(PartitionBy::Range {
+            columns,
+            partitions,
+        }) = &t.partitioning
+        else {
+            panic!("no range")
+        };
+        assert_eq!(columns, &["dt"]);
+        assert_eq!(partitions.len(), 3);
+        assert_eq!(
+            partitions[1].values,
+            PartitionValues::Fixed {
+                lower: vec![PartitionValue::Literal("2025-01-01".into())],
+                upper: vec![PartitionValue::Literal("2026-01-01".into())]
+            }
+        );
+        assert_eq!(
+            partitions[2].values,
+            PartitionValues::LessThan(vec![PartitionValue::MaxValue])
+        );
+        assert_eq!(
+            t.distribution,
+            Some(Distribution::Hash {
+                columns: vec!["city".into()],
+                buckets: Some(8)
+            })
+        );
+        assert_eq!(t.properties, vec![("replication_num".into(), "1".into())]);
+    }
+
+    #[test]
+    fn list_partitions_and_aggregate_columns() {
+        let t = create(
+            "CREATE TABLE t (k INT, city STRING, pv BIGINT SUM DEFAULT '0')
+             AGGREGATE KEY(k, city)
+             PARTITION BY LIST (city) (PARTITION pa VALUES IN ('a', 'b'), PARTITION pc VALUES IN ('c'))
+             DISTRIBUTED BY RANDOM",
+        );
+        assert_eq!(t.columns[2].aggregation.as_deref(), Some("SUM"));
+        let Some(PartitionBy::List { partitions, .. }) = &t.partitioning else {
+            panic!()
+        };
+        assert_eq!(
+            partitions[0].values,
+            PartitionValues::In(vec![
+                vec![PartitionValue::Literal("a".into())],
+                vec![PartitionValue::Literal("b".into())]
+            ])
+        );
+    }
+
+    #[test]
+    fn plain_mysql_table() {
+        let t = create(
+            "CREATE TABLE `users` (`id` bigint NOT NULL AUTO_INCREMENT, `name` varchar(64), \
+             PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+        );
+        assert_eq!(t.inline_primary_key, vec!["id"]);
+        assert!(t.columns[0].auto_increment);
+    }
+
+    #[test]
+    fn like_and_as_select() {
+        assert!(matches!(
+            parse_statement("CREATE TABLE t2 LIKE db.t1"),
+            Ok(Statement::CreateTableLike { .. })
+        ));
+        let t = create("CREATE TABLE t3 PROPERTIES ('a'='b') AS SELECT * FROM t1");
+        assert!(t.as_query.is_some());
+    }
+}
