@@ -1,1 +1,27 @@
-//! placeholder
+//! Catalog and storage: databases, tables, partitions and their versioned Parquet files.
+//!
+//! A partition's data is a set of immutable Parquet files; every committed write produces a new
+//! catalog state (copy on write) in which the touched partitions have a new version and file
+//! list. The catalog is one JSON document replaced atomically (write, fsync, rename, fsync dir),
+//! so a crash leaves either the old or the new state. Readers take an `Arc` of the current
+//! state: reading a partition "as of" a version costs nothing and never blocks writers, and a
+//! file is deleted only after no state that lists it is still held.
+
+mod catalog;
+mod compaction;
+mod error;
+mod files;
+mod meta;
+mod partition;
+mod types;
+
+pub use catalog::{Catalog, TableWriteGuard};
+pub use compaction::{CompactionPolicy, compact_partition_files};
+pub use error::StorageError;
+pub use files::{DataFileWriter, read_data_file, write_batches};
+pub use meta::*;
+pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
+pub use types::ColumnType;
+
+/// Result type of this crate.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -1,0 +1,277 @@
+//! The catalog: the current `CatalogState`, how it is committed durably, and file lifetimes.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+use tracing::{debug, info, warn};
+
+use crate::meta::{CatalogState, DataFile};
+use crate::{Result, StorageError};
+
+const CATALOG_FILE: &str = "catalog.json";
+const CATALOG_TMP: &str = "catalog.json.tmp";
+
+/// Holds the catalog state and the data directory.
+pub struct Catalog {
+    root: PathBuf,
+    data_root: PathBuf,
+    state: RwLock<Arc<CatalogState>>,
+    /// Serializes commits (each one reads the latest state, changes it, persists it).
+    commit_lock: Mutex<()>,
+    /// One async lock per table id: writers of a table run one at a time; readers never wait.
+    table_locks: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
+    /// Files no longer in the current state, deleted once no held state lists them.
+    retired_files: Mutex<Vec<(Weak<DataFile>, PathBuf)>>,
+}
+
+/// Exclusive right to change one table's data until dropped.
+pub type TableWriteGuard = tokio::sync::OwnedMutexGuard<()>;
+
+impl Catalog {
+    /// Opens (or creates) the catalog in `root`, and removes data files no committed state lists
+    /// (left by statements that were running when the server stopped).
+    pub fn open(root: &Path) -> Result<Arc<Self>> {
+        let data_root = root.join("data");
+        std::fs::create_dir_all(&data_root).map_err(|e| StorageError::io(&data_root, e))?;
+        let _ = std::fs::remove_file(root.join(CATALOG_TMP));
+        let path = root.join(CATALOG_FILE);
+        let state = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice::<CatalogState>(&bytes).map_err(|e| {
+                StorageError::CorruptCatalog {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => CatalogState::default(),
+            Err(e) => return Err(StorageError::io(&path, e)),
+        };
+        let catalog = Catalog {
+            root: root.to_path_buf(),
+            data_root,
+            state: RwLock::new(Arc::new(state)),
+            commit_lock: Mutex::new(()),
+            table_locks: Mutex::new(HashMap::new()),
+            retired_files: Mutex::new(Vec::new()),
+        };
+        let removed = catalog.remove_orphan_files()?;
+        if removed > 0 {
+            info!(removed, "removed data files of uncommitted writes");
+        }
+        Ok(Arc::new(catalog))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where data files live; `DataFile::path` is relative to it.
+    pub fn data_root(&self) -> &Path {
+        &self.data_root
+    }
+
+    /// The current state. Holding it keeps every file it lists on disk.
+    pub fn snapshot(&self) -> Arc<CatalogState> {
+        match self.state.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Waits for the right to change table `table_id`'s data.
+    pub async fn lock_table(&self, table_id: u64) -> TableWriteGuard {
+        let lock = {
+            let mut locks = self.table_locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.entry(table_id).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+
+    /// Applies `change` to a copy of the latest state, persists it, then makes it current.
+    /// If `change` or the write fails, nothing changes.
+    pub fn commit<T>(&self, change: impl FnOnce(&mut CatalogState) -> Result<T>) -> Result<T> {
+        let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.snapshot();
+        let mut new = CatalogState::clone(&old);
+        let out = change(&mut new)?;
+        new.version = old.version + 1;
+        self.persist(&new)?;
+        let retired = retired_files(&old, &new);
+        {
+            let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            *state = Arc::new(new);
+        }
+        drop(old);
+        if !retired.is_empty() {
+            let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
+            list.extend(
+                retired
+                    .into_iter()
+                    .map(|f| (Arc::downgrade(&f), self.data_root.join(&f.path))),
+            );
+        }
+        self.sweep_retired_files();
+        Ok(out)
+    }
+
+    /// Deletes retired files that no held state lists any more.
+    pub fn sweep_retired_files(&self) {
+        let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|(weak, path)| {
+            if weak.strong_count() > 0 {
+                return true;
+            }
+            match std::fs::remove_file(path) {
+                Ok(()) => debug!(path = %path.display(), "deleted retired data file"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    warn!(path = %path.display(), error = %e, "could not delete retired data file")
+                }
+            }
+            false
+        });
+    }
+
+    fn persist(&self, state: &CatalogState) -> Result<()> {
+        let tmp = self.root.join(CATALOG_TMP);
+        let path = self.root.join(CATALOG_FILE);
+        let bytes = serde_json::to_vec(state).map_err(|e| StorageError::CorruptCatalog {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut file = File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
+        file.write_all(&bytes)
+            .map_err(|e| StorageError::io(&tmp, e))?;
+        file.sync_all().map_err(|e| StorageError::io(&tmp, e))?;
+        drop(file);
+        std::fs::rename(&tmp, &path).map_err(|e| StorageError::io(&path, e))?;
+        sync_dir(&self.root)?;
+        Ok(())
+    }
+
+    fn remove_orphan_files(&self) -> Result<usize> {
+        let state = self.snapshot();
+        let referenced: HashSet<PathBuf> = all_files(&state)
+            .map(|f| self.data_root.join(&f.path))
+            .collect();
+        let mut removed = 0;
+        let mut stack = vec![self.data_root.clone()];
+        while let Some(dir) = stack.pop() {
+            let entries = std::fs::read_dir(&dir).map_err(|e| StorageError::io(&dir, e))?;
+            for entry in entries {
+                let path = entry.map_err(|e| StorageError::io(&dir, e))?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if !referenced.contains(&path) {
+                    std::fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// fsync a directory so a rename or new file in it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StorageError::io(dir, e))
+}
+
+fn all_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
+    state
+        .databases
+        .values()
+        .flat_map(|db| db.tables.values())
+        .flat_map(|t| t.partitions.iter())
+        .flat_map(|p| p.files.iter())
+}
+
+/// Files listed in `old` but not in `new` (only tables that changed are compared).
+fn retired_files(old: &CatalogState, new: &CatalogState) -> Vec<Arc<DataFile>> {
+    let mut new_paths = HashSet::new();
+    let mut candidates = Vec::new();
+    for (db_name, old_db) in &old.databases {
+        let new_db = new.databases.get(db_name);
+        if new_db.is_some_and(|d| Arc::ptr_eq(d, old_db)) {
+            continue;
+        }
+        for (name, old_table) in &old_db.tables {
+            let new_table = new_db.and_then(|d| d.tables.get(name));
+            if new_table.is_some_and(|t| Arc::ptr_eq(t, old_table)) {
+                continue;
+            }
+            candidates.extend(
+                old_table
+                    .partitions
+                    .iter()
+                    .flat_map(|p| p.files.iter().cloned()),
+            );
+        }
+    }
+    if candidates.is_empty() {
+        return candidates;
+    }
+    new_paths.extend(all_files(new).map(|f| f.path.as_str()));
+    candidates
+        .into_iter()
+        .filter(|f| !new_paths.contains(f.path.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::DatabaseMeta;
+    use std::collections::BTreeMap;
+
+    fn add_db(state: &mut CatalogState, name: &str) -> Result<()> {
+        let id = state.allocate_id();
+        state.databases.insert(
+            name.into(),
+            Arc::new(DatabaseMeta {
+                id,
+                name: name.into(),
+                created_at: String::new(),
+                tables: BTreeMap::new(),
+                views: BTreeMap::new(),
+            }),
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn commits_survive_reopen_and_failed_changes_do_not_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let catalog = Catalog::open(dir.path()).unwrap();
+            catalog.commit(|s| add_db(s, "a")).unwrap();
+            let err = catalog.commit(|s| {
+                add_db(s, "b")?;
+                Err::<(), _>(StorageError::Conflict)
+            });
+            assert!(err.is_err());
+            assert!(catalog.snapshot().database("b").is_none());
+        }
+        let catalog = Catalog::open(dir.path()).unwrap();
+        let state = catalog.snapshot();
+        assert!(state.database("a").is_some());
+        assert!(state.database("b").is_none());
+        assert_eq!(state.version, 1);
+    }
+
+    #[test]
+    fn orphan_files_are_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let orphan = dir.path().join("data/t1/p1/x.parquet");
+        std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+        std::fs::write(&orphan, b"junk").unwrap();
+        std::fs::write(dir.path().join(CATALOG_TMP), b"{torn").unwrap();
+        Catalog::open(dir.path()).unwrap();
+        assert!(!orphan.exists());
+        assert!(!dir.path().join(CATALOG_TMP).exists());
+    }
+}

@@ -1,0 +1,162 @@
+//! Background compaction: merges a partition's small files into one.
+//!
+//! The merged file is written while readers keep using the old files; the commit swaps the
+//! file list only if the partition did not change meanwhile (same version), and the old files
+//! are deleted once no reader's state lists them.
+
+use std::sync::Arc;
+
+use tracing::{info, warn};
+
+use crate::catalog::Catalog;
+use crate::files::{DataFileWriter, read_data_file};
+use crate::meta::{DataFile, TableMeta};
+use crate::{Result, StorageError};
+
+/// When a partition is worth compacting.
+#[derive(Debug, Clone, Copy)]
+pub struct CompactionPolicy {
+    /// Compact when a partition has at least this many files smaller than `small_file_bytes`.
+    pub min_small_files: usize,
+    pub small_file_bytes: u64,
+}
+
+impl Default for CompactionPolicy {
+    fn default() -> Self {
+        CompactionPolicy {
+            min_small_files: 8,
+            small_file_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Merges `files` of a partition into one new file (not yet committed).
+pub fn compact_partition_files(
+    catalog: &Catalog,
+    table: &TableMeta,
+    partition_id: u64,
+    files: &[Arc<DataFile>],
+) -> Result<Option<DataFile>> {
+    let mut writer = DataFileWriter::create(
+        catalog.data_root(),
+        table.id,
+        partition_id,
+        table.arrow_schema(),
+    )?;
+    for f in files {
+        for batch in read_data_file(catalog.data_root(), f)? {
+            writer.write(&batch)?;
+        }
+    }
+    if writer.rows() == 0 {
+        writer.abort();
+        return Ok(None);
+    }
+    writer.finish().map(Some)
+}
+
+impl Catalog {
+    /// Compacts every partition that needs it; returns how many were compacted.
+    pub async fn compact_once(self: &Arc<Self>, policy: CompactionPolicy) -> Result<usize> {
+        let state = self.snapshot();
+        let mut candidates = Vec::new();
+        for db in state.databases.values() {
+            for table in db.tables.values() {
+                for p in &table.partitions {
+                    let small = p
+                        .files
+                        .iter()
+                        .filter(|f| f.bytes < policy.small_file_bytes)
+                        .count();
+                    if small >= policy.min_small_files {
+                        candidates.push((db.name.clone(), table.id, p.id));
+                    }
+                }
+            }
+        }
+        drop(state);
+        let mut done = 0;
+        for (db, table_id, partition_id) in candidates {
+            match self
+                .compact_partition(&db, table_id, partition_id, policy)
+                .await
+            {
+                Ok(true) => done += 1,
+                Ok(false) => {}
+                Err(e) => warn!(table_id, partition_id, error = %e, "compaction failed"),
+            }
+        }
+        self.sweep_retired_files();
+        Ok(done)
+    }
+
+    async fn compact_partition(
+        self: &Arc<Self>,
+        db: &str,
+        table_id: u64,
+        partition_id: u64,
+        policy: CompactionPolicy,
+    ) -> Result<bool> {
+        let _guard = self.lock_table(table_id).await;
+        let state = self.snapshot();
+        let Some(table) = state
+            .database(db)
+            .and_then(|d| d.tables.values().find(|t| t.id == table_id))
+            .cloned()
+        else {
+            return Ok(false);
+        };
+        let Some(partition) = table.partitions.iter().find(|p| p.id == partition_id) else {
+            return Ok(false);
+        };
+        let small: Vec<Arc<DataFile>> = partition
+            .files
+            .iter()
+            .filter(|f| f.bytes < policy.small_file_bytes)
+            .cloned()
+            .collect();
+        if small.len() < policy.min_small_files {
+            return Ok(false);
+        }
+        let version = partition.version;
+        let catalog = self.clone();
+        let table_for_write = table.clone();
+        let to_merge = small.clone();
+        let merged = tokio::task::spawn_blocking(move || {
+            compact_partition_files(&catalog, &table_for_write, partition_id, &to_merge)
+        })
+        .await
+        .map_err(|e| StorageError::InvalidDefinition(format!("compaction task failed: {e}")))??;
+        let merged_paths: std::collections::HashSet<String> =
+            small.iter().map(|f| f.path.clone()).collect();
+        let table_name = table.name.clone();
+        self.commit(|s| {
+            let db_meta = s.databases.get_mut(db).ok_or(StorageError::Conflict)?;
+            let db_meta = Arc::make_mut(db_meta);
+            let t = db_meta
+                .tables
+                .get_mut(&table_name)
+                .ok_or(StorageError::Conflict)?;
+            if t.id != table_id {
+                return Err(StorageError::Conflict);
+            }
+            let t = Arc::make_mut(t);
+            let p = t
+                .partitions
+                .iter_mut()
+                .find(|p| p.id == partition_id)
+                .ok_or(StorageError::Conflict)?;
+            if p.version != version {
+                return Err(StorageError::Conflict);
+            }
+            // Same version, same data: only the file layout changes, so the version stays.
+            p.files.retain(|f| !merged_paths.contains(&f.path));
+            if let Some(m) = merged.clone() {
+                p.files.push(Arc::new(m));
+            }
+            Ok(())
+        })?;
+        info!(table = %table.name, partition_id, merged = small.len(), "compacted partition");
+        Ok(true)
+    }
+}

@@ -1,0 +1,61 @@
+//! Errors of the catalog and storage layer.
+
+use std::path::PathBuf;
+
+/// What can go wrong in the catalog and storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("Unknown database '{0}'")]
+    UnknownDatabase(String),
+    #[error("Can't create database '{0}'; database exists")]
+    DatabaseExists(String),
+    #[error("Table '{database}.{table}' doesn't exist")]
+    UnknownTable { database: String, table: String },
+    #[error("Table '{0}' already exists")]
+    TableExists(String),
+    #[error("Unknown partition '{partition}' in table '{table}'")]
+    UnknownPartition { table: String, partition: String },
+    #[error("Duplicate partition name {0}")]
+    PartitionExists(String),
+    #[error("{0}")]
+    PartitionOverlap(String),
+    #[error("Table has no partition for value {0}")]
+    NoPartitionForValue(String),
+    #[error("Column '{0}' cannot be null")]
+    NullInNotNullColumn(String),
+    #[error("Invalid partition value '{value}' for column '{column}': {reason}")]
+    InvalidPartitionValue {
+        column: String,
+        value: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error("Database '{0}' is not empty")]
+    DatabaseNotEmpty(String),
+    #[error("The table changed while this statement ran; retry it")]
+    Conflict,
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("catalog file {path} is unreadable: {reason}")]
+    CorruptCatalog { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("{0}")]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    #[error("{0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+}
+
+impl StorageError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StorageError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

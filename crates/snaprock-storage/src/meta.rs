@@ -1,0 +1,242 @@
+//! The catalog's data model: what is persisted in `catalog.json`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use serde::{Deserialize, Serialize};
+
+use crate::types::{ColumnType, SQL_TYPE_METADATA_KEY};
+
+/// One immutable state of the whole catalog.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CatalogState {
+    /// Incremented by every commit.
+    pub version: u64,
+    /// Next id for databases, tables and partitions.
+    pub next_id: u64,
+    pub databases: BTreeMap<String, Arc<DatabaseMeta>>,
+}
+
+impl CatalogState {
+    pub fn allocate_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn database(&self, name: &str) -> Option<&Arc<DatabaseMeta>> {
+        self.databases.get(name)
+    }
+
+    pub fn table(&self, database: &str, table: &str) -> Option<&Arc<TableMeta>> {
+        self.databases.get(database)?.tables.get(table)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseMeta {
+    pub id: u64,
+    pub name: String,
+    pub created_at: String,
+    pub tables: BTreeMap<String, Arc<TableMeta>>,
+    pub views: BTreeMap<String, Arc<ViewMeta>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ViewMeta {
+    pub name: String,
+    /// Column names given in `CREATE VIEW v (a, b)`; empty when the query names them.
+    pub columns: Vec<String>,
+    /// The view's query as written.
+    pub query_sql: String,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeysModel {
+    Duplicate,
+    Primary,
+    Unique,
+    Aggregate,
+}
+
+impl KeysModel {
+    pub fn sql(self) -> &'static str {
+        match self {
+            KeysModel::Duplicate => "DUPLICATE KEY",
+            KeysModel::Primary => "PRIMARY KEY",
+            KeysModel::Unique => "UNIQUE KEY",
+            KeysModel::Aggregate => "AGGREGATE KEY",
+        }
+    }
+
+    /// Whether a row whose key exists replaces the old row.
+    pub fn replaces_on_key(self) -> bool {
+        matches!(self, KeysModel::Primary | KeysModel::Unique)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColumnMeta {
+    /// The name as written at CREATE TABLE (column names match case-insensitively).
+    pub name: String,
+    pub column_type: ColumnType,
+    pub nullable: bool,
+    /// The default as SQL text (`'0'`, `CURRENT_TIMESTAMP`), if any.
+    pub default: Option<String>,
+    pub comment: Option<String>,
+    pub is_key: bool,
+    pub aggregation: Option<String>,
+    pub auto_increment: bool,
+}
+
+impl ColumnMeta {
+    /// The Arrow field name: the lower-cased column name.
+    pub fn field_name(&self) -> String {
+        self.name.to_lowercase()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Partitioning {
+    /// One partition named after the table.
+    Unpartitioned,
+    Range {
+        columns: Vec<String>,
+    },
+    List {
+        columns: Vec<String>,
+    },
+}
+
+impl Partitioning {
+    pub fn columns(&self) -> &[String] {
+        match self {
+            Partitioning::Unpartitioned => &[],
+            Partitioning::Range { columns } | Partitioning::List { columns } => columns,
+        }
+    }
+}
+
+/// The rows a partition holds; bound values are canonical text of the column type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PartitionBounds {
+    All,
+    /// `[lower, upper)`; an empty `lower` is MINVALUE, a `None` upper is MAXVALUE. A tuple
+    /// shorter than the partition columns compares on its prefix.
+    Range {
+        lower: Vec<String>,
+        upper: Option<Vec<String>>,
+    },
+    List {
+        values: Vec<Vec<String>>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Path relative to the data directory's `data/` folder.
+    pub path: String,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Hex SHA-256 of the file's bytes, computed while it was written.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartitionMeta {
+    pub id: u64,
+    pub name: String,
+    pub bounds: PartitionBounds,
+    /// Incremented by every commit that changes this partition's data.
+    pub version: u64,
+    pub version_time: String,
+    pub files: Vec<Arc<DataFile>>,
+}
+
+impl PartitionMeta {
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DistributionMeta {
+    Hash { columns: Vec<String>, buckets: u64 },
+    Random { buckets: u64 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub id: u64,
+    pub name: String,
+    pub columns: Vec<ColumnMeta>,
+    pub keys_model: KeysModel,
+    pub key_columns: Vec<String>,
+    pub partitioning: Partitioning,
+    pub partitions: Vec<PartitionMeta>,
+    pub distribution: DistributionMeta,
+    pub properties: Vec<(String, String)>,
+    pub comment: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl TableMeta {
+    /// The Arrow schema of the table's files and scans (lower-cased field names, SQL type in
+    /// the field metadata).
+    pub fn arrow_schema(&self) -> SchemaRef {
+        let fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|c| {
+                Field::new(c.field_name(), c.column_type.arrow_type(), c.nullable).with_metadata(
+                    [(SQL_TYPE_METADATA_KEY.to_string(), c.column_type.sql())]
+                        .into_iter()
+                        .collect(),
+                )
+            })
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+
+    /// A column by name, case-insensitively.
+    pub fn column(&self, name: &str) -> Option<(usize, &ColumnMeta)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn partition(&self, name: &str) -> Option<&PartitionMeta> {
+        self.partitions
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.partitions.iter().map(PartitionMeta::rows).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.partitions.iter().map(PartitionMeta::bytes).sum()
+    }
+
+    /// Indexes of the partition columns in `columns`.
+    pub fn partition_column_indexes(&self) -> Vec<usize> {
+        self.partitioning
+            .columns()
+            .iter()
+            .filter_map(|name| self.column(name).map(|(i, _)| i))
+            .collect()
+    }
+}

@@ -1,0 +1,365 @@
+//! Partition bounds as typed values, and routing of rows to partitions.
+//!
+//! Bounds are stored as canonical text; here they become `ScalarValue`s of the column's Arrow
+//! type. Routing computes one boolean mask per partition with Arrow's comparison kernels
+//! (vectorized, no per-row work) and fails the whole batch if any row fits no partition.
+
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::kernels::boolean::{and, or, or_kleene};
+use datafusion::arrow::compute::kernels::cmp::{eq, gt, gt_eq, lt};
+use datafusion::arrow::compute::{filter_record_batch, is_null, prep_null_mask_filter};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::common::ScalarValue;
+
+use crate::meta::{PartitionBounds, TableMeta};
+use crate::types::ColumnType;
+use crate::{Result, StorageError};
+
+/// Checks `text` is a valid value of `column_type` and returns its canonical text.
+pub fn normalize_bound(column: &str, column_type: &ColumnType, text: &str) -> Result<String> {
+    let invalid = |reason: String| StorageError::InvalidPartitionValue {
+        column: column.to_string(),
+        value: text.to_string(),
+        reason,
+    };
+    let scalar = ScalarValue::try_from_string(text.to_string(), &column_type.arrow_type())
+        .map_err(|e| invalid(e.to_string()))?;
+    if scalar.is_null() {
+        return Err(invalid("NULL is not a partition bound".into()));
+    }
+    Ok(scalar_text(&scalar))
+}
+
+/// The canonical text of a bound value (DATETIME as `yyyy-MM-dd HH:mm:ss`).
+fn scalar_text(scalar: &ScalarValue) -> String {
+    match scalar {
+        ScalarValue::TimestampMicrosecond(Some(us), _) => {
+            match chrono::DateTime::from_timestamp_micros(*us) {
+                Some(dt) if dt.timestamp_subsec_micros() == 0 => {
+                    dt.format("%Y-%m-%d %H:%M:%S").to_string()
+                }
+                Some(dt) => dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+                None => scalar.to_string(),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Typed values of bound texts for the given column types.
+pub fn bounds_to_scalars(values: &[String], types: &[DataType]) -> Result<Vec<ScalarValue>> {
+    values
+        .iter()
+        .zip(types)
+        .map(|(v, t)| ScalarValue::try_from_string(v.clone(), t).map_err(StorageError::from))
+        .collect()
+}
+
+enum TypedBounds {
+    All,
+    Range {
+        lower: Vec<ScalarValue>,
+        upper: Option<Vec<ScalarValue>>,
+    },
+    List {
+        values: Vec<Vec<ScalarValue>>,
+    },
+}
+
+/// Splits batches of a table's rows by partition.
+pub struct PartitionRouter {
+    key_columns: Vec<usize>,
+    partitions: Vec<TypedBounds>,
+}
+
+impl PartitionRouter {
+    pub fn new(table: &TableMeta) -> Result<Self> {
+        let key_columns = table.partition_column_indexes();
+        let types: Vec<DataType> = key_columns
+            .iter()
+            .map(|i| table.columns[*i].column_type.arrow_type())
+            .collect();
+        let partitions = table
+            .partitions
+            .iter()
+            .map(|p| {
+                Ok(match &p.bounds {
+                    PartitionBounds::All => TypedBounds::All,
+                    PartitionBounds::Range { lower, upper } => TypedBounds::Range {
+                        lower: bounds_to_scalars(lower, &types)?,
+                        upper: upper
+                            .as_ref()
+                            .map(|u| bounds_to_scalars(u, &types))
+                            .transpose()?,
+                    },
+                    PartitionBounds::List { values } => TypedBounds::List {
+                        values: values
+                            .iter()
+                            .map(|v| bounds_to_scalars(v, &types))
+                            .collect::<Result<_>>()?,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PartitionRouter {
+            key_columns,
+            partitions,
+        })
+    }
+
+    /// The rows of `batch` for each partition index that receives any.
+    pub fn split(&self, batch: &RecordBatch) -> Result<Vec<(usize, RecordBatch)>> {
+        if batch.num_rows() == 0 {
+            return Ok(Vec::new());
+        }
+        if let [TypedBounds::All] = self.partitions.as_slice() {
+            return Ok(vec![(0, batch.clone())]);
+        }
+        let keys: Vec<ArrayRef> = self
+            .key_columns
+            .iter()
+            .map(|i| batch.column(*i).clone())
+            .collect();
+        let mut covered = BooleanArray::from(vec![false; batch.num_rows()]);
+        let mut out = Vec::new();
+        for (index, bounds) in self.partitions.iter().enumerate() {
+            let mask = partition_mask(bounds, &keys, batch.num_rows())?;
+            if mask.true_count() > 0 {
+                out.push((index, filter_record_batch(batch, &mask)?));
+                covered = or(&covered, &mask)?;
+            }
+        }
+        if covered.true_count() < batch.num_rows() {
+            let row = (0..covered.len()).find(|i| !covered.value(*i)).unwrap_or(0);
+            let values: Vec<String> = keys
+                .iter()
+                .map(|k| array_value_to_string(k, row).unwrap_or_else(|_| "?".into()))
+                .collect();
+            let shown = if values.len() == 1 {
+                values[0].clone()
+            } else {
+                format!("({})", values.join(", "))
+            };
+            return Err(StorageError::NoPartitionForValue(shown));
+        }
+        Ok(out)
+    }
+}
+
+fn partition_mask(bounds: &TypedBounds, keys: &[ArrayRef], rows: usize) -> Result<BooleanArray> {
+    let mask = match bounds {
+        TypedBounds::All => BooleanArray::from(vec![true; rows]),
+        TypedBounds::Range { lower, upper } => {
+            let above = tuple_ge(keys, lower, rows)?;
+            let below = match upper {
+                Some(u) => tuple_lt(keys, u, rows)?,
+                None => BooleanArray::from(vec![true; rows]),
+            };
+            let mut mask = nulls_false(&and(&above, &below)?);
+            if lower.is_empty() {
+                // NULL partition keys sort first: they belong to the partition starting at MINVALUE.
+                if let Some(first) = keys.first() {
+                    mask = or(&mask, &is_null(first.as_ref())?)?;
+                }
+            }
+            mask
+        }
+        TypedBounds::List { values } => {
+            let mut mask = BooleanArray::from(vec![false; rows]);
+            for tuple in values {
+                let mut m = BooleanArray::from(vec![true; rows]);
+                for (k, v) in keys.iter().zip(tuple) {
+                    m = and(&m, &eq(k, &v.to_scalar()?)?)?;
+                }
+                mask = or_kleene(&mask, &nulls_false(&m))?;
+            }
+            mask
+        }
+    };
+    Ok(mask)
+}
+
+/// NULL mask entries become false (`prep_null_mask_filter` requires a null buffer).
+fn nulls_false(mask: &BooleanArray) -> BooleanArray {
+    if mask.null_count() == 0 {
+        mask.clone()
+    } else {
+        prep_null_mask_filter(mask)
+    }
+}
+
+/// Lexicographic `row >= bound` on the bound's prefix (missing trailing values are MINVALUE).
+fn tuple_ge(keys: &[ArrayRef], bound: &[ScalarValue], rows: usize) -> Result<BooleanArray> {
+    let Some((first, rest)) = bound.split_first() else {
+        return Ok(BooleanArray::from(vec![true; rows]));
+    };
+    let scalar = first.to_scalar()?;
+    if rest.is_empty() {
+        return Ok(gt_eq(&keys[0], &scalar)?);
+    }
+    let greater = gt(&keys[0], &scalar)?;
+    let equal = eq(&keys[0], &scalar)?;
+    Ok(or(
+        &greater,
+        &and(&equal, &tuple_ge(&keys[1..], rest, rows)?)?,
+    )?)
+}
+
+/// Lexicographic `row < bound` on the bound's prefix (missing trailing values are MINVALUE).
+fn tuple_lt(keys: &[ArrayRef], bound: &[ScalarValue], rows: usize) -> Result<BooleanArray> {
+    let Some((first, rest)) = bound.split_first() else {
+        return Ok(BooleanArray::from(vec![false; rows]));
+    };
+    let scalar = first.to_scalar()?;
+    let less = lt(&keys[0], &scalar)?;
+    if rest.is_empty() {
+        return Ok(less);
+    }
+    let equal = eq(&keys[0], &scalar)?;
+    Ok(or(
+        &less,
+        &and(&equal, &tuple_lt(&keys[1..], rest, rows)?)?,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::*;
+    use datafusion::arrow::array::{Date32Array, Int32Array};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    fn table(partitions: Vec<(&str, PartitionBounds)>) -> TableMeta {
+        TableMeta {
+            id: 1,
+            name: "t".into(),
+            columns: vec![ColumnMeta {
+                name: "dt".into(),
+                column_type: ColumnType::Date,
+                nullable: true,
+                default: None,
+                comment: None,
+                is_key: true,
+                aggregation: None,
+                auto_increment: false,
+            }],
+            keys_model: KeysModel::Duplicate,
+            key_columns: vec!["dt".into()],
+            partitioning: Partitioning::Range {
+                columns: vec!["dt".into()],
+            },
+            partitions: partitions
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, bounds))| PartitionMeta {
+                    id: i as u64,
+                    name: name.into(),
+                    bounds,
+                    version: 1,
+                    version_time: String::new(),
+                    files: vec![],
+                })
+                .collect(),
+            distribution: DistributionMeta::Random { buckets: 1 },
+            properties: vec![],
+            comment: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn dates(days: Vec<Option<i32>>) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("dt", DataType::Date32, true)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Date32Array::from(days))]).unwrap()
+    }
+
+    #[test]
+    fn rows_go_to_their_range() {
+        let t = table(vec![
+            (
+                "p1",
+                PartitionBounds::Range {
+                    lower: vec![],
+                    upper: Some(vec!["2024-01-01".into()]),
+                },
+            ),
+            (
+                "p2",
+                PartitionBounds::Range {
+                    lower: vec!["2024-01-01".into()],
+                    upper: None,
+                },
+            ),
+        ]);
+        let router = PartitionRouter::new(&t).unwrap();
+        // 2023-12-31 = 19722, 2024-01-01 = 19723
+        let parts = router
+            .split(&dates(vec![Some(19722), Some(19723), None, Some(30000)]))
+            .unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].0, 0);
+        assert_eq!(parts[0].1.num_rows(), 2); // 2023-12-31 and NULL
+        assert_eq!(parts[1].1.num_rows(), 2);
+    }
+
+    #[test]
+    fn a_row_outside_every_partition_fails_the_batch() {
+        let t = table(vec![(
+            "p1",
+            PartitionBounds::Range {
+                lower: vec!["2024-01-01".into()],
+                upper: Some(vec!["2025-01-01".into()]),
+            },
+        )]);
+        let router = PartitionRouter::new(&t).unwrap();
+        let err = router
+            .split(&dates(vec![Some(19723), Some(20089)]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Table has no partition for value 2025-01-01"
+        );
+    }
+
+    #[test]
+    fn list_partitions() {
+        let mut t = table(vec![
+            (
+                "pa",
+                PartitionBounds::List {
+                    values: vec![vec!["1".into()], vec!["2".into()]],
+                },
+            ),
+            (
+                "pb",
+                PartitionBounds::List {
+                    values: vec![vec!["3".into()]],
+                },
+            ),
+        ]);
+        t.columns[0].column_type = ColumnType::Int;
+        let schema = Arc::new(Schema::new(vec![Field::new("dt", DataType::Int32, true)]));
+        let batch =
+            RecordBatch::try_new(schema, vec![Arc::new(Int32Array::from(vec![1, 3, 2]))]).unwrap();
+        let parts = PartitionRouter::new(&t).unwrap().split(&batch).unwrap();
+        assert_eq!(
+            parts
+                .iter()
+                .map(|(i, b)| (*i, b.num_rows()))
+                .collect::<Vec<_>>(),
+            vec![(0, 2), (1, 1)]
+        );
+    }
+
+    #[test]
+    fn bounds_are_normalized() {
+        assert_eq!(
+            normalize_bound("d", &ColumnType::DateTime, "2024-01-01").unwrap(),
+            "2024-01-01 00:00:00"
+        );
+        assert_eq!(normalize_bound("d", &ColumnType::Int, "007").unwrap(), "7");
+        assert!(normalize_bound("d", &ColumnType::Date, "not a date").is_err());
+    }
+}
