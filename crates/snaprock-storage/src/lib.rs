@@ -21,7 +21,7 @@ pub use error::StorageError;
 pub use files::{DataFileWriter, read_data_file, write_batches};
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
-pub use types::ColumnType;
+pub use types::{ColumnType, SQL_TYPE_METADATA_KEY};
 
 /// Result type of this crate.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -171,8 +171,13 @@ impl PartitionMeta {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DistributionMeta {
-    Hash { columns: Vec<String>, buckets: u64 },
-    Random { buckets: u64 },
+    Hash {
+        columns: Vec<String>,
+        buckets: Option<u64>,
+    },
+    Random {
+        buckets: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -262,7 +262,7 @@ mod tests {
                     files: vec![],
                 })
                 .collect(),
-            distribution: DistributionMeta::Random { buckets: 1 },
+            distribution: DistributionMeta::Random { buckets: None },
             properties: vec![],
             comment: None,
             created_at: String::new(),

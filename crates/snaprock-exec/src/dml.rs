@@ -1,0 +1,454 @@
+//! Write paths: INSERT (append, overwrite, replace-on-key) and DELETE.
+//!
+//! Each write takes the table's write lock, writes new Parquet files next to the old ones, and
+//! commits the new file lists of every touched partition in one catalog commit. A failure
+//! before the commit deletes the new files; the table is unchanged.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::{concat_batches, filter_record_batch, not, prep_null_mask_filter};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, DFSchema};
+use datafusion::datasource::sink::DataSink;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, SendableRecordBatchStream};
+use futures::StreamExt;
+use snaprock_storage::{
+    Catalog, ColumnType, DataFile, DataFileWriter, PartitionRouter, StorageError, TableMeta,
+    read_data_file,
+};
+
+use crate::catalog_provider::external;
+use crate::{ExecError, Result};
+
+/// Rows per data file before a new file is started.
+const ROWS_PER_FILE: u64 = 8 * 1024 * 1024;
+
+/// The table as it is now, after taking its write lock (it may have changed since planning).
+fn current_table(catalog: &Catalog, database: &str, planned: &TableMeta) -> Result<Arc<TableMeta>> {
+    let state = catalog.snapshot();
+    match state.table(database, &planned.name) {
+        Some(t) if t.id == planned.id => Ok(t.clone()),
+        _ => Err(ExecError::UnknownTable(format!(
+            "{database}.{}",
+            planned.name
+        ))),
+    }
+}
+
+/// New files for some partitions: either added to, or replacing, their current files.
+pub(crate) struct PartitionChange {
+    pub partition_id: u64,
+    pub files: Vec<DataFile>,
+    pub replace: bool,
+}
+
+/// Commits file changes to partitions of one table in one catalog commit.
+pub(crate) fn commit_partition_changes(
+    catalog: &Catalog,
+    database: &str,
+    table: &TableMeta,
+    changes: Vec<PartitionChange>,
+) -> Result<()> {
+    let now = crate::now_text();
+    let all_new: Vec<String> = changes
+        .iter()
+        .flat_map(|c| c.files.iter().map(|f| f.path.clone()))
+        .collect();
+    let result = catalog.commit(|s| {
+        let db = s
+            .databases
+            .get_mut(database)
+            .ok_or(StorageError::Conflict)?;
+        let db = Arc::make_mut(db);
+        let t = db
+            .tables
+            .get_mut(&table.name)
+            .ok_or(StorageError::Conflict)?;
+        if t.id != table.id {
+            return Err(StorageError::Conflict);
+        }
+        let t = Arc::make_mut(t);
+        for change in &changes {
+            let p = t
+                .partitions
+                .iter_mut()
+                .find(|p| p.id == change.partition_id)
+                .ok_or(StorageError::Conflict)?;
+            if change.replace {
+                p.files.clear();
+            }
+            p.files.extend(change.files.iter().cloned().map(Arc::new));
+            p.version += 1;
+            p.version_time = now.clone();
+        }
+        t.updated_at = now.clone();
+        Ok(())
+    });
+    if result.is_err() {
+        for path in all_new {
+            let _ = std::fs::remove_file(catalog.data_root().join(path));
+        }
+    }
+    Ok(result?)
+}
+
+/// Checks NOT NULL, string lengths and JSON validity of incoming rows.
+fn check_constraints(table: &TableMeta, batch: &RecordBatch) -> Result<()> {
+    for (i, column) in table.columns.iter().enumerate() {
+        let array = batch.column(i);
+        if !column.nullable && array.null_count() > 0 {
+            return Err(StorageError::NullInNotNullColumn(column.name.clone()).into());
+        }
+        let max_chars = match column.column_type {
+            ColumnType::Char { length } | ColumnType::Varchar { length } => Some(length as usize),
+            _ => None,
+        };
+        if max_chars.is_none() && column.column_type != ColumnType::Json {
+            continue;
+        }
+        let Some(strings) = array.as_string_opt::<i32>() else {
+            continue;
+        };
+        for (row, value) in strings.iter().enumerate() {
+            let Some(value) = value else { continue };
+            if let Some(max) = max_chars {
+                // Bytes bound chars from above: count chars only when the bytes exceed the limit.
+                if value.len() > max && value.chars().count() > max {
+                    return Err(ExecError::InvalidValue(format!(
+                        "Data too long for column '{}' at row {}",
+                        column.name,
+                        row + 1
+                    )));
+                }
+            }
+            if column.column_type == ColumnType::Json
+                && serde_json::from_str::<serde_json::Value>(value).is_err()
+            {
+                return Err(ExecError::InvalidValue(format!(
+                    "Invalid JSON text in column '{}' at row {}",
+                    column.name,
+                    row + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// INSERT INTO / INSERT OVERWRITE into one table.
+pub(crate) struct InsertSink {
+    catalog: Arc<Catalog>,
+    database: String,
+    table: Arc<TableMeta>,
+    schema: SchemaRef,
+    /// `Some(partitions)`: overwrite those partitions (empty: all of them).
+    overwrite: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for InsertSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InsertSink({}.{})", self.database, self.table.name)
+    }
+}
+
+impl DisplayAs for InsertSink {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InsertSink: table={}.{}", self.database, self.table.name)
+    }
+}
+
+impl InsertSink {
+    pub(crate) fn new(
+        catalog: Arc<Catalog>,
+        database: &str,
+        table: Arc<TableMeta>,
+        overwrite: Option<Vec<String>>,
+    ) -> Self {
+        InsertSink {
+            schema: table.arrow_schema(),
+            catalog,
+            database: database.to_string(),
+            table,
+            overwrite,
+        }
+    }
+
+    async fn insert(&self, mut data: SendableRecordBatchStream) -> Result<u64> {
+        let _guard = self.catalog.lock_table(self.table.id).await;
+        let table = current_table(&self.catalog, &self.database, &self.table)?;
+        // Partitions that may receive rows: all, or the ones named in INSERT OVERWRITE ... PARTITION.
+        let mut target = TableMeta::clone(&table);
+        if let Some(names) = self.overwrite.as_ref().filter(|n| !n.is_empty()) {
+            for name in names {
+                if table.partition(name).is_none() {
+                    return Err(StorageError::UnknownPartition {
+                        table: table.name.clone(),
+                        partition: name.clone(),
+                    }
+                    .into());
+                }
+            }
+            target
+                .partitions
+                .retain(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.name)));
+        }
+        let router = PartitionRouter::new(&target)?;
+        let replace_on_key = table.keys_model.replaces_on_key();
+        let data_root = self.catalog.data_root().to_path_buf();
+
+        let mut rows = 0u64;
+        let mut writers: HashMap<usize, DataFileWriter> = HashMap::new();
+        let mut finished: HashMap<usize, Vec<DataFile>> = HashMap::new();
+        let mut buffered: HashMap<usize, Vec<RecordBatch>> = HashMap::new();
+        while let Some(batch) = data.next().await {
+            let batch = batch.map_err(ExecError::from)?;
+            check_constraints(&table, &batch)?;
+            rows += batch.num_rows() as u64;
+            for (index, part) in router.split(&batch)? {
+                if replace_on_key {
+                    buffered.entry(index).or_default().push(part);
+                    continue;
+                }
+                let writer = match writers.entry(index) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(DataFileWriter::create(
+                            &data_root,
+                            table.id,
+                            target.partitions[index].id,
+                            self.schema.clone(),
+                        )?)
+                    }
+                };
+                writer.write(&part)?;
+                if writer.rows() >= ROWS_PER_FILE {
+                    if let Some(full) = writers.remove(&index) {
+                        finished.entry(index).or_default().push(full.finish()?);
+                    }
+                }
+            }
+        }
+        for (index, writer) in writers.drain() {
+            finished.entry(index).or_default().push(writer.finish()?);
+        }
+        let mut changes = Vec::new();
+        if replace_on_key {
+            for (index, batches) in buffered {
+                let partition = &target.partitions[index];
+                let file = merge_on_key(
+                    &self.catalog,
+                    &table,
+                    partition,
+                    &batches,
+                    self.overwrite.is_some(),
+                )?;
+                changes.push(PartitionChange {
+                    partition_id: partition.id,
+                    files: file.into_iter().collect(),
+                    replace: true,
+                });
+            }
+        } else {
+            for (index, files) in finished {
+                changes.push(PartitionChange {
+                    partition_id: target.partitions[index].id,
+                    files,
+                    replace: self.overwrite.is_some(),
+                });
+            }
+        }
+        if self.overwrite.is_some() {
+            // Overwritten partitions that received no rows become empty.
+            for p in &target.partitions {
+                if !changes.iter().any(|c| c.partition_id == p.id) {
+                    changes.push(PartitionChange {
+                        partition_id: p.id,
+                        files: Vec::new(),
+                        replace: true,
+                    });
+                }
+            }
+        }
+        if !changes.is_empty() {
+            commit_partition_changes(&self.catalog, &self.database, &table, changes)?;
+        }
+        Ok(rows)
+    }
+}
+
+#[async_trait]
+impl DataSink for InsertSink {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    async fn write_all(
+        &self,
+        data: SendableRecordBatchStream,
+        _context: &Arc<TaskContext>,
+    ) -> DfResult<u64> {
+        self.insert(data).await.map_err(external)
+    }
+}
+
+/// PRIMARY/UNIQUE KEY tables: new rows replace existing rows with the same key (the last new
+/// row of a key wins). Rewrites the partition as one file.
+fn merge_on_key(
+    catalog: &Catalog,
+    table: &TableMeta,
+    partition: &snaprock_storage::PartitionMeta,
+    new_batches: &[RecordBatch],
+    overwrite: bool,
+) -> Result<Option<DataFile>> {
+    let schema = table.arrow_schema();
+    let key_indexes: Vec<usize> = table
+        .key_columns
+        .iter()
+        .filter_map(|k| table.column(k).map(|(i, _)| i))
+        .collect();
+    let converter = RowConverter::new(
+        key_indexes
+            .iter()
+            .map(|i| SortField::new(schema.field(*i).data_type().clone()))
+            .collect(),
+    )?;
+    let new_rows = concat_batches(&schema, new_batches)?;
+    let key_columns: Vec<_> = key_indexes
+        .iter()
+        .map(|i| new_rows.column(*i).clone())
+        .collect();
+    let keys = converter.convert_columns(&key_columns)?;
+    // Keep the last occurrence of each key among the new rows.
+    let mut seen = HashSet::new();
+    let mut keep = vec![false; new_rows.num_rows()];
+    for row in (0..new_rows.num_rows()).rev() {
+        if seen.insert(keys.row(row).as_ref().to_vec()) {
+            keep[row] = true;
+        }
+    }
+    let new_rows = filter_record_batch(&new_rows, &BooleanArray::from(keep))?;
+    let mut writer =
+        DataFileWriter::create(catalog.data_root(), table.id, partition.id, schema.clone())?;
+    if !overwrite {
+        for file in &partition.files {
+            for old in read_data_file(catalog.data_root(), file)? {
+                let old_keys: Vec<_> = key_indexes.iter().map(|i| old.column(*i).clone()).collect();
+                let old_keys = converter.convert_columns(&old_keys)?;
+                let survive: BooleanArray = (0..old.num_rows())
+                    .map(|r| Some(!seen.contains(old_keys.row(r).as_ref())))
+                    .collect();
+                writer.write(&filter_record_batch(&old, &survive)?)?;
+            }
+        }
+    }
+    writer.write(&new_rows)?;
+    if writer.rows() == 0 {
+        writer.abort();
+        return Ok(None);
+    }
+    Ok(Some(writer.finish()?))
+}
+
+/// Removes column qualifiers (`t.a` → `a`) so filters evaluate against the table's schema.
+fn unqualify(expr: Expr) -> DfResult<Expr> {
+    expr.transform(|e| {
+        Ok(match e {
+            Expr::Column(c) if c.relation.is_some() => {
+                Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))
+            }
+            other => Transformed::no(other),
+        })
+    })
+    .map(|t| t.data)
+}
+
+/// DELETE FROM table WHERE filters: rewrites the partitions that lose rows.
+pub(crate) async fn delete_rows(
+    catalog: &Arc<Catalog>,
+    database: &str,
+    planned: &TableMeta,
+    state: &dyn Session,
+    filters: Vec<Expr>,
+) -> Result<u64> {
+    let _guard = catalog.lock_table(planned.id).await;
+    let table = current_table(catalog, database, planned)?;
+    let schema = table.arrow_schema();
+    let predicate = match conjunction(filters) {
+        Some(p) => Some(unqualify(p)?),
+        None => None,
+    };
+    let physical = match &predicate {
+        Some(p) => {
+            let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
+            Some(state.create_physical_expr(p.clone(), &df_schema)?)
+        }
+        None => None,
+    };
+    let mut deleted = 0u64;
+    let mut changes = Vec::new();
+    for partition in &table.partitions {
+        if partition.files.is_empty() {
+            continue;
+        }
+        let Some(physical) = &physical else {
+            deleted += partition.rows();
+            changes.push(PartitionChange {
+                partition_id: partition.id,
+                files: Vec::new(),
+                replace: true,
+            });
+            continue;
+        };
+        let mut kept = Vec::new();
+        let mut removed_here = 0u64;
+        for file in &partition.files {
+            for batch in read_data_file(catalog.data_root(), file)? {
+                let matches = physical.evaluate(&batch)?.into_array(batch.num_rows())?;
+                let matches = matches
+                    .as_boolean_opt()
+                    .ok_or_else(|| ExecError::Plan("DELETE condition is not a boolean".into()))?;
+                let matches = if matches.null_count() > 0 {
+                    prep_null_mask_filter(matches)
+                } else {
+                    matches.clone()
+                };
+                removed_here += matches.true_count() as u64;
+                kept.push(filter_record_batch(&batch, &not(&matches)?)?);
+            }
+        }
+        if removed_here == 0 {
+            continue;
+        }
+        deleted += removed_here;
+        let mut writer =
+            DataFileWriter::create(catalog.data_root(), table.id, partition.id, schema.clone())?;
+        for b in &kept {
+            writer.write(b)?;
+        }
+        let files = if writer.rows() == 0 {
+            writer.abort();
+            Vec::new()
+        } else {
+            vec![writer.finish()?]
+        };
+        changes.push(PartitionChange {
+            partition_id: partition.id,
+            files,
+            replace: true,
+        });
+    }
+    if !changes.is_empty() {
+        commit_partition_changes(catalog, database, &table, changes)?;
+    }
+    Ok(deleted)
+}

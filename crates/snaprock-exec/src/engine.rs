@@ -1,0 +1,181 @@
+//! The shared server state: catalog, global variables, and the registry of connections.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use snaprock_storage::{Catalog, CompactionPolicy};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::variables::GlobalVariables;
+use crate::{ExecError, Result};
+
+/// What a KILL asked of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KillRequest {
+    None,
+    Query,
+    Connection,
+}
+
+/// A connection as SHOW PROCESSLIST shows it.
+pub struct ConnectionInfo {
+    pub id: u32,
+    pub user: String,
+    pub host: String,
+    pub(crate) state: Mutex<ConnectionState>,
+    pub(crate) kill: watch::Sender<KillRequest>,
+}
+
+pub(crate) struct ConnectionState {
+    pub database: Option<String>,
+    pub command: &'static str,
+    pub since: Instant,
+    pub info: Option<String>,
+}
+
+impl ConnectionInfo {
+    pub(crate) fn set_command(&self, command: &'static str, info: Option<String>) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.command = command;
+        s.info = info;
+        s.since = Instant::now();
+    }
+
+    pub(crate) fn set_database(&self, db: Option<String>) {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .database = db;
+    }
+
+    /// A receiver that sees KILL requests for this connection.
+    pub fn kill_receiver(&self) -> watch::Receiver<KillRequest> {
+        self.kill.subscribe()
+    }
+}
+
+/// Server-wide state shared by every session.
+pub struct Engine {
+    pub catalog: Arc<Catalog>,
+    pub globals: GlobalVariables,
+    pub started: Instant,
+    connections: Mutex<BTreeMap<u32, Arc<ConnectionInfo>>>,
+    next_connection_id: AtomicU32,
+    pub(crate) queries: AtomicU64,
+}
+
+impl Engine {
+    /// Opens the data directory (creating it if needed).
+    pub fn open(data_dir: &Path) -> Result<Arc<Self>> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            ExecError::Execution(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let catalog = Catalog::open(data_dir)?;
+        Ok(Arc::new(Engine {
+            catalog,
+            globals: GlobalVariables::default(),
+            started: Instant::now(),
+            connections: Mutex::new(BTreeMap::new()),
+            next_connection_id: AtomicU32::new(1),
+            queries: AtomicU64::new(0),
+        }))
+    }
+
+    /// Starts background work (compaction of small files); stops when the engine is dropped.
+    pub fn start_background_tasks(self: &Arc<Self>, every: Duration) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(engine) = weak.upgrade() else { break };
+                match engine
+                    .catalog
+                    .compact_once(CompactionPolicy::default())
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => info!(partitions = n, "compaction finished"),
+                    Err(e) => warn!(error = %e, "compaction pass failed"),
+                }
+            }
+        });
+    }
+
+    /// Registers a new connection and returns its info (id allocated here).
+    pub fn register_connection(&self, user: &str, host: &str) -> Arc<ConnectionInfo> {
+        let id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
+        self.register_connection_with_id(id, user, host)
+    }
+
+    /// Registers a connection whose id was already announced in the handshake.
+    pub fn register_connection_with_id(
+        &self,
+        id: u32,
+        user: &str,
+        host: &str,
+    ) -> Arc<ConnectionInfo> {
+        let (kill, _) = watch::channel(KillRequest::None);
+        let info = Arc::new(ConnectionInfo {
+            id,
+            user: user.to_string(),
+            host: host.to_string(),
+            state: Mutex::new(ConnectionState {
+                database: None,
+                command: "Sleep",
+                since: Instant::now(),
+                info: None,
+            }),
+            kill,
+        });
+        self.connections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, info.clone());
+        info
+    }
+
+    /// Allocates a connection id (announced in the handshake before the user is known).
+    pub fn allocate_connection_id(&self) -> u32 {
+        self.next_connection_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn unregister_connection(&self, id: u32) {
+        self.connections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    pub(crate) fn connections(&self) -> Vec<Arc<ConnectionInfo>> {
+        self.connections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn kill(&self, id: u64, request: KillRequest) -> Result<()> {
+        let conns = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = u32::try_from(id)
+            .ok()
+            .and_then(|id| conns.get(&id))
+            .ok_or(ExecError::UnknownThread(id))?;
+        conn.kill.send_replace(request);
+        Ok(())
+    }
+
+    /// Number of statements run since start.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,87 @@
+//! Errors of statement execution. The MySQL front end maps each variant to an error code in one
+//! place (`snaprock-mysql`'s `error_codes`).
+
+use snaprock_sql::ParseError;
+use snaprock_storage::StorageError;
+
+/// Why a statement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("No database selected")]
+    NoDatabaseSelected,
+    #[error("Unknown database '{0}'")]
+    UnknownDatabase(String),
+    #[error("Table '{0}' doesn't exist")]
+    UnknownTable(String),
+    #[error("Table '{0}' already exists")]
+    TableExists(String),
+    #[error("Unknown column '{column}' in '{context}'")]
+    UnknownColumn { column: String, context: String },
+    #[error("Duplicate column name '{0}'")]
+    DuplicateColumn(String),
+    #[error("Unknown system variable '{0}'")]
+    UnknownVariable(String),
+    #[error("Variable '{name}' can't be set to the value of '{value}'")]
+    WrongValueForVariable { name: String, value: String },
+    #[error("Variable '{0}' is a read only variable")]
+    ReadOnlyVariable(String),
+    #[error("Unknown thread id: {0}")]
+    UnknownThread(u64),
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error("Invalid value: {0}")]
+    InvalidValue(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("Query execution was interrupted")]
+    Interrupted,
+    #[error("{0}")]
+    Plan(String),
+    #[error("{0}")]
+    Execution(String),
+}
+
+impl From<datafusion::error::DataFusionError> for ExecError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        use datafusion::error::DataFusionError as D;
+        match e {
+            D::External(inner) => match inner.downcast::<StorageError>() {
+                Ok(storage) => ExecError::Storage(*storage),
+                Err(other) => match other.downcast::<ExecError>() {
+                    Ok(exec) => *exec,
+                    Err(other) => ExecError::Execution(other.to_string()),
+                },
+            },
+            D::Context(_, inner) => ExecError::from(*inner),
+            D::Shared(inner) => ExecError::Execution(inner.to_string()),
+            D::ArrowError(a, _) => ExecError::InvalidValue(a.to_string()),
+            D::SQL(e, _) => ExecError::Plan(e.to_string()),
+            D::SchemaError(s, _) => match *s {
+                datafusion::common::SchemaError::FieldNotFound { field, .. } => {
+                    ExecError::UnknownColumn {
+                        column: field.name().to_string(),
+                        context: "field list".into(),
+                    }
+                }
+                other => ExecError::Plan(other.to_string()),
+            },
+            D::Plan(m) => ExecError::Plan(m),
+            D::NotImplemented(m) => ExecError::Unsupported(m),
+            D::Execution(m) => ExecError::Execution(m),
+            other => ExecError::Execution(other.to_string()),
+        }
+    }
+}
+
+/// Result type of this crate.
+pub type Result<T, E = ExecError> = std::result::Result<T, E>;
+
+impl From<datafusion::arrow::error::ArrowError> for ExecError {
+    fn from(e: datafusion::arrow::error::ArrowError) -> Self {
+        ExecError::InvalidValue(e.to_string())
+    }
+}

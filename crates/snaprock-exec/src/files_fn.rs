@@ -1,0 +1,192 @@
+//! `FILES("path" = "file:///...", "format" = "parquet" | "csv", ...)`: StarRocks' table function
+//! for loading files, resolved before planning into a DataFusion listing table.
+//!
+//! CSV options: `csv.column_separator` (default `,`), `csv.skip_header` (lines to skip, 0 or 1),
+//! `csv.enclose` (quote character). Paths may use globs (`file:///data/*.csv`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::SessionContext;
+use snaprock_sql::sqlparser::ast::{
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, Ident, ObjectName, ObjectNamePart,
+    Statement, TableFactor, Value,
+};
+
+use crate::catalog_provider::StatementContext;
+use crate::query::{FILES_SCHEMA, visit_table_factors};
+use crate::{ExecError, Result};
+
+fn string_value(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Some(s.clone()),
+            Value::Number(n, _) => Some(n.clone()),
+            _ => None,
+        },
+        Expr::Identifier(i) => Some(i.value.clone()),
+        _ => None,
+    }
+}
+
+fn parse_args(args: &[FunctionArg]) -> Result<BTreeMap<String, String>> {
+    let mut options = BTreeMap::new();
+    for arg in args {
+        let (key, value) = match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            })) => (string_value(left), string_value(right)),
+            FunctionArg::Named {
+                name,
+                arg: FunctionArgExpr::Expr(value),
+                ..
+            } => (Some(name.value.clone()), string_value(value)),
+            _ => (None, None),
+        };
+        match (key, value) {
+            (Some(k), Some(v)) => {
+                options.insert(k.to_lowercase(), v);
+            }
+            _ => {
+                return Err(ExecError::InvalidValue(format!(
+                    "FILES() arguments are \"key\" = \"value\" pairs, got {arg}"
+                )));
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// Replaces every FILES(...) in `stmt` by a table of the running statement.
+pub(crate) async fn resolve_files_calls(
+    stmt: &mut Statement,
+    df: &SessionContext,
+    ctx: &Arc<StatementContext>,
+) -> Result<()> {
+    let mut calls = Vec::new();
+    visit_table_factors(stmt, |factor| {
+        let TableFactor::Table {
+            name,
+            args: Some(args),
+            alias,
+            ..
+        } = factor
+        else {
+            return Ok(());
+        };
+        if !name.to_string().eq_ignore_ascii_case("files") {
+            return Ok(());
+        }
+        let options = parse_args(&args.args)?;
+        let table = format!("files_{}", calls.len());
+        calls.push((table.clone(), options));
+        let alias = alias.clone();
+        *factor = TableFactor::Table {
+            name: ObjectName(vec![
+                ObjectNamePart::Identifier(Ident::new(FILES_SCHEMA)),
+                ObjectNamePart::Identifier(Ident::new(table)),
+            ]),
+            alias,
+            args: None,
+            with_hints: Vec::new(),
+            version: None,
+            with_ordinality: false,
+            partitions: Vec::new(),
+            json_path: None,
+            sample: None,
+            index_hints: Vec::new(),
+        };
+        Ok(())
+    })?;
+    for (table, options) in calls {
+        let provider = listing_table(df, &options).await?;
+        ctx.files_tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(table, provider);
+    }
+    Ok(())
+}
+
+async fn listing_table(
+    df: &SessionContext,
+    options: &BTreeMap<String, String>,
+) -> Result<Arc<ListingTable>> {
+    let path = options
+        .get("path")
+        .ok_or_else(|| ExecError::InvalidValue("FILES() needs \"path\"".into()))?;
+    if !path.starts_with("file://") {
+        return Err(ExecError::Unsupported(format!(
+            "FILES() reads local files (file:///...); '{path}' is not supported"
+        )));
+    }
+    let format_name = options
+        .get("format")
+        .map(|f| f.to_lowercase())
+        .unwrap_or_else(|| {
+            if path.ends_with(".csv") {
+                "csv".into()
+            } else {
+                "parquet".into()
+            }
+        });
+    let format: Arc<dyn FileFormat> = match format_name.as_str() {
+        "parquet" => Arc::new(ParquetFormat::default()),
+        "csv" => {
+            let separator = options
+                .get("csv.column_separator")
+                .map(String::as_str)
+                .unwrap_or(",");
+            let separator = match separator {
+                "\\t" => b'\t',
+                s if s.len() == 1 => s.as_bytes()[0],
+                other => {
+                    return Err(ExecError::InvalidValue(format!(
+                        "csv.column_separator must be one byte, got '{other}'"
+                    )));
+                }
+            };
+            let skip_header = options
+                .get("csv.skip_header")
+                .map(String::as_str)
+                .unwrap_or("0");
+            let has_header = match skip_header {
+                "0" => false,
+                "1" => true,
+                other => {
+                    return Err(ExecError::InvalidValue(format!(
+                        "csv.skip_header must be 0 or 1, got '{other}'"
+                    )));
+                }
+            };
+            let mut csv = CsvFormat::default()
+                .with_delimiter(separator)
+                .with_has_header(has_header);
+            if let Some(q) = options.get("csv.enclose").filter(|q| q.len() == 1) {
+                csv = csv.with_quote(q.as_bytes()[0]);
+            }
+            Arc::new(csv)
+        }
+        other => {
+            return Err(ExecError::Unsupported(format!(
+                "FILES() format '{other}' (use parquet or csv)"
+            )));
+        }
+    };
+    let url = ListingTableUrl::parse(path)
+        .map_err(|e| ExecError::InvalidValue(format!("bad FILES() path '{path}': {e}")))?;
+    let listing = ListingOptions::new(format).with_file_extension("");
+    let schema = listing.infer_schema(&df.state(), &url).await?;
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(listing)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}

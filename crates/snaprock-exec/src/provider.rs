@@ -1,0 +1,225 @@
+//! `SnaprockTable`: a table as DataFusion sees it. Scans read the Parquet files of the
+//! partitions the filters can match; INSERT and DELETE go to the write paths in `dml`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{RecordBatch, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::ScalarValue;
+use datafusion::datasource::TableType;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::sink::DataSinkExec;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use snaprock_storage::{ColumnType, PartitionMeta, TableMeta};
+
+use crate::catalog_provider::{StatementContext, external};
+use crate::dml;
+use crate::prune::{ColumnBounds, may_match};
+use crate::{ExecError, Result};
+
+/// Text stored as a column default meaning "the current time".
+pub const CURRENT_TIMESTAMP: &str = "CURRENT_TIMESTAMP";
+
+#[derive(Debug)]
+pub struct SnaprockTable {
+    pub(crate) ctx: Arc<StatementContext>,
+    pub(crate) database: String,
+    pub(crate) table: Arc<TableMeta>,
+    schema: SchemaRef,
+    defaults: HashMap<String, Expr>,
+}
+
+impl std::fmt::Debug for StatementContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatementContext")
+            .field("version", &self.state.version)
+            .finish()
+    }
+}
+
+impl SnaprockTable {
+    pub fn new(ctx: Arc<StatementContext>, database: &str, table: Arc<TableMeta>) -> Result<Self> {
+        let mut defaults = HashMap::new();
+        for c in &table.columns {
+            if let Some(text) = &c.default {
+                defaults.insert(c.field_name(), default_expr(text, &c.column_type)?);
+            }
+        }
+        Ok(SnaprockTable {
+            schema: table.arrow_schema(),
+            ctx,
+            database: database.to_string(),
+            table,
+            defaults,
+        })
+    }
+
+    /// The partitions a scan with `filters` must read.
+    fn partitions_to_scan(&self, filters: &[Expr]) -> Vec<&PartitionMeta> {
+        let columns = self.table.partitioning.columns();
+        let first = columns.first().and_then(|c| self.table.column(c));
+        self.table
+            .partitions
+            .iter()
+            .filter(|p| match first {
+                Some((_, column)) => {
+                    let bounds = ColumnBounds::from_partition(
+                        &p.bounds,
+                        columns.len(),
+                        &column.column_type.arrow_type(),
+                    );
+                    may_match(filters, &column.field_name(), &bounds)
+                }
+                None => true,
+            })
+            .collect()
+    }
+}
+
+/// The DataFusion expression of a stored column default.
+pub(crate) fn default_expr(text: &str, column_type: &ColumnType) -> Result<Expr> {
+    if text.eq_ignore_ascii_case(CURRENT_TIMESTAMP) {
+        return Ok(datafusion::functions::datetime::expr_fn::now());
+    }
+    let value =
+        ScalarValue::try_from_string(text.to_string(), &column_type.arrow_type()).map_err(|e| {
+            ExecError::InvalidDefinition(format!("Invalid default value '{text}': {e}"))
+        })?;
+    Ok(Expr::Literal(value, None))
+}
+
+/// A plan producing the single `count` row DML statements return.
+pub(crate) fn count_plan(count: u64) -> DfResult<Arc<dyn ExecutionPlan>> {
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "count",
+        DataType::UInt64,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(UInt64Array::from(vec![count]))],
+    )?;
+    Ok(MemorySourceConfig::try_new_exec(
+        &[vec![batch]],
+        schema,
+        None,
+    )?)
+}
+
+#[async_trait]
+impl TableProvider for SnaprockTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn get_column_default(&self, column: &str) -> Option<&Expr> {
+        self.defaults.get(column)
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let data_root = self.ctx.engine.catalog.data_root().to_path_buf();
+        let files: Vec<PartitionedFile> = self
+            .partitions_to_scan(filters)
+            .into_iter()
+            .flat_map(|p| p.files.iter())
+            .map(|f| {
+                let path = data_root.join(&f.path);
+                PartitionedFile::new(
+                    path.to_string_lossy().trim_start_matches('/').to_string(),
+                    f.bytes,
+                )
+            })
+            .collect();
+        if files.is_empty() {
+            let projected = match projection {
+                Some(p) => Arc::new(self.schema.project(p)?),
+                None => self.schema.clone(),
+            };
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        let target = state.config().target_partitions().max(1);
+        let groups = files.len().min(target);
+        let mut file_groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups];
+        for (i, f) in files.into_iter().enumerate() {
+            file_groups[i % groups].push(f);
+        }
+        let source = Arc::new(ParquetSource::new(self.schema.clone()));
+        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+            .with_file_groups(file_groups.into_iter().map(FileGroup::new).collect())
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
+        Ok(DataSourceExec::from_data_source(config))
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let overwrite = match insert_op {
+            InsertOp::Append => None,
+            InsertOp::Overwrite | InsertOp::Replace => Some(
+                self.ctx
+                    .overwrite_partitions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+                    .unwrap_or_default(),
+            ),
+        };
+        let sink = dml::InsertSink::new(
+            self.ctx.engine.catalog.clone(),
+            &self.database,
+            self.table.clone(),
+            overwrite,
+        );
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+
+    async fn delete_from(
+        &self,
+        state: &dyn Session,
+        filters: Vec<Expr>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let deleted = dml::delete_rows(
+            &self.ctx.engine.catalog,
+            &self.database,
+            &self.table,
+            state,
+            filters,
+        )
+        .await
+        .map_err(external)?;
+        count_plan(deleted)
+    }
+}

@@ -1,0 +1,409 @@
+//! Standard statements (SELECT, INSERT, DELETE, EXPLAIN) planned and run by DataFusion.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, UInt64Type};
+use datafusion::common::ScalarValue;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement as DfStatement;
+use snaprock_sql::ast::ObjectName as SrObjectName;
+use snaprock_sql::sqlparser::ast::{
+    self as sql_ast, Expr, Ident, ObjectName, ObjectNamePart, SelectItem, SetExpr, Spanned,
+    Statement, TableFactor, VisitMut, VisitorMut,
+};
+use snaprock_storage::CatalogState;
+
+use crate::catalog_provider::{
+    CATALOG_NAME, INFORMATION_SCHEMA, NO_DATABASE, SnapshotCatalog, StatementContext,
+};
+use crate::files_fn;
+use crate::result::{Output, OutputColumn, ResultSet};
+use crate::rewrite::{RewriteInfo, rewrite_statement};
+use crate::session::Session;
+use crate::variables::VarValue;
+use crate::{ExecError, Result};
+
+/// A DataFusion context configured the MySQL way (see `rewrite` for the rest).
+pub(crate) fn new_datafusion_context() -> SessionContext {
+    let config = SessionConfig::new()
+        .with_default_catalog_and_schema(CATALOG_NAME, NO_DATABASE)
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(false)
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        .set_bool("datafusion.sql_parser.parse_float_as_decimal", true)
+        .set_str("datafusion.sql_parser.dialect", "MySQL");
+    SessionContext::new_with_config(config)
+}
+
+/// Name of the DataFusion schema holding FILES() tables of the running statement.
+pub(crate) const FILES_SCHEMA: &str = "__snaprock_files";
+
+impl Session {
+    /// A statement context over the current catalog snapshot, installed in the DataFusion
+    /// context.
+    pub(crate) fn statement_context(&self) -> Arc<StatementContext> {
+        let ctx = Arc::new(StatementContext {
+            engine: self.engine.clone(),
+            state: self.engine.catalog.snapshot(),
+            overwrite_partitions: Mutex::new(None),
+            files_tables: Mutex::new(HashMap::new()),
+        });
+        self.df
+            .register_catalog(CATALOG_NAME, Arc::new(SnapshotCatalog { ctx: ctx.clone() }));
+        let schema = self
+            .current_db
+            .clone()
+            .unwrap_or_else(|| NO_DATABASE.to_string());
+        self.df
+            .state_ref()
+            .write()
+            .config_mut()
+            .options_mut()
+            .catalog
+            .default_schema = schema;
+        ctx
+    }
+
+    /// Plans and runs a standard statement.
+    pub(crate) async fn run_standard(&mut self, mut stmt: Statement, sql: &str) -> Result<Output> {
+        let names = output_names(&stmt, sql);
+        let ctx = self.statement_context();
+        files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
+        let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
+        self.apply_select_limit(&mut stmt)?;
+        let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
+        let plan = self
+            .df
+            .state()
+            .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
+            .await?;
+        let frame = self.df.execute_logical_plan(plan).await?;
+        if !is_query {
+            let batches = frame.collect().await?;
+            return Ok(Output::affected(dml_count(&batches)));
+        }
+        let schema = frame.schema().clone();
+        let stream = frame.execute_stream().await?;
+        let display = DisplayNames::new(&ctx.state, self.current_db.as_deref(), &info);
+        let columns = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let name = names
+                    .as_ref()
+                    .and_then(|n| n.get(i).cloned().flatten())
+                    .unwrap_or_else(|| display.name(f.name()));
+                OutputColumn {
+                    name,
+                    table: display.table.clone(),
+                    field: f.as_ref().clone(),
+                }
+            })
+            .collect();
+        Ok(Output::Rows(ResultSet {
+            columns,
+            batches: Vec::new(),
+            stream: Some(stream),
+            snapshot: Some(ctx.state.clone()),
+        }))
+    }
+
+    /// `INSERT OVERWRITE t [PARTITION (...)] [(cols)] query`.
+    pub(crate) async fn run_insert_overwrite(
+        &mut self,
+        table: SrObjectName,
+        partitions: Vec<String>,
+        columns: Vec<String>,
+        query: Box<sql_ast::Query>,
+    ) -> Result<Output> {
+        let mut name_parts = Vec::new();
+        if let Some(db) = &table.database {
+            name_parts.push(ObjectNamePart::Identifier(Ident::new(db)));
+        }
+        name_parts.push(ObjectNamePart::Identifier(Ident::new(&table.name)));
+        let columns_sql = if columns.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "({})",
+                columns
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let sql = format!(
+            "INSERT OVERWRITE TABLE {} {columns_sql} {query}",
+            ObjectName(name_parts)
+        );
+        let dialect = snaprock_sql::sqlparser::dialect::HiveDialect {};
+        let mut stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(&dialect, &sql)
+            .map_err(|e| ExecError::Plan(e.to_string()))?
+            .pop()
+            .ok_or_else(|| ExecError::Plan("empty INSERT OVERWRITE".into()))?;
+        let ctx = self.statement_context();
+        *ctx.overwrite_partitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
+        files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
+        rewrite_statement(&mut stmt, &ctx.state, self)?;
+        let plan = self
+            .df
+            .state()
+            .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
+            .await?;
+        let batches = self.df.execute_logical_plan(plan).await?.collect().await?;
+        Ok(Output::affected(dml_count(&batches)))
+    }
+
+    /// Evaluates `expr` like `SELECT expr` and returns the single value.
+    pub(crate) async fn evaluate_scalar(&mut self, expr: Expr) -> Result<VarValue> {
+        let sql = format!("SELECT {expr}");
+        let stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(
+            &snaprock_sql::sqlparser::dialect::MySqlDialect {},
+            &sql,
+        )
+        .map_err(|e| ExecError::Plan(e.to_string()))?
+        .pop()
+        .ok_or_else(|| ExecError::Plan("empty expression".into()))?;
+        let Output::Rows(rows) = self.run_standard(stmt, &sql).await? else {
+            return Err(ExecError::Plan("expression has no value".into()));
+        };
+        let batches = rows.collect().await?;
+        let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+            return Ok(VarValue::Null);
+        };
+        let value = ScalarValue::try_from_array(batch.column(0), 0)?;
+        Ok(match value {
+            v if v.is_null() => VarValue::Null,
+            ScalarValue::Int8(Some(v)) => VarValue::Int(v.into()),
+            ScalarValue::Int16(Some(v)) => VarValue::Int(v.into()),
+            ScalarValue::Int32(Some(v)) => VarValue::Int(v.into()),
+            ScalarValue::Int64(Some(v)) => VarValue::Int(v),
+            ScalarValue::UInt64(Some(v)) => VarValue::UInt(v),
+            ScalarValue::Boolean(Some(b)) => VarValue::Int(i64::from(b)),
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)) => VarValue::Str(s),
+            other => VarValue::Str(other.to_string()),
+        })
+    }
+
+    /// Output columns of a query without running it (COM_STMT_PREPARE metadata).
+    pub async fn describe(&mut self, sql: &str) -> Result<Vec<OutputColumn>> {
+        let statement = snaprock_sql::parse_statement(sql)?;
+        let snaprock_sql::ast::Statement::Standard(stmt) = statement else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = *stmt;
+        if !matches!(stmt, Statement::Query(_)) {
+            return Ok(Vec::new());
+        }
+        let names = output_names(&stmt, sql);
+        let ctx = self.statement_context();
+        files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
+        let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
+        let plan = self
+            .df
+            .state()
+            .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
+            .await?;
+        let display = DisplayNames::new(&ctx.state, self.current_db.as_deref(), &info);
+        Ok(plan
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| OutputColumn {
+                name: names
+                    .as_ref()
+                    .and_then(|n| n.get(i).cloned().flatten())
+                    .unwrap_or_else(|| display.name(f.name())),
+                table: display.table.clone(),
+                field: f.as_ref().clone(),
+            })
+            .collect())
+    }
+
+    /// `SET sql_select_limit = N` limits SELECTs that have no LIMIT.
+    fn apply_select_limit(&self, stmt: &mut Statement) -> Result<()> {
+        let Statement::Query(query) = stmt else {
+            return Ok(());
+        };
+        let limit = match self.variable("sql_select_limit")? {
+            VarValue::Int(v) if v >= 0 => v as u64,
+            _ => return Ok(()),
+        };
+        if query.limit_clause.is_none() {
+            query.limit_clause = Some(sql_ast::LimitClause::LimitOffset {
+                limit: Some(Expr::value(sql_ast::Value::Number(
+                    limit.to_string(),
+                    false,
+                ))),
+                offset: None,
+                limit_by: Vec::new(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The `count` DML plans return.
+fn dml_count(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter(|b| b.num_columns() > 0 && b.num_rows() > 0)
+        .filter_map(|b| {
+            let col = b.column(0);
+            match col.data_type() {
+                DataType::UInt64 => Some(
+                    col.as_primitive::<UInt64Type>()
+                        .iter()
+                        .flatten()
+                        .sum::<u64>(),
+                ),
+                _ => None,
+            }
+        })
+        .sum()
+}
+
+/// The client-visible names of the top-level select list: the alias, the column as written,
+/// or the expression's text (None for `*`, named from the schema instead).
+fn output_names(stmt: &Statement, sql: &str) -> Option<Vec<Option<String>>> {
+    let Statement::Query(query) = stmt else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let mut names = Vec::new();
+    for item in &select.projection {
+        match item {
+            SelectItem::ExprWithAlias { alias, .. } => names.push(Some(alias.value.clone())),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) if !i.value.starts_with('@') => {
+                names.push(Some(i.value.clone()))
+            }
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(parts))
+                if !parts.first().is_some_and(|p| p.value.starts_with("@@")) =>
+            {
+                names.push(parts.last().map(|p| p.value.clone()))
+            }
+            SelectItem::UnnamedExpr(expr) => names.push(Some(source_text(expr, sql))),
+            // A wildcard expands to several columns: name everything from the schema.
+            _ => return None,
+        }
+    }
+    Some(names)
+}
+
+/// The expression's text as written in `sql`.
+fn source_text(expr: &Expr, sql: &str) -> String {
+    let span = expr.span();
+    let start = byte_offset(sql, span.start.line, span.start.column);
+    let end = byte_offset(sql, span.end.line, span.end.column);
+    match (start, end) {
+        (Some(s), Some(e)) if s < e && e <= sql.len() => sql[s..e].trim().to_string(),
+        _ => expr.to_string(),
+    }
+}
+
+fn byte_offset(sql: &str, line: u64, column: u64) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let mut offset = 0;
+    for (i, text) in sql.split_inclusive('\n').enumerate() {
+        if i + 1 == line as usize {
+            let cols: usize = text
+                .chars()
+                .take(column.saturating_sub(1) as usize)
+                .map(char::len_utf8)
+                .sum();
+            return Some(offset + cols);
+        }
+        offset += text.len();
+    }
+    None
+}
+
+/// Display names of schema fields (lower-cased internally) and the table a result comes from.
+struct DisplayNames {
+    names: HashMap<String, String>,
+    table: String,
+}
+
+impl DisplayNames {
+    fn new(state: &CatalogState, current_db: Option<&str>, info: &RewriteInfo) -> Self {
+        let mut names = HashMap::new();
+        let mut table_name = String::new();
+        for parts in &info.tables {
+            let (db, table) = match parts.as_slice() {
+                [t] => (current_db.map(str::to_string), t.clone()),
+                [d, t] => (Some(d.clone()), t.clone()),
+                _ => continue,
+            };
+            if db
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(INFORMATION_SCHEMA))
+            {
+                for (lower, upper) in crate::info_schema::column_names(&table) {
+                    names.entry(lower).or_insert(upper);
+                }
+            } else if let Some(t) = db.as_deref().and_then(|d| state.table(d, &table)) {
+                for c in &t.columns {
+                    names
+                        .entry(c.field_name())
+                        .or_insert_with(|| c.name.clone());
+                }
+            }
+            if info.tables.len() == 1 {
+                table_name = table;
+            }
+        }
+        DisplayNames {
+            names,
+            table: table_name,
+        }
+    }
+
+    fn name(&self, field: &str) -> String {
+        self.names
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| field.to_string())
+    }
+}
+
+/// Replaces table names in a statement (used by FILES()).
+pub(crate) struct ReplaceTableFactor<F: FnMut(&mut TableFactor) -> Result<()>>(
+    pub F,
+    pub Option<ExecError>,
+);
+
+impl<F: FnMut(&mut TableFactor) -> Result<()>> VisitorMut for ReplaceTableFactor<F> {
+    type Break = ();
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> std::ops::ControlFlow<()> {
+        if let Err(e) = (self.0)(factor) {
+            self.1 = Some(e);
+            return std::ops::ControlFlow::Break(());
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+pub(crate) fn visit_table_factors(
+    stmt: &mut Statement,
+    f: impl FnMut(&mut TableFactor) -> Result<()>,
+) -> Result<()> {
+    let mut v = ReplaceTableFactor(f, None);
+    let _ = stmt.visit(&mut v);
+    match v.1 {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,468 @@
+//! Rewrites a MySQL/StarRocks query AST into one DataFusion plans the MySQL way.
+//!
+//! * column names, aliases and function names are matched case-insensitively (they are
+//!   lower-cased here; table and database names keep their case, as in StarRocks);
+//! * `@@var`, `@var`, `DATABASE()`, `USER()`, `VERSION()`, `CONNECTION_ID()` become literals;
+//!   `IF()` becomes CASE and `IFNULL()` COALESCE;
+//! * views are expanded into derived tables; `FROM DUAL` is dropped;
+//! * `HAVING` without GROUP BY (a filter on select aliases, as Connector/J sends) becomes a
+//!   WHERE on an outer query.
+
+use std::ops::ControlFlow;
+
+use snaprock_sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use snaprock_sql::sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident,
+    ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableAlias,
+    TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
+};
+use snaprock_sql::sqlparser::dialect::MySqlDialect;
+use snaprock_sql::sqlparser::parser::Parser;
+use snaprock_storage::CatalogState;
+
+use crate::variables::VarValue;
+use crate::{ExecError, Result};
+
+/// What the rewrite needs to know about the session.
+pub(crate) trait SessionValues {
+    fn system_variable(&self, name: &str, global: bool) -> Result<VarValue>;
+    fn user_variable(&self, name: &str) -> VarValue;
+    fn current_database(&self) -> Option<String>;
+    fn user_at_host(&self) -> String;
+    fn current_user(&self) -> String;
+    fn connection_id(&self) -> u32;
+}
+
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group_concat",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "std",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "var_pop",
+    "var_samp",
+    "variance",
+    "any_value",
+    "approx_count_distinct",
+    "array_agg",
+    "string_agg",
+];
+const MAX_VIEW_EXPANSIONS: usize = 64;
+
+/// Rewrites `query` in place.
+pub(crate) fn rewrite_statement(
+    stmt: &mut snaprock_sql::sqlparser::ast::Statement,
+    state: &CatalogState,
+    session: &dyn SessionValues,
+) -> Result<RewriteInfo> {
+    let mut rewriter = Rewriter {
+        state,
+        session,
+        error: None,
+        info: RewriteInfo::default(),
+        expansions: 0,
+    };
+    let _ = stmt.visit(&mut rewriter);
+    match rewriter.error {
+        Some(e) => Err(e),
+        None => Ok(rewriter.info),
+    }
+}
+
+/// Facts gathered while rewriting.
+#[derive(Debug, Default)]
+pub(crate) struct RewriteInfo {
+    /// Tables referenced (`[db.]name` as written).
+    pub tables: Vec<Vec<String>>,
+}
+
+struct Rewriter<'a> {
+    state: &'a CatalogState,
+    session: &'a dyn SessionValues,
+    error: Option<ExecError>,
+    info: RewriteInfo,
+    expansions: usize,
+}
+
+fn lower(ident: &mut Ident) {
+    ident.value = ident.value.to_lowercase();
+}
+
+fn string_literal(s: String) -> Expr {
+    Expr::value(Value::SingleQuotedString(s))
+}
+
+pub(crate) fn var_literal(v: &VarValue) -> Expr {
+    match v {
+        VarValue::Int(i) => Expr::value(Value::Number(i.to_string(), false)),
+        VarValue::UInt(u) => Expr::value(Value::Number(u.to_string(), false)),
+        VarValue::Str(s) => string_literal(s.clone()),
+        VarValue::Null => Expr::value(Value::Null),
+    }
+}
+
+fn function_args(f: &Function) -> Vec<Expr> {
+    match &f.args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn object_name_parts(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn parse_query_text(sql: &str) -> Result<Box<Query>> {
+    let dialect = MySqlDialect {};
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(sql)
+        .map_err(|e| ExecError::Plan(format!("cannot parse rewritten query: {e}")))?;
+    parser
+        .parse_query()
+        .map_err(|e| ExecError::Plan(format!("cannot parse rewritten query: {e}")))
+}
+
+impl Rewriter<'_> {
+    fn fail(&mut self, e: ExecError) -> ControlFlow<()> {
+        self.error = Some(e);
+        ControlFlow::Break(())
+    }
+
+    /// The replacement of a MySQL session function, if `name` is one.
+    fn session_function(&self, name: &str, f: &Function) -> Option<Expr> {
+        let s = self.session;
+        Some(match name {
+            "database" | "schema" => match s.current_database() {
+                Some(db) => string_literal(db),
+                None => Expr::value(Value::Null),
+            },
+            "user" | "session_user" | "system_user" => string_literal(s.user_at_host()),
+            "current_user" => string_literal(s.current_user()),
+            "version" => string_literal(crate::variables::SERVER_VERSION.to_string()),
+            "connection_id" => Expr::value(Value::Number(s.connection_id().to_string(), false)),
+            "last_insert_id" | "found_rows" => Expr::value(Value::Number("0".into(), false)),
+            "row_count" => Expr::value(Value::Number("-1".into(), false)),
+            "current_role" => string_literal("NONE".into()),
+            "if" => {
+                let args = function_args(f);
+                if args.len() != 3 {
+                    return None;
+                }
+                let mut it = args.into_iter();
+                let (cond, then, otherwise) = (it.next()?, it.next()?, it.next()?);
+                Expr::Case {
+                    case_token: AttachedToken::empty(),
+                    end_token: AttachedToken::empty(),
+                    operand: None,
+                    conditions: vec![snaprock_sql::sqlparser::ast::CaseWhen {
+                        condition: cond,
+                        result: then,
+                    }],
+                    else_result: Some(Box::new(otherwise)),
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    fn rewrite_select(&mut self, select: &mut Select) {
+        for item in &mut select.projection {
+            if let SelectItem::ExprWithAlias { alias, .. } = item {
+                lower(alias);
+            }
+        }
+        // FROM DUAL: no table.
+        if select.from.len() == 1 && select.from[0].joins.is_empty() {
+            if let TableFactor::Table {
+                name, args: None, ..
+            } = &select.from[0].relation
+            {
+                if name.0.len() == 1 && object_name_parts(name)[0].eq_ignore_ascii_case("dual") {
+                    select.from.clear();
+                }
+            }
+        }
+    }
+
+    fn expand_view(&mut self, factor: &mut TableFactor) -> Result<()> {
+        let TableFactor::Table {
+            name,
+            alias,
+            args: None,
+            ..
+        } = factor
+        else {
+            return Ok(());
+        };
+        let parts = object_name_parts(name);
+        let (db, view_name) = match parts.as_slice() {
+            [v] => match self.session.current_database() {
+                Some(db) => (db, v.clone()),
+                None => return Ok(()),
+            },
+            [d, v] => (d.clone(), v.clone()),
+            _ => return Ok(()),
+        };
+        let Some(view) = self
+            .state
+            .database(&db)
+            .and_then(|d| d.views.get(&view_name))
+        else {
+            return Ok(());
+        };
+        self.expansions += 1;
+        if self.expansions > MAX_VIEW_EXPANSIONS {
+            return Err(ExecError::Plan(format!(
+                "view {db}.{view_name} nests too deeply"
+            )));
+        }
+        let mut subquery = parse_query_text(&view.query_sql)?;
+        if let [_] = parts.as_slice() {
+            // Unqualified names inside the view refer to the view's database.
+            qualify_tables(&mut subquery, &db);
+        }
+        let mut table_alias = alias.clone().unwrap_or(TableAlias {
+            explicit: true,
+            name: Ident::new(view_name.clone()),
+            columns: Vec::new(),
+            at: None,
+        });
+        if table_alias.columns.is_empty() && !view.columns.is_empty() {
+            table_alias.columns = view
+                .columns
+                .iter()
+                .map(|c| TableAliasColumnDef {
+                    name: Ident::new(c.to_lowercase()),
+                    data_type: None,
+                })
+                .collect();
+        }
+        *factor = TableFactor::Derived {
+            lateral: false,
+            subquery,
+            alias: Some(table_alias),
+            sample: None,
+        };
+        Ok(())
+    }
+
+    fn rewrite_having(&mut self, query: &mut Query) -> Result<()> {
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return Ok(());
+        };
+        let Some(having) = select.having.clone() else {
+            return Ok(());
+        };
+        let grouped = match &select.group_by {
+            GroupByExpr::All(_) => true,
+            GroupByExpr::Expressions(exprs, _) => !exprs.is_empty(),
+        };
+        if grouped || has_aggregate(&select.projection) {
+            return Ok(());
+        }
+        select.having = None;
+        let inner = select.to_string();
+        let outer = parse_query_text(&format!(
+            "SELECT * FROM ({inner}) AS __snaprock_having WHERE {having}"
+        ))?;
+        query.body = outer.body;
+        Ok(())
+    }
+}
+
+/// Qualifies one-part table names in a view's query with the view's database.
+fn qualify_tables(query: &mut Query, db: &str) {
+    struct Qualify<'a>(&'a str);
+    impl VisitorMut for Qualify<'_> {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table {
+                name, args: None, ..
+            } = factor
+            {
+                if name.0.len() == 1 {
+                    name.0
+                        .insert(0, ObjectNamePart::Identifier(Ident::new(self.0)));
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = query.visit(&mut Qualify(db));
+}
+
+fn has_aggregate(projection: &[SelectItem]) -> bool {
+    struct Finder(bool);
+    impl VisitorMut for Finder {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+            if let Expr::Function(f) = expr {
+                let name = f.name.to_string().to_lowercase();
+                if AGGREGATES.contains(&name.as_str()) {
+                    self.0 = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut finder = Finder(false);
+    let mut items = projection.to_vec();
+    for item in &mut items {
+        let _ = item.visit(&mut finder);
+    }
+    finder.0
+}
+
+impl VisitorMut for Rewriter<'_> {
+    type Break = ();
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        self.rewrite_select(select);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        match self.rewrite_having(query) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        if let Err(e) = self.expand_view(factor) {
+            return self.fail(e);
+        }
+        match factor {
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            } => {
+                // Table functions: names are case-insensitive.
+                for part in &mut name.0 {
+                    if let ObjectNamePart::Identifier(i) = part {
+                        lower(i);
+                    }
+                }
+            }
+            TableFactor::Derived {
+                alias: Some(alias), ..
+            } => {
+                for c in &mut alias.columns {
+                    lower(&mut c.name);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
+        if relation.0.len() == 2 {
+            if let ObjectNamePart::Identifier(schema) = &mut relation.0[0] {
+                if schema.value.eq_ignore_ascii_case("information_schema") {
+                    lower(schema);
+                }
+            }
+        }
+        self.info.tables.push(object_name_parts(relation));
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let replacement = match expr {
+            Expr::Identifier(ident) => {
+                if let Some(name) = ident.value.strip_prefix("@@") {
+                    match self.session.system_variable(name, false) {
+                        Ok(v) => Some(var_literal(&v)),
+                        Err(e) => return self.fail(e),
+                    }
+                } else if let Some(name) = ident.value.strip_prefix('@') {
+                    Some(var_literal(&self.session.user_variable(name)))
+                } else {
+                    lower(ident);
+                    None
+                }
+            }
+            Expr::CompoundIdentifier(parts) => {
+                let scope = parts
+                    .first()
+                    .and_then(|p| p.value.strip_prefix("@@"))
+                    .map(str::to_ascii_lowercase);
+                match (scope.as_deref(), parts.len()) {
+                    (Some(scope @ ("global" | "session" | "local")), 2) => {
+                        match self
+                            .session
+                            .system_variable(&parts[1].value, scope == "global")
+                        {
+                            Ok(v) => Some(var_literal(&v)),
+                            Err(e) => return self.fail(e),
+                        }
+                    }
+                    _ => {
+                        if let Some(last) = parts.last_mut() {
+                            lower(last);
+                        }
+                        None
+                    }
+                }
+            }
+            Expr::Function(f) => {
+                for part in &mut f.name.0 {
+                    if let ObjectNamePart::Identifier(i) = part {
+                        lower(i);
+                    }
+                }
+                let name = f.name.to_string();
+                match self.session_function(&name, f) {
+                    Some(e) => Some(e),
+                    None => {
+                        if name == "ifnull" {
+                            f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
+                                "coalesce",
+                            ))]);
+                        } else if name == "curdate" {
+                            f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
+                                "current_date",
+                            ))]);
+                        } else if name == "utc_timestamp"
+                            || name == "localtime"
+                            || name == "localtimestamp"
+                        {
+                            f.name =
+                                ObjectName(vec![ObjectNamePart::Identifier(Ident::new("now"))]);
+                        }
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(r) = replacement {
+            *expr = r;
+        }
+        ControlFlow::Continue(())
+    }
+}

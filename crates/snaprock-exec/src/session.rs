@@ -1,0 +1,413 @@
+//! A client session: current database, variables, warnings; runs the statements of a query.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use datafusion::prelude::SessionContext;
+use snaprock_sql::ast::{SetItem, SetValue, Statement, TransactionOp, VariableScope};
+use snaprock_sql::sqlparser::ast::{Expr, Value};
+use snaprock_sql::{parse_statement, split_statements};
+use tokio::sync::watch;
+use tracing::{Instrument, debug, info_span};
+
+use crate::engine::{ConnectionInfo, Engine, KillRequest};
+use crate::result::{Output, OutputColumn};
+use crate::rewrite::SessionValues;
+use crate::variables::VarValue;
+use crate::{ExecError, Result};
+
+/// A warning for SHOW WARNINGS.
+#[derive(Debug, Clone)]
+pub struct Warning {
+    pub level: &'static str,
+    pub code: u16,
+    pub message: String,
+}
+
+/// One client's session.
+pub struct Session {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) conn: Arc<ConnectionInfo>,
+    pub(crate) current_db: Option<String>,
+    pub(crate) session_vars: BTreeMap<&'static str, VarValue>,
+    pub(crate) user_vars: HashMap<String, VarValue>,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) df: SessionContext,
+    kill: watch::Receiver<KillRequest>,
+}
+
+impl Session {
+    /// A session for connection `conn` (registered with the engine by the caller).
+    pub fn new(engine: Arc<Engine>, conn: Arc<ConnectionInfo>) -> Self {
+        let kill = conn.kill_receiver();
+        Session {
+            df: crate::query::new_datafusion_context(),
+            engine,
+            conn,
+            current_db: None,
+            session_vars: BTreeMap::new(),
+            user_vars: HashMap::new(),
+            warnings: Vec::new(),
+            kill,
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn connection_id(&self) -> u32 {
+        self.conn.id
+    }
+
+    pub fn user(&self) -> &str {
+        &self.conn.user
+    }
+
+    pub fn current_database(&self) -> Option<&str> {
+        self.current_db.as_deref()
+    }
+
+    /// Whether a KILL CONNECTION asked this session to end.
+    pub fn is_killed(&self) -> bool {
+        *self.kill.borrow() == KillRequest::Connection
+    }
+
+    /// USE db / COM_INIT_DB / a database in the handshake.
+    pub fn use_database(&mut self, db: &str) -> Result<()> {
+        let state = self.engine.catalog.snapshot();
+        if !db.eq_ignore_ascii_case(crate::catalog_provider::INFORMATION_SCHEMA)
+            && state.database(db).is_none()
+        {
+            return Err(ExecError::UnknownDatabase(db.to_string()));
+        }
+        let db = if db.eq_ignore_ascii_case(crate::catalog_provider::INFORMATION_SCHEMA) {
+            crate::catalog_provider::INFORMATION_SCHEMA.to_string()
+        } else {
+            db.to_string()
+        };
+        self.conn.set_database(Some(db.clone()));
+        self.current_db = Some(db);
+        Ok(())
+    }
+
+    /// Runs every statement of `sql` in order, stopping at the first error (as MySQL does).
+    pub async fn execute(&mut self, sql: &str) -> Vec<Result<Output>> {
+        let statements = match split_statements(sql) {
+            Ok(s) => s,
+            Err(e) => return vec![Err(e.into())],
+        };
+        if statements.is_empty() {
+            return vec![Err(ExecError::Parse(snaprock_sql::ParseError {
+                message: "Query was empty".into(),
+            }))];
+        }
+        let mut outputs = Vec::with_capacity(statements.len());
+        for text in statements {
+            let result = self.execute_one(text).await;
+            let failed = result.is_err();
+            outputs.push(result);
+            if failed {
+                break;
+            }
+        }
+        outputs
+    }
+
+    /// Runs one statement.
+    pub async fn execute_one(&mut self, sql: &str) -> Result<Output> {
+        self.engine
+            .queries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.conn
+            .set_command("Query", Some(sql.chars().take(200).collect()));
+        let span = info_span!("statement", conn = self.conn.id);
+        let result = async {
+            let statement = parse_statement(sql)?;
+            if !matches!(
+                statement,
+                Statement::Show(
+                    snaprock_sql::ast::Show::Warnings | snaprock_sql::ast::Show::Errors
+                )
+            ) {
+                self.warnings.clear();
+            }
+            self.kill.mark_unchanged();
+            let mut kill = self.kill.clone();
+            tokio::select! {
+                r = self.dispatch(statement, sql) => r,
+                _ = wait_for_kill(&mut kill) => Err(ExecError::Interrupted),
+            }
+        }
+        .instrument(span)
+        .await;
+        if let Err(e) = &result {
+            debug!(error = %e, "statement failed");
+        }
+        self.conn.set_command("Sleep", None);
+        if *self.kill.borrow() == KillRequest::Query {
+            self.conn.kill.send_replace(KillRequest::None);
+        }
+        result
+    }
+
+    async fn dispatch(&mut self, statement: Statement, sql: &str) -> Result<Output> {
+        match statement {
+            Statement::Standard(stmt) => self.run_standard(*stmt, sql).await,
+            Statement::InsertOverwrite {
+                table,
+                partitions,
+                columns,
+                query,
+            } => {
+                self.run_insert_overwrite(table, partitions, columns, query)
+                    .await
+            }
+            Statement::Use { database } => {
+                self.use_database(&database)?;
+                Ok(Output::ok())
+            }
+            Statement::Set(items) => {
+                for item in items {
+                    self.set(item).await?;
+                }
+                Ok(Output::ok())
+            }
+            Statement::Transaction(op) => {
+                // Every statement commits on its own; BEGIN/COMMIT/ROLLBACK are accepted so
+                // drivers and pools work.
+                let _ = op == TransactionOp::Begin;
+                Ok(Output::ok())
+            }
+            Statement::Kill {
+                connection_id,
+                query_only,
+            } => {
+                let request = if query_only {
+                    KillRequest::Query
+                } else {
+                    KillRequest::Connection
+                };
+                self.engine.kill(connection_id, request)?;
+                Ok(Output::ok())
+            }
+            Statement::Ignored(_) => Ok(Output::ok()),
+            Statement::Show(show) => self.show(show).await,
+            Statement::CreateDatabase {
+                name,
+                if_not_exists,
+            } => self.create_database(&name, if_not_exists),
+            Statement::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
+            Statement::CreateTable(create) => self.create_table(*create).await,
+            Statement::CreateTableLike {
+                name,
+                like,
+                if_not_exists,
+            } => self.create_table_like(&name, &like, if_not_exists),
+            Statement::DropTable { name, if_exists } => self.drop_table(&name, if_exists),
+            Statement::TruncateTable { name, partitions } => {
+                self.truncate_table(&name, &partitions).await
+            }
+            Statement::AddPartition {
+                table,
+                partition,
+                if_not_exists,
+            } => self.add_partition(&table, &partition, if_not_exists),
+            Statement::DropPartition {
+                table,
+                partition,
+                if_exists,
+            } => self.drop_partition(&table, &partition, if_exists).await,
+            Statement::CreateView(view) => self.create_view(*view).await,
+            Statement::DropView { name, if_exists } => self.drop_view(&name, if_exists),
+        }
+    }
+
+    /// A system variable's value as this session sees it.
+    pub fn variable(&self, name: &str) -> Result<VarValue> {
+        let lower = name.to_ascii_lowercase();
+        if let Some(v) = self.session_vars.get(lower.as_str()) {
+            return Ok(v.clone());
+        }
+        self.engine.globals.get(&lower)
+    }
+
+    async fn set(&mut self, item: SetItem) -> Result<()> {
+        match item {
+            SetItem::Names { charset, collation } => {
+                let collation = collation.unwrap_or_else(|| format!("{charset}_general_ci"));
+                for (name, value) in [
+                    ("character_set_client", charset.clone()),
+                    ("character_set_connection", charset.clone()),
+                    ("character_set_results", charset),
+                    ("collation_connection", collation),
+                ] {
+                    let (key, v) = self
+                        .engine
+                        .globals
+                        .check_session(name, VarValue::Str(value))?;
+                    self.session_vars.insert(key, v);
+                }
+                Ok(())
+            }
+            SetItem::Transaction { .. } => Ok(()),
+            SetItem::Variable { scope, name, value } => {
+                let value = match value {
+                    SetValue::Default => match scope {
+                        VariableScope::User => VarValue::Null,
+                        _ => self.engine.globals.default_value(&name)?,
+                    },
+                    SetValue::Expr(expr) => self.evaluate(expr).await?,
+                };
+                match scope {
+                    VariableScope::User => {
+                        self.user_vars.insert(name.to_lowercase(), value);
+                    }
+                    VariableScope::Global => self.engine.globals.set(&name, value)?,
+                    VariableScope::Session => {
+                        let (key, v) = self.engine.globals.check_session(&name, value)?;
+                        // The old and new names of transaction variables stay in step.
+                        let twin = match key {
+                            "tx_isolation" => Some("transaction_isolation"),
+                            "transaction_isolation" => Some("tx_isolation"),
+                            "tx_read_only" => Some("transaction_read_only"),
+                            "transaction_read_only" => Some("tx_read_only"),
+                            _ => None,
+                        };
+                        if let Some(twin) = twin {
+                            self.session_vars.insert(twin, v.clone());
+                        }
+                        self.session_vars.insert(key, v);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The value of a SET expression: bare words (`ON`, `utf8mb4`) are text; anything else is
+    /// evaluated like `SELECT expr`.
+    async fn evaluate(&mut self, expr: Expr) -> Result<VarValue> {
+        match &expr {
+            Expr::Identifier(i) if !i.value.starts_with('@') => {
+                return Ok(VarValue::Str(i.value.clone()));
+            }
+            Expr::Value(v) => match &v.value {
+                Value::Null => return Ok(VarValue::Null),
+                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
+                    return Ok(VarValue::Str(s.clone()));
+                }
+                Value::Boolean(b) => return Ok(VarValue::Int(i64::from(*b))),
+                Value::Number(n, _) => {
+                    if let Ok(i) = n.parse::<i64>() {
+                        return Ok(VarValue::Int(i));
+                    }
+                    if let Ok(u) = n.parse::<u64>() {
+                        return Ok(VarValue::UInt(u));
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        self.evaluate_scalar(expr).await
+    }
+
+    /// Column definitions of a table for COM_FIELD_LIST.
+    pub fn field_list(&self, table: &str) -> Result<Vec<OutputColumn>> {
+        let db = self
+            .current_db
+            .clone()
+            .ok_or(ExecError::NoDatabaseSelected)?;
+        let state = self.engine.catalog.snapshot();
+        let t = state
+            .table(&db, table)
+            .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{table}")))?;
+        let schema = t.arrow_schema();
+        Ok(t.columns
+            .iter()
+            .zip(schema.fields().iter())
+            .map(|(c, f)| OutputColumn {
+                name: c.name.clone(),
+                table: t.name.clone(),
+                field: f.as_ref().clone(),
+            })
+            .collect())
+    }
+
+    /// COM_STATISTICS text.
+    pub fn statistics(&self) -> String {
+        let uptime = self.engine.started.elapsed().as_secs();
+        let threads = self.engine.connections().len();
+        let queries = self.engine.queries();
+        let tables: usize = self
+            .engine
+            .catalog
+            .snapshot()
+            .databases
+            .values()
+            .map(|d| d.tables.len())
+            .sum();
+        format!(
+            "Uptime: {uptime}  Threads: {threads}  Questions: {queries}  Slow queries: 0  Opens: 0  \
+             Flush tables: 0  Open tables: {tables}  Queries per second avg: {:.3}",
+            queries as f64 / uptime.max(1) as f64
+        )
+    }
+
+    /// Number of warnings of the last statement (for the OK packet).
+    pub fn warning_count(&self) -> u16 {
+        self.warnings.len().min(u16::MAX as usize) as u16
+    }
+
+    /// Forgets session state (COM_RESET_CONNECTION).
+    pub fn reset(&mut self) {
+        self.session_vars.clear();
+        self.user_vars.clear();
+        self.warnings.clear();
+    }
+}
+
+async fn wait_for_kill(kill: &mut watch::Receiver<KillRequest>) {
+    loop {
+        if kill.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        if *kill.borrow() != KillRequest::None {
+            return;
+        }
+    }
+}
+
+impl SessionValues for Session {
+    fn system_variable(&self, name: &str, global: bool) -> Result<VarValue> {
+        if global {
+            self.engine.globals.get(name)
+        } else {
+            self.variable(name)
+        }
+    }
+
+    fn user_variable(&self, name: &str) -> VarValue {
+        self.user_vars
+            .get(&name.to_lowercase())
+            .cloned()
+            .unwrap_or(VarValue::Null)
+    }
+
+    fn current_database(&self) -> Option<String> {
+        self.current_db.clone()
+    }
+
+    fn user_at_host(&self) -> String {
+        format!("{}@{}", self.conn.user, self.conn.host)
+    }
+
+    fn current_user(&self) -> String {
+        format!("'{}'@'%'", self.conn.user)
+    }
+
+    fn connection_id(&self) -> u32 {
+        self.conn.id
+    }
+}

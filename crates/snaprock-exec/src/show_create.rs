@@ -1,0 +1,183 @@
+//! SHOW CREATE TABLE / VIEW text in StarRocks' form: running it re-creates the same table.
+
+use snaprock_storage::{DistributionMeta, PartitionBounds, Partitioning, TableMeta, ViewMeta};
+
+use crate::provider::CURRENT_TIMESTAMP;
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn backquote(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
+}
+
+fn values(v: &[String]) -> String {
+    format!(
+        "({})",
+        v.iter().map(|x| quote(x)).collect::<Vec<_>>().join(", ")
+    )
+}
+
+pub(crate) fn table_ddl(table: &TableMeta) -> String {
+    let mut out = format!("CREATE TABLE {} (\n", backquote(&table.name));
+    let cols: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let mut line = format!("  {} {}", backquote(&c.name), c.column_type.sql());
+            if let Some(agg) = &c.aggregation {
+                line.push(' ');
+                line.push_str(agg);
+            }
+            line.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+            if c.auto_increment {
+                line.push_str(" AUTO_INCREMENT");
+            }
+            if let Some(d) = &c.default {
+                if d == CURRENT_TIMESTAMP {
+                    line.push_str(" DEFAULT CURRENT_TIMESTAMP");
+                } else {
+                    line.push_str(&format!(" DEFAULT {}", quote(d)));
+                }
+            }
+            line.push_str(&format!(
+                " COMMENT {}",
+                quote(c.comment.as_deref().unwrap_or(""))
+            ));
+            line
+        })
+        .collect();
+    out.push_str(&cols.join(",\n"));
+    out.push_str("\n) ENGINE=OLAP\n");
+    out.push_str(&format!(
+        "{}({})\n",
+        table.keys_model.sql(),
+        table
+            .key_columns
+            .iter()
+            .map(|k| backquote(k))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out.push_str(&format!(
+        "COMMENT {}\n",
+        quote(table.comment.as_deref().unwrap_or("OLAP"))
+    ));
+    let partition_lines = |kind: &str, columns: &[String]| -> String {
+        let defs: Vec<String> = table
+            .partitions
+            .iter()
+            .map(|p| match &p.bounds {
+                PartitionBounds::Range { lower, upper } if lower.is_empty() => match upper {
+                    Some(u) => format!(
+                        "PARTITION {} VALUES LESS THAN {}",
+                        backquote(&p.name),
+                        values(u)
+                    ),
+                    None => format!(
+                        "PARTITION {} VALUES LESS THAN (MAXVALUE)",
+                        backquote(&p.name)
+                    ),
+                },
+                PartitionBounds::Range { lower, upper } => format!(
+                    "PARTITION {} VALUES [{}, {})",
+                    backquote(&p.name),
+                    values(lower),
+                    upper
+                        .as_ref()
+                        .map(|u| values(u))
+                        .unwrap_or_else(|| "(MAXVALUE)".into())
+                ),
+                PartitionBounds::List { values: v } => format!(
+                    "PARTITION {} VALUES IN ({})",
+                    backquote(&p.name),
+                    v.iter()
+                        .map(|t| if t.len() == 1 {
+                            quote(&t[0])
+                        } else {
+                            values(t)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                PartitionBounds::All => String::new(),
+            })
+            .collect();
+        format!(
+            "PARTITION BY {kind}({})\n({})\n",
+            columns
+                .iter()
+                .map(|c| backquote(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            defs.join(",\n")
+        )
+    };
+    match &table.partitioning {
+        Partitioning::Unpartitioned => {}
+        Partitioning::Range { columns } => out.push_str(&partition_lines("RANGE", columns)),
+        Partitioning::List { columns } => out.push_str(&partition_lines("LIST", columns)),
+    }
+    match &table.distribution {
+        DistributionMeta::Hash { columns, buckets } => {
+            out.push_str(&format!(
+                "DISTRIBUTED BY HASH({})",
+                columns
+                    .iter()
+                    .map(|c| backquote(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            if let Some(b) = buckets {
+                out.push_str(&format!(" BUCKETS {b}"));
+            }
+        }
+        DistributionMeta::Random { buckets } => {
+            out.push_str("DISTRIBUTED BY RANDOM");
+            if let Some(b) = buckets {
+                out.push_str(&format!(" BUCKETS {b}"));
+            }
+        }
+    }
+    out.push('\n');
+    let mut props = table.properties.clone();
+    if !props.iter().any(|(k, _)| k == "replication_num") {
+        props.insert(0, ("replication_num".into(), "1".into()));
+    }
+    out.push_str("PROPERTIES (\n");
+    out.push_str(
+        &props
+            .iter()
+            .map(|(k, v)| format!("{} = {}", quote(k), quote(v)))
+            .collect::<Vec<_>>()
+            .join(",\n"),
+    );
+    out.push_str("\n);");
+    out
+}
+
+pub(crate) fn view_ddl(view: &ViewMeta) -> String {
+    let columns = if view.columns.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({})",
+            view.columns
+                .iter()
+                .map(|c| backquote(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let comment = view
+        .comment
+        .as_ref()
+        .map(|c| format!(" COMMENT {}", quote(c)))
+        .unwrap_or_default();
+    format!(
+        "CREATE VIEW {}{columns}{comment} AS {};",
+        backquote(&view.name),
+        view.query_sql
+    )
+}

@@ -1,0 +1,88 @@
+//! The one place where errors become MySQL error codes and messages.
+
+use opensrv_mysql::ErrorKind;
+use snaprock_exec::ExecError;
+use snaprock_storage::StorageError;
+
+/// The MySQL error code and message for a failed statement.
+pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
+    use ErrorKind::*;
+    let kind = match error {
+        ExecError::Parse(e) if e.message == "Query was empty" => ER_EMPTY_QUERY,
+        ExecError::Parse(_) => ER_PARSE_ERROR,
+        ExecError::Storage(s) => return storage_error(s),
+        ExecError::NoDatabaseSelected => ER_NO_DB_ERROR,
+        ExecError::UnknownDatabase(_) => ER_BAD_DB_ERROR,
+        ExecError::UnknownTable(_) => ER_NO_SUCH_TABLE,
+        ExecError::TableExists(_) => ER_TABLE_EXISTS_ERROR,
+        ExecError::UnknownColumn { .. } => ER_BAD_FIELD_ERROR,
+        ExecError::DuplicateColumn(_) => ER_DUP_FIELDNAME,
+        ExecError::UnknownVariable(_) => ER_UNKNOWN_SYSTEM_VARIABLE,
+        ExecError::WrongValueForVariable { .. } => ER_WRONG_VALUE_FOR_VAR,
+        ExecError::ReadOnlyVariable(_) => ER_INCORRECT_GLOBAL_LOCAL_VAR,
+        ExecError::UnknownThread(_) => ER_NO_SUCH_THREAD,
+        // StarRocks answers semantic errors of DDL with 1064, as it does syntax errors.
+        ExecError::InvalidDefinition(_) => ER_PARSE_ERROR,
+        ExecError::InvalidValue(m) if m.starts_with("Data too long") => ER_DATA_TOO_LONG,
+        ExecError::InvalidValue(_) => ER_TRUNCATED_WRONG_VALUE_FOR_FIELD,
+        ExecError::Unsupported(_) => ER_NOT_SUPPORTED_YET,
+        ExecError::Interrupted => ER_QUERY_INTERRUPTED,
+        ExecError::Plan(m)
+            if m.contains("No field named") || m.contains("not found") && m.contains("column") =>
+        {
+            ER_BAD_FIELD_ERROR
+        }
+        ExecError::Plan(_) => ER_PARSE_ERROR,
+        ExecError::Execution(_) => ER_UNKNOWN_ERROR,
+    };
+    (kind, error.to_string())
+}
+
+fn storage_error(error: &StorageError) -> (ErrorKind, String) {
+    use ErrorKind::*;
+    let kind = match error {
+        StorageError::UnknownDatabase(_) => ER_BAD_DB_ERROR,
+        StorageError::DatabaseExists(_) => ER_DB_CREATE_EXISTS,
+        StorageError::UnknownTable { .. } => ER_NO_SUCH_TABLE,
+        StorageError::TableExists(_) => ER_TABLE_EXISTS_ERROR,
+        StorageError::UnknownPartition { .. } => ER_UNKNOWN_PARTITION,
+        StorageError::PartitionExists(_) => ER_SAME_NAME_PARTITION,
+        StorageError::PartitionOverlap(_) => ER_RANGE_NOT_INCREASING_ERROR,
+        StorageError::NoPartitionForValue(_) => ER_NO_PARTITION_FOR_GIVEN_VALUE,
+        StorageError::NullInNotNullColumn(_) => ER_BAD_NULL_ERROR,
+        StorageError::InvalidPartitionValue { .. } => ER_WRONG_TYPE_COLUMN_VALUE_ERROR,
+        StorageError::InvalidDefinition(_) => ER_PARSE_ERROR,
+        StorageError::DatabaseNotEmpty(_) => ER_DB_DROP_EXISTS,
+        StorageError::Conflict => ER_LOCK_DEADLOCK,
+        StorageError::Io { .. }
+        | StorageError::CorruptCatalog { .. }
+        | StorageError::Arrow(_)
+        | StorageError::Parquet(_)
+        | StorageError::DataFusion(_) => ER_UNKNOWN_ERROR,
+    };
+    (kind, error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes() {
+        assert_eq!(
+            mysql_error(&ExecError::UnknownTable("d.t".into())).0 as u16,
+            1146
+        );
+        assert_eq!(
+            mysql_error(&ExecError::UnknownDatabase("d".into())).0 as u16,
+            1049
+        );
+        assert_eq!(
+            mysql_error(&ExecError::Storage(StorageError::NoPartitionForValue(
+                "5".into()
+            )))
+            .0 as u16,
+            1526
+        );
+    }
+}

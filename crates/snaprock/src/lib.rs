@@ -1,0 +1,84 @@
+//! The snaprock server: command-line options and start-up, shared by the binary and the tests.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use snaprock_exec::Engine;
+use snaprock_mysql::ServerConfig;
+use tokio::net::TcpListener;
+
+/// Command-line options.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "snaprock",
+    version,
+    about = "StarRocks-compatible MySQL-protocol server with backup and restore"
+)]
+pub struct Options {
+    /// Directory holding the catalog and table data (created if missing).
+    #[arg(long, default_value = "./snaprock-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// MySQL protocol port (StarRocks' query port).
+    #[arg(long, default_value_t = 9030)]
+    pub port: u16,
+    /// Password of the `root` user (default: none). Prefer SNAPROCK_ROOT_PASSWORD: command lines
+    /// are visible to other users of the machine.
+    #[arg(
+        long,
+        env = "SNAPROCK_ROOT_PASSWORD",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub root_password: String,
+    /// Seconds between background compaction passes.
+    #[arg(long, default_value_t = 30)]
+    pub compaction_interval_secs: u64,
+}
+
+/// Opens the data directory and binds the listener; returns the bound address and the future
+/// that serves until `shutdown` completes.
+pub async fn start(
+    options: Options,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let engine =
+        Engine::open(&options.data_dir).map_err(|e| std::io::Error::other(e.to_string()))?;
+    engine.start_background_tasks(Duration::from_secs(options.compaction_interval_secs.max(1)));
+    let listener = TcpListener::bind((options.host.as_str(), options.port)).await?;
+    let address = listener.local_addr()?;
+    let config = Arc::new(ServerConfig {
+        root_password: options.root_password,
+    });
+    let handle = tokio::spawn(snaprock_mysql::serve(listener, engine, config, shutdown));
+    Ok((address, handle))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
