@@ -1,1 +1,135 @@
-//! test harness
+//! Test harness: starts a real snaprock server on an ephemeral port and connects real MySQL
+//! clients to it over TCP.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder};
+use tokio::sync::oneshot;
+
+/// A server running in this process, on its own data directory.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// A server on a fresh temporary data directory, root without password.
+    pub async fn start() -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut server = Self::start_in(temp.path(), "").await;
+        server._temp = Some(temp);
+        server
+    }
+
+    /// A server on `data_dir` (kept after the server stops).
+    pub async fn start_in(data_dir: &Path, root_password: &str) -> Self {
+        let (tx, rx) = oneshot::channel::<()>();
+        let options = snaprock::Options {
+            data_dir: data_dir.to_path_buf(),
+            host: "127.0.0.1".into(),
+            port: 0,
+            root_password: root_password.into(),
+            compaction_interval_secs: 3600,
+        };
+        let (addr, handle) = snaprock::start(options, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server starts");
+        TestServer {
+            addr,
+            data_dir: data_dir.to_path_buf(),
+            _temp: None,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    pub fn opts(&self, user: &str, password: Option<&str>, db: Option<&str>) -> Opts {
+        OptsBuilder::default()
+            .ip_or_hostname(self.addr.ip().to_string())
+            .tcp_port(self.addr.port())
+            .user(Some(user))
+            .pass(password)
+            .db_name(db)
+            .prefer_socket(false)
+            .into()
+    }
+
+    /// A connection as root.
+    pub async fn conn(&self) -> Conn {
+        Conn::new(self.opts("root", None, None))
+            .await
+            .expect("connect as root")
+    }
+
+    /// Stops accepting connections (open connections end when their clients go).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+/// The MySQL error code of a failed call.
+pub fn error_code<T: std::fmt::Debug>(result: Result<T, mysql_async::Error>) -> u16 {
+    match result {
+        Err(mysql_async::Error::Server(e)) => e.code,
+        other => panic!("expected a server error, got {other:?}"),
+    }
+}
+
+/// The MySQL error of a failed call: (code, message).
+pub fn server_error<T: std::fmt::Debug>(result: Result<T, mysql_async::Error>) -> (u16, String) {
+    match result {
+        Err(mysql_async::Error::Server(e)) => (e.code, e.message),
+        other => panic!("expected a server error, got {other:?}"),
+    }
+}
+
+/// Runs statements, panicking with the statement on failure.
+pub async fn run(conn: &mut Conn, statements: &[&str]) {
+    for s in statements {
+        if let Err(e) = conn.query_drop(*s).await {
+            panic!("{s}: {e}");
+        }
+    }
+}
+
+/// A query's rows as text (NULL as "NULL").
+pub async fn rows(conn: &mut Conn, sql: &str) -> Vec<Vec<String>> {
+    let result: Vec<mysql_async::Row> = conn
+        .query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    result
+        .into_iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| match row.as_ref(i) {
+                    Some(mysql_async::Value::NULL) | None => "NULL".to_string(),
+                    Some(mysql_async::Value::Bytes(b)) => String::from_utf8_lossy(b).to_string(),
+                    Some(v) => v.as_sql(true).trim_matches('\'').to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A one-value query's value as text.
+pub async fn value(conn: &mut Conn, sql: &str) -> String {
+    rows(conn, sql)
+        .await
+        .first()
+        .and_then(|r| r.first())
+        .cloned()
+        .unwrap_or_else(|| panic!("{sql}: no rows"))
+}

@@ -301,15 +301,54 @@ fn output_names(stmt: &Statement, sql: &str) -> Option<Vec<Option<String>>> {
     Some(names)
 }
 
-/// The expression's text as written in `sql`.
+/// The expression's text as written in `sql` (a string literal is named by its value).
 fn source_text(expr: &Expr, sql: &str) -> String {
+    if let Expr::Value(v) = expr {
+        if let sql_ast::Value::SingleQuotedString(s) | sql_ast::Value::DoubleQuotedString(s) =
+            &v.value
+        {
+            return s.clone();
+        }
+    }
     let span = expr.span();
     let start = byte_offset(sql, span.start.line, span.start.column);
     let end = byte_offset(sql, span.end.line, span.end.column);
     match (start, end) {
-        (Some(s), Some(e)) if s < e && e <= sql.len() => sql[s..e].trim().to_string(),
+        (Some(s), Some(e)) if s < e && e <= sql.len() => {
+            let e = extend_to_closing_paren(sql, e);
+            sql[s..e].trim().to_string()
+        }
         _ => expr.to_string(),
     }
+}
+
+/// sqlparser's span of some expressions (function calls) stops before their argument list:
+/// when the text goes on with `(`, extend to the matching `)`.
+fn extend_to_closing_paren(sql: &str, end: usize) -> usize {
+    let rest = &sql[end..];
+    let trimmed = rest.trim_start();
+    if !trimmed.starts_with('(') {
+        return end;
+    }
+    let open = end + (rest.len() - trimmed.len());
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in sql[open..].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return open + i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    end
 }
 
 fn byte_offset(sql: &str, line: u64, column: u64) -> Option<usize> {

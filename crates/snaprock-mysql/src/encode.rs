@@ -105,7 +105,7 @@ impl<'a> ColumnReader<'a> {
 
     pub fn value(&self, row: usize) -> Value {
         let a = self.array;
-        if a.is_null(row) {
+        if a.is_null(row) || a.data_type() == &DataType::Null {
             return Value::Null;
         }
         match a.data_type() {

@@ -198,13 +198,14 @@ pub struct TableMeta {
 
 impl TableMeta {
     /// The Arrow schema of the table's files and scans (lower-cased field names, SQL type in
-    /// the field metadata).
+    /// the field metadata). Fields are nullable: NOT NULL is enforced by the write path with
+    /// MySQL's error, not by Arrow.
     pub fn arrow_schema(&self) -> SchemaRef {
         let fields: Vec<Field> = self
             .columns
             .iter()
             .map(|c| {
-                Field::new(c.field_name(), c.column_type.arrow_type(), c.nullable).with_metadata(
+                Field::new(c.field_name(), c.column_type.arrow_type(), true).with_metadata(
                     [(SQL_TYPE_METADATA_KEY.to_string(), c.column_type.sql())]
                         .into_iter()
                         .collect(),
