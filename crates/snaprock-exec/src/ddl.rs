@@ -117,6 +117,7 @@ pub(crate) fn column_type_of_arrow(t: &ArrowType) -> Result<ColumnType> {
         ArrowType::UInt64 => ColumnType::LargeInt,
         ArrowType::Float16 | ArrowType::Float32 => ColumnType::Float,
         ArrowType::Float64 => ColumnType::Double,
+        ArrowType::Decimal256(_, 0) => ColumnType::LargeInt,
         ArrowType::Decimal128(p, s) | ArrowType::Decimal256(p, s) if *p <= 38 => {
             ColumnType::Decimal {
                 precision: *p,

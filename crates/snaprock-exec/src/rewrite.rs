@@ -133,7 +133,7 @@ fn object_name_parts(name: &ObjectName) -> Vec<String> {
         .collect()
 }
 
-fn parse_query_text(sql: &str) -> Result<Box<Query>> {
+pub(crate) fn parse_query_text(sql: &str) -> Result<Box<Query>> {
     let dialect = MySqlDialect {};
     let mut parser = Parser::new(&dialect)
         .try_with_sql(sql)
@@ -190,6 +190,28 @@ impl Rewriter<'_> {
         for item in &mut select.projection {
             if let SelectItem::ExprWithAlias { alias, .. } = item {
                 lower(alias);
+            }
+        }
+        // MySQL allows `SELECT 1, 1`; DataFusion needs unique names: give repeated unnamed
+        // expressions internal aliases (clients see names computed from the original text).
+        let texts: Vec<Option<String>> = select
+            .projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::UnnamedExpr(Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => None,
+                SelectItem::UnnamedExpr(e) => Some(e.to_string().to_lowercase()),
+                _ => None,
+            })
+            .collect();
+        for (i, item) in select.projection.iter_mut().enumerate() {
+            let Some(text) = &texts[i] else { continue };
+            if texts.iter().filter(|t| t.as_ref() == Some(text)).count() > 1 {
+                if let SelectItem::UnnamedExpr(e) = item {
+                    *item = SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias: Ident::new(format!("__snaprock_col{i}")),
+                    };
+                }
             }
         }
         // FROM DUAL: no table.
@@ -267,11 +289,13 @@ impl Rewriter<'_> {
         Ok(())
     }
 
+    /// HAVING without GROUP BY or aggregates filters rows on select-list aliases (Connector/J's
+    /// getTables): the aliases are replaced by their expressions and the filter joins WHERE.
     fn rewrite_having(&mut self, query: &mut Query) -> Result<()> {
         let SetExpr::Select(select) = query.body.as_mut() else {
             return Ok(());
         };
-        let Some(having) = select.having.clone() else {
+        let Some(mut having) = select.having.clone() else {
             return Ok(());
         };
         let grouped = match &select.group_by {
@@ -281,12 +305,38 @@ impl Rewriter<'_> {
         if grouped || has_aggregate(&select.projection) {
             return Ok(());
         }
+        let aliases: std::collections::HashMap<String, Expr> = select
+            .projection
+            .iter()
+            .filter_map(|item| match item {
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    Some((alias.value.clone(), expr.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        struct Substitute<'a>(&'a std::collections::HashMap<String, Expr>);
+        impl VisitorMut for Substitute<'_> {
+            type Break = ();
+            fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+                if let Expr::Identifier(i) = expr {
+                    if let Some(e) = self.0.get(&i.value) {
+                        *expr = Expr::Nested(Box::new(e.clone()));
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+        }
+        let _ = having.visit(&mut Substitute(&aliases));
+        select.selection = Some(match select.selection.take() {
+            Some(w) => Expr::BinaryOp {
+                left: Box::new(Expr::Nested(Box::new(w))),
+                op: snaprock_sql::sqlparser::ast::BinaryOperator::And,
+                right: Box::new(Expr::Nested(Box::new(having))),
+            },
+            None => having,
+        });
         select.having = None;
-        let inner = select.to_string();
-        let outer = parse_query_text(&format!(
-            "SELECT * FROM ({inner}) AS __snaprock_having WHERE {having}"
-        ))?;
-        query.body = outer.body;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ pub enum ColumnType {
     SmallInt,
     Int,
     BigInt,
-    /// 128-bit integer, stored as DECIMAL(38, 0).
+    /// 128-bit integer, stored as a 39-digit decimal (2^127 has 39 digits).
     LargeInt,
     Float,
     Double,
@@ -45,7 +45,7 @@ impl ColumnType {
             ColumnType::SmallInt => DataType::Int16,
             ColumnType::Int => DataType::Int32,
             ColumnType::BigInt => DataType::Int64,
-            ColumnType::LargeInt => DataType::Decimal128(38, 0),
+            ColumnType::LargeInt => DataType::Decimal256(39, 0),
             ColumnType::Float => DataType::Float32,
             ColumnType::Double => DataType::Float64,
             ColumnType::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
