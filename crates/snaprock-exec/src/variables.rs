@@ -98,6 +98,7 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
         ("partial_revokes", Bool, I(0)),
         ("performance_schema", ReadOnly, I(0)),
         ("pipeline_dop", Int, I(0)),
+        ("port", ReadOnly, I(9030)),
         ("profiling", Bool, I(0)),
         ("protocol_version", ReadOnly, I(10)),
         ("query_cache_size", Int, I(0)),
@@ -108,6 +109,8 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
         ("session_track_schema", Bool, I(0)),
         ("session_track_state_change", Bool, I(0)),
         ("session_track_system_variables", Str, s("")),
+        // No unix socket: NULL tells clients (mysql_async) not to try one.
+        ("socket", ReadOnly, VarValue::Null),
         ("sql_auto_is_null", Bool, I(0)),
         ("sql_big_selects", Bool, I(1)),
         ("sql_log_bin", Bool, I(0)),
