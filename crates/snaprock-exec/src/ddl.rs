@@ -850,13 +850,13 @@ fn partition_bounds(
             })?;
             let upper = normalize_values(column_types, upper)?;
             let types: Vec<ArrowType> = column_types.iter().map(|(_, t)| t.arrow_type()).collect();
-            if let Some(u) = &upper {
-                if bounds_to_scalars(&lower, &types)? >= bounds_to_scalars(u, &types)? {
-                    return Err(ExecError::InvalidDefinition(format!(
-                        "The lower bound of partition {} must be less than its upper bound",
-                        def.name
-                    )));
-                }
+            if let Some(u) = &upper
+                && bounds_to_scalars(&lower, &types)? >= bounds_to_scalars(u, &types)?
+            {
+                return Err(ExecError::InvalidDefinition(format!(
+                    "The lower bound of partition {} must be less than its upper bound",
+                    def.name
+                )));
             }
             Ok(PartitionBounds::Range { lower, upper })
         }

@@ -231,10 +231,10 @@ impl InsertSink {
                     }
                 };
                 writer.write(&part)?;
-                if writer.rows() >= ROWS_PER_FILE {
-                    if let Some(full) = writers.remove(&index) {
-                        finished.entry(index).or_default().push(full.finish()?);
-                    }
+                if writer.rows() >= ROWS_PER_FILE
+                    && let Some(full) = writers.remove(&index)
+                {
+                    finished.entry(index).or_default().push(full.finish()?);
                 }
             }
         }

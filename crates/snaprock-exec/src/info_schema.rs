@@ -674,11 +674,7 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
                         Cell::Int(Some(10)),
                         t("Dynamic"),
                         rows_count.into(),
-                        Cell::Int(Some(if rows_count > 0 {
-                            (bytes / rows_count) as i64
-                        } else {
-                            0
-                        })),
+                        Cell::Int(Some(bytes.checked_div(rows_count).unwrap_or(0) as i64)),
                         bytes.into(),
                         Cell::Int(Some(0)),
                         Cell::Int(Some(0)),
@@ -906,11 +902,7 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
                             NULL,
                             Cell::Text(description),
                             rows_count.into(),
-                            Cell::Int(Some(if rows_count > 0 {
-                                (p.bytes() / rows_count) as i64
-                            } else {
-                                0
-                            })),
+                            Cell::Int(Some(p.bytes().checked_div(rows_count).unwrap_or(0) as i64)),
                             p.bytes().into(),
                             Cell::Int(Some(0)),
                             Cell::Int(Some(0)),

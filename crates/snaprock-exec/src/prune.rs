@@ -88,17 +88,16 @@ fn expr_may_match(expr: &Expr, column: &str, bounds: &ColumnBounds) -> bool {
             right,
         }) => expr_may_match(left, column, bounds) || expr_may_match(right, column, bounds),
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            if let (Some(c), Some(v)) = (column_name(left), literal(right)) {
-                if c == column {
-                    return compare_may_match(*op, v, bounds);
-                }
+            if let (Some(c), Some(v)) = (column_name(left), literal(right))
+                && c == column
+            {
+                return compare_may_match(*op, v, bounds);
             }
-            if let (Some(v), Some(c)) = (literal(left), column_name(right)) {
-                if c == column {
-                    if let Some(op) = op.swap() {
-                        return compare_may_match(op, v, bounds);
-                    }
-                }
+            if let (Some(v), Some(c)) = (literal(left), column_name(right))
+                && c == column
+                && let Some(op) = op.swap()
+            {
+                return compare_may_match(op, v, bounds);
             }
             true
         }

@@ -303,12 +303,11 @@ fn output_names(stmt: &Statement, sql: &str) -> Option<Vec<Option<String>>> {
 
 /// The expression's text as written in `sql` (a string literal is named by its value).
 fn source_text(expr: &Expr, sql: &str) -> String {
-    if let Expr::Value(v) = expr {
-        if let sql_ast::Value::SingleQuotedString(s) | sql_ast::Value::DoubleQuotedString(s) =
+    if let Expr::Value(v) = expr
+        && let sql_ast::Value::SingleQuotedString(s) | sql_ast::Value::DoubleQuotedString(s) =
             &v.value
-        {
-            return s.clone();
-        }
+    {
+        return s.clone();
     }
     let span = expr.span();
     let start = byte_offset(sql, span.start.line, span.start.column);

@@ -205,25 +205,25 @@ impl Rewriter<'_> {
             .collect();
         for (i, item) in select.projection.iter_mut().enumerate() {
             let Some(text) = &texts[i] else { continue };
-            if texts.iter().filter(|t| t.as_ref() == Some(text)).count() > 1 {
-                if let SelectItem::UnnamedExpr(e) = item {
-                    *item = SelectItem::ExprWithAlias {
-                        expr: e.clone(),
-                        alias: Ident::new(format!("__snaprock_col{i}")),
-                    };
-                }
+            if texts.iter().filter(|t| t.as_ref() == Some(text)).count() > 1
+                && let SelectItem::UnnamedExpr(e) = item
+            {
+                *item = SelectItem::ExprWithAlias {
+                    expr: e.clone(),
+                    alias: Ident::new(format!("__snaprock_col{i}")),
+                };
             }
         }
         // FROM DUAL: no table.
-        if select.from.len() == 1 && select.from[0].joins.is_empty() {
-            if let TableFactor::Table {
+        if select.from.len() == 1
+            && select.from[0].joins.is_empty()
+            && let TableFactor::Table {
                 name, args: None, ..
             } = &select.from[0].relation
-            {
-                if name.0.len() == 1 && object_name_parts(name)[0].eq_ignore_ascii_case("dual") {
-                    select.from.clear();
-                }
-            }
+            && name.0.len() == 1
+            && object_name_parts(name)[0].eq_ignore_ascii_case("dual")
+        {
+            select.from.clear();
         }
     }
 
@@ -319,10 +319,10 @@ impl Rewriter<'_> {
         impl VisitorMut for Substitute<'_> {
             type Break = ();
             fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-                if let Expr::Identifier(i) = expr {
-                    if let Some(e) = self.0.get(&i.value) {
-                        *expr = Expr::Nested(Box::new(e.clone()));
-                    }
+                if let Expr::Identifier(i) = expr
+                    && let Some(e) = self.0.get(&i.value)
+                {
+                    *expr = Expr::Nested(Box::new(e.clone()));
                 }
                 ControlFlow::Continue(())
             }
@@ -350,11 +350,10 @@ fn qualify_tables(query: &mut Query, db: &str) {
             if let TableFactor::Table {
                 name, args: None, ..
             } = factor
+                && name.0.len() == 1
             {
-                if name.0.len() == 1 {
-                    name.0
-                        .insert(0, ObjectNamePart::Identifier(Ident::new(self.0)));
-                }
+                name.0
+                    .insert(0, ObjectNamePart::Identifier(Ident::new(self.0)));
             }
             ControlFlow::Continue(())
         }
@@ -430,12 +429,11 @@ impl VisitorMut for Rewriter<'_> {
     }
 
     fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
-        if relation.0.len() == 2 {
-            if let ObjectNamePart::Identifier(schema) = &mut relation.0[0] {
-                if schema.value.eq_ignore_ascii_case("information_schema") {
-                    lower(schema);
-                }
-            }
+        if relation.0.len() == 2
+            && let ObjectNamePart::Identifier(schema) = &mut relation.0[0]
+            && schema.value.eq_ignore_ascii_case("information_schema")
+        {
+            lower(schema);
         }
         self.info.tables.push(object_name_parts(relation));
         ControlFlow::Continue(())

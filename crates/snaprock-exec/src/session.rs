@@ -257,7 +257,7 @@ impl Session {
                         VariableScope::User => VarValue::Null,
                         _ => self.engine.globals.default_value(&name)?,
                     },
-                    SetValue::Expr(expr) => self.evaluate(expr).await?,
+                    SetValue::Expr(expr) => self.evaluate(*expr).await?,
                 };
                 match scope {
                     VariableScope::User => {

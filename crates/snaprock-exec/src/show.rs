@@ -156,6 +156,7 @@ impl Session {
             }
             Some(ShowFilter::Where(mut expr)) => {
                 lowercase_identifiers(&mut expr);
+                let expr = *expr;
                 let batch = rows.batch()?;
                 let ctx = crate::query::new_datafusion_context();
                 let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
@@ -504,7 +505,7 @@ impl Session {
                             Cell::Int(Some(10)),
                             t("Dynamic"),
                             n.into(),
-                            Cell::Int(Some(if n > 0 { (table.bytes() / n) as i64 } else { 0 })),
+                            Cell::Int(Some(table.bytes().checked_div(n).unwrap_or(0) as i64)),
                             table.bytes().into(),
                             Cell::Int(Some(0)),
                             Cell::Int(Some(0)),

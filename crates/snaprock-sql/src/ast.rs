@@ -216,7 +216,7 @@ pub struct CreateView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShowFilter {
     Like(String),
-    Where(Expr),
+    Where(Box<Expr>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -306,7 +306,7 @@ pub enum VariableScope {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
     Default,
-    Expr(Expr),
+    Expr(Box<Expr>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

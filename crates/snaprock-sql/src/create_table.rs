@@ -75,9 +75,7 @@ pub(crate) fn parse_create_table(p: &mut Parser, external: bool) -> PResult<Stat
             table.order_by = parse_name_list(p)?;
         } else if parse_word(p, "PROPERTIES") {
             table.properties = parse_properties_body(p)?;
-        } else if parse_word(p, "AS") {
-            table.as_query = Some(p.parse_query()?);
-        } else if peek_word(p, "SELECT") || peek_word(p, "WITH") {
+        } else if parse_word(p, "AS") || peek_word(p, "SELECT") || peek_word(p, "WITH") {
             table.as_query = Some(p.parse_query()?);
         } else if parse_words(p, &["DEFAULT", "CHARSET"])
             || parse_words(p, &["DEFAULT", "CHARACTER", "SET"])

@@ -103,7 +103,7 @@ fn parse_set_item(p: &mut Parser) -> PResult<SetItem> {
         p.next_token();
         SetValue::Default
     } else {
-        SetValue::Expr(p.parse_expr()?)
+        SetValue::Expr(Box::new(p.parse_expr()?))
     };
     let name = if scope == Some(VariableScope::User) {
         name

@@ -122,10 +122,8 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             }
             if p.consume_token(&Token::AtSign) {
                 parse_name_or_string(p)?;
-            } else if let Token::Word(w) = &p.peek_token().token {
-                if w.value.starts_with('@') {
-                    p.next_token();
-                }
+            } else if matches!(&p.peek_token().token, Token::Word(w) if w.value.starts_with('@')) {
+                p.next_token();
             }
             Some(user)
         } else {
@@ -192,7 +190,7 @@ fn parse_filter(p: &mut Parser) -> PResult<Option<ShowFilter>> {
     if parse_word(p, "LIKE") {
         Ok(Some(ShowFilter::Like(parse_string(p)?)))
     } else if parse_word(p, "WHERE") {
-        Ok(Some(ShowFilter::Where(p.parse_expr()?)))
+        Ok(Some(ShowFilter::Where(Box::new(p.parse_expr()?))))
     } else {
         Ok(None)
     }

@@ -203,7 +203,7 @@ mod tests {
             vec![Arc::new(Int32Array::from(vec![1, 2, 3]))],
         )
         .unwrap();
-        let file = write_batches(dir.path(), 1, 2, schema, &[batch.clone()])
+        let file = write_batches(dir.path(), 1, 2, schema, std::slice::from_ref(&batch))
             .unwrap()
             .unwrap();
         assert_eq!(file.rows, 3);

@@ -22,7 +22,7 @@ fn free_port() -> u16 {
 impl Server {
     async fn start(dir: &std::path::Path) -> Server {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_snaprock"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_snaprock"))
             .args([
                 "--data-dir",
                 dir.to_str().unwrap(),
@@ -42,6 +42,8 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("server did not start");
     }
 
