@@ -151,30 +151,12 @@ fn default_text(expr: &Expr) -> Result<String> {
         Expr::Identifier(i) if i.value.eq_ignore_ascii_case("current_timestamp") => {
             Ok(CURRENT_TIMESTAMP.to_string())
         }
-        other => match literal_text(other) {
+        other => match snaprock_sql::literal_text(other) {
             Some(t) => Ok(t),
             None => Err(ExecError::InvalidDefinition(format!(
                 "Invalid default value {other}"
             ))),
         },
-    }
-}
-
-fn literal_text(expr: &Expr) -> Option<String> {
-    use snaprock_sql::sqlparser::ast::{UnaryOperator, Value};
-    match expr {
-        Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Some(s.clone()),
-            Value::Number(n, _) => Some(n.clone()),
-            Value::Boolean(b) => Some(if *b { "1".into() } else { "0".into() }),
-            _ => None,
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => literal_text(expr).map(|t| format!("-{t}")),
-        Expr::Nested(e) => literal_text(e),
-        _ => None,
     }
 }
 

@@ -930,16 +930,8 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
             }
         }
         "COLLATIONS" => {
-            for (name, charset, id, default) in crate::show::COLLATIONS {
-                rows.push(vec![
-                    t(name),
-                    t(charset),
-                    Cell::Int(Some(*id)),
-                    t(if *default { "Yes" } else { "" }),
-                    t("Yes"),
-                    Cell::Int(Some(1)),
-                    t("PAD SPACE"),
-                ]);
+            for row in crate::show::collation_rows() {
+                rows.push(row);
             }
         }
         "PROCESSLIST" => {

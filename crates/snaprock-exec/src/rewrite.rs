@@ -487,24 +487,70 @@ impl VisitorMut for Rewriter<'_> {
                 match self.session_function(&name, f) {
                     Some(e) => Some(e),
                     None => {
-                        if name == "ifnull" {
-                            f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
-                                "coalesce",
-                            ))]);
-                        } else if name == "curdate" {
-                            f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
-                                "current_date",
-                            ))]);
-                        } else if name == "utc_timestamp"
-                            || name == "localtime"
-                            || name == "localtimestamp"
-                        {
+                        // MySQL spellings of functions DataFusion has under another name.
+                        let renamed = match name.as_str() {
+                            "ifnull" => Some("coalesce"),
+                            "curdate" => Some("current_date"),
+                            "curtime" => Some("current_time"),
+                            "utc_timestamp" | "localtime" | "localtimestamp" | "sysdate" => {
+                                Some("now")
+                            }
+                            "ucase" => Some("upper"),
+                            "lcase" => Some("lower"),
+                            "substr" | "mid" => Some("substring"),
+                            _ => None,
+                        };
+                        if let Some(new_name) = renamed {
                             f.name =
-                                ObjectName(vec![ObjectNamePart::Identifier(Ident::new("now"))]);
+                                ObjectName(vec![ObjectNamePart::Identifier(Ident::new(new_name))]);
+                        }
+                        // LOCATE(substr, str) / INSTR(str, substr) are strpos(str, substr).
+                        if (name == "instr" || name == "locate")
+                            && let FunctionArguments::List(list) = &mut f.args
+                            && list.args.len() == 2
+                        {
+                            if name == "locate" {
+                                list.args.swap(0, 1);
+                            }
+                            f.name =
+                                ObjectName(vec![ObjectNamePart::Identifier(Ident::new("strpos"))]);
                         }
                         None
                     }
                 }
+            }
+            // CONVERT(x, type) is CAST(x AS type); CONVERT(x USING charset) is x (all utf8mb4).
+            Expr::Convert {
+                expr: inner,
+                data_type,
+                ..
+            } => match data_type {
+                Some(t) => {
+                    let mut cast = Expr::Cast {
+                        kind: snaprock_sql::sqlparser::ast::CastKind::Cast,
+                        expr: inner.clone(),
+                        data_type: t.clone(),
+                        array: false,
+                        format: None,
+                    };
+                    let _ = self.post_visit_expr(&mut cast);
+                    Some(cast)
+                }
+                None => Some(Expr::Nested(inner.clone())),
+            },
+            // MySQL's CAST targets: SIGNED/UNSIGNED [INTEGER] are 64-bit integers.
+            Expr::Cast { data_type, .. } => {
+                use snaprock_sql::sqlparser::ast::DataType;
+                match data_type {
+                    DataType::Signed | DataType::SignedInteger => {
+                        *data_type = DataType::BigInt(None)
+                    }
+                    DataType::Unsigned | DataType::UnsignedInteger => {
+                        *data_type = DataType::BigIntUnsigned(None)
+                    }
+                    _ => {}
+                }
+                None
             }
             _ => None,
         };

@@ -30,6 +30,24 @@ pub(crate) const COLLATIONS: &[(&str, &str, i64, bool)] = &[
     ("utf8mb4_unicode_ci", "utf8mb4", 224, false),
 ];
 
+/// SHOW COLLATION / information_schema.COLLATIONS rows (same columns in the same order).
+pub(crate) fn collation_rows() -> Vec<Vec<Cell>> {
+    COLLATIONS
+        .iter()
+        .map(|(name, charset, id, default)| {
+            vec![
+                t(name),
+                t(charset),
+                Cell::Int(Some(*id)),
+                t(if *default { "Yes" } else { "" }),
+                t("Yes"),
+                Cell::Int(Some(1)),
+                t("PAD SPACE"),
+            ]
+        })
+        .collect()
+}
+
 fn t(s: &str) -> Cell {
     Cell::Text(Some(s.to_string()))
 }
@@ -445,16 +463,8 @@ impl Session {
                     ("Sortlen", CellKind::Int),
                     ("Pad_attribute", CellKind::Text),
                 ]);
-                for (name, charset, id, default) in COLLATIONS {
-                    rows.push(vec![
-                        t(name),
-                        t(charset),
-                        Cell::Int(Some(*id)),
-                        t(if *default { "Yes" } else { "" }),
-                        t("Yes"),
-                        Cell::Int(Some(1)),
-                        t("PAD SPACE"),
-                    ]);
+                for row in collation_rows() {
+                    rows.push(row);
                 }
                 self.filtered(rows, filter).await
             }

@@ -8,6 +8,11 @@ fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// A single-quoted SQL string (column defaults and comments, as SQLAlchemy's reflection expects).
+fn single_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
 fn backquote(s: &str) -> String {
     format!("`{}`", s.replace('`', "``"))
 }
@@ -25,7 +30,12 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
         .columns
         .iter()
         .map(|c| {
-            let mut line = format!("  {} {}", backquote(&c.name), c.column_type.sql());
+            // MySQL's spelling of the type (`int(11)`, `decimal(10,2)`): drivers parse these lines.
+            let mut line = format!(
+                "  {} {}",
+                backquote(&c.name),
+                c.column_type.mysql_column_type()
+            );
             if let Some(agg) = &c.aggregation {
                 line.push(' ');
                 line.push_str(agg);
@@ -38,7 +48,7 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
                 if d == CURRENT_TIMESTAMP {
                     line.push_str(" DEFAULT CURRENT_TIMESTAMP");
                 } else {
-                    line.push_str(&format!(" DEFAULT {}", quote(d)));
+                    line.push_str(&format!(" DEFAULT {}", single_quote(d)));
                 }
             }
             line.push_str(&format!(

@@ -19,3 +19,4 @@ pub use error::ParseError;
 pub use parser::parse_statement;
 pub use split::split_statements;
 pub use sqlparser;
+pub use words::literal_text;

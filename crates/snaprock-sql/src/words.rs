@@ -143,8 +143,9 @@ pub(crate) fn parse_partition_value(p: &mut Parser) -> PResult<PartitionValue> {
     }
 }
 
-/// The text of a literal expression (string, number, boolean, negative number).
-pub(crate) fn literal_text(expr: &Expr) -> Option<String> {
+/// The text of a literal expression (string, number, boolean, negative number), as a partition
+/// bound or column default stores it.
+pub fn literal_text(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Value(v) => match &v.value {
             Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Some(s.clone()),
