@@ -36,7 +36,11 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let work = tempfile::tempdir().unwrap();
+    // Not a hidden directory: DataFusion's listing skips paths with a component starting with '.'.
+    let work = tempfile::Builder::new()
+        .prefix("snaprock-bench-")
+        .tempdir()
+        .unwrap();
     let csv = work.path().join("rows.csv");
     {
         let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&csv).unwrap());

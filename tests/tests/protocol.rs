@@ -426,6 +426,11 @@ async fn session_statements_clients_send_on_connect() {
             .collect()
     };
     assert_eq!(names, vec!["@@version_comment"]);
+    // The CLI's `status`: several variables with the same value in one SELECT.
+    let r = rows(&mut conn, "select @@character_set_client, @@character_set_connection, @@character_set_server, @@character_set_database limit 1").await;
+    assert_eq!(r, vec![vec!["utf8mb4"; 4]]);
+    let r = rows(&mut conn, "select DATABASE(), SCHEMA(), USER() limit 1").await;
+    assert_eq!(r[0][0], r[0][1]);
     let r = rows(
         &mut conn,
         "SELECT DATABASE(), USER(), VERSION(), CONNECTION_ID() > 0, count(*) FROM (SELECT 1) AS x",

@@ -198,6 +198,7 @@ impl Rewriter<'_> {
             .projection
             .iter()
             .map(|item| match item {
+                SelectItem::UnnamedExpr(e) if becomes_literal(e) => Some(String::new()),
                 SelectItem::UnnamedExpr(Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => None,
                 SelectItem::UnnamedExpr(e) => Some(e.to_string().to_lowercase()),
                 _ => None,
@@ -205,9 +206,10 @@ impl Rewriter<'_> {
             .collect();
         for (i, item) in select.projection.iter_mut().enumerate() {
             let Some(text) = &texts[i] else { continue };
-            if texts.iter().filter(|t| t.as_ref() == Some(text)).count() > 1
-                && let SelectItem::UnnamedExpr(e) = item
-            {
+            // Values that become literals (`@@x`, DATABASE()) can collide whatever their text.
+            let collides =
+                text.is_empty() || texts.iter().filter(|t| t.as_ref() == Some(text)).count() > 1;
+            if collides && let SelectItem::UnnamedExpr(e) = item {
                 *item = SelectItem::ExprWithAlias {
                     expr: e.clone(),
                     alias: Ident::new(format!("__snaprock_col{i}")),
@@ -359,6 +361,32 @@ fn qualify_tables(query: &mut Query, db: &str) {
         }
     }
     let _ = query.visit(&mut Qualify(db));
+}
+
+/// Whether the rewrite replaces this select item by a literal (variables, session functions).
+fn becomes_literal(expr: &Expr) -> bool {
+    const SESSION_FUNCTIONS: &[&str] = &[
+        "database",
+        "schema",
+        "user",
+        "session_user",
+        "system_user",
+        "current_user",
+        "version",
+        "connection_id",
+        "last_insert_id",
+        "found_rows",
+        "row_count",
+        "current_role",
+    ];
+    match expr {
+        Expr::Identifier(i) => i.value.starts_with('@'),
+        Expr::CompoundIdentifier(parts) => parts.first().is_some_and(|p| p.value.starts_with('@')),
+        Expr::Function(f) => {
+            SESSION_FUNCTIONS.contains(&f.name.to_string().to_lowercase().as_str())
+        }
+        _ => false,
+    }
 }
 
 fn has_aggregate(projection: &[SelectItem]) -> bool {
