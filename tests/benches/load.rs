@@ -96,7 +96,25 @@ async fn main() {
         group_latency = group_latency.min(start.elapsed());
     }
 
-    let ctx = SessionContext::new();
+    println!("rows loaded:            {rows}");
+    println!("CSV size:               {:.1} MB", csv_bytes as f64 / 1e6);
+    println!("load time:              {:.2} s", load.as_secs_f64());
+    println!(
+        "load rate:              {:.0} rows/s ({:.1} MB/s of CSV)",
+        rows as f64 / load.as_secs_f64(),
+        csv_bytes as f64 / 1e6 / load.as_secs_f64()
+    );
+    println!(
+        "bytes on disk:          {:.1} MB (Parquet, zstd)",
+        on_disk as f64 / 1e6
+    );
+
+    // Plain DataFusion over the same files (they sit in partition subdirectories).
+    let config = datafusion::prelude::SessionConfig::new().set_bool(
+        "datafusion.execution.listing_table_ignore_subdirectory",
+        false,
+    );
+    let ctx = SessionContext::new_with_config(config);
     ctx.register_parquet(
         "t",
         data.join("data").to_str().unwrap(),
@@ -125,18 +143,6 @@ async fn main() {
         df_group = df_group.min(start.elapsed());
     }
 
-    println!("rows loaded:            {rows}");
-    println!("CSV size:               {:.1} MB", csv_bytes as f64 / 1e6);
-    println!("load time:              {:.2} s", load.as_secs_f64());
-    println!(
-        "load rate:              {:.0} rows/s ({:.1} MB/s of CSV)",
-        rows as f64 / load.as_secs_f64(),
-        csv_bytes as f64 / 1e6 / load.as_secs_f64()
-    );
-    println!(
-        "bytes on disk:          {:.1} MB (Parquet, zstd)",
-        on_disk as f64 / 1e6
-    );
     println!(
         "SELECT count(*):        {:.1} ms (DataFusion alone: {:.1} ms)",
         count_latency.as_secs_f64() * 1e3,
