@@ -300,13 +300,7 @@ impl Session {
         let (src_db, src) = self.resolve(like)?;
         let now = now_text();
         self.engine.catalog.commit(|s| {
-            let source = s
-                .table(&src_db, &src)
-                .ok_or_else(|| StorageError::UnknownTable {
-                    database: src_db.clone(),
-                    table: src.clone(),
-                })?
-                .clone();
+            let source = s.table_or_err(&src_db, &src)?;
             let dbm = s
                 .databases
                 .get(&db)
@@ -411,13 +405,7 @@ impl Session {
         let (db, table) = self.resolve(name)?;
         let now = now_text();
         self.engine.catalog.commit(|s| {
-            let t = s
-                .table(&db, &table)
-                .ok_or_else(|| StorageError::UnknownTable {
-                    database: db.clone(),
-                    table: table.clone(),
-                })?
-                .clone();
+            let t = s.table_or_err(&db, &table)?;
             if t.partition(&def.name).is_some() {
                 if if_not_exists {
                     return Ok(());
@@ -464,12 +452,7 @@ impl Session {
             .clone();
         let _guard = self.engine.catalog.lock_table(planned.id).await;
         self.engine.catalog.commit(|s| {
-            let t = s
-                .table(&db, &table)
-                .ok_or_else(|| StorageError::UnknownTable {
-                    database: db.clone(),
-                    table: table.clone(),
-                })?;
+            let t = s.table_or_err(&db, &table)?;
             if t.partitioning == Partitioning::Unpartitioned {
                 return Err(StorageError::InvalidDefinition(format!(
                     "Table '{table}' is not partitioned"

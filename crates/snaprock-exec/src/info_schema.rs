@@ -827,14 +827,7 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
             }
         }
         "ENGINES" => {
-            rows.push(vec![
-                t("StarRocks"),
-                t("DEFAULT"),
-                t("StarRocks-compatible columnar storage (Parquet)"),
-                t("NO"),
-                t("NO"),
-                t("NO"),
-            ]);
+            rows.push(crate::show::engine_row());
         }
         "KEYWORDS" => {
             for w in RESERVED_WORDS {

@@ -30,6 +30,18 @@ pub(crate) const COLLATIONS: &[(&str, &str, i64, bool)] = &[
     ("utf8mb4_unicode_ci", "utf8mb4", 224, false),
 ];
 
+/// The one engine, as SHOW ENGINES and information_schema.ENGINES list it.
+pub(crate) fn engine_row() -> Vec<Cell> {
+    vec![
+        t("StarRocks"),
+        t("DEFAULT"),
+        t("StarRocks-compatible columnar storage (Parquet)"),
+        t("NO"),
+        t("NO"),
+        t("NO"),
+    ]
+}
+
 /// SHOW COLLATION / information_schema.COLLATIONS rows (same columns in the same order).
 pub(crate) fn collation_rows() -> Vec<Vec<Cell>> {
     COLLATIONS
@@ -426,14 +438,7 @@ impl Session {
                     "XA",
                     "Savepoints",
                 ]);
-                rows.push(vec![
-                    t("StarRocks"),
-                    t("DEFAULT"),
-                    t("StarRocks-compatible columnar storage (Parquet)"),
-                    t("NO"),
-                    t("NO"),
-                    t("NO"),
-                ]);
+                rows.push(engine_row());
                 Ok(Output::Rows(rows.into_result()?))
             }
             Show::Charset { filter } => {

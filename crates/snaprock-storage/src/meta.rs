@@ -31,6 +31,20 @@ impl CatalogState {
     pub fn table(&self, database: &str, table: &str) -> Option<&Arc<TableMeta>> {
         self.databases.get(database)?.tables.get(table)
     }
+
+    /// The table, or `UnknownTable` naming it.
+    pub fn table_or_err(
+        &self,
+        database: &str,
+        table: &str,
+    ) -> Result<Arc<TableMeta>, crate::StorageError> {
+        self.table(database, table)
+            .cloned()
+            .ok_or_else(|| crate::StorageError::UnknownTable {
+                database: database.to_string(),
+                table: table.to_string(),
+            })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
