@@ -20,7 +20,11 @@ pub struct TestServer {
 impl TestServer {
     /// A server on a fresh temporary data directory, root without password.
     pub async fn start() -> Self {
-        let temp = tempfile::tempdir().expect("temp dir");
+        // Not hidden: DataFusion's file listing (FILES()) skips paths under a `.name` directory.
+        let temp = tempfile::Builder::new()
+            .prefix("snaprock-test-")
+            .tempdir()
+            .expect("temp dir");
         let mut server = Self::start_in(temp.path(), "").await;
         server._temp = Some(temp);
         server

@@ -33,6 +33,11 @@ pub(crate) fn new_datafusion_context() -> SessionContext {
         .with_information_schema(false)
         .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
         .set_bool("datafusion.sql_parser.parse_float_as_decimal", true)
+        // FILES("path" = "file:///dir/*/*.parquet"): globs and directories reach into subdirectories.
+        .set_bool(
+            "datafusion.execution.listing_table_ignore_subdirectory",
+            false,
+        )
         .set_str("datafusion.sql_parser.dialect", "MySQL");
     SessionContext::new_with_config(config)
 }
