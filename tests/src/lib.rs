@@ -137,3 +137,19 @@ pub async fn value(conn: &mut Conn, sql: &str) -> String {
         .cloned()
         .unwrap_or_else(|| panic!("{sql}: no rows"))
 }
+
+/// Runs an external client program (a check script against the server) and asserts it succeeded
+/// and printed its closing `summary` line (e.g. "3 passed, 0 failed").
+pub async fn run_client_checks(mut command: std::process::Command, summary: &str) {
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("client task")
+        .expect("client program starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(summary), "{stdout}");
+}

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use snaprock_tests::TestServer;
+use snaprock_tests::{TestServer, run_client_checks};
 
 const DRIVER: &str = "/usr/share/java/mariadb-java-client.jar";
 
@@ -43,19 +43,7 @@ async fn jdbc_driver_connects_loads_queries_and_browses_metadata() {
     let server = TestServer::start().await;
     let classpath = format!("{DRIVER}:{}", classes.path().display());
     let port = server.addr.port().to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("java")
-            .args(["-cp", &classpath, "JdbcClient", &port])
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    let mut java = Command::new("java");
+    java.args(["-cp", &classpath, "JdbcClient", &port]);
+    run_client_checks(java, "4 passed, 0 failed").await;
 }

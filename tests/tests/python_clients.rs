@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use snaprock_tests::TestServer;
+use snaprock_tests::{TestServer, run_client_checks};
 
 fn python_clients_installed() -> bool {
     Command::new("python3")
@@ -26,16 +26,7 @@ async fn python_clients_connect_load_query_and_introspect() {
     let server = TestServer::start().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/python_clients.py");
     let port = server.addr.port().to_string();
-    let output =
-        tokio::task::spawn_blocking(move || Command::new("python3").args([script, &port]).output())
-            .await
-            .unwrap()
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+    let mut python = Command::new("python3");
+    python.args([script, &port]);
+    run_client_checks(python, "3 passed, 0 failed").await;
 }
