@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use snaprock_backup::BackupService;
 use snaprock_storage::{Catalog, CompactionPolicy};
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -61,6 +62,8 @@ impl ConnectionInfo {
 /// Server-wide state shared by every session.
 pub struct Engine {
     pub catalog: Arc<Catalog>,
+    /// Repositories and backup/restore jobs.
+    pub backup: Arc<BackupService>,
     pub globals: GlobalVariables,
     pub started: Instant,
     connections: Mutex<BTreeMap<u32, Arc<ConnectionInfo>>>,
@@ -70,7 +73,7 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the data directory (creating it if needed).
-    pub fn open(data_dir: &Path) -> Result<Arc<Self>> {
+    pub async fn open(data_dir: &Path) -> Result<Arc<Self>> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             ExecError::Execution(format!(
                 "cannot create data directory {}: {e}",
@@ -78,8 +81,10 @@ impl Engine {
             ))
         })?;
         let catalog = Catalog::open(data_dir)?;
+        let backup = BackupService::open(data_dir, catalog.clone()).await?;
         Ok(Arc::new(Engine {
             catalog,
+            backup,
             globals: GlobalVariables::default(),
             started: Instant::now(),
             connections: Mutex::new(BTreeMap::new()),

@@ -11,6 +11,8 @@ pub enum ExecError {
     Parse(#[from] ParseError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Backup(#[from] snaprock_backup::BackupError),
     #[error("No database selected")]
     NoDatabaseSelected,
     #[error("Unknown database '{0}'")]

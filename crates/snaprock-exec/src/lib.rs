@@ -6,6 +6,7 @@
 //! over `SnaprockTable`s (`provider`, writes in `dml`); DDL, SHOW and SET are handled here
 //! directly (`ddl`, `show`, `session`).
 
+mod backup_stmt;
 mod catalog_provider;
 mod ddl;
 mod dml;

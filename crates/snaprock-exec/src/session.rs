@@ -6,7 +6,7 @@ use std::sync::Arc;
 use datafusion::prelude::SessionContext;
 use snaprock_sql::ast::{SetItem, SetValue, Statement, TransactionOp, VariableScope};
 use snaprock_sql::sqlparser::ast::{Expr, Value};
-use snaprock_sql::{parse_statement, split_statements};
+use snaprock_sql::{parse_statement, redact_secrets, split_statements};
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info_span};
 
@@ -120,7 +120,7 @@ impl Session {
             .queries
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.conn
-            .set_command("Query", Some(sql.chars().take(200).collect()));
+            .set_command("Query", Some(redact_secrets(sql).chars().take(200).collect()));
         let span = info_span!("statement", conn = self.conn.id);
         let result = async {
             let statement = parse_statement(sql)?;
@@ -220,6 +220,15 @@ impl Session {
             } => self.drop_partition(&table, &partition, if_exists).await,
             Statement::CreateView(view) => self.create_view(*view).await,
             Statement::DropView { name, if_exists } => self.drop_view(&name, if_exists),
+            Statement::CreateRepository(stmt) => self.create_repository(&stmt).await,
+            Statement::DropRepository { name } => self.drop_repository(&name),
+            Statement::Backup(stmt) => self.backup(&stmt).await,
+            Statement::Restore(_) => Err(ExecError::Unsupported(
+                "RESTORE is not supported yet".to_string(),
+            )),
+            Statement::CancelBackup { database, restore } => {
+                self.cancel_backup(&database, restore)
+            }
         }
     }
 

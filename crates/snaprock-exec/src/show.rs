@@ -764,6 +764,10 @@ impl Session {
             Show::Profiles => Ok(Output::Rows(
                 RowsBuilder::text(&["Query_ID", "Duration", "Query"]).into_result()?,
             )),
+            show @ (Show::Repositories
+            | Show::Backup { .. }
+            | Show::Restore { .. }
+            | Show::Snapshot { .. }) => self.show_backup_info(show).await,
             Show::OpenTables => Ok(Output::Rows(
                 RowsBuilder::text(&["Database", "Table", "In_use", "Name_locked"]).into_result()?,
             )),

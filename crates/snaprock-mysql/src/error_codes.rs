@@ -1,6 +1,7 @@
 //! The one place where errors become MySQL error codes and messages.
 
 use opensrv_mysql::ErrorKind;
+use snaprock_backup::BackupErrorKind;
 use snaprock_exec::ExecError;
 use snaprock_storage::StorageError;
 
@@ -11,6 +12,7 @@ pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
         ExecError::Parse(e) if e.message == "Query was empty" => ER_EMPTY_QUERY,
         ExecError::Parse(_) => ER_PARSE_ERROR,
         ExecError::Storage(s) => return storage_error(s),
+        ExecError::Backup(b) => backup_error_kind(b.kind),
         ExecError::NoDatabaseSelected => ER_NO_DB_ERROR,
         ExecError::UnknownDatabase(_) => ER_BAD_DB_ERROR,
         ExecError::UnknownTable(_) => ER_NO_SUCH_TABLE,
@@ -36,6 +38,20 @@ pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
         ExecError::Execution(_) => ER_UNKNOWN_ERROR,
     };
     (kind, error.to_string())
+}
+
+fn backup_error_kind(kind: BackupErrorKind) -> ErrorKind {
+    use ErrorKind::*;
+    match kind {
+        BackupErrorKind::Syntax | BackupErrorKind::Semantic => ER_PARSE_ERROR,
+        BackupErrorKind::Common => ER_SR_COMMON_ERROR,
+        BackupErrorKind::WrongLabel => ER_SR_WRONG_LABEL_NAME,
+        // StarRocks' ERR_WRONG_TABLE_NAME is 1104 (42000).
+        BackupErrorKind::WrongTableName => ER_TOO_BIG_SELECT,
+        BackupErrorKind::UnknownDatabase => ER_BAD_DB_ERROR,
+        BackupErrorKind::NoDatabaseSelected => ER_NO_DB_ERROR,
+        BackupErrorKind::Internal => ER_UNKNOWN_ERROR,
+    }
 }
 
 fn storage_error(error: &StorageError) -> (ErrorKind, String) {

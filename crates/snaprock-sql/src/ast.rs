@@ -2,6 +2,10 @@
 
 use sqlparser::ast::{DataType, Expr, Query};
 
+pub use crate::backup::{
+    BackupObject, BackupStatement, CreateRepository, ObjectKind, RestoreStatement, SnapshotFilter,
+};
+
 /// One parsed statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Statement {
@@ -64,6 +68,17 @@ pub enum Statement {
     },
     /// Statements clients send that have nothing to do here (LOCK/UNLOCK TABLES, FLUSH, ...).
     Ignored(String),
+    CreateRepository(Box<CreateRepository>),
+    DropRepository {
+        name: String,
+    },
+    Backup(Box<BackupStatement>),
+    Restore(Box<RestoreStatement>),
+    /// `CANCEL BACKUP FROM db` / `CANCEL RESTORE FROM db`.
+    CancelBackup {
+        database: String,
+        restore: bool,
+    },
 }
 
 /// `[db.]name` as written (names keep their case; StarRocks names are case-sensitive).
@@ -293,6 +308,17 @@ pub enum Show {
     Privileges,
     Profiles,
     OpenTables,
+    Repositories,
+    Backup {
+        database: Option<String>,
+    },
+    Restore {
+        database: Option<String>,
+    },
+    Snapshot {
+        repository: String,
+        filter: SnapshotFilter,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

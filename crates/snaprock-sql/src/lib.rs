@@ -7,6 +7,7 @@
 //! helpers, so error positions are reported the same way for both.
 
 pub mod ast;
+mod backup;
 mod create_table;
 mod error;
 mod parser;
@@ -20,3 +21,18 @@ pub use parser::parse_statement;
 pub use split::split_statements;
 pub use sqlparser;
 pub use words::literal_text;
+
+/// The statement text as it may be shown (SHOW PROCESSLIST) or logged: the PROPERTIES of
+/// CREATE REPOSITORY (S3 keys) and the password of IDENTIFIED BY are replaced.
+pub fn redact_secrets(sql: &str) -> std::borrow::Cow<'_, str> {
+    let upper = sql.to_ascii_uppercase();
+    if upper.contains("REPOSITORY")
+        && let Some(i) = upper.find("PROPERTIES")
+    {
+        return format!("{} PROPERTIES (<hidden>)", sql[..i].trim_end()).into();
+    }
+    if let Some(i) = upper.find("IDENTIFIED") {
+        return format!("{} IDENTIFIED BY <hidden>", sql[..i].trim_end()).into();
+    }
+    sql.into()
+}

@@ -7,7 +7,7 @@ use sqlparser::tokenizer::Token;
 
 use crate::ast::*;
 use crate::words::*;
-use crate::{ParseError, create_table, set, show};
+use crate::{ParseError, backup, create_table, set, show};
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
@@ -19,7 +19,9 @@ pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
 }
 
 fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
-    let stmt = if peek_word(p, "SHOW") {
+    let stmt = if let Some(stmt) = backup::parse_backup_statement(p)? {
+        stmt
+    } else if peek_word(p, "SHOW") {
         p.next_token();
         Statement::Show(show::parse_show(p)?)
     } else if peek_word(p, "DESC") || peek_word(p, "DESCRIBE") || is_explain_table(p) {

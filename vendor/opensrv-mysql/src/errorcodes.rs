@@ -1911,6 +1911,14 @@ pub enum ErrorKind {
     ER_GTID_UNSAFE_BINLOG_SPLITTABLE_STATEMENT_AND_GTID_GROUP = 1884,
     /// Slave has more GTIDs than the master has, using the master's SERVER_UUID. This may indicate that the end of the binary log was truncated or that the last binary log file was lost, e.g., after a power or disk failure when sync_binlog != 1. The master may or may not have rolled back transactions that were already replicated to the slave. Suggest to replicate any transactions that master has rolled back from slave to master, and/or commit empty transactions on master to account for transactions that have been committed on master but are not included in GTID_EXECUTED.
     ER_SLAVE_HAS_MORE_GTIDS_THAN_MASTER = 1885,
+    /// StarRocks ERR_COMMON_ERROR: analysis and DDL errors ("Getting analyzing error. ...")
+    ER_SR_COMMON_ERROR = 5064,
+    /// StarRocks ERR_WRONG_LABEL_NAME: Incorrect label name '%s'
+    ER_SR_WRONG_LABEL_NAME = 5082,
+    /// StarRocks ERR_ACCESS_DENIED: Access denied; you need (at least one of) the %s privilege(s)
+    ER_SR_ACCESS_DENIED = 5203,
+    /// StarRocks ERR_BAD_TABLE_ERROR: Unknown table '%s'
+    ER_SR_BAD_TABLE_ERROR = 5502,
 }
 
 impl From<u16> for ErrorKind {
@@ -2804,6 +2812,10 @@ impl From<u16> for ErrorKind {
             1883_u16 => ErrorKind::ER_PLUGIN_CANNOT_BE_UNINSTALLED,
             1884_u16 => ErrorKind::ER_GTID_UNSAFE_BINLOG_SPLITTABLE_STATEMENT_AND_GTID_GROUP,
             1885_u16 => ErrorKind::ER_SLAVE_HAS_MORE_GTIDS_THAN_MASTER,
+            5064_u16 => ErrorKind::ER_SR_COMMON_ERROR,
+            5082_u16 => ErrorKind::ER_SR_WRONG_LABEL_NAME,
+            5203_u16 => ErrorKind::ER_SR_ACCESS_DENIED,
+            5502_u16 => ErrorKind::ER_SR_BAD_TABLE_ERROR,
             _ => panic!("Unknown error type {}", x),
         }
     }
@@ -3031,7 +3043,11 @@ impl ErrorKind {
             | ErrorKind::ER_FUNC_INEXISTENT_NAME_COLLISION
             | ErrorKind::ER_DUP_SIGNAL_SET
             | ErrorKind::ER_SPATIAL_MUST_HAVE_GEOM_COL
-            | ErrorKind::ER_TRUNCATE_ILLEGAL_FK => b"42000",
+            | ErrorKind::ER_TRUNCATE_ILLEGAL_FK
+            | ErrorKind::ER_SR_COMMON_ERROR
+            | ErrorKind::ER_SR_WRONG_LABEL_NAME
+            | ErrorKind::ER_SR_ACCESS_DENIED => b"42000",
+            ErrorKind::ER_SR_BAD_TABLE_ERROR => b"42602",
             ErrorKind::ER_RESIGNAL_WITHOUT_ACTIVE_HANDLER => b"0K000",
             ErrorKind::ER_CANT_CHANGE_TX_ISOLATION => b"25001",
             ErrorKind::ER_INVALID_USE_OF_NULL | ErrorKind::ER_WARN_NULL_TO_NOTNULL => b"22004",

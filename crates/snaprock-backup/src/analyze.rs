@@ -1,0 +1,275 @@
+//! Checks of a BACKUP statement against the catalog, in StarRocks' order and with its texts
+//! (reference §1.4), turning it into a [`BackupPlan`].
+
+use std::collections::BTreeSet;
+
+use snaprock_sql::ast::{BackupObject, BackupStatement, ObjectKind};
+use snaprock_storage::CatalogState;
+
+use crate::error::{BackupError, Result};
+use crate::job::{BackupPlan, PlannedTable};
+
+/// Default and minimum of the `timeout` property, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 86_400;
+pub const MIN_TIMEOUT_SECS: u64 = 600;
+
+/// A BACKUP that passed the parser-level and analyzer checks.
+#[derive(Debug, Clone)]
+pub struct AnalyzedBackup {
+    pub database: String,
+    pub snapshot: String,
+    pub repository: String,
+    pub plan: BackupPlan,
+    pub timeout_secs: u64,
+    pub incremental: bool,
+    /// The BackupObjs column.
+    pub objects: String,
+}
+
+/// Checks that need no catalog: the parser rules of StarRocks' AstBuilder.
+fn check_shape(stmt: &BackupStatement) -> Result<()> {
+    if stmt.external_catalogs {
+        if stmt.database.is_some() || stmt.label_database.is_some() {
+            return Err(BackupError::syntax(
+                "Can not sepcify database name for external catalog Backup/Restore",
+            ));
+        }
+        if stmt.objects.is_some() {
+            return Err(BackupError::syntax(
+                "Can not sepcify `ON` clause for external catalog Backup/Restore",
+            ));
+        }
+        // This server has no external catalogs.
+        return Err(BackupError::analysis("No external catalog can be backed up"));
+    }
+    if stmt.database.is_some() && stmt.label_database.is_some() {
+        return Err(BackupError::syntax(
+            "Specifying dbName before snapshot name is forbidden if the DbName is specified \
+             explicitly in BACKUP/RESTORE",
+        ));
+    }
+    if stmt
+        .objects
+        .iter()
+        .flatten()
+        .any(|o| o.alias.is_some())
+    {
+        return Err(BackupError::syntax(
+            "Specifying alias for backup object is forbidden in BACKUP stmt",
+        ));
+    }
+    Ok(())
+}
+
+/// Snapshot names become path segments: letters, digits, `_` and `-`, at most 128.
+pub fn valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 128
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+pub fn analyze_backup(
+    stmt: &BackupStatement,
+    catalog: &CatalogState,
+    current_db: Option<&str>,
+    repository_exists: bool,
+) -> Result<AnalyzedBackup> {
+    check_shape(stmt)?;
+    let database = stmt
+        .database
+        .clone()
+        .or_else(|| stmt.label_database.clone())
+        .or_else(|| current_db.map(str::to_string))
+        .ok_or_else(BackupError::no_database_selected)?;
+    let Some(db) = catalog.database(&database) else {
+        return Err(BackupError::unknown_database(&database));
+    };
+    if !valid_label(&stmt.snapshot) {
+        return Err(BackupError::wrong_label(&stmt.snapshot));
+    }
+    if stmt.repository.is_empty() {
+        return Err(BackupError::analysis("Repository is empty"));
+    }
+    if !repository_exists {
+        return Err(BackupError::analysis(format!(
+            "Repository [{}] does not exist",
+            stmt.repository
+        )));
+    }
+    let (timeout_secs, incremental) = backup_properties(&stmt.properties)?;
+
+    let mut plan = BackupPlan::default();
+    match &stmt.objects {
+        None => {
+            plan.tables = db
+                .tables
+                .keys()
+                .map(|name| PlannedTable {
+                    name: name.clone(),
+                    partitions: None,
+                })
+                .collect();
+            plan.views = db.views.keys().cloned().collect();
+        }
+        Some(objects) => {
+            let mut seen = BTreeSet::new();
+            for object in objects {
+                add_object(object, &database, db, &mut plan, &mut seen)?;
+            }
+        }
+    }
+    if plan.tables.is_empty() && plan.views.is_empty() {
+        return Err(BackupError::semantic(format!("Database: {database} is empty")));
+    }
+    let objects = describe(&database, &plan);
+    Ok(AnalyzedBackup {
+        database,
+        snapshot: stmt.snapshot.clone(),
+        repository: stmt.repository.clone(),
+        plan,
+        timeout_secs,
+        incremental,
+        objects,
+    })
+}
+
+fn add_object(
+    object: &BackupObject,
+    database: &str,
+    db: &snaprock_storage::DatabaseMeta,
+    plan: &mut BackupPlan,
+    seen: &mut BTreeSet<String>,
+) -> Result<()> {
+    if object.all {
+        match object.kind {
+            ObjectKind::Table | ObjectKind::Any => {
+                for name in db.tables.keys() {
+                    if seen.insert(name.clone()) {
+                        plan.tables.push(PlannedTable {
+                            name: name.clone(),
+                            partitions: None,
+                        });
+                    }
+                }
+            }
+            ObjectKind::View => {
+                for name in db.views.keys() {
+                    if seen.insert(name.clone()) {
+                        plan.views.push(name.clone());
+                    }
+                }
+            }
+            // No materialized views or functions exist on this server.
+            ObjectKind::MaterializedView | ObjectKind::Function => {}
+        }
+        return Ok(());
+    }
+    let name = &object.name.name;
+    if let Some(other) = &object.name.database
+        && other != database
+    {
+        return Err(BackupError::wrong_table_name(&object.name.to_string()));
+    }
+    if object.kind == ObjectKind::Function {
+        return Err(BackupError::analysis(format!(
+            "Can not find backup function: {name}"
+        )));
+    }
+    if !seen.insert(name.clone()) {
+        return Err(BackupError::semantic(format!("Duplicated table: {name}")));
+    }
+    let is_table = db.tables.contains_key(name);
+    let is_view = db.views.contains_key(name);
+    match object.kind {
+        ObjectKind::Any | ObjectKind::Table if is_table => {
+            let table = &db.tables[name];
+            if object.temporary_partitions {
+                return Err(BackupError::ddl("Do not support backing up temp partitions"));
+            }
+            let partitions = if object.partitions.is_empty() {
+                None
+            } else {
+                let mut names = Vec::new();
+                for p in &object.partitions {
+                    let Some(partition) = table.partition(p) else {
+                        return Err(BackupError::analysis(format!(
+                            "partition[{p}] does not exist  in table{name}"
+                        )));
+                    };
+                    if !names.contains(&partition.name) {
+                        names.push(partition.name.clone());
+                    }
+                }
+                Some(names)
+            };
+            plan.tables.push(PlannedTable {
+                name: name.clone(),
+                partitions,
+            });
+        }
+        ObjectKind::Any | ObjectKind::View if is_view => {
+            if !object.partitions.is_empty() {
+                return Err(BackupError::wrong_table_name(name));
+            }
+            plan.views.push(name.clone());
+        }
+        _ => return Err(BackupError::wrong_table_name(name)),
+    }
+    Ok(())
+}
+
+/// `type` and `timeout`, the only BACKUP properties.
+fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool)> {
+    let unknown: Vec<&str> = properties
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !matches!(*k, "type" | "timeout"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(BackupError::analysis(format!(
+            "Unknown backup job properties: [{}]",
+            unknown.join(", ")
+        )));
+    }
+    let mut timeout = DEFAULT_TIMEOUT_SECS;
+    let mut incremental = false;
+    for (key, value) in properties {
+        match key.as_str() {
+            "timeout" => timeout = parse_timeout(value)?,
+            _ => {
+                if value.eq_ignore_ascii_case("incremental") {
+                    incremental = true;
+                } else if !value.eq_ignore_ascii_case("full") {
+                    return Err(BackupError::analysis(format!(
+                        "Invalid backup job type: {value}"
+                    )));
+                }
+            }
+        }
+    }
+    Ok((timeout, incremental))
+}
+
+/// The `timeout` property: seconds, at least 600.
+pub fn parse_timeout(value: &str) -> Result<u64> {
+    let secs: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| BackupError::analysis(format!("Invalid timeout format: {value}")))?;
+    if secs < MIN_TIMEOUT_SECS as i64 {
+        return Err(BackupError::analysis("timeout must be at least 10 min"));
+    }
+    Ok(secs as u64)
+}
+
+/// The BackupObjs column: `[db.t]`, `[db.t PARTITIONS (p1, p2)]`, joined by ", ".
+fn describe(database: &str, plan: &BackupPlan) -> String {
+    let tables = plan.tables.iter().map(|t| match &t.partitions {
+        None => format!("[{database}.{}]", t.name),
+        Some(p) => format!("[{database}.{} PARTITIONS ({})]", t.name, p.join(", ")),
+    });
+    let views = plan.views.iter().map(|v| format!("[{database}.{v}]"));
+    tables.chain(views).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,21 @@
+//! Repositories, the snapshot format and backup jobs.
+//!
+//! A repository is a named location (`s3a://bucket/prefix` or `file:///path`) reached through
+//! an [`store::ObjectStore`]. BACKUP checks the statement ([`analyze`]), registers a job as the
+//! database's current one ([`service`]) and runs it in the background ([`runner`]): it pins one
+//! catalog snapshot, uploads the Parquet data files the repository does not hold yet (they are
+//! content-addressed, see [`format`]), then writes the meta file and, last, the info file that
+//! makes the snapshot visible.
+
+pub mod analyze;
+pub mod error;
+pub mod format;
+pub mod job;
+pub mod location;
+pub mod repository;
+mod runner;
+pub mod service;
+pub mod store;
+
+pub use error::{BackupError, BackupErrorKind, StoreError};
+pub use service::{BackupService, Rows};

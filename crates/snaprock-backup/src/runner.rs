@@ -1,0 +1,351 @@
+//! Runs one backup job through its states: pin a consistent catalog snapshot, upload the data
+//! files the repository does not hold yet, then write the meta file and, last, the info file
+//! that makes the snapshot visible.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use snaprock_storage::CatalogState;
+use tracing::{info, warn};
+
+use crate::error::StoreError;
+use crate::format::{
+    self, FORMAT_NAME, FORMAT_VERSION, PartitionSnapshot, SnapshotFile, SnapshotInfo,
+    SnapshotMeta, TableSnapshot, ViewSnapshot, now_ms,
+};
+use crate::job::{BackupJob, BackupState, status_error, status_for_store_error, status_ok};
+use crate::repository::Repository;
+use crate::service::BackupService;
+use crate::store::ExpectedContent;
+
+/// Data files uploaded at the same time (each with its own parts in flight).
+const FILES_IN_FLIGHT: usize = 4;
+
+/// A job step failed: the Status to show.
+struct Failed(String);
+
+pub(crate) async fn run_backup(
+    service: Arc<BackupService>,
+    job: Arc<BackupJob>,
+    repo: Arc<Repository>,
+) {
+    let timer = spawn_timeout(&job);
+    let result = steps(&service, &job, &repo).await;
+    timer.abort();
+    match result {
+        Ok(()) => info!("backup job finished"),
+        Err(Failed(status)) => {
+            if job.cancel_with(status) {
+                warn!(status = %job.lock().status, "backup job failed");
+            } else {
+                info!(status = %job.lock().status, "backup job ended");
+            }
+        }
+    }
+    if let Err(e) = service.save() {
+        warn!(error = %e, "could not save the job's final state");
+    }
+}
+
+/// Cancels the job with `[TIMEOUT, msg: ]` when its timeout passes.
+fn spawn_timeout(job: &Arc<BackupJob>) -> tokio::task::JoinHandle<()> {
+    let (created, timeout) = {
+        let r = job.lock();
+        (r.create_time, r.timeout_secs)
+    };
+    let remaining_ms = (created + timeout as i64 * 1000 - now_ms()).max(0) as u64;
+    let job = job.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(remaining_ms)).await;
+        if job.cancel_with(status_error("TIMEOUT", "")) {
+            warn!("backup job timed out");
+        }
+    })
+}
+
+/// Moves the job on, persisting the change; fails if the job was cancelled meanwhile.
+fn advance(
+    service: &BackupService,
+    job: &BackupJob,
+    state: BackupState,
+    update: impl FnOnce(&mut crate::job::BackupJobRecord),
+) -> Result<(), Failed> {
+    if !job.advance(state, update) {
+        return Err(Failed(job.lock().status.clone()));
+    }
+    if let Err(e) = service.save() {
+        return Err(Failed(status_error("COMMON_ERROR", &e.message)));
+    }
+    Ok(())
+}
+
+async fn steps(
+    service: &Arc<BackupService>,
+    job: &Arc<BackupJob>,
+    repo: &Arc<Repository>,
+) -> Result<(), Failed> {
+    let job_id = service.allocate_id() as i64;
+    advance(service, job, BackupState::Snapshoting, |r| r.job_id = job_id)?;
+
+    // The catalog state read here is held until the job ends: every file it lists stays on
+    // disk, and later writes to the tables create new files this snapshot does not see.
+    let catalog = service.catalog.snapshot();
+    let (meta, local_paths) = capture(service, job, &catalog)?;
+    advance(service, job, BackupState::UploadSnapshot, |r| {
+        r.snapshot_finished_time = Some(now_ms())
+    })?;
+
+    let stored = repo
+        .stored_data_files()
+        .await
+        .map_err(|e| Failed(status_for_store_error("failed to list the repository", &e)))?;
+    let files: Vec<SnapshotFile> = meta.files().into_iter().cloned().collect();
+    let (to_upload, reused): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|f| !stored.contains(&f.key));
+    let files_total = to_upload.len() as u64;
+    let bytes_total: u64 = to_upload.iter().map(|f| f.bytes).sum();
+    let bytes_reused: u64 = reused.iter().map(|f| f.bytes).sum();
+    advance(service, job, BackupState::Uploading, |r| {
+        r.files_total = files_total;
+        r.bytes_total = bytes_total;
+        r.bytes_reused = bytes_reused;
+    })?;
+    info!(
+        files = files_total,
+        bytes = bytes_total,
+        reused_bytes = bytes_reused,
+        "uploading"
+    );
+
+    upload_all(job, repo, to_upload, &local_paths).await?;
+    advance(service, job, BackupState::SaveMeta, |r| {
+        r.upload_finished_time = Some(now_ms())
+    })?;
+
+    let meta_body = serde_json::to_vec_pretty(&meta)
+        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
+    let meta_file = format::with_md5("__meta", &meta_body);
+    let info = SnapshotInfo::from_meta(&meta, meta_file.clone());
+    let info_body = serde_json::to_vec_pretty(&info)
+        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
+    let dir = format::snapshot_dir(&repo.name, &meta.snapshot);
+    let meta_key = format!("{dir}{meta_file}");
+    let info_key = format!(
+        "{dir}{}",
+        format::with_md5(&format!("__info_{}", meta.timestamp), &info_body)
+    );
+    let info_key_for_record = info_key.clone();
+    advance(service, job, BackupState::UploadInfo, |r| {
+        r.info_key = Some(info_key_for_record)
+    })?;
+
+    put_with_retry(job, repo, &meta_key, Bytes::from(meta_body)).await?;
+    put_with_retry(job, repo, &info_key, Bytes::from(info_body)).await?;
+
+    // The info file is the commit point. A cancel that won the race un-publishes it.
+    let finished = job.advance(BackupState::Finished, |r| {
+        r.finished_time = Some(now_ms());
+        r.status = status_ok();
+    });
+    if !finished {
+        if let Err(e) = repo.store.delete(&info_key).await {
+            warn!(error = %e, "could not remove the info file of a cancelled backup");
+        }
+        return Err(Failed(job.lock().status.clone()));
+    }
+    Ok(())
+}
+
+/// Builds the snapshot's meta from one catalog state; returns the local path of every file.
+fn capture(
+    service: &BackupService,
+    job: &BackupJob,
+    catalog: &CatalogState,
+) -> Result<(SnapshotMeta, BTreeMap<String, PathBuf>), Failed> {
+    let record = job.record();
+    let common = |msg: String| Failed(status_error("COMMON_ERROR", &msg));
+    let db = catalog
+        .database(&record.database)
+        .ok_or_else(|| common(format!("database {} does not exist", record.database)))?;
+    let data_root = service.catalog.data_root();
+    let mut local_paths = BTreeMap::new();
+    let mut tables = Vec::new();
+    for planned in &record.plan.tables {
+        let table = db
+            .tables
+            .get(&planned.name)
+            .ok_or_else(|| common(format!("table {} does not exist", planned.name)))?;
+        let chosen: Vec<_> = match &planned.partitions {
+            None => table.partitions.iter().collect(),
+            Some(names) => names
+                .iter()
+                .map(|p| {
+                    table.partition(p).ok_or_else(|| {
+                        common(format!(
+                            "partition {p} does not exist  in table{}",
+                            planned.name
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let partitions = chosen
+            .into_iter()
+            .map(|p| PartitionSnapshot {
+                id: p.id,
+                name: p.name.clone(),
+                bounds: p.bounds.clone(),
+                version: p.version,
+                rows: p.rows(),
+                bytes: p.bytes(),
+                files: p
+                    .files
+                    .iter()
+                    .map(|f| {
+                        let key = format::data_file_key(&f.sha256);
+                        local_paths.insert(key.clone(), data_root.join(&f.path));
+                        SnapshotFile {
+                            key,
+                            rows: f.rows,
+                            bytes: f.bytes,
+                            sha256: f.sha256.clone(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        tables.push(TableSnapshot {
+            id: table.id,
+            name: table.name.clone(),
+            columns: table.columns.clone(),
+            keys_model: table.keys_model,
+            key_columns: table.key_columns.clone(),
+            partitioning: table.partitioning.clone(),
+            distribution: table.distribution.clone(),
+            properties: table.properties.clone(),
+            comment: table.comment.clone(),
+            partitions,
+        });
+    }
+    let mut views = Vec::new();
+    for name in &record.plan.views {
+        let view = db
+            .views
+            .get(name)
+            .ok_or_else(|| common(format!("view {name} does not exist")))?;
+        views.push(ViewSnapshot {
+            name: view.name.clone(),
+            columns: view.columns.clone(),
+            query_sql: view.query_sql.clone(),
+            comment: view.comment.clone(),
+        });
+    }
+    let meta = SnapshotMeta {
+        format: FORMAT_NAME.to_string(),
+        format_version: FORMAT_VERSION,
+        snapshot: record.snapshot.clone(),
+        database: record.database.clone(),
+        database_id: db.id,
+        backup_time: record.create_time,
+        timestamp: format::snapshot_timestamp(record.create_time),
+        tables,
+        views,
+    };
+    Ok((meta, local_paths))
+}
+
+/// Uploads the files, a few at a time. On the first failure the job is cancelled, which makes
+/// every other transfer stop and abort its multipart upload; all of them are awaited.
+async fn upload_all(
+    job: &Arc<BackupJob>,
+    repo: &Arc<Repository>,
+    files: Vec<SnapshotFile>,
+    local_paths: &BTreeMap<String, PathBuf>,
+) -> Result<(), Failed> {
+    let transfers: Vec<_> = files
+        .into_iter()
+        .map(|file| {
+            let path = local_paths.get(&file.key).cloned().unwrap_or_default();
+            let key = repo.key(&file.key);
+            let (job, repo) = (job.clone(), repo.clone());
+            async move {
+                let expected = ExpectedContent {
+                    size: file.bytes,
+                    sha256: file.sha256.clone(),
+                };
+                let result = repo
+                    .store
+                    .upload_file(&key, &path, &expected, &job.progress, &job.cancel)
+                    .await;
+                (file, path, result)
+            }
+        })
+        .collect();
+    let mut uploads = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
+    let mut failure = None;
+    while let Some((file, path, result)) = uploads.next().await {
+        match result {
+            Ok(()) => {
+                job.files_done.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(StoreError::Cancelled) => {}
+            Err(e) => {
+                let status = match &e {
+                    StoreError::Checksum { .. } => status_error(
+                        "BAD_FILE",
+                        &format!(
+                            "local data file {} does not match its recorded checksum: {e}",
+                            path.display()
+                        ),
+                    ),
+                    _ => status_for_store_error(&format!("failed to upload {}", file.key), &e),
+                };
+                job.lock().task_err_msg = format!("[{}: {e}]", file.key);
+                if failure.is_none() {
+                    job.cancel_with(status.clone());
+                    failure = Some(Failed(status));
+                }
+            }
+        }
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    if job.cancel.is_cancelled() {
+        return Err(Failed(job.lock().status.clone()));
+    }
+    Ok(())
+}
+
+/// Meta and info uploads: retried (on top of the SDK's own retries) until the job times out
+/// or is cancelled, as StarRocks does in UPLOAD_INFO.
+async fn put_with_retry(
+    job: &BackupJob,
+    repo: &Repository,
+    key: &str,
+    body: Bytes,
+) -> Result<(), Failed> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        if job.cancel.is_cancelled() {
+            return Err(Failed(job.lock().status.clone()));
+        }
+        match repo.store.put(key, body.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                warn!(key, error = %e, "upload of snapshot metadata failed; retrying");
+                job.lock().task_err_msg = format!("[{key}: {e}]");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = job.cancel.cancelled() => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}

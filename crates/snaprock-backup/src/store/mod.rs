@@ -1,0 +1,175 @@
+//! Remote object storage as the repository sees it: a flat key space under the repository's
+//! location, with streaming, checksum-verified uploads of local files.
+//!
+//! Two implementations: `file://` locations (a local or mounted directory; the embedded default)
+//! and S3 (AWS or any S3-compatible store).
+
+mod local;
+mod s3;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use crate::error::StoreError;
+
+pub use local::LocalStore;
+pub use s3::{S3Credentials, S3Settings, S3Store};
+
+/// One object in a listing; `key` is relative to the store's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEntry {
+    pub key: String,
+    pub size: u64,
+}
+
+/// The expected identity of a local file being uploaded: its size and hex SHA-256.
+#[derive(Debug, Clone)]
+pub struct ExpectedContent {
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// A cancel request shared by a job and its transfers.
+#[derive(Debug, Default)]
+pub struct CancelSignal {
+    cancelled: AtomicBool,
+    notify: Notify,
+}
+
+impl CancelSignal {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Completes once `cancel` was called.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    pub fn check(&self) -> Result<(), StoreError> {
+        if self.is_cancelled() {
+            Err(StoreError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Bytes moved so far, shared between transfers and SHOW's Progress.
+#[derive(Debug, Default)]
+pub struct TransferProgress {
+    pub bytes_done: AtomicU64,
+}
+
+impl TransferProgress {
+    pub fn add(&self, n: u64) {
+        self.bytes_done.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// How uploads are cut and how many parts are in flight.
+#[derive(Debug, Clone, Copy)]
+pub struct TransferTuning {
+    /// Size of one multipart part (and the largest single PUT).
+    pub part_size: usize,
+    /// Parts of one file uploaded at the same time.
+    pub parts_in_flight: usize,
+}
+
+impl Default for TransferTuning {
+    fn default() -> Self {
+        TransferTuning {
+            part_size: 8 * 1024 * 1024,
+            parts_in_flight: 4,
+        }
+    }
+}
+
+/// Object storage under one repository location.
+#[async_trait]
+pub trait ObjectStore: Send + Sync + std::fmt::Debug {
+    /// Writes a small object in one request.
+    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError>;
+    /// Reads a small object whole.
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError>;
+    /// Whether an object exists.
+    async fn exists(&self, key: &str) -> Result<bool, StoreError>;
+    /// Every object whose key starts with `prefix`, in key order.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectEntry>, StoreError>;
+    /// The names of the "directories" right under `prefix` (which ends with `/`), in order.
+    async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Uploads a local file in one streaming pass, computing its SHA-256 on the way; the object
+    /// becomes visible only if the digest and size equal `expected` (else nothing is left).
+    async fn upload_file(
+        &self,
+        key: &str,
+        path: &Path,
+        expected: &ExpectedContent,
+        progress: &TransferProgress,
+        cancel: &CancelSignal,
+    ) -> Result<(), StoreError>;
+    /// Downloads an object into a local file in one streaming pass, verifying its size and
+    /// SHA-256; the file is left only if both match.
+    async fn download_file(
+        &self,
+        key: &str,
+        path: &Path,
+        expected: &ExpectedContent,
+        progress: &TransferProgress,
+        cancel: &CancelSignal,
+    ) -> Result<(), StoreError>;
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Checks a finished digest against what the manifest or catalog says.
+pub(crate) fn verify_digest(
+    key: &str,
+    expected: &ExpectedContent,
+    size: u64,
+    sha256: &str,
+) -> Result<(), StoreError> {
+    if size != expected.size {
+        return Err(StoreError::Checksum {
+            key: key.to_string(),
+            expected: format!("{} bytes", expected.size),
+            actual: format!("{size} bytes"),
+        });
+    }
+    if sha256 != expected.sha256 {
+        return Err(StoreError::Checksum {
+            key: key.to_string(),
+            expected: format!("sha256 {}", expected.sha256),
+            actual: format!("sha256 {sha256}"),
+        });
+    }
+    Ok(())
+}

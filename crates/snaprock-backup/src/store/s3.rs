@@ -1,0 +1,617 @@
+//! S3 repositories (`s3a://bucket/prefix`): AWS or any S3-compatible store.
+//!
+//! Files are uploaded in one streaming pass: parts are read, hashed and sent with a bounded
+//! number in flight, and the multipart upload is completed only when the whole file's SHA-256
+//! matches what the catalog recorded; on any failure or cancel it is aborted, so no partial
+//! object is ever visible. The SDK retries 5xx, throttling and timeouts with backoff.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    SharedCredentialsProvider,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::{Bytes, BytesMut};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinSet;
+use tracing::warn;
+
+use super::{
+    CancelSignal, ExpectedContent, ObjectEntry, ObjectStore, TransferProgress, TransferTuning,
+    hex, verify_digest,
+};
+use crate::error::StoreError;
+
+/// Where credentials come from (the repository's `aws.s3.*` properties).
+#[derive(Clone, PartialEq, Eq)]
+pub enum S3Credentials {
+    /// `aws.s3.access_key` + `aws.s3.secret_key`.
+    Static {
+        access_key: String,
+        secret_key: String,
+    },
+    /// `aws.s3.use_instance_profile`: the EC2 instance profile, optionally assuming a role.
+    InstanceProfile {
+        role_arn: Option<String>,
+        external_id: Option<String>,
+    },
+    /// `aws.s3.iam_role_arn` without an instance profile: assume the role with the SDK's
+    /// default credentials.
+    AssumeRole {
+        role_arn: String,
+        external_id: Option<String>,
+    },
+    /// `aws.s3.use_aws_sdk_default_behavior` (or nothing said): the SDK's default chain.
+    DefaultChain,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            S3Credentials::Static { .. } => f.write_str("Static(<hidden>)"),
+            S3Credentials::InstanceProfile { role_arn, .. } => {
+                write!(f, "InstanceProfile(role: {role_arn:?})")
+            }
+            S3Credentials::AssumeRole { role_arn, .. } => write!(f, "AssumeRole({role_arn})"),
+            S3Credentials::DefaultChain => f.write_str("DefaultChain"),
+        }
+    }
+}
+
+/// Everything needed to reach one S3 location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Key prefix inside the bucket, without leading or trailing `/`.
+    pub prefix: String,
+    /// A custom endpoint (`http://host:port`); `None` is AWS.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub path_style: bool,
+    pub credentials: S3Credentials,
+}
+
+/// An S3 bucket and prefix.
+#[derive(Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    prefix: String,
+    tuning: TransferTuning,
+}
+
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "S3Store(s3a://{}/{})", self.bucket, self.prefix)
+    }
+}
+
+impl S3Store {
+    /// Builds the client (credential providers are resolved lazily, at the first request).
+    pub async fn connect(settings: &S3Settings, tuning: TransferTuning) -> Self {
+        let region = Region::new(settings.region.clone());
+        let credentials = credentials_provider(&settings.credentials, region.clone()).await;
+        let mut builder = aws_sdk_s3::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region)
+            .credentials_provider(credentials)
+            .force_path_style(settings.path_style)
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(5)
+                    .with_initial_backoff(Duration::from_millis(100))
+                    .with_max_backoff(Duration::from_secs(5)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .read_timeout(Duration::from_secs(60))
+                    .operation_attempt_timeout(Duration::from_secs(300))
+                    .build(),
+            );
+        if let Some(endpoint) = &settings.endpoint {
+            // Many S3-compatible stores reject the SDK's default CRC trailers.
+            builder = builder
+                .endpoint_url(endpoint)
+                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+                .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        }
+        S3Store {
+            client: Client::from_conf(builder.build()),
+            bucket: settings.bucket.clone(),
+            prefix: settings.prefix.clone(),
+            tuning,
+        }
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", self.prefix)
+        }
+    }
+
+    fn relative_key<'a>(&self, full: &'a str) -> &'a str {
+        if self.prefix.is_empty() {
+            full
+        } else {
+            full.strip_prefix(&self.prefix)
+                .map(|k| k.trim_start_matches('/'))
+                .unwrap_or(full)
+        }
+    }
+
+    fn error<E>(&self, what: &str, err: SdkError<E, HttpResponse>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        classify(&self.bucket, what, err)
+    }
+
+    async fn upload_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        file: &mut tokio::fs::File,
+        expected: &ExpectedContent,
+        progress: &TransferProgress,
+        cancel: &CancelSignal,
+    ) -> Result<Vec<CompletedPart>, StoreError> {
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut in_flight: JoinSet<Result<(CompletedPart, u64), StoreError>> = JoinSet::new();
+        let mut parts = Vec::new();
+        let mut part_number = 0i32;
+        loop {
+            // Bounded memory: read the next part only when a slot is free.
+            while in_flight.len() >= self.tuning.parts_in_flight.max(1) {
+                let joined = tokio::select! {
+                    joined = in_flight.join_next() => joined,
+                    _ = cancel.cancelled() => return Err(StoreError::Cancelled),
+                };
+                if let Some(joined) = joined {
+                    let (part, bytes) = joined.map_err(|e| StoreError::Other(e.to_string()))??;
+                    progress.add(bytes);
+                    parts.push(part);
+                }
+            }
+            cancel.check()?;
+            let chunk = read_chunk(file, self.tuning.part_size, key).await?;
+            if chunk.is_empty() {
+                break;
+            }
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            part_number += 1;
+            let request = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(part_number)
+                .body(ByteStream::from(chunk.clone()));
+            let bucket = self.bucket.clone();
+            let what = format!("upload part {part_number} of {key}");
+            in_flight.spawn(async move {
+                let out = request
+                    .send()
+                    .await
+                    .map_err(|e| classify(&bucket, &what, e))?;
+                let part = CompletedPart::builder()
+                    .part_number(part_number)
+                    .set_e_tag(out.e_tag().map(str::to_string))
+                    .build();
+                Ok((part, chunk.len() as u64))
+            });
+        }
+        verify_digest(key, expected, size, &hex(&hasher.finalize()))?;
+        while let Some(joined) = tokio::select! {
+            joined = in_flight.join_next() => joined,
+            _ = cancel.cancelled() => return Err(StoreError::Cancelled),
+        } {
+            let (part, bytes) = joined.map_err(|e| StoreError::Other(e.to_string()))??;
+            progress.add(bytes);
+            parts.push(part);
+        }
+        parts.sort_by_key(|p| p.part_number());
+        Ok(parts)
+    }
+
+    async fn abort(&self, key: &str, upload_id: &str) {
+        if let Err(e) = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            warn!(key, error = %DisplayErrorContext(&e), "could not abort a multipart upload");
+        }
+    }
+}
+
+/// Reads up to `size` bytes (less only at the end of the file).
+async fn read_chunk(
+    file: &mut tokio::fs::File,
+    size: usize,
+    key: &str,
+) -> Result<Bytes, StoreError> {
+    let mut buf = BytesMut::with_capacity(size);
+    while buf.len() < size {
+        let n = file
+            .read_buf(&mut buf)
+            .await
+            .map_err(|e| StoreError::io(key, e))?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(buf.freeze())
+}
+
+async fn credentials_provider(
+    credentials: &S3Credentials,
+    region: Region,
+) -> SharedCredentialsProvider {
+    use aws_config::default_provider::credentials::DefaultCredentialsChain;
+    use aws_config::imds::credentials::ImdsCredentialsProvider;
+    match credentials {
+        S3Credentials::Static {
+            access_key,
+            secret_key,
+        } => SharedCredentialsProvider::new(Credentials::new(
+            access_key,
+            secret_key,
+            None,
+            None,
+            "snaprock-repository",
+        )),
+        S3Credentials::InstanceProfile {
+            role_arn: None, ..
+        } => SharedCredentialsProvider::new(ImdsCredentialsProvider::builder().build()),
+        S3Credentials::InstanceProfile {
+            role_arn: Some(role_arn),
+            external_id,
+        } => SharedCredentialsProvider::new(
+            assume_role_builder(role_arn, external_id, region)
+                .build_from_provider(ImdsCredentialsProvider::builder().build())
+                .await,
+        ),
+        S3Credentials::AssumeRole {
+            role_arn,
+            external_id,
+        } => {
+            let base = DefaultCredentialsChain::builder()
+                .region(region.clone())
+                .build()
+                .await;
+            SharedCredentialsProvider::new(
+                assume_role_builder(role_arn, external_id, region)
+                    .build_from_provider(base)
+                    .await,
+            )
+        }
+        S3Credentials::DefaultChain => SharedCredentialsProvider::new(
+            DefaultCredentialsChain::builder()
+                .region(region)
+                .build()
+                .await,
+        ),
+    }
+}
+
+fn assume_role_builder(
+    role_arn: &str,
+    external_id: &Option<String>,
+    region: Region,
+) -> aws_config::sts::AssumeRoleProviderBuilder {
+    let builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .region(region)
+        .session_name("snaprock");
+    match external_id {
+        Some(id) => builder.external_id(id),
+        None => builder,
+    }
+}
+
+/// Turns an SDK error into a clear, secret-free storage error.
+fn classify<E>(bucket: &str, what: &str, err: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => StoreError::Unreachable(
+            format!("{what}: {}", DisplayErrorContext(&err)),
+        ),
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let code = service.err().code().unwrap_or_default().to_string();
+            match (code.as_str(), status) {
+                ("NoSuchBucket", _) => StoreError::NoBucket(bucket.to_string()),
+                ("NoSuchKey" | "NotFound", _) | (_, 404) => StoreError::NotFound(what.to_string()),
+                (
+                    "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
+                    | "InvalidToken" | "ExpiredToken" | "InvalidSecurity",
+                    _,
+                )
+                | (_, 401 | 403) => StoreError::Denied(if code.is_empty() {
+                    format!("HTTP {status}")
+                } else {
+                    code
+                }),
+                _ => StoreError::Other(format!(
+                    "{what}: {} (HTTP {status}){}",
+                    if code.is_empty() { "error" } else { &code },
+                    service
+                        .err()
+                        .message()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                )),
+            }
+        }
+        _ => StoreError::Other(format!("{what}: {}", DisplayErrorContext(&err))),
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError> {
+        let full = self.full_key(key);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.error(&format!("put {full}"), e))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
+        let full = self.full_key(key);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+            .map_err(|e| self.error(&full, e))?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
+        Ok(data.into_bytes())
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        let full = self.full_key(key);
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => match self.error(&full, e) {
+                StoreError::NotFound(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectEntry>, StoreError> {
+        let full_prefix = self.full_key(prefix);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&full_prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.error(&format!("list {full_prefix}"), e))?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    out.push(ObjectEntry {
+                        key: self.relative_key(key).to_string(),
+                        size: object.size().unwrap_or(0).max(0) as u64,
+                    });
+                }
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated().unwrap_or(false) => token = Some(next.into()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let full_prefix = self.full_key(prefix);
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&full_prefix)
+                .delimiter("/")
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.error(&format!("list {full_prefix}"), e))?;
+            for common in page.common_prefixes() {
+                if let Some(p) = common.prefix()
+                    && let Some(name) = p.strip_prefix(&full_prefix)
+                {
+                    out.push(name.trim_end_matches('/').to_string());
+                }
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated().unwrap_or(false) => token = Some(next.into()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let full = self.full_key(key);
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+            .map_err(|e| self.error(&format!("delete {full}"), e))?;
+        Ok(())
+    }
+
+    async fn upload_file(
+        &self,
+        key: &str,
+        path: &Path,
+        expected: &ExpectedContent,
+        progress: &TransferProgress,
+        cancel: &CancelSignal,
+    ) -> Result<(), StoreError> {
+        let full = self.full_key(key);
+        let mut file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| StoreError::io(path.display(), e))?;
+        if expected.size <= self.tuning.part_size as u64 {
+            // Small file: one PUT, sent only after its digest was checked.
+            let body = read_chunk(&mut file, self.tuning.part_size + 1, &full).await?;
+            verify_digest(key, expected, body.len() as u64, &hex(&Sha256::digest(&body)))?;
+            cancel.check()?;
+            let len = body.len() as u64;
+            self.put(key, body).await?;
+            progress.add(len);
+            return Ok(());
+        }
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+            .map_err(|e| self.error(&format!("start upload of {full}"), e))?;
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| StoreError::Other(format!("no upload id for {full}")))?
+            .to_string();
+        let parts = match self
+            .upload_parts(&full, &upload_id, &mut file, expected, progress, cancel)
+            .await
+        {
+            Ok(parts) => parts,
+            Err(e) => {
+                self.abort(&full, &upload_id).await;
+                return Err(e);
+            }
+        };
+        let completed = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&full)
+            .upload_id(&upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await;
+        if let Err(e) = completed {
+            self.abort(&full, &upload_id).await;
+            return Err(self.error(&format!("complete upload of {full}"), e));
+        }
+        Ok(())
+    }
+
+    async fn download_file(
+        &self,
+        key: &str,
+        path: &Path,
+        expected: &ExpectedContent,
+        progress: &TransferProgress,
+        cancel: &CancelSignal,
+    ) -> Result<(), StoreError> {
+        let full = self.full_key(key);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+            .map_err(|e| self.error(&full, e))?;
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| StoreError::io(parent.display(), e))?;
+        }
+        let tmp = path.with_extension(format!("download-{:016x}", rand::random::<u64>()));
+        let result = async {
+            let mut file = tokio::fs::File::create(&tmp)
+                .await
+                .map_err(|e| StoreError::io(tmp.display(), e))?;
+            let mut body = out.body;
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            loop {
+                let next = tokio::select! {
+                    next = body.next() => next,
+                    _ = cancel.cancelled() => return Err(StoreError::Cancelled),
+                };
+                let Some(chunk) = next else { break };
+                let chunk =
+                    chunk.map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
+                hasher.update(&chunk);
+                size += chunk.len() as u64;
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| StoreError::io(tmp.display(), e))?;
+                progress.add(chunk.len() as u64);
+            }
+            verify_digest(key, expected, size, &hex(&hasher.finalize()))?;
+            file.sync_all()
+                .await
+                .map_err(|e| StoreError::io(tmp.display(), e))?;
+            tokio::fs::rename(&tmp, path)
+                .await
+                .map_err(|e| StoreError::io(path.display(), e))
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+}

@@ -1,0 +1,60 @@
+//! Repository, BACKUP and snapshot statements: handed to the engine's `BackupService`, whose
+//! rows become result sets here.
+
+use snaprock_backup::Rows;
+use snaprock_sql::ast::{BackupStatement, CreateRepository, Show};
+
+use crate::result::{Cell, Output, RowsBuilder};
+use crate::session::Session;
+use crate::{ExecError, Result};
+
+fn rows_output(rows: Rows) -> Result<Output> {
+    let mut builder = RowsBuilder::text(&rows.columns);
+    for row in rows.rows {
+        builder.push(row.into_iter().map(Cell::Text).collect());
+    }
+    Ok(Output::Rows(builder.into_result()?))
+}
+
+impl Session {
+    pub(crate) async fn create_repository(&mut self, stmt: &CreateRepository) -> Result<Output> {
+        self.engine().backup.create_repository(stmt).await?;
+        Ok(Output::ok())
+    }
+
+    pub(crate) fn drop_repository(&mut self, name: &str) -> Result<Output> {
+        self.engine().backup.drop_repository(name)?;
+        Ok(Output::ok())
+    }
+
+    pub(crate) async fn backup(&mut self, stmt: &BackupStatement) -> Result<Output> {
+        let current = self.current_database().map(str::to_string);
+        let backup = self.engine().backup.clone();
+        backup.backup(stmt, current.as_deref()).await?;
+        Ok(Output::ok())
+    }
+
+    pub(crate) fn cancel_backup(&mut self, database: &str, restore: bool) -> Result<Output> {
+        self.engine().backup.cancel(database, restore)?;
+        Ok(Output::ok())
+    }
+
+    /// SHOW REPOSITORIES / BACKUP / RESTORE / SNAPSHOT.
+    pub(crate) async fn show_backup_info(&mut self, show: Show) -> Result<Output> {
+        let backup = self.engine().backup.clone();
+        let rows = match show {
+            Show::Repositories => backup.show_repositories(),
+            Show::Backup { database } => backup.show_backup(database.as_deref())?,
+            Show::Restore { database } => backup.show_restore(database.as_deref())?,
+            Show::Snapshot { repository, filter } => {
+                backup.show_snapshot(&repository, &filter).await?
+            }
+            other => {
+                return Err(ExecError::Unsupported(format!(
+                    "not a backup SHOW: {other:?}"
+                )));
+            }
+        };
+        rows_output(rows)
+    }
+}
