@@ -1,6 +1,8 @@
 //! Test harness: starts a real snaprock server on an ephemeral port and connects real MySQL
 //! clients to it over TCP.
 
+pub mod s3;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -152,4 +154,122 @@ pub async fn run_client_checks(mut command: std::process::Command, summary: &str
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains(summary), "{stdout}");
+}
+
+/// The SHOW BACKUP row of `db` as (column name, value) pairs.
+pub async fn show_backup(conn: &mut Conn, db: &str) -> Vec<(String, String)> {
+    let result: Vec<mysql_async::Row> = conn
+        .query(format!("SHOW BACKUP FROM {db}"))
+        .await
+        .unwrap_or_else(|e| panic!("SHOW BACKUP FROM {db}: {e}"));
+    let row = result
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no backup job in {db}"));
+    let columns = row.columns();
+    (0..row.len())
+        .map(|i| {
+            let value = match row.as_ref(i) {
+                Some(mysql_async::Value::Bytes(b)) => String::from_utf8_lossy(b).to_string(),
+                _ => "NULL".to_string(),
+            };
+            (columns[i].name_str().to_string(), value)
+        })
+        .collect()
+}
+
+/// One column of a SHOW BACKUP row.
+pub fn column<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
+    row.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no column {name} in {row:?}"))
+}
+
+/// Polls SHOW BACKUP until the job's State is one of `states`; returns the row.
+pub async fn wait_for_backup_state(
+    conn: &mut Conn,
+    db: &str,
+    states: &[&str],
+) -> Vec<(String, String)> {
+    for _ in 0..1200 {
+        let row = show_backup(conn, db).await;
+        if states.contains(&column(&row, "State")) {
+            return row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "backup in {db} never reached {states:?}: {:?}",
+        show_backup(conn, db).await
+    );
+}
+
+/// The snaprock binary next to the test executables (built by `cargo test --workspace`).
+pub fn snaprock_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
+    let binary = dir.join("snaprock");
+    assert!(
+        binary.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        binary.display()
+    );
+    binary
+}
+
+/// The real binary as a child process (for kill -9).
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl ServerProcess {
+    pub async fn start(data_dir: &Path) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut child = std::process::Command::new(snaprock_binary())
+            .args([
+                "--data-dir",
+                &data_dir.to_string_lossy(),
+                "--port",
+                &port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn snaprock");
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return ServerProcess { child, port };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("snaprock did not start");
+    }
+
+    pub async fn conn(&self) -> Conn {
+        let opts = OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(self.port)
+            .user(Some("root"))
+            .prefer_socket(false);
+        Conn::new(opts).await.expect("connect")
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -40,7 +40,9 @@ fn check_shape(stmt: &BackupStatement) -> Result<()> {
             ));
         }
         // This server has no external catalogs.
-        return Err(BackupError::analysis("No external catalog can be backed up"));
+        return Err(BackupError::analysis(
+            "No external catalog can be backed up",
+        ));
     }
     if stmt.database.is_some() && stmt.label_database.is_some() {
         return Err(BackupError::syntax(
@@ -48,12 +50,7 @@ fn check_shape(stmt: &BackupStatement) -> Result<()> {
              explicitly in BACKUP/RESTORE",
         ));
     }
-    if stmt
-        .objects
-        .iter()
-        .flatten()
-        .any(|o| o.alias.is_some())
-    {
+    if stmt.objects.iter().flatten().any(|o| o.alias.is_some()) {
         return Err(BackupError::syntax(
             "Specifying alias for backup object is forbidden in BACKUP stmt",
         ));
@@ -121,7 +118,9 @@ pub fn analyze_backup(
         }
     }
     if plan.tables.is_empty() && plan.views.is_empty() {
-        return Err(BackupError::semantic(format!("Database: {database} is empty")));
+        return Err(BackupError::semantic(format!(
+            "Database: {database} is empty"
+        )));
     }
     let objects = describe(&database, &plan);
     Ok(AnalyzedBackup {
@@ -186,7 +185,9 @@ fn add_object(
         ObjectKind::Any | ObjectKind::Table if is_table => {
             let table = &db.tables[name];
             if object.temporary_partitions {
-                return Err(BackupError::ddl("Do not support backing up temp partitions"));
+                return Err(BackupError::ddl(
+                    "Do not support backing up temp partitions",
+                ));
             }
             let partitions = if object.partitions.is_empty() {
                 None

@@ -107,7 +107,9 @@ pub type Result<T, E = BackupError> = std::result::Result<T, E>;
 pub enum StoreError {
     #[error("object not found: {0}")]
     NotFound(String),
-    #[error("access denied by the storage ({0}): check aws.s3.access_key / aws.s3.secret_key and the bucket policy")]
+    #[error(
+        "access denied by the storage ({0}): check aws.s3.access_key / aws.s3.secret_key and the bucket policy"
+    )]
     Denied(String),
     #[error("bucket '{0}' does not exist")]
     NoBucket(String),

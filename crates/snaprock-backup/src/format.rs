@@ -64,9 +64,7 @@ pub fn split_md5(file_name: &str) -> Option<(&str, &str)> {
 
 /// The snapshot timestamp of an info file name: `yyyy-MM-dd-HH-mm-ss-SSS`.
 pub fn snapshot_timestamp(ms: i64) -> String {
-    local_time(ms)
-        .format("%Y-%m-%d-%H-%M-%S-%3f")
-        .to_string()
+    local_time(ms).format("%Y-%m-%d-%H-%M-%S-%3f").to_string()
 }
 
 /// The time format of SHOW output: `yyyy-MM-dd HH:mm:ss`.
@@ -275,7 +273,10 @@ impl SnapshotInfo {
                     .keys()
                     .map(|p| (p.clone(), serde_json::json!({})))
                     .collect();
-                (name.clone(), serde_json::json!({ "partitions": partitions }))
+                (
+                    name.clone(),
+                    serde_json::json!({ "partitions": partitions }),
+                )
             })
             .collect();
         let brief = serde_json::json!({

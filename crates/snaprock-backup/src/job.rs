@@ -183,7 +183,10 @@ impl BackupJob {
             BackupState::Pending | BackupState::Snapshoting => (String::new(), String::new()),
             _ => {
                 let unfinished = if r.state == BackupState::Uploading {
-                    format!("files_remaining={}", r.files_total.saturating_sub(r.files_done))
+                    format!(
+                        "files_remaining={}",
+                        r.files_total.saturating_sub(r.files_done)
+                    )
                 } else {
                     String::new()
                 };

@@ -200,12 +200,24 @@ mod tests {
         };
         assert_eq!(parse(&[]), S3Credentials::DefaultChain);
         assert!(matches!(
-            parse(&[("aws.s3.use_instance_profile", "true"), ("aws.s3.iam_role_arn", "arn:r")]),
-            S3Credentials::InstanceProfile { role_arn: Some(_), .. }
+            parse(&[
+                ("aws.s3.use_instance_profile", "true"),
+                ("aws.s3.iam_role_arn", "arn:r")
+            ]),
+            S3Credentials::InstanceProfile {
+                role_arn: Some(_),
+                ..
+            }
         ));
         assert!(matches!(
-            parse(&[("aws.s3.iam_role_arn", "arn:r"), ("aws.s3.external_id", "e")]),
-            S3Credentials::AssumeRole { external_id: Some(_), .. }
+            parse(&[
+                ("aws.s3.iam_role_arn", "arn:r"),
+                ("aws.s3.external_id", "e")
+            ]),
+            S3Credentials::AssumeRole {
+                external_id: Some(_),
+                ..
+            }
         ));
     }
 

@@ -90,10 +90,7 @@ pub async fn init_remote(
 impl Repository {
     /// Names of all snapshots (directories `__ss_<name>`), in storage order.
     pub async fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {
-        let dirs = self
-            .store
-            .list_dirs(&format::repo_root(&self.name))
-            .await?;
+        let dirs = self.store.list_dirs(&format::repo_root(&self.name)).await?;
         Ok(dirs
             .into_iter()
             .filter_map(|d| d.strip_prefix("__ss_").map(str::to_string))

@@ -15,8 +15,8 @@ use tracing::{info, warn};
 
 use crate::error::StoreError;
 use crate::format::{
-    self, FORMAT_NAME, FORMAT_VERSION, PartitionSnapshot, SnapshotFile, SnapshotInfo,
-    SnapshotMeta, TableSnapshot, ViewSnapshot, now_ms,
+    self, FORMAT_NAME, FORMAT_VERSION, PartitionSnapshot, SnapshotFile, SnapshotInfo, SnapshotMeta,
+    TableSnapshot, ViewSnapshot, now_ms,
 };
 use crate::job::{BackupJob, BackupState, status_error, status_for_store_error, status_ok};
 use crate::repository::Repository;
@@ -90,7 +90,9 @@ async fn steps(
     repo: &Arc<Repository>,
 ) -> Result<(), Failed> {
     let job_id = service.allocate_id() as i64;
-    advance(service, job, BackupState::Snapshoting, |r| r.job_id = job_id)?;
+    advance(service, job, BackupState::Snapshoting, |r| {
+        r.job_id = job_id
+    })?;
 
     // The catalog state read here is held until the job ends: every file it lists stays on
     // disk, and later writes to the tables create new files this snapshot does not see.

@@ -162,10 +162,7 @@ impl BackupService {
                 record.finished_time = Some(now_ms());
                 info!(snapshot = %record.snapshot, state = record.state.name(), "backup job closed at start");
             }
-            jobs.insert(
-                record.database.clone(),
-                Job::Backup(BackupJob::new(record)),
-            );
+            jobs.insert(record.database.clone(), Job::Backup(BackupJob::new(record)));
         }
         let service = Arc::new(BackupService {
             catalog,
@@ -260,7 +257,9 @@ impl BackupService {
         {
             Ok(Ok(t)) => t,
             Ok(Err(e)) => {
-                return Err(BackupError::ddl(format!("Failed to create repository: {e}")));
+                return Err(BackupError::ddl(format!(
+                    "Failed to create repository: {e}"
+                )));
             }
             Err(_) => {
                 return Err(BackupError::ddl(format!(
@@ -313,8 +312,7 @@ impl BackupService {
             if !s.repositories.contains_key(name) {
                 return Err(BackupError::analysis("Repository does not exist"));
             }
-            if s
-                .jobs
+            if s.jobs
                 .values()
                 .any(|j| !j.is_done() && j.repository() == name)
             {
@@ -430,7 +428,8 @@ impl BackupService {
             .insert(analyzed.database.clone(), Job::Backup(job.clone()));
         self.save()?;
         info!(database = %analyzed.database, snapshot = %analyzed.snapshot, repository = %repo.name, "backup job submitted");
-        let span = info_span!("backup_job", database = %analyzed.database, snapshot = %analyzed.snapshot);
+        let span =
+            info_span!("backup_job", database = %analyzed.database, snapshot = %analyzed.snapshot);
         tokio::spawn(crate::runner::run_backup(self.clone(), job, repo).instrument(span));
         Ok(())
     }
@@ -617,7 +616,9 @@ fn valid_repository_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
     match bytes {
-        [first, rest @ ..] if first.is_ascii_alphabetic() => rest.len() <= 63 && rest.iter().all(word),
+        [first, rest @ ..] if first.is_ascii_alphabetic() => {
+            rest.len() <= 63 && rest.iter().all(word)
+        }
         [b'_', second, rest @ ..] => {
             second.is_ascii_alphanumeric() && rest.len() <= 62 && rest.iter().all(word)
         }

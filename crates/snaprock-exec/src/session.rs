@@ -119,8 +119,10 @@ impl Session {
         self.engine
             .queries
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.conn
-            .set_command("Query", Some(redact_secrets(sql).chars().take(200).collect()));
+        self.conn.set_command(
+            "Query",
+            Some(redact_secrets(sql).chars().take(200).collect()),
+        );
         let span = info_span!("statement", conn = self.conn.id);
         let result = async {
             let statement = parse_statement(sql)?;
@@ -226,9 +228,7 @@ impl Session {
             Statement::Restore(_) => Err(ExecError::Unsupported(
                 "RESTORE is not supported yet".to_string(),
             )),
-            Statement::CancelBackup { database, restore } => {
-                self.cancel_backup(&database, restore)
-            }
+            Statement::CancelBackup { database, restore } => self.cancel_backup(&database, restore),
         }
     }
 

@@ -95,7 +95,10 @@ pub struct RestoreStatement {
 pub enum SnapshotFilter {
     All,
     Name(String),
-    NameAndTimestamp { name: String, timestamp: String },
+    NameAndTimestamp {
+        name: String,
+        timestamp: String,
+    },
     In(Vec<String>),
     /// A shape StarRocks refuses; the text says what was wrong.
     Invalid(String),
@@ -151,7 +154,9 @@ pub(crate) fn parse_backup_statement(p: &mut Parser) -> PResult<Option<Statement
         Statement::Backup(Box::new(parse_backup(p)?))
     } else if parse_word(p, "RESTORE") {
         Statement::Restore(Box::new(parse_restore(p)?))
-    } else if peek_word(p, "CANCEL") && (peek_nth_word(p, 1, "BACKUP") || peek_nth_word(p, 1, "RESTORE")) {
+    } else if peek_word(p, "CANCEL")
+        && (peek_nth_word(p, 1, "BACKUP") || peek_nth_word(p, 1, "RESTORE"))
+    {
         p.next_token();
         let restore = parse_word(p, "RESTORE");
         if !restore {
@@ -331,7 +336,10 @@ fn parse_object(p: &mut Parser) -> PResult<BackupObject> {
     } else if parse_word(p, "FUNCTION") || parse_word(p, "FUNCTIONS") {
         ObjectKind::Function
     } else if all {
-        return p.expected("TABLES, VIEWS, MATERIALIZED VIEWS or FUNCTIONS", p.peek_token());
+        return p.expected(
+            "TABLES, VIEWS, MATERIALIZED VIEWS or FUNCTIONS",
+            p.peek_token(),
+        );
     } else {
         ObjectKind::Any
     };
@@ -495,14 +503,18 @@ mod tests {
         assert_eq!(r.location, "s3a://b/backup");
         assert_eq!(r.properties.len(), 2);
         assert!(!format!("{r:?}").contains("SK"), "Debug must hide secrets");
-        let Statement::CreateRepository(r) =
-            parse_statement("create repository r with broker hdfs_broker on location 'file:///tmp/x'").unwrap()
-        else {
+        let Statement::CreateRepository(r) = parse_statement(
+            "create repository r with broker hdfs_broker on location 'file:///tmp/x'",
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(r.broker.as_deref(), Some("hdfs_broker"));
         assert!(!r.read_only);
-        assert!(parse_statement("CREATE REPOSITORY r WITH BROKER ON LOCATION 'x' PROPERTIES ()").is_err());
+        assert!(
+            parse_statement("CREATE REPOSITORY r WITH BROKER ON LOCATION 'x' PROPERTIES ()")
+                .is_err()
+        );
         assert!(parse_statement("CREATE REPOSITORY r ON LOCATION 'x'").is_err());
     }
 
@@ -595,6 +607,11 @@ mod tests {
             }
         );
         let e = parse_statement("CANCEL RESTORE").unwrap_err();
-        assert!(e.message.contains("No selected database for cancel BACKUP/RESTORE"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("No selected database for cancel BACKUP/RESTORE"),
+            "{}",
+            e.message
+        );
     }
 }

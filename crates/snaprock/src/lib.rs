@@ -47,10 +47,9 @@ pub async fn start(
     options: Options,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
-    let engine =
-        Engine::open(&options.data_dir)
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let engine = Engine::open(&options.data_dir)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     engine.start_background_tasks(Duration::from_secs(options.compaction_interval_secs.max(1)));
     let listener = TcpListener::bind((options.host.as_str(), options.port)).await?;
     let address = listener.local_addr()?;

@@ -27,8 +27,8 @@ use tokio::task::JoinSet;
 use tracing::warn;
 
 use super::{
-    CancelSignal, ExpectedContent, ObjectEntry, ObjectStore, TransferProgress, TransferTuning,
-    hex, verify_digest,
+    CancelSignal, ExpectedContent, ObjectEntry, ObjectStore, TransferProgress, TransferTuning, hex,
+    verify_digest,
 };
 use crate::error::StoreError;
 
@@ -280,9 +280,9 @@ async fn credentials_provider(
             None,
             "snaprock-repository",
         )),
-        S3Credentials::InstanceProfile {
-            role_arn: None, ..
-        } => SharedCredentialsProvider::new(ImdsCredentialsProvider::builder().build()),
+        S3Credentials::InstanceProfile { role_arn: None, .. } => {
+            SharedCredentialsProvider::new(ImdsCredentialsProvider::builder().build())
+        }
         S3Credentials::InstanceProfile {
             role_arn: Some(role_arn),
             external_id,
@@ -334,9 +334,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => StoreError::Unreachable(
-            format!("{what}: {}", DisplayErrorContext(&err)),
-        ),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            StoreError::Unreachable(format!("{what}: {}", DisplayErrorContext(&err)))
+        }
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code().unwrap_or_default().to_string();
@@ -344,8 +344,12 @@ where
                 ("NoSuchBucket", _) => StoreError::NoBucket(bucket.to_string()),
                 ("NoSuchKey" | "NotFound", _) | (_, 404) => StoreError::NotFound(what.to_string()),
                 (
-                    "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
-                    | "InvalidToken" | "ExpiredToken" | "InvalidSecurity",
+                    "AccessDenied"
+                    | "InvalidAccessKeyId"
+                    | "SignatureDoesNotMatch"
+                    | "InvalidToken"
+                    | "ExpiredToken"
+                    | "InvalidSecurity",
                     _,
                 )
                 | (_, 401 | 403) => StoreError::Denied(if code.is_empty() {
@@ -506,7 +510,12 @@ impl ObjectStore for S3Store {
         if expected.size <= self.tuning.part_size as u64 {
             // Small file: one PUT, sent only after its digest was checked.
             let body = read_chunk(&mut file, self.tuning.part_size + 1, &full).await?;
-            verify_digest(key, expected, body.len() as u64, &hex(&Sha256::digest(&body)))?;
+            verify_digest(
+                key,
+                expected,
+                body.len() as u64,
+                &hex(&Sha256::digest(&body)),
+            )?;
             cancel.check()?;
             let len = body.len() as u64;
             self.put(key, body).await?;

@@ -1,0 +1,187 @@
+//! A real S3-protocol server for tests: s3s-fs in this process, behind a thin HTTP layer that
+//! can delay or fail requests that write data files (to test retries, failures and cancel).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hyper::service::{Service, service_fn};
+
+pub const ACCESS_KEY: &str = "snaprock-test-access-key";
+/// Distinctive so a grep for it in logs and SHOW output means a leak.
+pub const SECRET_KEY: &str = "Sx9-secret-value-never-shown-4711";
+pub const BUCKET: &str = "backups";
+
+/// Faults applied to PUT requests whose path contains `__data/` (data file uploads).
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Fail the next N data writes with HTTP 500.
+    pub fail_next: AtomicU64,
+    /// Fail every Nth data write with HTTP 503 (0: never).
+    pub fail_every: AtomicU64,
+    /// Delay every data write by this many milliseconds.
+    pub delay_ms: AtomicU64,
+    seen: AtomicU64,
+    /// Data writes that reached the store.
+    pub data_writes: AtomicU64,
+}
+
+impl Faults {
+    fn injected_status(&self) -> Option<u16> {
+        let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
+        if self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| v.checked_sub(1))
+            .is_ok()
+        {
+            return Some(500);
+        }
+        let every = self.fail_every.load(Ordering::SeqCst);
+        (every > 0 && n % every == 0).then_some(503)
+    }
+
+    pub fn clear(&self) {
+        self.fail_next.store(0, Ordering::SeqCst);
+        self.fail_every.store(0, Ordering::SeqCst);
+        self.delay_ms.store(0, Ordering::SeqCst);
+    }
+}
+
+/// An S3 server on 127.0.0.1 with one bucket, [`BUCKET`].
+pub struct TestS3 {
+    pub addr: SocketAddr,
+    pub faults: Arc<Faults>,
+    root: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestS3 {
+    pub async fn start() -> TestS3 {
+        let root = tempfile::Builder::new()
+            .prefix("snaprock-s3-")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::create_dir(root.path().join(BUCKET)).expect("bucket dir");
+        let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let s3 = builder.build();
+        let faults = Arc::new(Faults::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let task_faults = faults.clone();
+        let task = tokio::spawn(async move {
+            let http =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let s3 = s3.clone();
+                let faults = task_faults.clone();
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let s3 = s3.clone();
+                    let faults = faults.clone();
+                    async move {
+                        let data_write = req.method() == hyper::Method::PUT
+                            && req.uri().path().contains("__data/");
+                        if data_write {
+                            let delay = faults.delay_ms.load(Ordering::SeqCst);
+                            if delay > 0 {
+                                tokio::time::sleep(Duration::from_millis(delay)).await;
+                            }
+                            if let Some(status) = faults.injected_status() {
+                                let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>injected by the test</Message></Error>";
+                                return Ok(hyper::Response::builder()
+                                    .status(status)
+                                    .body(s3s::Body::from(body.to_string()))
+                                    .expect("response"));
+                            }
+                            faults.data_writes.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Service::call(&s3, req).await
+                    }
+                });
+                let conn = http
+                    .serve_connection(hyper_util::rt::TokioIo::new(socket), service)
+                    .into_owned();
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+        });
+        TestS3 {
+            addr,
+            faults,
+            root,
+            task,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bucket's directory: objects are files under it.
+    pub fn bucket_dir(&self) -> PathBuf {
+        self.root.path().join(BUCKET)
+    }
+
+    /// CREATE REPOSITORY for `s3a://<bucket>/<prefix>` with this server's keys.
+    pub fn create_repository_sql(&self, name: &str, prefix: &str, read_only: bool) -> String {
+        format!(
+            "CREATE {}REPOSITORY {name} WITH BROKER ON LOCATION \"s3a://{BUCKET}/{prefix}\" \
+             PROPERTIES (\"aws.s3.access_key\" = \"{ACCESS_KEY}\", \"aws.s3.secret_key\" = \
+             \"{SECRET_KEY}\", \"aws.s3.endpoint\" = \"{}\", \"aws.s3.region\" = \"us-east-1\", \
+             \"aws.s3.enable_path_style_access\" = \"true\")",
+            if read_only { "READ ONLY " } else { "" },
+            self.endpoint()
+        )
+    }
+
+    /// Multipart uploads started and neither completed nor aborted.
+    pub fn open_multipart_uploads(&self) -> usize {
+        count_matching(self.root.path(), |name| {
+            name.starts_with(".upload-") && name.ends_with(".json")
+        })
+    }
+}
+
+impl Drop for TestS3 {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn count_matching(dir: &Path, wanted: impl Fn(&str) -> bool) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| wanted(&e.file_name().to_string_lossy()))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Every file under `dir`, relative paths, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
