@@ -39,7 +39,7 @@ impl Faults {
             return Some(500);
         }
         let every = self.fail_every.load(Ordering::SeqCst);
-        (every > 0 && n % every == 0).then_some(503)
+        (every > 0 && n.is_multiple_of(every)).then_some(503)
     }
 
     pub fn clear(&self) {

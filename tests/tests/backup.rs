@@ -831,7 +831,7 @@ async fn s3_faults_cancel_and_concurrent_writes() {
     run(&mut c, &["BACKUP SNAPSHOT d.failing TO repo ON (big)"]).await;
     let row = wait_for_backup_state(&mut c, "d", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
-    assert_eq!(check_data_files(&repo_root).1 >= 400_000, true);
+    assert!(check_data_files(&repo_root).1 >= 400_000);
     assert_eq!(s3.open_multipart_uploads(), 0);
 }
 
