@@ -267,6 +267,10 @@ impl ServerProcess {
         Conn::new(opts).await.expect("connect")
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub fn kill9(mut self) {
         let _ = self.child.kill();

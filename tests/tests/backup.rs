@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::*;
 use sha2::{Digest, Sha256};
-use snaprock_tests::s3::{SECRET_KEY, TestS3, files_under};
+use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
 use snaprock_tests::{
     ServerProcess, TestServer, column, rows, run, server_error, show_backup, value,
     wait_for_backup_state,
@@ -233,7 +233,7 @@ async fn file_repository_snapshots_are_complete_content_addressed_and_listed() {
     let row = wait_for_backup_state(&mut c, "sr_hub", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(
         column(&row, "BackupObjs"),
-        "[sr_hub.sr_member PARTITIONS (p1, p2)]"
+        "[sr_hub.sr_memberPARTITIONS (p1, p2)]"
     );
     run(
         &mut c,
@@ -885,4 +885,101 @@ async fn kill_9_during_a_backup_ends_the_job_cancelled_and_publishes_nothing() {
     assert_eq!(value(&mut c, "SELECT count(*) FROM d.t").await, "8");
     drop(c);
     server.kill9();
+}
+
+/// The SQL block of README.md's "Backup to S3" section, split into statements.
+fn readme_backup_statements() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let section = readme
+        .split_once("## Backup to S3")
+        .expect("README has a Backup to S3 section")
+        .1;
+    let block = section
+        .split_once("```sql\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("an sql block")
+        .0;
+    let without_comments: String = block
+        .lines()
+        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Points README text at the test's S3 server instead of docker-compose's MinIO.
+fn against_test_s3(statement: &str, s3: &TestS3) -> String {
+    let mut out = statement.to_string();
+    for (from, to) in [
+        ("s3a://snaprock-backups/", format!("s3a://{BUCKET}/")),
+        ("\"snaprock-secret\"", format!("\"{SECRET_KEY}\"")),
+        (
+            "\"aws.s3.access_key\" = \"snaprock\"",
+            format!("\"aws.s3.access_key\" = \"{ACCESS_KEY}\""),
+        ),
+        ("http://minio:9000", s3.endpoint()),
+    ] {
+        if statement.starts_with("CREATE REPOSITORY") {
+            assert!(
+                out.contains(from),
+                "README's CREATE REPOSITORY has no {from}"
+            );
+        }
+        out = out.replace(from, &to);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_backup_section_runs_as_written() {
+    let statements = readme_backup_statements();
+    assert!(statements.len() >= 8, "{statements:?}");
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    let mut shown = Vec::new();
+    for statement in &statements {
+        let sql = against_test_s3(statement, &s3);
+        if sql.starts_with("SHOW SNAPSHOT") {
+            let row = wait_for_backup_state(&mut c, "sr_hub", &["FINISHED", "CANCELLED"]).await;
+            assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+        }
+        if sql.starts_with("SHOW") {
+            shown.push((sql.clone(), rows(&mut c, &sql).await));
+        } else {
+            run(&mut c, &[&sql]).await;
+        }
+    }
+    let result = |prefix: &str| {
+        shown
+            .iter()
+            .find(|(sql, _)| sql.starts_with(prefix))
+            .map(|(_, rows)| rows.clone())
+            .unwrap_or_else(|| panic!("README runs no {prefix}"))
+    };
+    let list = result("SHOW SNAPSHOT ON test_repo");
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0][0], "sr_member_backup");
+    assert_eq!(list[0][2], "OK");
+    let one = result("SHOW SNAPSHOT ON test_repo WHERE");
+    assert_eq!(one, list);
+    let detail = rows(
+        &mut c,
+        &format!(
+            "SHOW SNAPSHOT ON test_repo WHERE SNAPSHOT = 'sr_member_backup' AND TIMESTAMP = '{}'",
+            list[0][1]
+        ),
+    )
+    .await;
+    assert!(detail[0][3].contains("\"sr_member\""), "{detail:?}");
+    let repositories = result("SHOW REPOSITORIES");
+    assert_eq!(repositories[0][1], "test_repo");
+    assert!(!format!("{shown:?}").contains(SECRET_KEY));
 }

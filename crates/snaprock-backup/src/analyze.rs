@@ -265,11 +265,12 @@ pub fn parse_timeout(value: &str) -> Result<u64> {
     Ok(secs as u64)
 }
 
-/// The BackupObjs column: `[db.t]`, `[db.t PARTITIONS (p1, p2)]`, joined by ", ".
+/// The BackupObjs column: `[db.t]`, `[db.tPARTITIONS (p1, p2)]` (StarRocks writes no space
+/// before PARTITIONS; scripts parse it that way), joined by ", ".
 fn describe(database: &str, plan: &BackupPlan) -> String {
     let tables = plan.tables.iter().map(|t| match &t.partitions {
         None => format!("[{database}.{}]", t.name),
-        Some(p) => format!("[{database}.{} PARTITIONS ({})]", t.name, p.join(", ")),
+        Some(p) => format!("[{database}.{}PARTITIONS ({})]", t.name, p.join(", ")),
     });
     let views = plan.views.iter().map(|v| format!("[{database}.{v}]"));
     tables.chain(views).collect::<Vec<_>>().join(", ")

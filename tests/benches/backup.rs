@@ -1,0 +1,288 @@
+//! Backup benchmark: a table of at least 1 GB on disk is backed up by the real (release)
+//! server to a loopback S3 server (s3s-fs in this process); in the same run the same files are
+//! uploaded with a plain aws-sdk-s3 multipart upload (the raw ceiling, same part size and
+//! parallelism). Prints both MB/s, their ratio, the server's RSS growth during the backup, and
+//! the time of a second backup of the unchanged table.
+//!
+//! `cargo build --release -p snaprock && cargo bench -p snaprock-tests --bench backup`
+//! (SNAPROCK_BENCH_CSV_ROWS = rows of the generated CSV, default 2 M; the table is that CSV
+//! loaded once and doubled SNAPROCK_BENCH_DOUBLINGS times, default 4).
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use futures::StreamExt;
+use mysql_async::prelude::*;
+use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3};
+use snaprock_tests::{ServerProcess, column, wait_for_backup_state};
+use tokio::io::AsyncReadExt;
+
+const PART_SIZE: usize = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT: usize = 4;
+const FILES_IN_FLIGHT: usize = 4;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn parquet_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            parquet_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            out.push(path);
+        }
+    }
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Samples the process's RSS until stopped; returns the peak.
+fn sample_peak_rss(pid: u32, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<u64> {
+    tokio::spawn(async move {
+        let mut peak = 0;
+        while !stop.load(Ordering::Relaxed) {
+            peak = peak.max(rss_kib(pid));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        peak
+    })
+}
+
+async fn raw_upload(client: &aws_sdk_s3::Client, key: String, path: PathBuf) -> u64 {
+    let mut file = tokio::fs::File::open(&path).await.unwrap();
+    let created = client
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    let upload_id = created.upload_id().unwrap().to_string();
+    let mut parts = Vec::new();
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut number = 0;
+    let mut total = 0u64;
+    loop {
+        while in_flight.len() >= PARTS_IN_FLIGHT {
+            parts.push(in_flight.join_next().await.unwrap().unwrap());
+        }
+        let mut buf = bytes::BytesMut::with_capacity(PART_SIZE);
+        while buf.len() < PART_SIZE {
+            if file.read_buf(&mut buf).await.unwrap() == 0 {
+                break;
+            }
+        }
+        if buf.is_empty() {
+            break;
+        }
+        total += buf.len() as u64;
+        number += 1;
+        let request = client
+            .upload_part()
+            .bucket(BUCKET)
+            .key(&key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(buf.freeze()));
+        in_flight.spawn(async move {
+            let out = request.send().await.unwrap();
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag().map(str::to_string))
+                .build()
+        });
+    }
+    while let Some(part) = in_flight.join_next().await {
+        parts.push(part.unwrap());
+    }
+    parts.sort_by_key(|p| p.part_number());
+    client
+        .complete_multipart_upload()
+        .bucket(BUCKET)
+        .key(&key)
+        .upload_id(&upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    total
+}
+
+fn mb_per_s(bytes: u64, elapsed: Duration) -> f64 {
+    bytes as f64 / 1e6 / elapsed.as_secs_f64()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let csv_rows = env_or("SNAPROCK_BENCH_CSV_ROWS", 2_000_000);
+    let doublings = env_or("SNAPROCK_BENCH_DOUBLINGS", 4);
+    let s3 = TestS3::start().await;
+    let work = tempfile::Builder::new()
+        .prefix("snaprock-backup-bench-")
+        .tempdir_in(std::env::var("SNAPROCK_BENCH_DIR").unwrap_or_else(|_| ".".into()))
+        .unwrap();
+    let data_dir = work.path().join("data");
+    let server = ServerProcess::start(&data_dir).await;
+    let mut c = server.conn().await;
+
+    // Hardly compressible payload: 64 hex characters of xorshift output per row.
+    let csv = work.path().join("rows.csv");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&csv).unwrap());
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..csv_rows {
+            write!(out, "{i},").unwrap();
+            for _ in 0..4 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                write!(out, "{state:016x}").unwrap();
+            }
+            writeln!(out).unwrap();
+        }
+    }
+    let load = Instant::now();
+    for sql in [
+        "CREATE DATABASE bench".to_string(),
+        "CREATE TABLE bench.t (id BIGINT, payload STRING)".to_string(),
+        format!(
+            "INSERT INTO bench.t SELECT * FROM FILES(\"path\" = \"file://{}\", \"format\" = \"csv\")",
+            csv.display()
+        ),
+    ] {
+        c.query_drop(sql).await.unwrap();
+    }
+    std::fs::remove_file(&csv).unwrap();
+    for _ in 0..doublings {
+        c.query_drop("INSERT INTO bench.t SELECT * FROM bench.t")
+            .await
+            .unwrap();
+    }
+    let mut files = Vec::new();
+    parquet_files(&data_dir.join("data"), &mut files);
+    let table_bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    let rows: String = c
+        .query_first("SELECT count(*) FROM bench.t")
+        .await
+        .unwrap()
+        .unwrap();
+    println!(
+        "table: {rows} rows, {} files, {:.1} MB on disk (loaded in {:.1} s)",
+        files.len(),
+        table_bytes as f64 / 1e6,
+        load.elapsed().as_secs_f64()
+    );
+
+    c.query_drop(s3.create_repository_sql("bench_repo", "bench", false))
+        .await
+        .unwrap();
+    let pid = server.pid();
+    let baseline = rss_kib(pid);
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = sample_peak_rss(pid, stop.clone());
+    let started = Instant::now();
+    c.query_drop("BACKUP SNAPSHOT bench.full TO bench_repo")
+        .await
+        .unwrap();
+    let row = wait_for_backup_state(&mut c, "bench", &["FINISHED", "CANCELLED"]).await;
+    let backup_time = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let peak = sampler.await.unwrap();
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    println!("backup progress: {}", column(&row, "Progress"));
+
+    let started = Instant::now();
+    c.query_drop("BACKUP SNAPSHOT bench.unchanged TO bench_repo")
+        .await
+        .unwrap();
+    let row = wait_for_backup_state(&mut c, "bench", &["FINISHED", "CANCELLED"]).await;
+    let unchanged_time = started.elapsed();
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+
+    // The raw ceiling: the same files, plain aws-sdk-s3 multipart, same part size/parallelism.
+    let config = aws_sdk_s3::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "bench",
+        ))
+        .endpoint_url(s3.endpoint())
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(config);
+    let uploaded = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    futures::stream::iter(files.iter().enumerate().map(|(i, path)| {
+        let client = client.clone();
+        let uploaded = uploaded.clone();
+        let path = path.clone();
+        async move {
+            let n = raw_upload(&client, format!("raw/file-{i}"), path).await;
+            uploaded.fetch_add(n, Ordering::Relaxed);
+        }
+    }))
+    .buffer_unordered(FILES_IN_FLIGHT)
+    .collect::<Vec<_>>()
+    .await;
+    let raw_time = started.elapsed();
+    let raw_bytes = uploaded.load(Ordering::Relaxed);
+
+    let ours = mb_per_s(table_bytes, backup_time);
+    let raw = mb_per_s(raw_bytes, raw_time);
+    println!(
+        "backup (statement to FINISHED): {:.1} MB in {:.2} s = {ours:.1} MB/s",
+        table_bytes as f64 / 1e6,
+        backup_time.as_secs_f64()
+    );
+    println!(
+        "raw aws-sdk-s3 multipart:       {:.1} MB in {:.2} s = {raw:.1} MB/s",
+        raw_bytes as f64 / 1e6,
+        raw_time.as_secs_f64()
+    );
+    println!("ratio backup / raw: {:.2}", ours / raw);
+    println!(
+        "server RSS: {:.1} MiB before, peak {:.1} MiB during the backup, growth {:.1} MiB",
+        baseline as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        peak.saturating_sub(baseline) as f64 / 1024.0
+    );
+    println!(
+        "second backup of the unchanged table: {:.2} s ({})",
+        unchanged_time.as_secs_f64(),
+        column(&row, "Progress")
+    );
+    drop(c);
+    server.kill9();
+}
