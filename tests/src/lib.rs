@@ -158,14 +158,25 @@ pub async fn run_client_checks(mut command: std::process::Command, summary: &str
 
 /// The SHOW BACKUP row of `db` as (column name, value) pairs.
 pub async fn show_backup(conn: &mut Conn, db: &str) -> Vec<(String, String)> {
+    show_job(conn, "BACKUP", db).await
+}
+
+/// The SHOW RESTORE row of `db` as (column name, value) pairs.
+pub async fn show_restore(conn: &mut Conn, db: &str) -> Vec<(String, String)> {
+    show_job(conn, "RESTORE", db).await
+}
+
+/// The `SHOW <kind> FROM db` row as (column name, value) pairs.
+async fn show_job(conn: &mut Conn, kind: &str, db: &str) -> Vec<(String, String)> {
+    let sql = format!("SHOW {kind} FROM {db}");
     let result: Vec<mysql_async::Row> = conn
-        .query(format!("SHOW BACKUP FROM {db}"))
+        .query(&sql)
         .await
-        .unwrap_or_else(|e| panic!("SHOW BACKUP FROM {db}: {e}"));
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let row = result
         .into_iter()
         .next()
-        .unwrap_or_else(|| panic!("no backup job in {db}"));
+        .unwrap_or_else(|| panic!("no {kind} job in {db}"));
     let columns = row.columns();
     (0..row.len())
         .map(|i| {
@@ -192,16 +203,34 @@ pub async fn wait_for_backup_state(
     db: &str,
     states: &[&str],
 ) -> Vec<(String, String)> {
+    wait_for_job_state(conn, "BACKUP", db, states).await
+}
+
+/// Polls SHOW RESTORE until the job's State is one of `states`; returns the row.
+pub async fn wait_for_restore_state(
+    conn: &mut Conn,
+    db: &str,
+    states: &[&str],
+) -> Vec<(String, String)> {
+    wait_for_job_state(conn, "RESTORE", db, states).await
+}
+
+async fn wait_for_job_state(
+    conn: &mut Conn,
+    kind: &str,
+    db: &str,
+    states: &[&str],
+) -> Vec<(String, String)> {
     for _ in 0..1200 {
-        let row = show_backup(conn, db).await;
+        let row = show_job(conn, kind, db).await;
         if states.contains(&column(&row, "State")) {
             return row;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!(
-        "backup in {db} never reached {states:?}: {:?}",
-        show_backup(conn, db).await
+        "{kind} in {db} never reached {states:?}: {:?}",
+        show_job(conn, kind, db).await
     );
 }
 

@@ -1,5 +1,6 @@
 //! A real S3-protocol server for tests: s3s-fs in this process, behind a thin HTTP layer that
-//! can delay or fail requests that write data files (to test retries, failures and cancel).
+//! can delay or fail requests that write or read data files (to test retries, failures and
+//! cancel).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,8 @@ pub const ACCESS_KEY: &str = "snaprock-test-access-key";
 pub const SECRET_KEY: &str = "Sx9-secret-value-never-shown-4711";
 pub const BUCKET: &str = "backups";
 
-/// Faults applied to PUT requests whose path contains `__data/` (data file uploads).
+/// Faults applied to requests whose path contains `__data/`: PUTs (data file uploads) and,
+/// for the `read_` fields, GETs (downloads).
 #[derive(Debug, Default)]
 pub struct Faults {
     /// Fail the next N data writes with HTTP 500.
@@ -26,6 +28,12 @@ pub struct Faults {
     seen: AtomicU64,
     /// Data writes that reached the store.
     pub data_writes: AtomicU64,
+    /// Fail the next N data reads with HTTP 503.
+    pub read_fail_next: AtomicU64,
+    /// Delay every data read by this many milliseconds.
+    pub read_delay_ms: AtomicU64,
+    /// Data reads that reached the store.
+    pub data_reads: AtomicU64,
 }
 
 impl Faults {
@@ -46,6 +54,8 @@ impl Faults {
         self.fail_next.store(0, Ordering::SeqCst);
         self.fail_every.store(0, Ordering::SeqCst);
         self.delay_ms.store(0, Ordering::SeqCst);
+        self.read_fail_next.store(0, Ordering::SeqCst);
+        self.read_delay_ms.store(0, Ordering::SeqCst);
     }
 }
 
@@ -102,6 +112,28 @@ impl TestS3 {
                                     .expect("response"));
                             }
                             faults.data_writes.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let data_read = req.method() == hyper::Method::GET
+                            && req.uri().path().contains("__data/");
+                        if data_read {
+                            let delay = faults.read_delay_ms.load(Ordering::SeqCst);
+                            if delay > 0 {
+                                tokio::time::sleep(Duration::from_millis(delay)).await;
+                            }
+                            let failed = faults
+                                .read_fail_next
+                                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+                                    v.checked_sub(1)
+                                })
+                                .is_ok();
+                            if failed {
+                                let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>injected by the test</Message></Error>";
+                                return Ok(hyper::Response::builder()
+                                    .status(503)
+                                    .body(s3s::Body::from(body.to_string()))
+                                    .expect("response"));
+                            }
+                            faults.data_reads.fetch_add(1, Ordering::SeqCst);
                         }
                         Service::call(&s3, req).await
                     }

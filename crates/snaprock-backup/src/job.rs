@@ -87,6 +87,16 @@ pub struct BackupJobRecord {
     pub info_key: Option<String>,
 }
 
+/// The Progress column of SHOW BACKUP and SHOW RESTORE: files and bytes moved of the total.
+pub fn transfer_progress(
+    files_done: u64,
+    files_total: u64,
+    bytes_done: u64,
+    bytes_total: u64,
+) -> String {
+    format!("[files: {files_done}/{files_total}], [bytes: {bytes_done}/{bytes_total}]")
+}
+
 /// Status texts of §2.2.
 pub fn status_ok() -> String {
     "[OK]".to_string()
@@ -107,65 +117,91 @@ pub fn status_for_store_error(context: &str, e: &StoreError) -> String {
     status_error(code, &format!("{context}: {e}"))
 }
 
-/// A running or finished backup job.
+/// What [`TrackedJob`] needs of a job's durable record.
+pub trait JobRecord: Clone + Send + 'static {
+    type State: Copy + PartialEq + std::fmt::Debug;
+    fn state(&self) -> Self::State;
+    fn set_state(&mut self, state: Self::State);
+    fn is_done(&self) -> bool;
+    /// Ends the job as CANCELLED with `status`, setting its FinishedTime.
+    fn end_cancelled(&mut self, status: String);
+    /// Folds the live transfer counters into the record.
+    fn set_counters(&mut self, files_done: u64, bytes_done: u64);
+    fn counters(&self) -> (u64, u64);
+    fn status(&self) -> &str;
+    /// Epoch milliseconds at which the job times out.
+    fn deadline_ms(&self) -> i64;
+    /// The Status of a job that timed out.
+    fn timeout_status(&self) -> String;
+}
+
+/// A running or finished job: its record behind a lock, and the live parts its transfers share.
 #[derive(Debug)]
-pub struct BackupJob {
-    record: Mutex<BackupJobRecord>,
+pub struct TrackedJob<R> {
+    record: Mutex<R>,
     pub cancel: Arc<CancelSignal>,
     pub progress: TransferProgress,
     pub files_done: AtomicU64,
 }
 
-impl BackupJob {
-    pub fn new(record: BackupJobRecord) -> Arc<Self> {
-        let files_done = AtomicU64::new(record.files_done);
+pub type BackupJob = TrackedJob<BackupJobRecord>;
+
+impl<R: JobRecord> TrackedJob<R> {
+    pub fn new(record: R) -> Arc<Self> {
+        let (files_done, bytes_done) = record.counters();
         let progress = TransferProgress::default();
-        progress.add(record.bytes_done);
-        Arc::new(BackupJob {
+        progress.add(bytes_done);
+        Arc::new(TrackedJob {
             record: Mutex::new(record),
             cancel: CancelSignal::new(),
             progress,
-            files_done,
+            files_done: AtomicU64::new(files_done),
         })
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, BackupJobRecord> {
+    pub fn lock(&self) -> MutexGuard<'_, R> {
         self.record.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A copy of the record with the live counters folded in.
-    pub fn record(&self) -> BackupJobRecord {
+    pub fn record(&self) -> R {
         let mut r = self.lock().clone();
-        r.files_done = self.files_done.load(Ordering::Relaxed);
-        r.bytes_done = self.progress.bytes_done.load(Ordering::Relaxed);
+        r.set_counters(
+            self.files_done.load(Ordering::Relaxed),
+            self.progress.bytes_done.load(Ordering::Relaxed),
+        );
         r
     }
 
-    pub fn state(&self) -> BackupState {
-        self.lock().state
+    pub fn state(&self) -> R::State {
+        self.lock().state()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.lock().is_done()
     }
 
     /// Moves to `state` unless the job already ended (cancelled); returns whether it moved.
-    pub fn advance(&self, state: BackupState, update: impl FnOnce(&mut BackupJobRecord)) -> bool {
+    pub fn advance(&self, state: R::State, update: impl FnOnce(&mut R)) -> bool {
         let mut r = self.lock();
-        if r.state.is_done() {
+        if r.is_done() {
             return false;
         }
-        r.state = state;
+        r.set_state(state);
         update(&mut r);
         true
     }
 
-    /// Ends the job as CANCELLED with `status` unless it already ended; signals its transfers.
-    pub fn cancel_with(&self, status: String) -> bool {
+    /// Ends the job as CANCELLED with the status `status` builds from the record, unless it
+    /// already ended; signals its transfers.
+    pub fn cancel_with(&self, status: impl FnOnce(&R) -> String) -> bool {
         let ended = {
             let mut r = self.lock();
-            if r.state.is_done() {
+            if r.is_done() {
                 false
             } else {
-                r.state = BackupState::Cancelled;
-                r.status = status;
-                r.finished_time = Some(now_ms());
+                let status = status(&r);
+                r.end_cancelled(status);
                 true
             }
         };
@@ -174,7 +210,52 @@ impl BackupJob {
         }
         ended
     }
+}
 
+impl JobRecord for BackupJobRecord {
+    type State = BackupState;
+
+    fn state(&self) -> BackupState {
+        self.state
+    }
+
+    fn set_state(&mut self, state: BackupState) {
+        self.state = state;
+    }
+
+    fn is_done(&self) -> bool {
+        self.state.is_done()
+    }
+
+    fn end_cancelled(&mut self, status: String) {
+        self.state = BackupState::Cancelled;
+        self.status = status;
+        self.finished_time = Some(now_ms());
+    }
+
+    fn set_counters(&mut self, files_done: u64, bytes_done: u64) {
+        self.files_done = files_done;
+        self.bytes_done = bytes_done;
+    }
+
+    fn counters(&self) -> (u64, u64) {
+        (self.files_done, self.bytes_done)
+    }
+
+    fn status(&self) -> &str {
+        &self.status
+    }
+
+    fn deadline_ms(&self) -> i64 {
+        self.create_time + self.timeout_secs as i64 * 1000
+    }
+
+    fn timeout_status(&self) -> String {
+        status_error("TIMEOUT", "")
+    }
+}
+
+impl TrackedJob<BackupJobRecord> {
     /// The 14 columns of SHOW BACKUP.
     pub fn show_row(&self) -> Vec<Option<String>> {
         let r = self.record();
@@ -192,10 +273,7 @@ impl BackupJob {
                 };
                 (
                     unfinished,
-                    format!(
-                        "[files: {}/{}], [bytes: {}/{}]",
-                        r.files_done, r.files_total, r.bytes_done, r.bytes_total
-                    ),
+                    transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total),
                 )
             }
         };

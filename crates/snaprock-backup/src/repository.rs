@@ -146,7 +146,8 @@ impl Repository {
             .collect();
         let [entry] = matches.as_slice() else {
             return Err(StoreError::NotFound(format!(
-                "Expected one file with path: {wanted}. get: {}",
+                "Expected one file with path: {}/{wanted}. get: {}",
+                self.location.trim_end_matches('/'),
                 matches.len()
             )));
         };

@@ -18,16 +18,15 @@ use crate::format::{
     self, FORMAT_NAME, FORMAT_VERSION, PartitionSnapshot, SnapshotFile, SnapshotInfo, SnapshotMeta,
     TableSnapshot, ViewSnapshot, now_ms,
 };
-use crate::job::{BackupJob, BackupState, status_error, status_for_store_error, status_ok};
+use crate::job::{
+    BackupJob, BackupState, JobRecord, TrackedJob, status_error, status_for_store_error, status_ok,
+};
 use crate::repository::Repository;
 use crate::service::BackupService;
 use crate::store::ExpectedContent;
 
 /// Data files uploaded at the same time (each with its own parts in flight).
 const FILES_IN_FLIGHT: usize = 4;
-
-/// A job step failed: the Status to show.
-struct Failed(String);
 
 pub(crate) async fn run_backup(
     service: Arc<BackupService>,
@@ -40,7 +39,7 @@ pub(crate) async fn run_backup(
     match result {
         Ok(()) => info!("backup job finished"),
         Err(Failed(status)) => {
-            if job.cancel_with(status) {
+            if job.cancel_with(|_| status) {
                 warn!(status = %job.lock().status, "backup job failed");
             } else {
                 info!(status = %job.lock().status, "backup job ended");
@@ -52,31 +51,37 @@ pub(crate) async fn run_backup(
     }
 }
 
-/// Cancels the job with `[TIMEOUT, msg: ]` when its timeout passes.
-fn spawn_timeout(job: &Arc<BackupJob>) -> tokio::task::JoinHandle<()> {
-    let (created, timeout) = {
-        let r = job.lock();
-        (r.create_time, r.timeout_secs)
-    };
-    let remaining_ms = (created + timeout as i64 * 1000 - now_ms()).max(0) as u64;
+/// Cancels the job with its timeout Status when its timeout passes.
+pub(crate) fn spawn_timeout<R: JobRecord>(job: &Arc<TrackedJob<R>>) -> tokio::task::JoinHandle<()> {
+    let remaining_ms = (job.lock().deadline_ms() - now_ms()).max(0) as u64;
     let job = job.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(remaining_ms)).await;
-        if job.cancel_with(status_error("TIMEOUT", "")) {
-            warn!("backup job timed out");
+        if job.cancel_with(|r| r.timeout_status()) {
+            warn!("job timed out");
         }
     })
 }
 
+/// A job step failed: the Status to show.
+pub(crate) struct Failed(pub(crate) String);
+
+impl Failed {
+    /// The job was cancelled meanwhile: its Status says why.
+    pub(crate) fn ended<R: JobRecord>(job: &TrackedJob<R>) -> Self {
+        Failed(job.lock().status().to_string())
+    }
+}
+
 /// Moves the job on, persisting the change; fails if the job was cancelled meanwhile.
-fn advance(
+pub(crate) fn advance<R: JobRecord>(
     service: &BackupService,
-    job: &BackupJob,
-    state: BackupState,
-    update: impl FnOnce(&mut crate::job::BackupJobRecord),
+    job: &TrackedJob<R>,
+    state: R::State,
+    update: impl FnOnce(&mut R),
 ) -> Result<(), Failed> {
     if !job.advance(state, update) {
-        return Err(Failed(job.lock().status.clone()));
+        return Err(Failed::ended(job));
     }
     if let Err(e) = service.save() {
         return Err(Failed(status_error("COMMON_ERROR", &e.message)));
@@ -158,7 +163,7 @@ async fn steps(
         if let Err(e) = repo.store.delete(&info_key).await {
             warn!(error = %e, "could not remove the info file of a cancelled backup");
         }
-        return Err(Failed(job.lock().status.clone()));
+        return Err(Failed::ended(job));
     }
     Ok(())
 }
@@ -309,7 +314,7 @@ async fn upload_all(
                 };
                 job.lock().task_err_msg = format!("[{}: {e}]", file.key);
                 if failure.is_none() {
-                    job.cancel_with(status.clone());
+                    job.cancel_with(|_| status.clone());
                     failure = Some(Failed(status));
                 }
             }
@@ -319,7 +324,7 @@ async fn upload_all(
         return Err(failure);
     }
     if job.cancel.is_cancelled() {
-        return Err(Failed(job.lock().status.clone()));
+        return Err(Failed::ended(job));
     }
     Ok(())
 }
@@ -335,7 +340,7 @@ async fn put_with_retry(
     let mut delay = Duration::from_millis(200);
     loop {
         if job.cancel.is_cancelled() {
-            return Err(Failed(job.lock().status.clone()));
+            return Err(Failed::ended(job));
         }
         match repo.store.put(key, body.clone()).await {
             Ok(()) => return Ok(()),

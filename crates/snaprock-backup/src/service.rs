@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use snaprock_sql::ast::{BackupStatement, CreateRepository, SnapshotFilter};
+use snaprock_sql::ast::{BackupStatement, CreateRepository, RestoreStatement, SnapshotFilter};
 use snaprock_storage::Catalog;
 use tracing::{Instrument, info, info_span, warn};
 
@@ -20,6 +20,8 @@ use crate::job::{
 };
 use crate::location::Location;
 use crate::repository::{Repository, init_remote, open_store};
+use crate::restore_analyze::{check_restore_statement, plan_restore, target_database};
+use crate::restore_job::{RestoreJob, RestoreJobRecord, RestoreState, SHOW_RESTORE_COLUMNS};
 use crate::store::TransferTuning;
 
 /// How long CREATE REPOSITORY may spend talking to storage.
@@ -51,24 +53,29 @@ struct PersistedState {
     next_id: u64,
     repositories: Vec<RepositoryRecord>,
     backup_jobs: Vec<BackupJobRecord>,
+    #[serde(default)]
+    restore_jobs: Vec<RestoreJobRecord>,
 }
 
 /// The job a database's slot holds (one running job per database).
 #[derive(Debug, Clone)]
 pub(crate) enum Job {
     Backup(Arc<BackupJob>),
+    Restore(Arc<RestoreJob>),
 }
 
 impl Job {
     fn is_done(&self) -> bool {
         match self {
-            Job::Backup(j) => j.state().is_done(),
+            Job::Backup(j) => j.is_done(),
+            Job::Restore(j) => j.is_done(),
         }
     }
 
     fn repository(&self) -> String {
         match self {
             Job::Backup(j) => j.lock().repository.clone(),
+            Job::Restore(j) => j.lock().repository.clone(),
         }
     }
 }
@@ -164,6 +171,40 @@ impl BackupService {
             }
             jobs.insert(record.database.clone(), Job::Backup(BackupJob::new(record)));
         }
+        let committed_restores = catalog.snapshot().restore_commits.clone();
+        for mut record in persisted.restore_jobs {
+            if !record.state.is_done() {
+                changed = true;
+                let committed =
+                    record.job_id >= 0 && committed_restores.contains(&(record.job_id as u64));
+                if committed {
+                    record.state = RestoreState::Finished;
+                    record.status = status_ok();
+                } else {
+                    let state = record.state.name();
+                    record.state = RestoreState::Cancelled;
+                    record.status = status_error(
+                        "COMMON_ERROR",
+                        &format!(
+                            "the server stopped while the job was {state}; nothing was restored"
+                        ),
+                    );
+                }
+                record.finished_time = Some(now_ms());
+                info!(snapshot = %record.snapshot, state = record.state.name(), "restore job closed at start");
+            }
+            // Backup and restore jobs share one slot per database: the newer one stays.
+            let newer = match jobs.get(&record.database) {
+                Some(Job::Backup(b)) => b.lock().create_time <= record.create_time,
+                _ => true,
+            };
+            if newer {
+                jobs.insert(
+                    record.database.clone(),
+                    Job::Restore(RestoreJob::new(record)),
+                );
+            }
+        }
         let service = Arc::new(BackupService {
             catalog,
             state_path,
@@ -203,8 +244,17 @@ impl BackupService {
                 backup_jobs: s
                     .jobs
                     .values()
-                    .map(|j| match j {
-                        Job::Backup(b) => b.record(),
+                    .filter_map(|j| match j {
+                        Job::Backup(b) => Some(b.record()),
+                        Job::Restore(_) => None,
+                    })
+                    .collect(),
+                restore_jobs: s
+                    .jobs
+                    .values()
+                    .filter_map(|j| match j {
+                        Job::Restore(r) => Some(r.record()),
+                        Job::Backup(_) => None,
                     })
                     .collect(),
             }
@@ -434,6 +484,82 @@ impl BackupService {
         Ok(())
     }
 
+    /// RESTORE: checks the statement, reads the snapshot's info file, registers the job as the
+    /// target database's current one and starts it. Nothing changes in the catalog until the
+    /// job commits.
+    pub async fn restore(self: &Arc<Self>, stmt: &RestoreStatement) -> Result<()> {
+        let properties = check_restore_statement(stmt)?;
+        let Some(repo) = self.repository(&stmt.repository) else {
+            return Err(BackupError::ddl(format!(
+                "Repository {} does not exist",
+                stmt.repository
+            )));
+        };
+        let info = repo
+            .read_info(&stmt.snapshot, &properties.backup_timestamp)
+            .await
+            .map_err(|e| {
+                let reason = match e {
+                    StoreError::NotFound(detail) => detail,
+                    other => other.to_string(),
+                };
+                BackupError::ddl(format!(
+                    "Failed to get info of snapshot '{}' because: {reason}. Maybe specified \
+                     wrong backup timestamp",
+                    stmt.snapshot
+                ))
+            })?;
+        if stmt.external_catalogs {
+            return Err(BackupError::ddl(format!(
+                "This is not a snapshot for external catalog restore, snapshot: {}",
+                stmt.snapshot
+            )));
+        }
+        let database = target_database(stmt, &info);
+        let _submitting = tokio::time::timeout(SUBMIT_LOCK_TIMEOUT, self.submit_lock.lock())
+            .await
+            .map_err(|_| {
+                BackupError::ddl(
+                    "Another backup or restore job is being submitted. Please wait and try again",
+                )
+            })?;
+        self.check_slot_free(&database)?;
+        let plan = plan_restore(stmt, &info)?;
+        let record = RestoreJobRecord {
+            job_id: -1,
+            snapshot: stmt.snapshot.clone(),
+            timestamp: properties.backup_timestamp.clone(),
+            database: database.clone(),
+            source_database: info.database.clone(),
+            repository: repo.name.clone(),
+            state: RestoreState::Pending,
+            allow_load: properties.allow_load,
+            replication_num: properties.replication_num,
+            plan,
+            create_time: now_ms(),
+            meta_prepared_time: None,
+            snapshot_finished_time: None,
+            download_finished_time: None,
+            finished_time: None,
+            timeout_secs: properties.timeout_secs,
+            status: status_ok(),
+            task_err_msg: String::new(),
+            files_total: 0,
+            files_done: 0,
+            bytes_total: 0,
+            bytes_done: 0,
+        };
+        let job = RestoreJob::new(record);
+        self.lock()
+            .jobs
+            .insert(database.clone(), Job::Restore(job.clone()));
+        self.save()?;
+        info!(database = %database, snapshot = %stmt.snapshot, repository = %repo.name, "restore job submitted");
+        let span = info_span!("restore_job", database = %database, snapshot = %stmt.snapshot);
+        tokio::spawn(crate::restore_runner::run_restore(self.clone(), job, repo).instrument(span));
+        Ok(())
+    }
+
     fn check_slot_free(&self, database: &str) -> Result<()> {
         match self.lock().jobs.get(database) {
             Some(job) if !job.is_done() => Err(BackupError::ddl(
@@ -451,6 +577,7 @@ impl BackupService {
                 let r = b.lock();
                 !r.state.is_done() && r.repository == repo.name && r.snapshot == snapshot
             }
+            Job::Restore(_) => false,
         });
         if running {
             return Ok(true);
@@ -462,18 +589,15 @@ impl BackupService {
 
     /// SHOW BACKUP [FROM db]: the current job of each database, if it is a backup.
     pub fn show_backup(&self, database: Option<&str>) -> Result<Rows> {
-        if let Some(db) = database
-            && self.catalog.snapshot().database(db).is_none()
-        {
-            return Err(BackupError::unknown_database(db));
-        }
+        self.check_database_known(database)?;
         let s = self.lock();
         let rows = s
             .jobs
             .iter()
             .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()))
-            .map(|(_, job)| match job {
-                Job::Backup(b) => b.show_row(),
+            .filter_map(|(_, job)| match job {
+                Job::Backup(b) => Some(b.show_row()),
+                Job::Restore(_) => None,
             })
             .collect();
         Ok(Rows {
@@ -482,58 +606,73 @@ impl BackupService {
         })
     }
 
-    /// SHOW RESTORE [FROM db]: restore jobs come with the restore issue; the columns are §2.3's.
-    pub fn show_restore(&self, database: Option<&str>) -> Result<Rows> {
-        if let Some(db) = database
-            && self.catalog.snapshot().database(db).is_none()
-        {
-            return Err(BackupError::unknown_database(db));
+    /// A database named in SHOW/CANCEL must exist, or be the target of a job (a restore
+    /// creates its database only when it commits).
+    fn check_database_known(&self, database: Option<&str>) -> Result<()> {
+        match database {
+            Some(db)
+                if self.catalog.snapshot().database(db).is_none()
+                    && !self.lock().jobs.contains_key(db) =>
+            {
+                Err(BackupError::unknown_database(db))
+            }
+            _ => Ok(()),
         }
+    }
+
+    /// SHOW RESTORE [FROM db]: the current job of each database, if it is a restore.
+    pub fn show_restore(&self, database: Option<&str>) -> Result<Rows> {
+        self.check_database_known(database)?;
+        let s = self.lock();
+        let rows = s
+            .jobs
+            .iter()
+            .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()))
+            .filter_map(|(_, job)| match job {
+                Job::Restore(r) => Some(r.show_row()),
+                Job::Backup(_) => None,
+            })
+            .collect();
         Ok(Rows {
-            columns: vec![
-                "JobId",
-                "Label",
-                "Timestamp",
-                "DbName",
-                "State",
-                "AllowLoad",
-                "ReplicationNum",
-                "RestoreObjs",
-                "CreateTime",
-                "MetaPreparedTime",
-                "SnapshotFinishedTime",
-                "DownloadFinishedTime",
-                "FinishedTime",
-                "UnfinishedTasks",
-                "Progress",
-                "TaskErrMsg",
-                "Status",
-                "Timeout",
-            ],
-            rows: Vec::new(),
+            columns: SHOW_RESTORE_COLUMNS.to_vec(),
+            rows,
         })
     }
 
     /// CANCEL BACKUP|RESTORE FROM db.
     pub fn cancel(&self, database: &str, restore: bool) -> Result<()> {
-        if self.catalog.snapshot().database(database).is_none() {
-            return Err(BackupError::unknown_database(database));
-        }
+        self.check_database_known(Some(database))?;
         let job = self.lock().jobs.get(database).cloned();
-        let backup = match job {
-            Some(Job::Backup(b)) if !restore => b,
+        let cannot_cancel = |snapshot: &str, state: &str| {
+            BackupError::ddl(format!(
+                "Failed to cancel job: Job with label {snapshot} can not be cancelled. state: \
+                 {state}"
+            ))
+        };
+        match job {
+            Some(Job::Backup(backup)) if !restore => {
+                if !backup.cancel_with(|_| status_error("COMMON_ERROR", "user cancelled")) {
+                    let r = backup.lock();
+                    return Err(cannot_cancel(&r.snapshot, r.state.name()));
+                }
+                info!(database, "backup job cancelled by user");
+            }
+            Some(Job::Restore(job)) if restore => {
+                let cancelled = job.cancel_with(|r| {
+                    status_error(
+                        "COMMON_ERROR",
+                        &format!("user cancelled, current state: {}", r.state.name()),
+                    )
+                });
+                if !cancelled {
+                    let r = job.lock();
+                    return Err(cannot_cancel(&r.snapshot, r.state.name()));
+                }
+                info!(database, "restore job cancelled by user");
+            }
             _ if restore => return Err(BackupError::ddl("No restore is currently running")),
             _ => return Err(BackupError::ddl("No backup job is currently running")),
-        };
-        if !backup.cancel_with(status_error("COMMON_ERROR", "user cancelled")) {
-            let r = backup.lock();
-            return Err(BackupError::ddl(format!(
-                "Failed to cancel job: Job with label {} can not be cancelled. state: {}",
-                r.snapshot,
-                r.state.name()
-            )));
         }
-        info!(database, "backup job cancelled by user");
         self.save()
     }
 

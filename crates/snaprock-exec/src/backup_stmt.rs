@@ -1,8 +1,8 @@
-//! Repository, BACKUP and snapshot statements: handed to the engine's `BackupService`, whose
+//! Repository, BACKUP, RESTORE and snapshot statements: handed to the engine's `BackupService`, whose
 //! rows become result sets here.
 
 use snaprock_backup::Rows;
-use snaprock_sql::ast::{BackupStatement, CreateRepository, Show};
+use snaprock_sql::ast::{BackupStatement, CreateRepository, RestoreStatement, Show};
 
 use crate::result::{Cell, Output, RowsBuilder};
 use crate::session::Session;
@@ -31,6 +31,12 @@ impl Session {
         let current = self.current_database().map(str::to_string);
         let backup = self.engine().backup.clone();
         backup.backup(stmt, current.as_deref()).await?;
+        Ok(Output::ok())
+    }
+
+    pub(crate) async fn restore(&mut self, stmt: &RestoreStatement) -> Result<Output> {
+        let backup = self.engine().backup.clone();
+        backup.restore(stmt).await?;
         Ok(Output::ok())
     }
 

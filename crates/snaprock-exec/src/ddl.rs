@@ -417,7 +417,7 @@ impl Session {
                 t.partitions.iter().map(|p| p.bounds.clone()).collect();
             let bounds = partition_bounds(&t.partitioning, &column_types, def, &previous)
                 .map_err(|e| StorageError::InvalidDefinition(e.to_string()))?;
-            check_no_overlap(&t, &column_types, &bounds, &def.name)?;
+            t.check_no_overlap(&bounds, &def.name)?;
             let id = s.allocate_id();
             let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
             let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
@@ -429,7 +429,7 @@ impl Session {
                 version_time: now.clone(),
                 files: Vec::new(),
             });
-            sort_partitions(tm, &column_types);
+            tm.sort_partitions();
             tm.updated_at = now.clone();
             Ok(())
         })?;
@@ -735,7 +735,7 @@ fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> {
                 let previous: Vec<PartitionBounds> =
                     table.partitions.iter().map(|p| p.bounds.clone()).collect();
                 let bounds = partition_bounds(&table.partitioning, &column_types, def, &previous)?;
-                check_no_overlap(&table, &column_types, &bounds, &def.name)?;
+                table.check_no_overlap(&bounds, &def.name)?;
                 table.partitions.push(PartitionMeta {
                     id: 0,
                     name: def.name.clone(),
@@ -744,7 +744,7 @@ fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> {
                     version_time: now.to_string(),
                     files: Vec::new(),
                 });
-                sort_partitions(&mut table, &column_types);
+                table.sort_partitions();
             }
         }
     }
@@ -853,70 +853,5 @@ fn partition_bounds(
         (Partitioning::Unpartitioned, _) => Err(ExecError::InvalidDefinition(
             "The table is not partitioned".into(),
         )),
-    }
-}
-
-/// Range and list partitions must not share values.
-fn check_no_overlap(
-    table: &TableMeta,
-    column_types: &[(String, ColumnType)],
-    new: &PartitionBounds,
-    name: &str,
-) -> Result<(), StorageError> {
-    let types: Vec<ArrowType> = column_types.iter().map(|(_, t)| t.arrow_type()).collect();
-    for p in &table.partitions {
-        let overlap = match (&p.bounds, new) {
-            (
-                PartitionBounds::Range {
-                    lower: l1,
-                    upper: u1,
-                },
-                PartitionBounds::Range {
-                    lower: l2,
-                    upper: u2,
-                },
-            ) => {
-                let l1 = bounds_to_scalars(l1, &types)?;
-                let l2 = bounds_to_scalars(l2, &types)?;
-                let u1 = u1
-                    .as_ref()
-                    .map(|u| bounds_to_scalars(u, &types))
-                    .transpose()?;
-                let u2 = u2
-                    .as_ref()
-                    .map(|u| bounds_to_scalars(u, &types))
-                    .transpose()?;
-                // [l1, u1) and [l2, u2) intersect iff l1 < u2 and l2 < u1.
-                u2.as_ref().is_none_or(|u2| l1 < *u2) && u1.as_ref().is_none_or(|u1| l2 < *u1)
-            }
-            (PartitionBounds::List { values: a }, PartitionBounds::List { values: b }) => {
-                a.iter().any(|v| b.contains(v))
-            }
-            _ => false,
-        };
-        if overlap {
-            return Err(StorageError::PartitionOverlap(format!(
-                "Range of partition {name} is intersected with the range of partition {}",
-                p.name
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn sort_partitions(table: &mut TableMeta, column_types: &[(String, ColumnType)]) {
-    let types: Vec<ArrowType> = column_types.iter().map(|(_, t)| t.arrow_type()).collect();
-    if matches!(table.partitioning, Partitioning::Range { .. }) {
-        table.partitions.sort_by(|a, b| {
-            let key = |p: &PartitionMeta| match &p.bounds {
-                PartitionBounds::Range { lower, .. } => {
-                    bounds_to_scalars(lower, &types).unwrap_or_default()
-                }
-                _ => Vec::new(),
-            };
-            key(a)
-                .partial_cmp(&key(b))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
     }
 }

@@ -225,9 +225,7 @@ impl Session {
             Statement::CreateRepository(stmt) => self.create_repository(&stmt).await,
             Statement::DropRepository { name } => self.drop_repository(&name),
             Statement::Backup(stmt) => self.backup(&stmt).await,
-            Statement::Restore(_) => Err(ExecError::Unsupported(
-                "RESTORE is not supported yet".to_string(),
-            )),
+            Statement::Restore(stmt) => self.restore(&stmt).await,
             Statement::CancelBackup { database, restore } => self.cancel_backup(&database, restore),
         }
     }

@@ -53,6 +53,12 @@ fn unique_file_name() -> String {
     format!("{nanos:x}-{n:x}-{r:08x}.parquet")
 }
 
+/// A new, unused path (relative to the data root) for a file of partition `partition_id` of
+/// table `table_id`.
+pub fn new_data_file_path(table_id: u64, partition_id: u64) -> String {
+    format!("t{table_id}/p{partition_id}/{}", unique_file_name())
+}
+
 /// Writes one Parquet data file, streaming batches into it.
 pub struct DataFileWriter {
     writer: Option<ArrowWriter<HashingWriter<BufWriter<File>>>>,
@@ -69,7 +75,7 @@ impl DataFileWriter {
         partition_id: u64,
         schema: SchemaRef,
     ) -> Result<Self> {
-        let relative = format!("t{table_id}/p{partition_id}/{}", unique_file_name());
+        let relative = new_data_file_path(table_id, partition_id);
         let absolute = data_root.join(&relative);
         if let Some(dir) = absolute.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;

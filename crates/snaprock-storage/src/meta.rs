@@ -16,9 +16,26 @@ pub struct CatalogState {
     /// Next id for databases, tables and partitions.
     pub next_id: u64,
     pub databases: BTreeMap<String, Arc<DatabaseMeta>>,
+    /// Ids of the latest restore jobs this catalog committed (newest last, bounded): after a
+    /// crash, a job found here was committed even if its own record says otherwise.
+    #[serde(default)]
+    pub restore_commits: Vec<u64>,
 }
 
+/// How many restore job ids `CatalogState::restore_commits` keeps.
+const RESTORE_COMMITS_KEPT: usize = 256;
+
 impl CatalogState {
+    /// Records that restore job `job_id` is committed by this state.
+    pub fn record_restore_commit(&mut self, job_id: u64) {
+        self.restore_commits.push(job_id);
+        let excess = self
+            .restore_commits
+            .len()
+            .saturating_sub(RESTORE_COMMITS_KEPT);
+        self.restore_commits.drain(..excess);
+    }
+
     pub fn allocate_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id

@@ -85,6 +85,11 @@ impl TransferProgress {
     pub fn add(&self, n: u64) {
         self.bytes_done.fetch_add(n, Ordering::Relaxed);
     }
+
+    /// Takes back bytes of a transfer that is started again.
+    pub fn sub(&self, n: u64) {
+        self.bytes_done.fetch_sub(n, Ordering::Relaxed);
+    }
 }
 
 /// How uploads are cut and how many parts are in flight.

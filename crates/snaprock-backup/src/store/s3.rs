@@ -6,6 +6,7 @@
 //! object is ever visible. The SDK retries 5xx, throttling and timeouts with backoff.
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,6 +32,9 @@ use super::{
     verify_digest,
 };
 use crate::error::StoreError;
+
+/// Tries of one download when the connection breaks while the body streams.
+const DOWNLOAD_ATTEMPTS: u32 = 4;
 
 /// Where credentials come from (the repository's `aws.s3.*` properties).
 #[derive(Clone, PartialEq, Eq)]
@@ -572,20 +576,55 @@ impl ObjectStore for S3Store {
         progress: &TransferProgress,
         cancel: &CancelSignal,
     ) -> Result<(), StoreError> {
-        let full = self.full_key(key);
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&full)
-            .send()
-            .await
-            .map_err(|e| self.error(&full, e))?;
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent)
                 .await
                 .map_err(|e| StoreError::io(parent.display(), e))?;
         }
+        // The SDK retries the request itself; a connection lost while the body streams is
+        // retried here, from the start of the object.
+        let mut delay = Duration::from_millis(200);
+        let mut attempt = 1;
+        loop {
+            let attempt_progress = TransferProgress::default();
+            let result = self
+                .download_once(key, path, expected, &attempt_progress, progress, cancel)
+                .await;
+            match result {
+                Err(StoreError::Unreachable(reason)) if attempt < DOWNLOAD_ATTEMPTS => {
+                    progress.sub(attempt_progress.bytes_done.load(Ordering::Relaxed));
+                    warn!(key, attempt, %reason, "download interrupted; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = cancel.cancelled() => return Err(StoreError::Cancelled),
+                    }
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+impl S3Store {
+    /// One GET of `key` streamed into `path` (via a temporary file), verified on the way.
+    async fn download_once(
+        &self,
+        key: &str,
+        path: &Path,
+        expected: &ExpectedContent,
+        attempt_progress: &TransferProgress,
+        progress: &TransferProgress,
+        cancel: &CancelSignal,
+    ) -> Result<(), StoreError> {
+        let full = self.full_key(key);
+        let out = tokio::select! {
+            out = self.client.get_object().bucket(&self.bucket).key(&full).send() => {
+                out.map_err(|e| self.error(&full, e))?
+            }
+            _ = cancel.cancelled() => return Err(StoreError::Cancelled),
+        };
         let tmp = path.with_extension(format!("download-{:016x}", rand::random::<u64>()));
         let result = async {
             let mut file = tokio::fs::File::create(&tmp)
@@ -607,6 +646,7 @@ impl ObjectStore for S3Store {
                 file.write_all(&chunk)
                     .await
                     .map_err(|e| StoreError::io(tmp.display(), e))?;
+                attempt_progress.add(chunk.len() as u64);
                 progress.add(chunk.len() as u64);
             }
             verify_digest(key, expected, size, &hex(&hasher.finalize()))?;

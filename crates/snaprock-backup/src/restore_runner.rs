@@ -1,0 +1,321 @@
+//! Runs one restore job through its states: read and check the snapshot's meta against the
+//! catalog, download and verify every data file into new local files, then switch all tables,
+//! partitions and views of the job in one catalog commit. Until that commit nothing a client can
+//! see has changed; if the job ends any other way its downloaded files are removed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use futures::StreamExt;
+use snaprock_storage::{DataFile, StorageError, new_data_file_path};
+use tracing::{info, warn};
+
+use crate::error::StoreError;
+use crate::format::{SnapshotFile, SnapshotMeta, now_ms, show_time};
+use crate::job::{JobRecord, status_error, status_for_store_error, status_ok};
+use crate::repository::Repository;
+use crate::restore_apply::{RestoreInput, apply_restore, reserve_ids};
+use crate::restore_job::{RestoreJob, RestoreState};
+use crate::runner::{Failed, advance, spawn_timeout};
+use crate::service::BackupService;
+use crate::store::ExpectedContent;
+
+/// Data files downloaded at the same time.
+const FILES_IN_FLIGHT: usize = 4;
+
+/// One file to download: where from, where to, and what it must be.
+struct Download {
+    /// Position in the partition's file list, kept in the restored partition.
+    index: usize,
+    target: (String, String),
+    file: SnapshotFile,
+    relative: String,
+}
+
+pub(crate) async fn run_restore(
+    service: Arc<BackupService>,
+    job: Arc<RestoreJob>,
+    repo: Arc<Repository>,
+) {
+    let timer = spawn_timeout(&job);
+    let mut downloaded = Vec::new();
+    let result = steps(&service, &job, &repo, &mut downloaded).await;
+    timer.abort();
+    match result {
+        Ok(()) => info!("restore job finished"),
+        Err(Failed(status)) => {
+            if job.cancel_with(|_| status) {
+                warn!(status = %job.lock().status, "restore job failed");
+            } else {
+                info!(status = %job.lock().status, "restore job ended");
+            }
+            remove_files(&downloaded).await;
+        }
+    }
+    if let Err(e) = service.save() {
+        warn!(error = %e, "could not save the job's final state");
+    }
+}
+
+/// Removes files a job downloaded but never committed.
+async fn remove_files(paths: &[PathBuf]) {
+    for path in paths {
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                warn!(path = %path.display(), error = %e, "could not remove a downloaded file")
+            }
+        }
+    }
+}
+
+async fn steps(
+    service: &Arc<BackupService>,
+    job: &Arc<RestoreJob>,
+    repo: &Arc<Repository>,
+    downloaded: &mut Vec<PathBuf>,
+) -> Result<(), Failed> {
+    let job_id = service.allocate_id();
+    advance(service, job, RestoreState::Pending, |r| {
+        r.job_id = job_id as i64
+    })?;
+    let record = job.record();
+
+    // PENDING: the meta file, checked against the catalog as it is now.
+    let info = repo
+        .read_info(&record.snapshot, &record.timestamp)
+        .await
+        .map_err(|e| Failed(status_for_store_error("Failed to read backup info", &e)))?;
+    let meta = repo.read_meta(&record.snapshot, &info).await.map_err(|e| {
+        Failed(status_error(
+            "COMMON_ERROR",
+            &format!("Failed to read backup meta from file: {e}"),
+        ))
+    })?;
+    let now = show_time(now_ms());
+    {
+        let mut trial = snaprock_storage::CatalogState::clone(&service.catalog.snapshot());
+        let no_files = BTreeMap::new();
+        let no_ids = BTreeMap::new();
+        let input = RestoreInput {
+            database: &record.database,
+            meta: &meta,
+            plan: &record.plan,
+            files: &no_files,
+            reserved: &no_ids,
+            now: &now,
+        };
+        apply_restore(&mut trial, &input).map_err(Failed)?;
+    }
+    advance(service, job, RestoreState::Snapshoting, |r| {
+        r.meta_prepared_time = Some(now_ms())
+    })?;
+
+    // SNAPSHOTING: ids for what the job creates; the files go into their directories.
+    let reserved = service
+        .catalog
+        .commit(|s| Ok(reserve_ids(s, &record.database, &record.plan)))
+        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
+    advance(service, job, RestoreState::Download, |r| {
+        r.snapshot_finished_time = Some(now_ms())
+    })?;
+
+    // DOWNLOAD: one new local file per data file of every restored partition.
+    let downloads = plan_downloads(&meta, &record.plan, &reserved)?;
+    let files_total = downloads.len() as u64;
+    let bytes_total: u64 = downloads.iter().map(|d| d.file.bytes).sum();
+    advance(service, job, RestoreState::Downloading, |r| {
+        r.files_total = files_total;
+        r.bytes_total = bytes_total;
+    })?;
+    info!(files = files_total, bytes = bytes_total, "downloading");
+
+    // DOWNLOADING
+    let data_root = service.catalog.data_root().to_path_buf();
+    downloaded.extend(downloads.iter().map(|d| data_root.join(&d.relative)));
+    let files = download_all(job, repo, &data_root, downloads).await?;
+    advance(service, job, RestoreState::Commit, |r| {
+        r.download_finished_time = Some(now_ms())
+    })?;
+
+    // COMMIT: writers of the existing target tables finish first, then wait for the commit.
+    let mut table_ids: Vec<u64> = {
+        let state = service.catalog.snapshot();
+        record
+            .plan
+            .tables
+            .iter()
+            .filter_map(|t| state.table(&record.database, &t.target).map(|t| t.id))
+            .collect()
+    };
+    table_ids.sort_unstable();
+    table_ids.dedup();
+    let mut guards = Vec::new();
+    for id in table_ids {
+        guards.push(service.catalog.lock_table(id).await);
+    }
+    advance(service, job, RestoreState::Committing, |_| {})?;
+
+    // COMMITTING: one catalog commit, decided under the job's lock so a CANCEL or the timeout
+    // either comes first (nothing is committed) or finds the job FINISHED.
+    let now = show_time(now_ms());
+    let input = RestoreInput {
+        database: &record.database,
+        meta: &meta,
+        plan: &record.plan,
+        files: &files,
+        reserved: &reserved,
+        now: &now,
+    };
+    {
+        let mut r = job.lock();
+        if r.is_done() {
+            return Err(Failed(r.status.clone()));
+        }
+        let mut refused = None;
+        let committed = service.catalog.commit(|state| {
+            if let Err(status) = apply_restore(state, &input) {
+                refused = Some(status);
+                return Err(StorageError::Conflict);
+            }
+            state.record_restore_commit(job_id);
+            Ok(())
+        });
+        if let Some(status) = refused {
+            return Err(Failed(status));
+        }
+        if let Err(e) = committed {
+            return Err(Failed(status_error(
+                "COMMON_ERROR",
+                &format!("the catalog commit failed: {e}"),
+            )));
+        }
+        r.state = RestoreState::Finished;
+        r.status = status_ok();
+        r.finished_time = Some(now_ms());
+    }
+    drop(guards);
+    downloaded.clear();
+    Ok(())
+}
+
+/// The local file of every data file of the restored partitions.
+fn plan_downloads(
+    meta: &SnapshotMeta,
+    plan: &crate::restore_job::RestorePlan,
+    reserved: &BTreeMap<crate::restore_apply::ObjectKey, u64>,
+) -> Result<Vec<Download>, Failed> {
+    let missing = |what: String| {
+        Failed(status_error(
+            "COMMON_ERROR",
+            &format!(
+                "{what} is not in the meta file of snapshot {}",
+                meta.snapshot
+            ),
+        ))
+    };
+    let mut downloads = Vec::new();
+    for planned in &plan.tables {
+        let snap = meta
+            .tables
+            .iter()
+            .find(|t| t.name == planned.source)
+            .ok_or_else(|| missing(format!("table {}", planned.source)))?;
+        let table_id = reserved
+            .get(&(planned.target.clone(), None))
+            .copied()
+            .unwrap_or_default();
+        for name in &planned.partitions {
+            let partition = snap
+                .partitions
+                .iter()
+                .find(|p| p.name == *name)
+                .ok_or_else(|| missing(format!("partition {name} of table {}", planned.source)))?;
+            let partition_id = reserved
+                .get(&(planned.target.clone(), Some(name.clone())))
+                .copied()
+                .unwrap_or_default();
+            for (index, file) in partition.files.iter().enumerate() {
+                downloads.push(Download {
+                    index,
+                    target: (planned.target.clone(), name.clone()),
+                    file: file.clone(),
+                    relative: new_data_file_path(table_id, partition_id),
+                });
+            }
+        }
+    }
+    Ok(downloads)
+}
+
+/// Downloads the files a few at a time, each verified against the manifest's size and
+/// SHA-256. On the first failure the job is cancelled, which stops the other transfers.
+async fn download_all(
+    job: &Arc<RestoreJob>,
+    repo: &Arc<Repository>,
+    data_root: &std::path::Path,
+    downloads: Vec<Download>,
+) -> Result<BTreeMap<(String, String), Vec<Arc<DataFile>>>, Failed> {
+    let transfers: Vec<_> = downloads
+        .into_iter()
+        .map(|d| {
+            let (job, repo) = (job.clone(), repo.clone());
+            let path = data_root.join(&d.relative);
+            async move {
+                let expected = ExpectedContent {
+                    size: d.file.bytes,
+                    sha256: d.file.sha256.clone(),
+                };
+                let key = repo.key(&d.file.key);
+                let result = repo
+                    .store
+                    .download_file(&key, &path, &expected, &job.progress, &job.cancel)
+                    .await;
+                (d, result)
+            }
+        })
+        .collect();
+    let mut stream = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
+    let mut files: BTreeMap<(String, String), Vec<(usize, Arc<DataFile>)>> = BTreeMap::new();
+    let mut failure = None;
+    while let Some((d, result)) = stream.next().await {
+        match result {
+            Ok(()) => {
+                job.files_done.fetch_add(1, Ordering::Relaxed);
+                let file = Arc::new(DataFile {
+                    path: d.relative,
+                    rows: d.file.rows,
+                    bytes: d.file.bytes,
+                    sha256: d.file.sha256,
+                });
+                files.entry(d.target).or_default().push((d.index, file));
+            }
+            Err(StoreError::Cancelled) => {}
+            Err(e) => {
+                let status =
+                    status_for_store_error(&format!("failed to download {}", d.file.key), &e);
+                job.lock().task_err_msg = format!("[{}: {e}]", d.file.key);
+                if failure.is_none() {
+                    job.cancel_with(|_| status.clone());
+                    failure = Some(Failed(status));
+                }
+            }
+        }
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    if job.cancel.is_cancelled() {
+        return Err(Failed::ended(job.as_ref()));
+    }
+    Ok(files
+        .into_iter()
+        .map(|(target, mut list)| {
+            list.sort_by_key(|(index, _)| *index);
+            (target, list.into_iter().map(|(_, f)| f).collect())
+        })
+        .collect())
+}
