@@ -1,8 +1,10 @@
-//! Backup benchmark: a table of at least 1 GB on disk is backed up by the real (release)
-//! server to a loopback S3 server (s3s-fs in this process); in the same run the same files are
-//! uploaded with a plain aws-sdk-s3 multipart upload (the raw ceiling, same part size and
-//! parallelism). Prints both MB/s, their ratio, the server's RSS growth during the backup, and
-//! the time of a second backup of the unchanged table.
+//! Backup and restore benchmark: a table of at least 1 GB on disk is backed up by the real
+//! (release) server to a loopback S3 server (s3s-fs in this process); in the same run the same
+//! files are uploaded with a plain aws-sdk-s3 multipart upload (the raw ceiling, same part size
+//! and parallelism). Then the snapshot is restored into a new database and, again in the same
+//! run, the same objects are downloaded with plain aws-sdk-s3 GETs into local files. Prints
+//! MB/s of each, the ratios, the server's RSS growth during the backup and the restore, and the
+//! time of a second backup of the unchanged table.
 //!
 //! `cargo build --release -p snaprock && cargo bench -p snaprock-tests --bench backup`
 //! (SNAPROCK_BENCH_CSV_ROWS = rows of the generated CSV, default 2 M; the table is that CSV
@@ -22,8 +24,8 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use futures::StreamExt;
 use mysql_async::prelude::*;
 use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3};
-use snaprock_tests::{ServerProcess, column, wait_for_backup_state};
-use tokio::io::AsyncReadExt;
+use snaprock_tests::{ServerProcess, column, wait_for_backup_state, wait_for_restore_state};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PART_SIZE: usize = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 4;
@@ -132,6 +134,27 @@ async fn raw_upload(client: &aws_sdk_s3::Client, key: String, path: PathBuf) -> 
         .send()
         .await
         .unwrap();
+    total
+}
+
+/// The raw download ceiling: one plain GET streamed into a local file, fsynced.
+async fn raw_download(client: &aws_sdk_s3::Client, key: String, path: PathBuf) -> u64 {
+    let out = client
+        .get_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    let mut body = out.body;
+    let mut file = tokio::fs::File::create(&path).await.unwrap();
+    let mut total = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.unwrap();
+        total += chunk.len() as u64;
+        file.write_all(&chunk).await.unwrap();
+    }
+    file.sync_all().await.unwrap();
     total
 }
 
@@ -259,6 +282,67 @@ async fn main() {
     let raw_time = started.elapsed();
     let raw_bytes = uploaded.load(Ordering::Relaxed);
 
+    // Restore the full snapshot into a new database.
+    let listed: Vec<mysql_async::Row> = c
+        .query("SHOW SNAPSHOT ON bench_repo WHERE SNAPSHOT = 'full'")
+        .await
+        .unwrap();
+    let timestamp: String = listed[0].get(1).unwrap();
+    let baseline_restore = rss_kib(pid);
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = sample_peak_rss(pid, stop.clone());
+    let started = Instant::now();
+    c.query_drop(format!(
+        "RESTORE SNAPSHOT restored.full FROM bench_repo PROPERTIES (\"backup_timestamp\" = \"{timestamp}\")"
+    ))
+    .await
+    .unwrap();
+    let row = wait_for_restore_state(&mut c, "restored", &["FINISHED", "CANCELLED"]).await;
+    let restore_time = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let restore_peak = sampler.await.unwrap();
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    let restored_rows: String = c
+        .query_first("SELECT count(*) FROM restored.t")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(restored_rows, rows);
+
+    // The raw download ceiling: the same objects, plain GETs, same parallelism.
+    let repo_data = s3
+        .bucket_dir()
+        .join("bench/__starrocks_repository_bench_repo/__data");
+    let mut objects = Vec::new();
+    parquet_files(&repo_data, &mut objects);
+    let keys: Vec<String> = objects
+        .iter()
+        .map(|p| {
+            format!(
+                "bench/__starrocks_repository_bench_repo/__data/{}",
+                p.strip_prefix(&repo_data).unwrap().display()
+            )
+        })
+        .collect();
+    let download_dir = work.path().join("raw-downloads");
+    std::fs::create_dir_all(&download_dir).unwrap();
+    let downloaded = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    futures::stream::iter(keys.into_iter().enumerate().map(|(i, key)| {
+        let client = client.clone();
+        let downloaded = downloaded.clone();
+        let path = download_dir.join(format!("file-{i}"));
+        async move {
+            let n = raw_download(&client, key, path).await;
+            downloaded.fetch_add(n, Ordering::Relaxed);
+        }
+    }))
+    .buffer_unordered(FILES_IN_FLIGHT)
+    .collect::<Vec<_>>()
+    .await;
+    let raw_download_time = started.elapsed();
+    let raw_download_bytes = downloaded.load(Ordering::Relaxed);
+
     let ours = mb_per_s(table_bytes, backup_time);
     let raw = mb_per_s(raw_bytes, raw_time);
     println!(
@@ -282,6 +366,25 @@ async fn main() {
         "second backup of the unchanged table: {:.2} s ({})",
         unchanged_time.as_secs_f64(),
         column(&row, "Progress")
+    );
+    let ours_restore = mb_per_s(table_bytes, restore_time);
+    let raw_get = mb_per_s(raw_download_bytes, raw_download_time);
+    println!(
+        "restore (statement to FINISHED): {:.1} MB in {:.2} s = {ours_restore:.1} MB/s",
+        table_bytes as f64 / 1e6,
+        restore_time.as_secs_f64()
+    );
+    println!(
+        "raw aws-sdk-s3 GETs to files:     {:.1} MB in {:.2} s = {raw_get:.1} MB/s",
+        raw_download_bytes as f64 / 1e6,
+        raw_download_time.as_secs_f64()
+    );
+    println!("ratio restore / raw: {:.2}", ours_restore / raw_get);
+    println!(
+        "server RSS: {:.1} MiB before, peak {:.1} MiB during the restore, growth {:.1} MiB",
+        baseline_restore as f64 / 1024.0,
+        restore_peak as f64 / 1024.0,
+        restore_peak.saturating_sub(baseline_restore) as f64 / 1024.0
     );
     drop(c);
     server.kill9();

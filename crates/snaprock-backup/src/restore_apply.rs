@@ -16,13 +16,16 @@ use crate::restore_job::RestorePlan;
 /// A table (`partition` = None) or partition of a restore target, by target table name.
 pub(crate) type ObjectKey = (String, Option<String>);
 
+/// The data files of each restored (target table, partition), in the snapshot's order.
+pub(crate) type RestoredFiles = BTreeMap<(String, String), Vec<Arc<DataFile>>>;
+
 /// Everything a restore commit needs besides the catalog state.
 pub(crate) struct RestoreInput<'a> {
     pub database: &'a str,
     pub meta: &'a SnapshotMeta,
     pub plan: &'a RestorePlan,
     /// The downloaded files of each (target table, partition).
-    pub files: &'a BTreeMap<(String, String), Vec<Arc<DataFile>>>,
+    pub files: &'a RestoredFiles,
     /// Ids chosen before the download for tables and partitions (see [`reserve_ids`]).
     pub reserved: &'a BTreeMap<ObjectKey, u64>,
     /// `yyyy-MM-dd HH:mm:ss`.

@@ -16,7 +16,7 @@ use crate::error::StoreError;
 use crate::format::{SnapshotFile, SnapshotMeta, now_ms, show_time};
 use crate::job::{JobRecord, status_error, status_for_store_error, status_ok};
 use crate::repository::Repository;
-use crate::restore_apply::{RestoreInput, apply_restore, reserve_ids};
+use crate::restore_apply::{RestoreInput, RestoredFiles, apply_restore, reserve_ids};
 use crate::restore_job::{RestoreJob, RestoreState};
 use crate::runner::{Failed, advance, spawn_timeout};
 use crate::service::BackupService;
@@ -258,7 +258,7 @@ async fn download_all(
     repo: &Arc<Repository>,
     data_root: &std::path::Path,
     downloads: Vec<Download>,
-) -> Result<BTreeMap<(String, String), Vec<Arc<DataFile>>>, Failed> {
+) -> Result<RestoredFiles, Failed> {
     let transfers: Vec<_> = downloads
         .into_iter()
         .map(|d| {
@@ -279,7 +279,9 @@ async fn download_all(
         })
         .collect();
     let mut stream = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
-    let mut files: BTreeMap<(String, String), Vec<(usize, Arc<DataFile>)>> = BTreeMap::new();
+    // Files arrive in completion order; each keeps its position in its partition.
+    type Positioned = Vec<(usize, Arc<DataFile>)>;
+    let mut files: BTreeMap<(String, String), Positioned> = BTreeMap::new();
     let mut failure = None;
     while let Some((d, result)) = stream.next().await {
         match result {

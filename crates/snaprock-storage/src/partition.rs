@@ -223,6 +223,96 @@ fn tuple_lt(keys: &[ArrayRef], bound: &[ScalarValue], rows: usize) -> Result<Boo
     )?)
 }
 
+impl TableMeta {
+    /// The Arrow types of the partition columns, in partitioning order.
+    pub fn partition_column_types(&self) -> Result<Vec<DataType>> {
+        self.partitioning
+            .columns()
+            .iter()
+            .map(|c| {
+                self.column(c)
+                    .map(|(_, m)| m.column_type.arrow_type())
+                    .ok_or_else(|| {
+                        StorageError::InvalidDefinition(format!("Unknown partition column '{c}'"))
+                    })
+            })
+            .collect()
+    }
+
+    /// The first partition sharing values with `bounds` (range and list partitions must not).
+    pub fn overlapping_partition(
+        &self,
+        bounds: &PartitionBounds,
+    ) -> Result<Option<&PartitionMeta>> {
+        let types = self.partition_column_types()?;
+        for p in &self.partitions {
+            let overlap = match (&p.bounds, bounds) {
+                (
+                    PartitionBounds::Range {
+                        lower: l1,
+                        upper: u1,
+                    },
+                    PartitionBounds::Range {
+                        lower: l2,
+                        upper: u2,
+                    },
+                ) => {
+                    let l1 = bounds_to_scalars(l1, &types)?;
+                    let l2 = bounds_to_scalars(l2, &types)?;
+                    let u1 = u1
+                        .as_ref()
+                        .map(|u| bounds_to_scalars(u, &types))
+                        .transpose()?;
+                    let u2 = u2
+                        .as_ref()
+                        .map(|u| bounds_to_scalars(u, &types))
+                        .transpose()?;
+                    // [l1, u1) and [l2, u2) intersect iff l1 < u2 and l2 < u1.
+                    u2.as_ref().is_none_or(|u2| l1 < *u2) && u1.as_ref().is_none_or(|u1| l2 < *u1)
+                }
+                (PartitionBounds::List { values: a }, PartitionBounds::List { values: b }) => {
+                    a.iter().any(|v| b.contains(v))
+                }
+                _ => false,
+            };
+            if overlap {
+                return Ok(Some(p));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Fails with StarRocks' text if partition `name` with `bounds` would overlap another.
+    pub fn check_no_overlap(&self, bounds: &PartitionBounds, name: &str) -> Result<()> {
+        match self.overlapping_partition(bounds)? {
+            Some(p) => Err(StorageError::PartitionOverlap(format!(
+                "Range of partition {name} is intersected with the range of partition {}",
+                p.name
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Keeps range partitions ordered by their lower bound.
+    pub fn sort_partitions(&mut self) {
+        if !matches!(self.partitioning, Partitioning::Range { .. }) {
+            return;
+        }
+        let types = self.partition_column_types().unwrap_or_default();
+        let key = |p: &PartitionMeta| match &p.bounds {
+            PartitionBounds::Range { lower, .. } => {
+                bounds_to_scalars(lower, &types).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        self.partitions.sort_by(|a, b| {
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,95 +451,5 @@ mod tests {
         );
         assert_eq!(normalize_bound("d", &ColumnType::Int, "007").unwrap(), "7");
         assert!(normalize_bound("d", &ColumnType::Date, "not a date").is_err());
-    }
-}
-
-impl TableMeta {
-    /// The Arrow types of the partition columns, in partitioning order.
-    pub fn partition_column_types(&self) -> Result<Vec<DataType>> {
-        self.partitioning
-            .columns()
-            .iter()
-            .map(|c| {
-                self.column(c)
-                    .map(|(_, m)| m.column_type.arrow_type())
-                    .ok_or_else(|| {
-                        StorageError::InvalidDefinition(format!("Unknown partition column '{c}'"))
-                    })
-            })
-            .collect()
-    }
-
-    /// The first partition sharing values with `bounds` (range and list partitions must not).
-    pub fn overlapping_partition(
-        &self,
-        bounds: &PartitionBounds,
-    ) -> Result<Option<&PartitionMeta>> {
-        let types = self.partition_column_types()?;
-        for p in &self.partitions {
-            let overlap = match (&p.bounds, bounds) {
-                (
-                    PartitionBounds::Range {
-                        lower: l1,
-                        upper: u1,
-                    },
-                    PartitionBounds::Range {
-                        lower: l2,
-                        upper: u2,
-                    },
-                ) => {
-                    let l1 = bounds_to_scalars(l1, &types)?;
-                    let l2 = bounds_to_scalars(l2, &types)?;
-                    let u1 = u1
-                        .as_ref()
-                        .map(|u| bounds_to_scalars(u, &types))
-                        .transpose()?;
-                    let u2 = u2
-                        .as_ref()
-                        .map(|u| bounds_to_scalars(u, &types))
-                        .transpose()?;
-                    // [l1, u1) and [l2, u2) intersect iff l1 < u2 and l2 < u1.
-                    u2.as_ref().is_none_or(|u2| l1 < *u2) && u1.as_ref().is_none_or(|u1| l2 < *u1)
-                }
-                (PartitionBounds::List { values: a }, PartitionBounds::List { values: b }) => {
-                    a.iter().any(|v| b.contains(v))
-                }
-                _ => false,
-            };
-            if overlap {
-                return Ok(Some(p));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Fails with StarRocks' text if partition `name` with `bounds` would overlap another.
-    pub fn check_no_overlap(&self, bounds: &PartitionBounds, name: &str) -> Result<()> {
-        match self.overlapping_partition(bounds)? {
-            Some(p) => Err(StorageError::PartitionOverlap(format!(
-                "Range of partition {name} is intersected with the range of partition {}",
-                p.name
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    /// Keeps range partitions ordered by their lower bound.
-    pub fn sort_partitions(&mut self) {
-        if !matches!(self.partitioning, Partitioning::Range { .. }) {
-            return;
-        }
-        let types = self.partition_column_types().unwrap_or_default();
-        let key = |p: &PartitionMeta| match &p.bounds {
-            PartitionBounds::Range { lower, .. } => {
-                bounds_to_scalars(lower, &types).unwrap_or_default()
-            }
-            _ => Vec::new(),
-        };
-        self.partitions.sort_by(|a, b| {
-            key(a)
-                .partial_cmp(&key(b))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
     }
 }
