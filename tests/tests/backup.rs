@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
 use snaprock_tests::{
     ServerProcess, TestServer, column, rows, run, server_error, show_backup, value,
-    wait_for_backup_state,
+    wait_for_backup_state, wait_for_restore_state,
 };
 
 const MEMBER_TABLE: &str = "CREATE TABLE sr_hub.sr_member (
@@ -887,14 +887,14 @@ async fn kill_9_during_a_backup_ends_the_job_cancelled_and_publishes_nothing() {
     server.kill9();
 }
 
-/// The SQL block of README.md's "Backup to S3" section, split into statements.
-fn readme_backup_statements() -> Vec<String> {
+/// The first SQL block of a README.md section, split into statements.
+fn readme_statements(heading: &str) -> Vec<String> {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
             .expect("README.md");
     let section = readme
-        .split_once("## Backup to S3")
-        .expect("README has a Backup to S3 section")
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("README has no {heading} section"))
         .1;
     let block = section
         .split_once("```sql\n")
@@ -939,7 +939,7 @@ fn against_test_s3(statement: &str, s3: &TestS3) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_backup_section_runs_as_written() {
-    let statements = readme_backup_statements();
+    let statements = readme_statements("## Backup to S3");
     assert!(statements.len() >= 8, "{statements:?}");
     let s3 = TestS3::start().await;
     let server = TestServer::start().await;
@@ -982,4 +982,20 @@ async fn readme_backup_section_runs_as_written() {
     let repositories = result("SHOW REPOSITORIES");
     assert_eq!(repositories[0][1], "test_repo");
     assert!(!format!("{shown:?}").contains(SECRET_KEY));
+
+    // The restore section, with the real timestamp in place of the guide's.
+    let timestamp = &list[0][1];
+    let source_rows = value(&mut c, "SELECT count(*) FROM sr_hub.sr_member").await;
+    for statement in readme_statements("## Restore and migration") {
+        let sql = statement.replace("2023-02-07-14-45-53-143", timestamp);
+        if sql.starts_with("SELECT") {
+            let row = wait_for_restore_state(&mut c, "sr_hub", &["FINISHED", "CANCELLED"]).await;
+            assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+            assert_eq!(value(&mut c, &sql).await, source_rows);
+        } else if sql.starts_with("SHOW") {
+            assert_eq!(rows(&mut c, &sql).await.len(), 1, "{sql}");
+        } else {
+            run(&mut c, &[&sql]).await;
+        }
+    }
 }
