@@ -101,6 +101,23 @@ pub fn server_error<T: std::fmt::Debug>(result: Result<T, mysql_async::Error>) -
     }
 }
 
+/// Asserts that `sql` fails with exactly this error code and message.
+pub async fn expect_error(conn: &mut Conn, sql: &str, code: u16, message: &str) {
+    let (got_code, got) = server_error(conn.query_drop(sql).await);
+    assert_eq!((got_code, got.as_str()), (code, message), "{sql}");
+}
+
+/// Polls `condition` every 50 ms for up to 20 s.
+pub async fn wait_until(mut condition: impl FnMut() -> bool, what: &str) {
+    for _ in 0..400 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
 /// Runs statements, panicking with the statement on failure.
 pub async fn run(conn: &mut Conn, statements: &[&str]) {
     for s in statements {

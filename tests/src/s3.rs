@@ -105,6 +105,10 @@ impl TestS3 {
                                 tokio::time::sleep(Duration::from_millis(delay)).await;
                             }
                             if let Some(status) = faults.injected_status() {
+                                // Read the request body first, as S3 does: a response
+                                // sent while the client still writes is a broken pipe to
+                                // it, not the error status this fault is meant to test.
+                                let _ = http_body_util::BodyExt::collect(req.into_body()).await;
                                 let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code><Message>injected by the test</Message></Error>";
                                 return Ok(hyper::Response::builder()
                                     .status(status)

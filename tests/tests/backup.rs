@@ -4,14 +4,13 @@
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use mysql_async::prelude::*;
 use sha2::{Digest, Sha256};
 use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
 use snaprock_tests::{
-    ServerProcess, TestServer, column, rows, run, server_error, show_backup, value,
-    wait_for_backup_state, wait_for_restore_state,
+    ServerProcess, TestServer, column, expect_error, rows, run, server_error, show_backup, value,
+    wait_for_backup_state, wait_for_restore_state, wait_until,
 };
 
 const MEMBER_TABLE: &str = "CREATE TABLE sr_hub.sr_member (
@@ -310,11 +309,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
-}
-
-async fn expect_error(c: &mut mysql_async::Conn, sql: &str, code: u16, message: &str) {
-    let (got_code, got) = server_error(c.query_drop(sql).await);
-    assert_eq!((got_code, got.as_str()), (code, message), "{sql}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -833,16 +827,6 @@ async fn s3_faults_cancel_and_concurrent_writes() {
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
     assert!(check_data_files(&repo_root).1 >= 400_000);
     assert_eq!(s3.open_multipart_uploads(), 0);
-}
-
-async fn wait_until(mut condition: impl FnMut() -> bool, what: &str) {
-    for _ in 0..400 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,8 +9,8 @@ use std::time::Duration;
 use mysql_async::prelude::*;
 use snaprock_tests::s3::{TestS3, files_under};
 use snaprock_tests::{
-    ServerProcess, TestServer, column, rows, run, server_error, show_restore, value,
-    wait_for_backup_state, wait_for_restore_state,
+    ServerProcess, TestServer, column, expect_error, rows, run, server_error, show_restore, value,
+    wait_for_backup_state, wait_for_restore_state, wait_until,
 };
 
 const ALL_TYPES_TABLE: &str = "CREATE TABLE src.all_types (
@@ -67,11 +67,6 @@ async fn backup_and_wait(c: &mut mysql_async::Conn, sql: &str, db: &str) {
 async fn restore_and_wait(c: &mut mysql_async::Conn, sql: &str, db: &str) -> Vec<(String, String)> {
     run(c, &[sql]).await;
     wait_for_restore_state(c, db, &["FINISHED", "CANCELLED"]).await
-}
-
-async fn expect_error(c: &mut mysql_async::Conn, sql: &str, code: u16, message: &str) {
-    let (got_code, got_message) = server_error(c.query_drop(sql).await);
-    assert_eq!((got_code, got_message.as_str()), (code, message), "{sql}");
 }
 
 /// Parquet and temporary files in a server's data directory.
@@ -806,16 +801,6 @@ async fn s3_migration_verification_and_cancel() {
     .await;
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
     assert_eq!(value(&mut cb, "SELECT count(*) FROM b3.t").await, "6");
-}
-
-async fn wait_until(mut condition: impl FnMut() -> bool, what: &str) {
-    for _ in 0..200 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -425,13 +425,7 @@ impl BackupService {
                 stmt.repository
             )));
         };
-        let _submitting = tokio::time::timeout(SUBMIT_LOCK_TIMEOUT, self.submit_lock.lock())
-            .await
-            .map_err(|_| {
-                BackupError::ddl(
-                    "Another backup or restore job is being submitted. Please wait and try again",
-                )
-            })?;
+        let _submitting = self.submission().await?;
         self.check_slot_free(&analyzed.database)?;
         if repo.read_only {
             return Err(BackupError::ddl(format!(
@@ -516,13 +510,7 @@ impl BackupService {
             )));
         }
         let database = target_database(stmt, &info);
-        let _submitting = tokio::time::timeout(SUBMIT_LOCK_TIMEOUT, self.submit_lock.lock())
-            .await
-            .map_err(|_| {
-                BackupError::ddl(
-                    "Another backup or restore job is being submitted. Please wait and try again",
-                )
-            })?;
+        let _submitting = self.submission().await?;
         self.check_slot_free(&database)?;
         let plan = plan_restore(stmt, &info)?;
         let record = RestoreJobRecord {
@@ -558,6 +546,18 @@ impl BackupService {
         let span = info_span!("restore_job", database = %database, snapshot = %stmt.snapshot);
         tokio::spawn(crate::restore_runner::run_restore(self.clone(), job, repo).instrument(span));
         Ok(())
+    }
+
+    /// The right to submit a job: one submission at a time, so the one-job-per-database check
+    /// cannot race; waits at most 10 s as StarRocks does.
+    async fn submission(&self) -> Result<tokio::sync::MutexGuard<'_, ()>> {
+        tokio::time::timeout(SUBMIT_LOCK_TIMEOUT, self.submit_lock.lock())
+            .await
+            .map_err(|_| {
+                BackupError::ddl(
+                    "Another backup or restore job is being submitted. Please wait and try again",
+                )
+            })
     }
 
     fn check_slot_free(&self, database: &str) -> Result<()> {
