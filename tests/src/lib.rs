@@ -275,11 +275,17 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(data_dir: &Path) -> ServerProcess {
+        Self::start_with_log(data_dir, None).await
+    }
+
+    /// Starts the binary with its log (stderr) written to `log` at level `RUST_LOG`.
+    pub async fn start_with_log(data_dir: &Path, log: Option<(&Path, &str)>) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let mut child = std::process::Command::new(snaprock_binary())
+        let mut command = std::process::Command::new(snaprock_binary());
+        command
             .args([
                 "--data-dir",
                 &data_dir.to_string_lossy(),
@@ -287,9 +293,12 @@ impl ServerProcess {
                 &port.to_string(),
             ])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn snaprock");
+            .stderr(std::process::Stdio::null());
+        if let Some((path, level)) = log {
+            let file = std::fs::File::create(path).expect("log file");
+            command.stderr(file).env("RUST_LOG", level);
+        }
+        let mut child = command.spawn().expect("spawn snaprock");
         for _ in 0..400 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await

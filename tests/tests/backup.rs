@@ -983,3 +983,72 @@ async fn readme_backup_section_runs_as_written() {
         }
     }
 }
+
+/// Neither the log (at trace level, the most an operator can turn on) nor any answer of the
+/// server contains a secret key: not after CREATE REPOSITORY, a failing CREATE with wrong keys,
+/// a backup, a restore, or SHOW REPOSITORIES / PROCESSLIST.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_keys_never_reach_the_log_or_any_answer() {
+    let s3 = TestS3::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("server.log");
+    let server =
+        ServerProcess::start_with_log(&work.path().join("data"), Some((&log, "trace"))).await;
+    let mut c = server.conn().await;
+    let mut answers = Vec::new();
+    let wrong_secret = "Wr0ng-secret-never-shown-0815";
+    let wrong = s3
+        .create_repository_sql("bad", "secrets", false)
+        .replace(SECRET_KEY, wrong_secret);
+    let (code, message) = server_error(c.query_drop(&wrong).await);
+    assert_eq!(code, 5064);
+    answers.push(message);
+    run(
+        &mut c,
+        &[
+            &s3.create_repository_sql("repo", "secrets", false),
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (k INT, v STRING)",
+            "INSERT INTO d.t VALUES (1, 'a'), (2, 'b')",
+            "BACKUP SNAPSHOT d.snap TO repo",
+        ],
+    )
+    .await;
+    let row = wait_for_backup_state(&mut c, "d", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    answers.push(format!("{row:?}"));
+    let listed = rows(&mut c, "SHOW SNAPSHOT ON repo").await;
+    run(
+        &mut c,
+        &[&format!(
+            "RESTORE SNAPSHOT d2.snap FROM repo PROPERTIES (\"backup_timestamp\" = \"{}\")",
+            listed[0][1]
+        )],
+    )
+    .await;
+    let row = wait_for_restore_state(&mut c, "d2", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    answers.push(format!("{row:?}"));
+    for sql in [
+        "SHOW REPOSITORIES",
+        "SHOW PROCESSLIST",
+        "SHOW BACKUP",
+        "SHOW RESTORE",
+    ] {
+        answers.push(format!("{:?}", rows(&mut c, sql).await));
+    }
+    drop(c);
+    server.kill9();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("backup job finished"),
+        "the log was written: {text}"
+    );
+    for secret in [SECRET_KEY, wrong_secret] {
+        let leaks: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
+        assert!(leaks.is_empty(), "the log holds a secret: {leaks:#?}");
+        for answer in &answers {
+            assert!(!answer.contains(secret), "{answer}");
+        }
+    }
+}
