@@ -368,6 +368,19 @@ async fn authentication() {
         error_code(mysql_async::Conn::new(server.opts("nobody", Some("s3cret"), None)).await),
         1045
     );
+    // After three failures from one address, each further one is answered late (and later
+    // each time); the right password still gets in at once, and clears the count.
+    for expected_ms in [250, 500] {
+        let started = std::time::Instant::now();
+        let (code, _) =
+            server_error(mysql_async::Conn::new(server.opts("root", Some("guess"), None)).await);
+        assert_eq!(code, 1045);
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(expected_ms),
+            "failure answered after {:?}",
+            started.elapsed()
+        );
+    }
     // A database in the handshake: unknown is 1049, known is selected.
     assert_eq!(
         error_code(mysql_async::Conn::new(server.opts("root", Some("s3cret"), Some("nodb"))).await),

@@ -227,12 +227,15 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
             && verify_native_password(&self.config.root_password, salt, auth_data);
         if !ok {
             let using = if auth_data.is_empty() { "NO" } else { "YES" };
-            warn!(user = %user, host = %host, "authentication failed");
+            let delay = self.config.login_throttle.failed(self.peer.ip());
+            warn!(user = %user, host = %host, delay_ms = delay.as_millis() as u64, "authentication failed");
+            tokio::time::sleep(delay).await;
             return Err((
                 ErrorKind::ER_ACCESS_DENIED_ERROR,
                 format!("Access denied for user '{user}'@'{host}' (using password: {using})"),
             ));
         }
+        self.config.login_throttle.succeeded(self.peer.ip());
         let info = self
             .engine
             .register_connection_with_id(self.connection_id, &user, &host);

@@ -8,13 +8,17 @@ mod encode;
 mod error_codes;
 mod listener;
 mod params;
+mod throttle;
 
 pub use error_codes::mysql_error;
 pub use listener::serve;
+pub use throttle::LoginThrottle;
 
-/// Settings of the MySQL front end.
-#[derive(Debug, Clone, Default)]
+/// Settings and shared state of the MySQL front end.
+#[derive(Debug, Default)]
 pub struct ServerConfig {
     /// Password of `root` (empty: no password, as StarRocks ships).
     pub root_password: String,
+    /// Failed logins per client address.
+    pub login_throttle: LoginThrottle,
 }

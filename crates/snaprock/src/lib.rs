@@ -55,6 +55,7 @@ pub async fn start(
     let address = listener.local_addr()?;
     let config = Arc::new(ServerConfig {
         root_password: options.root_password,
+        ..ServerConfig::default()
     });
     let handle = tokio::spawn(snaprock_mysql::serve(listener, engine, config, shutdown));
     Ok((address, handle))
