@@ -34,14 +34,27 @@ impl TestServer {
 
     /// A server on `data_dir` (kept after the server stops).
     pub async fn start_in(data_dir: &Path, root_password: &str) -> Self {
-        let (tx, rx) = oneshot::channel::<()>();
-        let options = snaprock::Options {
+        Self::start_with(Self::options(data_dir, root_password)).await
+    }
+
+    /// The options of [`TestServer::start_in`], to change before [`TestServer::start_with`].
+    pub fn options(data_dir: &Path, root_password: &str) -> snaprock::Options {
+        snaprock::Options {
             data_dir: data_dir.to_path_buf(),
             host: "127.0.0.1".into(),
             port: 0,
             root_password: root_password.into(),
             compaction_interval_secs: 3600,
-        };
+            tls_cert: None,
+            tls_key: None,
+            require_secure_transport: false,
+        }
+    }
+
+    /// A server with these options (its data directory is kept after it stops).
+    pub async fn start_with(options: snaprock::Options) -> Self {
+        let (tx, rx) = oneshot::channel::<()>();
+        let data_dir = options.data_dir.clone();
         let (addr, handle) = snaprock::start(options, async move {
             let _ = rx.await;
         })
@@ -49,7 +62,7 @@ impl TestServer {
         .expect("server starts");
         TestServer {
             addr,
-            data_dir: data_dir.to_path_buf(),
+            data_dir,
             _temp: None,
             shutdown: Some(tx),
             handle: Some(handle),

@@ -42,6 +42,17 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// The server greeting of this connection (opensrv sends it unless TLS is possible).
+    pub fn greeting(&self, tls: bool) -> Vec<u8> {
+        opensrv_mysql::server_greeting(
+            snaprock_exec::SERVER_VERSION,
+            self.connection_id,
+            &self.salt,
+            NATIVE_PASSWORD,
+            tls,
+        )
+    }
+
     pub fn new(engine: Arc<Engine>, config: Arc<ServerConfig>, peer: SocketAddr) -> Self {
         let connection_id = engine.allocate_connection_id();
         Backend {

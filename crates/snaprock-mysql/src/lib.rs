@@ -9,10 +9,12 @@ mod error_codes;
 mod listener;
 mod params;
 mod throttle;
+mod tls;
 
 pub use error_codes::mysql_error;
 pub use listener::serve;
 pub use throttle::LoginThrottle;
+pub use tls::TlsSettings;
 
 /// Settings and shared state of the MySQL front end.
 #[derive(Debug, Default)]
@@ -21,4 +23,6 @@ pub struct ServerConfig {
     pub root_password: String,
     /// Failed logins per client address.
     pub login_throttle: LoginThrottle,
+    /// TLS, when the server has a certificate.
+    pub tls: Option<TlsSettings>,
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use snaprock_exec::Engine;
-use snaprock_mysql::ServerConfig;
+use snaprock_mysql::{ServerConfig, TlsSettings};
 use tokio::net::TcpListener;
 
 /// Command-line options.
@@ -39,6 +39,15 @@ pub struct Options {
     /// Seconds between background compaction passes.
     #[arg(long, default_value_t = 30)]
     pub compaction_interval_secs: u64,
+    /// Server certificate chain (PEM): turns on TLS for the MySQL protocol (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Refuse logins that do not use TLS (needs --tls-cert and --tls-key).
+    #[arg(long, requires = "tls_cert")]
+    pub require_secure_transport: bool,
 }
 
 /// Opens the data directory and binds the listener; returns the bound address and the future
@@ -47,6 +56,18 @@ pub async fn start(
     options: Options,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let tls = match (&options.tls_cert, &options.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            TlsSettings::load(cert, key, options.require_secure_transport)
+                .map_err(std::io::Error::other)?,
+        ),
+        _ if options.require_secure_transport => {
+            return Err(std::io::Error::other(
+                "--require-secure-transport needs --tls-cert and --tls-key",
+            ));
+        }
+        _ => None,
+    };
     let engine = Engine::open(&options.data_dir)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -55,6 +76,7 @@ pub async fn start(
     let address = listener.local_addr()?;
     let config = Arc::new(ServerConfig {
         root_password: options.root_password,
+        tls,
         ..ServerConfig::default()
     });
     let handle = tokio::spawn(snaprock_mysql::serve(listener, engine, config, shutdown));

@@ -267,6 +267,45 @@ pub trait AsyncMysqlShim<W: Send> {
 pub struct IntermediaryOptions {
     /// reject connection if dbname not provided
     pub reject_connection_on_dbname_absence: bool,
+    /// The caller already sent the server greeting (see [`server_greeting`]), e.g. because it
+    /// negotiated TLS before handing the connection over.
+    pub greeting_sent: bool,
+    /// The connection runs over TLS: the client's handshake response carries CLIENT_SSL.
+    pub secure: bool,
+}
+
+/// The payload of the server greeting (HandshakeV10); `tls` advertises CLIENT_SSL.
+pub fn server_greeting(
+    version: &str,
+    connect_id: u32,
+    scramble: &[u8; 20],
+    auth_plugin: &str,
+    tls: bool,
+) -> Vec<u8> {
+    // https://dev.mysql.com/doc/internals/en/connection-phase-packets.html#packet-Protocol::HandshakeV10
+    let mut capabilities = SERVER_CAPABILITIES;
+    if tls {
+        capabilities |= CapabilityFlags::CLIENT_SSL;
+    }
+    let capabilities = capabilities.bits().to_le_bytes();
+    let mut out = Vec::with_capacity(128);
+    out.push(10); // protocol 10
+    out.extend_from_slice(version.as_bytes());
+    out.push(0x00);
+    out.extend_from_slice(&connect_id.to_le_bytes());
+    out.extend_from_slice(&scramble[0..AUTH_PLUGIN_DATA_PART_1_LENGTH]); // auth-plugin-data-part-1
+    out.push(0x00);
+    out.extend_from_slice(&capabilities[..2]);
+    out.push(UTF8MB4_GENERAL_CI as u8);
+    out.extend_from_slice(&StatusFlags::SERVER_STATUS_AUTOCOMMIT.bits().to_le_bytes());
+    out.extend_from_slice(&capabilities[2..4]);
+    out.push((scramble.len() + 1) as u8);
+    out.extend_from_slice(&[0x00; 10]); // 10 bytes filler
+    out.extend_from_slice(&scramble[AUTH_PLUGIN_DATA_PART_1_LENGTH..]); // 12 bytes
+    out.push(0x00);
+    out.extend_from_slice(auth_plugin.as_bytes());
+    out.push(0x00);
+    out
 }
 
 #[derive(Default)]
@@ -344,7 +383,7 @@ where
             reader: PacketReader::new(input_stream),
             writer: PacketWriter::new(output_stream),
         };
-        if !mi.handshake().await? {
+        if !mi.handshake(opts.greeting_sent, opts.secure).await? {
             return Ok(());
         }
         mi.run().await
@@ -352,37 +391,26 @@ where
 
     /// Greets the client and authenticates it. `Ok(false)`: the client was refused (an ERR
     /// packet was sent).
-    async fn handshake(&mut self) -> Result<bool, B::Error> {
+    async fn handshake(&mut self, greeting_sent: bool, secure: bool) -> Result<bool, B::Error> {
         let scramble = self.shim.salt();
-        let default_auth_plugin = self.shim.default_auth_plugin().to_string();
-        let writer = &mut self.writer;
-        // https://dev.mysql.com/doc/internals/en/connection-phase-packets.html#packet-Protocol::HandshakeV10
-        writer.write_all(&[10])?; // protocol 10
-        writer.write_all(self.shim.version().as_bytes())?;
-        writer.write_all(&[0x00])?;
-        writer.write_all(&self.shim.connect_id().to_le_bytes())?;
-
-        let server_capabilities_vec = SERVER_CAPABILITIES.bits().to_le_bytes();
-        writer.write_all(&scramble[0..AUTH_PLUGIN_DATA_PART_1_LENGTH])?; // auth-plugin-data-part-1
-        writer.write_all(&[0x00])?;
-        writer.write_all(&server_capabilities_vec[..2])?;
-        writer.write_all(&[UTF8MB4_GENERAL_CI as u8])?;
-        writer.write_all(&StatusFlags::SERVER_STATUS_AUTOCOMMIT.bits().to_le_bytes())?;
-        writer.write_all(&server_capabilities_vec[2..4])?;
-        writer.write_all(&((scramble.len() + 1) as u8).to_le_bytes())?;
-        writer.write_all(&[0x00; 10][..])?; // 10 bytes filler
-        writer.write_all(&scramble[AUTH_PLUGIN_DATA_PART_1_LENGTH..])?; // 12 bytes
-        writer.write_all(&[0x00])?;
-        writer.write_all(default_auth_plugin.as_bytes())?;
-        writer.write_all(&[0x00])?;
-        writer.end_packet().await?;
-        writer.flush_all().await?;
+        if !greeting_sent {
+            let greeting = server_greeting(
+                &self.shim.version(),
+                self.shim.connect_id(),
+                &scramble,
+                self.shim.default_auth_plugin(),
+                false,
+            );
+            self.writer.write_all(&greeting)?;
+            self.writer.end_packet().await?;
+            self.writer.flush_all().await?;
+        }
 
         let (mut seq, packet) = self.reader.next_async().await?.ok_or_else(peer_gone)?;
         let handshake: ClientHandshake = commands::client_handshake(&packet, true)
             .map_err(handshake_error)?
             .1;
-        if handshake.capabilities.contains(CapabilityFlags::CLIENT_SSL) {
+        if !secure && handshake.capabilities.contains(CapabilityFlags::CLIENT_SSL) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "client requested SSL despite us not advertising support for it",
