@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::format::{now_ms, show_time};
+use crate::format::show_time;
 use crate::store::{CancelSignal, TransferProgress};
 
 /// The states of §3.1, in order; FINISHED and CANCELLED are final.
@@ -212,43 +212,53 @@ impl<R: JobRecord> TrackedJob<R> {
     }
 }
 
+/// The [`JobRecord`] methods that backup and restore records share field for field (both have
+/// `state`, `status`, `create_time`, `finished_time`, `timeout_secs`, `files_done`,
+/// `bytes_done`); each record adds its own `timeout_status`.
+macro_rules! job_record_fields {
+    ($state:ident) => {
+        type State = $state;
+
+        fn state(&self) -> $state {
+            self.state
+        }
+
+        fn set_state(&mut self, state: $state) {
+            self.state = state;
+        }
+
+        fn is_done(&self) -> bool {
+            self.state.is_done()
+        }
+
+        fn end_cancelled(&mut self, status: String) {
+            self.state = $state::Cancelled;
+            self.status = status;
+            self.finished_time = Some($crate::format::now_ms());
+        }
+
+        fn set_counters(&mut self, files_done: u64, bytes_done: u64) {
+            self.files_done = files_done;
+            self.bytes_done = bytes_done;
+        }
+
+        fn counters(&self) -> (u64, u64) {
+            (self.files_done, self.bytes_done)
+        }
+
+        fn status(&self) -> &str {
+            &self.status
+        }
+
+        fn deadline_ms(&self) -> i64 {
+            self.create_time + self.timeout_secs as i64 * 1000
+        }
+    };
+}
+pub(crate) use job_record_fields;
+
 impl JobRecord for BackupJobRecord {
-    type State = BackupState;
-
-    fn state(&self) -> BackupState {
-        self.state
-    }
-
-    fn set_state(&mut self, state: BackupState) {
-        self.state = state;
-    }
-
-    fn is_done(&self) -> bool {
-        self.state.is_done()
-    }
-
-    fn end_cancelled(&mut self, status: String) {
-        self.state = BackupState::Cancelled;
-        self.status = status;
-        self.finished_time = Some(now_ms());
-    }
-
-    fn set_counters(&mut self, files_done: u64, bytes_done: u64) {
-        self.files_done = files_done;
-        self.bytes_done = bytes_done;
-    }
-
-    fn counters(&self) -> (u64, u64) {
-        (self.files_done, self.bytes_done)
-    }
-
-    fn status(&self) -> &str {
-        &self.status
-    }
-
-    fn deadline_ms(&self) -> i64 {
-        self.create_time + self.timeout_secs as i64 * 1000
-    }
+    job_record_fields!(BackupState);
 
     fn timeout_status(&self) -> String {
         status_error("TIMEOUT", "")

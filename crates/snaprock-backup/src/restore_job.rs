@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::{now_ms, show_time};
-use crate::job::{JobRecord, TrackedJob, status_error, transfer_progress};
+use crate::format::show_time;
+use crate::job::{JobRecord, TrackedJob, job_record_fields, status_error, transfer_progress};
 
 /// The states of §3.2, in order; FINISHED and CANCELLED are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,42 +114,7 @@ pub struct RestoreJobRecord {
 pub type RestoreJob = TrackedJob<RestoreJobRecord>;
 
 impl JobRecord for RestoreJobRecord {
-    type State = RestoreState;
-
-    fn state(&self) -> RestoreState {
-        self.state
-    }
-
-    fn set_state(&mut self, state: RestoreState) {
-        self.state = state;
-    }
-
-    fn is_done(&self) -> bool {
-        self.state.is_done()
-    }
-
-    fn end_cancelled(&mut self, status: String) {
-        self.state = RestoreState::Cancelled;
-        self.status = status;
-        self.finished_time = Some(now_ms());
-    }
-
-    fn set_counters(&mut self, files_done: u64, bytes_done: u64) {
-        self.files_done = files_done;
-        self.bytes_done = bytes_done;
-    }
-
-    fn counters(&self) -> (u64, u64) {
-        (self.files_done, self.bytes_done)
-    }
-
-    fn status(&self) -> &str {
-        &self.status
-    }
-
-    fn deadline_ms(&self) -> i64 {
-        self.create_time + self.timeout_secs as i64 * 1000
-    }
+    job_record_fields!(RestoreState);
 
     fn timeout_status(&self) -> String {
         // Two spaces before "timeout", as StarRocks writes it.
