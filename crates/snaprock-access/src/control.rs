@@ -68,7 +68,11 @@ impl AccessControl {
                         .into_iter()
                         .map(|u| (u.identity.clone(), u))
                         .collect(),
-                    roles: file.roles.into_iter().map(|r| (r.name.clone(), r)).collect(),
+                    roles: file
+                        .roles
+                        .into_iter()
+                        .map(|r| (r.name.clone(), r))
+                        .collect(),
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => AccessState::default(),
@@ -302,9 +306,10 @@ impl AccessControl {
                 Grantee::User(user) => &mut state.user_mut(user)?.grants,
                 Grantee::Role(role) => {
                     state.check_role_exists(role)?;
-                    let record = state.roles.get_mut(role).ok_or_else(|| {
-                        AccessError::Semantic(format!("cannot find role {role}"))
-                    })?;
+                    let record = state
+                        .roles
+                        .get_mut(role)
+                        .ok_or_else(|| AccessError::Semantic(format!("cannot find role {role}")))?;
                     if record.builtin && role != "public" {
                         return Err(AccessError::Semantic(format!(
                             "the privileges of built-in role {role} cannot be changed"
@@ -329,8 +334,7 @@ impl AccessControl {
         self.change(|state| {
             let Grantee::User(user) = grantee else {
                 return Err(AccessError::Semantic(
-                    "roles are granted to users; granting a role to a role is not supported"
-                        .into(),
+                    "roles are granted to users; granting a role to a role is not supported".into(),
                 ));
             };
             for role in roles {
@@ -471,7 +475,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(FILE_NAME)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(FILE_NAME))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
 
@@ -544,7 +551,12 @@ mod tests {
         ));
         assert!(control.create_user(&u, true, None, &[]).is_ok());
         assert!(matches!(
-            control.create_user(&user("carol"), false, Some(&Password::Hash("*12".into())), &[]),
+            control.create_user(
+                &user("carol"),
+                false,
+                Some(&Password::Hash("*12".into())),
+                &[]
+            ),
             Err(AccessError::PasswordHash)
         ));
         assert!(!control.snapshot().users.contains_key(&user("carol")));
@@ -552,7 +564,11 @@ mod tests {
         control.create_role("r1", false).unwrap();
         assert!(
             control
-                .change_roles(true, &["r1".into(), "nope".into()], &Grantee::User(u.clone()))
+                .change_roles(
+                    true,
+                    &["r1".into(), "nope".into()],
+                    &Grantee::User(u.clone())
+                )
                 .is_err()
         );
         assert!(control.snapshot().users[&u].roles.is_empty());

@@ -139,9 +139,9 @@ pub(crate) fn touches_database(object: &GrantObject, db: &str) -> bool {
             database: Some(d), ..
         } => d == db,
         GrantObject::AllDatabases | GrantObject::AllTablesInAllDatabases => true,
-        GrantObject::System | GrantObject::Catalog(_) | GrantObject::Table { database: None, .. } => {
-            false
-        }
+        GrantObject::System
+        | GrantObject::Catalog(_)
+        | GrantObject::Table { database: None, .. } => false,
     }
 }
 
@@ -249,12 +249,30 @@ mod tests {
         assert!(covers(&t, &table("db", "t")));
         assert!(!covers(&t, &table("db", "u")));
         assert!(!covers(&t, &table("db2", "t")));
-        assert!(covers(&GrantObject::AllTablesIn("db".into()), &table("db", "u")));
-        assert!(!covers(&GrantObject::AllTablesIn("db".into()), &table("x", "u")));
-        assert!(covers(&GrantObject::AllTablesInAllDatabases, &table("x", "u")));
-        assert!(!covers(&GrantObject::AllTablesInAllDatabases, &Target::Database("x".into())));
-        assert!(covers(&GrantObject::AllDatabases, &Target::Database("x".into())));
-        assert!(!covers(&GrantObject::Database("db".into()), &table("db", "t")));
+        assert!(covers(
+            &GrantObject::AllTablesIn("db".into()),
+            &table("db", "u")
+        ));
+        assert!(!covers(
+            &GrantObject::AllTablesIn("db".into()),
+            &table("x", "u")
+        ));
+        assert!(covers(
+            &GrantObject::AllTablesInAllDatabases,
+            &table("x", "u")
+        ));
+        assert!(!covers(
+            &GrantObject::AllTablesInAllDatabases,
+            &Target::Database("x".into())
+        ));
+        assert!(covers(
+            &GrantObject::AllDatabases,
+            &Target::Database("x".into())
+        ));
+        assert!(!covers(
+            &GrantObject::Database("db".into()),
+            &table("db", "t")
+        ));
         assert!(!covers(&GrantObject::System, &Target::Catalog));
     }
 
@@ -263,8 +281,20 @@ mod tests {
         let grants = expand(&[Privilege::All], &GrantObject::System).unwrap();
         assert_eq!(grants.len(), 5);
         assert!(expand(&[Privilege::Select], &GrantObject::System).is_err());
-        assert!(expand(&[Privilege::Repository], &GrantObject::AllTablesIn("d".into())).is_err());
-        assert!(expand(&[Privilege::CreateDatabase], &GrantObject::Catalog("other".into())).is_err());
+        assert!(
+            expand(
+                &[Privilege::Repository],
+                &GrantObject::AllTablesIn("d".into())
+            )
+            .is_err()
+        );
+        assert!(
+            expand(
+                &[Privilege::CreateDatabase],
+                &GrantObject::Catalog("other".into())
+            )
+            .is_err()
+        );
     }
 
     #[test]

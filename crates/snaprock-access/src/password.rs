@@ -99,8 +99,16 @@ mod tests {
     fn verifies_the_right_password_only() {
         let salt = b"0123456789abcdefghij";
         let hash = native_hash("s3cret");
-        assert!(verify_native_proof(&hash, salt, &client_proof("s3cret", salt)));
-        assert!(!verify_native_proof(&hash, salt, &client_proof("other", salt)));
+        assert!(verify_native_proof(
+            &hash,
+            salt,
+            &client_proof("s3cret", salt)
+        ));
+        assert!(!verify_native_proof(
+            &hash,
+            salt,
+            &client_proof("other", salt)
+        ));
         assert!(!verify_native_proof(&hash, salt, &[]));
         assert!(verify_native_proof("", salt, &[]));
         assert!(!verify_native_proof("", salt, &client_proof("x", salt)));
@@ -112,7 +120,10 @@ mod tests {
             normalize_hash("*2470c0c06dee42fd1618bb99005adca2ec9d1e19").as_deref(),
             Some("*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19")
         );
-        assert_eq!(normalize_hash("2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"), None);
+        assert_eq!(
+            normalize_hash("2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"),
+            None
+        );
         assert_eq!(normalize_hash("*XYZ"), None);
     }
 }

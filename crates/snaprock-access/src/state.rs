@@ -52,7 +52,9 @@ fn host_matches(pattern: &str, ip: IpAddr) -> bool {
             None => t.is_empty(),
             Some((b'%', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
             Some((b'_', rest)) => !t.is_empty() && go(rest, &t[1..]),
-            Some((c, rest)) => t.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(rest, &t[1..]),
+            Some((c, rest)) => {
+                t.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(rest, &t[1..])
+            }
         }
     }
     let ip = match ip {
@@ -71,10 +73,7 @@ impl AccessState {
             .filter(|u| u.identity.user == user && host_matches(&u.identity.host, ip))
             .min_by_key(|u| {
                 let host = &u.identity.host;
-                (
-                    host.contains(['%', '_']),
-                    std::cmp::Reverse(host.len()),
-                )
+                (host.contains(['%', '_']), std::cmp::Reverse(host.len()))
             })
     }
 
@@ -224,6 +223,11 @@ mod tests {
         assert_eq!(pick("10.1.2.3").as_deref(), Some("10.1.2.3"));
         assert_eq!(pick("10.9.9.9").as_deref(), Some("10.%"));
         assert_eq!(pick("192.168.0.1").as_deref(), Some("%"));
-        assert_eq!(state.login_account("v", "10.1.2.3".parse().unwrap()).map(|u| u.identity.user.clone()), None);
+        assert_eq!(
+            state
+                .login_account("v", "10.1.2.3".parse().unwrap())
+                .map(|u| u.identity.user.clone()),
+            None
+        );
     }
 }

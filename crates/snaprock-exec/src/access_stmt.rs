@@ -147,7 +147,9 @@ impl Session {
                 for role in state.roles.values() {
                     let comment = match role.name.as_str() {
                         "root" => "Every privilege on every object",
-                        "db_admin" => "Every privilege on catalogs, databases and tables, and REPOSITORY",
+                        "db_admin" => {
+                            "Every privilege on catalogs, databases and tables, and REPOSITORY"
+                        }
                         "user_admin" => "Manages users, roles and grants",
                         "public" => "Held by every user",
                         _ => "",
@@ -175,9 +177,10 @@ impl Session {
                     GrantsTarget::CurrentUser => self.identity.clone(),
                     GrantsTarget::User(u) => u.clone(),
                 };
-                let record = state.users.get(&user).ok_or_else(|| {
-                    AccessError::Semantic(format!("cannot find user {user}"))
-                })?;
+                let record = state
+                    .users
+                    .get(&user)
+                    .ok_or_else(|| AccessError::Semantic(format!("cannot find user {user}")))?;
                 let who = user.to_string();
                 let mut rows = RowsBuilder::text(&["UserIdentity", "Catalog", "Grants"]);
                 let mut lines = Vec::new();

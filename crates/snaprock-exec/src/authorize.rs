@@ -67,7 +67,9 @@ impl Session {
                 Ok(())
             }
             Statement::Show(show) => self.authorize_show(&p, show),
-            Statement::CreateDatabase { .. } => Ok(p.check(Privilege::CreateDatabase, &Target::Catalog)?),
+            Statement::CreateDatabase { .. } => {
+                Ok(p.check(Privilege::CreateDatabase, &Target::Catalog)?)
+            }
             Statement::DropDatabase { name, .. } => {
                 Ok(p.check(Privilege::Drop, &Target::Database(name.clone()))?)
             }
@@ -242,7 +244,12 @@ impl Session {
             let names: Vec<String> = if object.all {
                 db.tables.keys().chain(db.views.keys()).cloned().collect()
             } else {
-                vec![object.alias.clone().unwrap_or_else(|| object.name.name.clone())]
+                vec![
+                    object
+                        .alias
+                        .clone()
+                        .unwrap_or_else(|| object.name.name.clone()),
+                ]
             };
             for name in names {
                 if db.tables.contains_key(&name) || db.views.contains_key(&name) {

@@ -80,10 +80,14 @@ impl StatementContext {
 /// The databases, tables and views of `state` that `privileges` may see.
 pub(crate) fn visible_state(state: &CatalogState, privileges: &Effective) -> CatalogState {
     let mut visible = state.clone();
-    visible.databases.retain(|name, _| privileges.sees_database(name));
+    visible
+        .databases
+        .retain(|name, _| privileges.sees_database(name));
     for (name, db) in visible.databases.iter_mut() {
         let mut filtered = (**db).clone();
-        filtered.tables.retain(|t, _| privileges.sees_table(name, t));
+        filtered
+            .tables
+            .retain(|t, _| privileges.sees_table(name, t));
         filtered.views.retain(|v, _| privileges.sees_table(name, v));
         *db = Arc::new(filtered);
     }

@@ -33,6 +33,9 @@ pub(crate) trait SessionValues {
     fn current_user(&self) -> String;
     /// `CURRENT_ROLE()`: the active roles, comma separated, or `NONE`.
     fn current_role(&self) -> String;
+    /// Whether the session may read view `db.view` (checked where the statement names it; views
+    /// named inside a view's query are not checked again).
+    fn check_view_read(&self, db: &str, view: &str) -> Result<()>;
     fn connection_id(&self) -> u32;
 }
 
@@ -259,6 +262,9 @@ impl Rewriter<'_> {
         else {
             return Ok(());
         };
+        if !matches!(parts.as_slice(), [c, _, _] if c == VIEW_CATALOG) {
+            self.session.check_view_read(&db, &view_name)?;
+        }
         self.expansions += 1;
         if self.expansions > MAX_VIEW_EXPANSIONS {
             return Err(ExecError::Plan(format!(

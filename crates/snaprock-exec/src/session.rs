@@ -443,6 +443,16 @@ impl SessionValues for Session {
         self.identity.to_string()
     }
 
+    fn check_view_read(&self, db: &str, view: &str) -> Result<()> {
+        let target = snaprock_access::Target::Table {
+            database: db.to_string(),
+            table: view.to_string(),
+        };
+        Ok(self
+            .privileges()
+            .check(snaprock_sql::ast::Privilege::Select, &target)?)
+    }
+
     fn current_role(&self) -> String {
         let roles = self.privileges().current_roles;
         if roles.is_empty() {

@@ -228,9 +228,10 @@ impl Session {
 
     /// The login name whose connections alone this session may list, unless it holds OPERATE.
     pub(crate) fn processlist_filter(&self) -> Option<String> {
-        let operate = self
-            .privileges()
-            .allows(snaprock_sql::ast::Privilege::Operate, &snaprock_access::Target::System);
+        let operate = self.privileges().allows(
+            snaprock_sql::ast::Privilege::Operate,
+            &snaprock_access::Target::System,
+        );
         (!operate).then(|| self.conn.user.clone())
     }
 

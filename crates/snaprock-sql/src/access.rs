@@ -251,8 +251,7 @@ pub(crate) fn parse_access_statement(p: &mut Parser) -> PResult<Option<Statement
             parse_role_selection(p)?
         };
         AccessStatement::SetRole(selection)
-    } else if peek_word(p, "SET") && peek_nth_word(p, 1, "DEFAULT") && peek_nth_word(p, 2, "ROLE")
-    {
+    } else if peek_word(p, "SET") && peek_nth_word(p, 1, "DEFAULT") && peek_nth_word(p, 2, "ROLE") {
         for _ in 0..3 {
             p.next_token();
         }
@@ -546,7 +545,9 @@ mod tests {
             }
         );
         // The password never shows in Debug output (logs).
-        assert!(!format!("{:?}", access("CREATE USER a IDENTIFIED BY 'hunter2'")).contains("hunter2"));
+        assert!(
+            !format!("{:?}", access("CREATE USER a IDENTIFIED BY 'hunter2'")).contains("hunter2")
+        );
     }
 
     #[test]
