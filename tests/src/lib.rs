@@ -344,13 +344,19 @@ impl ServerProcess {
         panic!("snaprock did not start");
     }
 
-    pub async fn conn(&self) -> Conn {
-        let opts = OptsBuilder::default()
+    /// Connection options as `user` with `password`.
+    pub fn opts(&self, user: &str, password: Option<&str>) -> Opts {
+        OptsBuilder::default()
             .ip_or_hostname("127.0.0.1")
             .tcp_port(self.port)
-            .user(Some("root"))
-            .prefer_socket(false);
-        Conn::new(opts).await.expect("connect")
+            .user(Some(user))
+            .pass(password)
+            .prefer_socket(false)
+            .into()
+    }
+
+    pub async fn conn(&self) -> Conn {
+        Conn::new(self.opts("root", None)).await.expect("connect")
     }
 
     pub fn pid(&self) -> u32 {

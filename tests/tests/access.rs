@@ -558,6 +558,11 @@ async fn grants_and_roles_open_exactly_what_they_name_and_revocation_is_immediat
     let row = wait_for_backup_state(&mut alice, "sales", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
     let ts = snapshot_timestamp(&mut alice, "repo", "snap1").await;
+    // SHOW BACKUP shows the jobs of databases whose tables the session may export.
+    run(&mut root, &["BACKUP SNAPSHOT hr.by_root TO repo"]).await;
+    wait_for_backup_state(&mut root, "hr", &["FINISHED"]).await;
+    assert!(rows(&mut alice, "SHOW BACKUP FROM hr").await.is_empty());
+    assert_eq!(rows(&mut alice, "SHOW BACKUP FROM sales").await.len(), 1);
     // RESTORE into a new database needs CREATE DATABASE on the catalog.
     let restore = format!(
         "RESTORE SNAPSHOT sales_copy.snap1 FROM repo PROPERTIES (\"backup_timestamp\" = \"{ts}\")"

@@ -355,6 +355,10 @@ impl Session {
             .current_db
             .clone()
             .ok_or(ExecError::NoDatabaseSelected)?;
+        if !self.privileges().sees_table(&db, table) {
+            // As for a table that does not exist: nothing about it is revealed.
+            return Err(ExecError::UnknownTable(format!("{db}.{table}")));
+        }
         let state = self.engine.catalog.snapshot();
         let t = state
             .table(&db, table)
