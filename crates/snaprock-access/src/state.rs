@@ -166,6 +166,14 @@ impl Effective {
         self.grants.iter().any(|g| touches_database(&g.object, db))
     }
 
+    /// Whether every database and table is visible (some privilege on all tables of all
+    /// databases).
+    pub fn sees_everything(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.object == snaprock_sql::ast::GrantObject::AllTablesInAllDatabases)
+    }
+
     /// Whether the session holds any privilege on the table (or view).
     pub fn sees_table(&self, db: &str, table: &str) -> bool {
         let target = Target::Table {

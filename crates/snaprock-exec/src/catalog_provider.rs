@@ -42,8 +42,9 @@ pub struct DmlTarget {
 pub struct StatementContext {
     pub engine: Arc<Engine>,
     pub state: Arc<CatalogState>,
-    /// The databases, tables and views the session may see (information_schema shows these).
-    pub visible: Arc<CatalogState>,
+    /// The databases, tables and views the session may see (information_schema shows these);
+    /// computed when first needed.
+    pub visible: std::sync::OnceLock<Arc<CatalogState>>,
     /// The session's privileges; `None` for the server's own statements.
     pub privileges: Option<Effective>,
     /// The table the statement writes, if it is DML.
@@ -59,6 +60,16 @@ pub(crate) fn external(e: ExecError) -> DataFusionError {
 }
 
 impl StatementContext {
+    /// What information_schema shows: the catalog filtered to what the session may see.
+    pub(crate) fn visible_state(&self) -> Arc<CatalogState> {
+        self.visible
+            .get_or_init(|| match &self.privileges {
+                Some(p) => visible_state(&self.state, p),
+                None => self.state.clone(),
+            })
+            .clone()
+    }
+
     /// Whether the statement may use table `db.table`: SELECT, or the DML privilege when it is
     /// the table the statement writes.
     pub(crate) fn check_table_use(&self, db: &str, table: &str) -> Result<(), ExecError> {
@@ -78,8 +89,14 @@ impl StatementContext {
 }
 
 /// The databases, tables and views of `state` that `privileges` may see.
-pub(crate) fn visible_state(state: &CatalogState, privileges: &Effective) -> CatalogState {
-    let mut visible = state.clone();
+pub(crate) fn visible_state(
+    state: &Arc<CatalogState>,
+    privileges: &Effective,
+) -> Arc<CatalogState> {
+    if privileges.sees_everything() {
+        return state.clone();
+    }
+    let mut visible = (**state).clone();
     visible
         .databases
         .retain(|name, _| privileges.sees_database(name));
@@ -91,7 +108,7 @@ pub(crate) fn visible_state(state: &CatalogState, privileges: &Effective) -> Cat
         filtered.views.retain(|v, _| privileges.sees_table(name, v));
         *db = Arc::new(filtered);
     }
-    visible
+    Arc::new(visible)
 }
 
 #[derive(Clone)]

@@ -614,7 +614,7 @@ fn kind_of(table: &str) -> RowsKind {
 
 fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
     // Only the databases, tables and views the session may see.
-    let state = &ctx.visible;
+    let state = &ctx.visible_state();
     match table {
         "SCHEMATA" => {
             rows.push(vec![

@@ -17,7 +17,7 @@ use snaprock_storage::CatalogState;
 
 use crate::catalog_provider::{
     CATALOG_NAME, DmlTarget, INFORMATION_SCHEMA, NO_DATABASE, SnapshotCatalog, StatementContext,
-    VIEW_CATALOG, visible_state,
+    VIEW_CATALOG,
 };
 use crate::files_fn;
 use crate::result::{Output, OutputColumn, ResultSet};
@@ -54,7 +54,7 @@ impl Session {
         let privileges = self.privileges();
         let ctx = Arc::new(StatementContext {
             engine: self.engine.clone(),
-            visible: Arc::new(visible_state(&state, &privileges)),
+            visible: std::sync::OnceLock::new(),
             state,
             privileges: Some(privileges),
             dml_target,
