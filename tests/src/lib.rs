@@ -116,7 +116,10 @@ pub fn server_error<T: std::fmt::Debug>(result: Result<T, mysql_async::Error>) -
 
 /// Asserts that `sql` fails with exactly this error code and message.
 pub async fn expect_error(conn: &mut Conn, sql: &str, code: u16, message: &str) {
-    let (got_code, got) = server_error(conn.query_drop(sql).await);
+    let (got_code, got) = match conn.query_drop(sql).await {
+        Err(mysql_async::Error::Server(e)) => (e.code, e.message),
+        other => panic!("{sql}: expected a server error, got {other:?}"),
+    };
     assert_eq!((got_code, got.as_str()), (code, message), "{sql}");
 }
 
@@ -168,6 +171,21 @@ pub async fn value(conn: &mut Conn, sql: &str) -> String {
         .and_then(|r| r.first())
         .cloned()
         .unwrap_or_else(|| panic!("{sql}: no rows"))
+}
+
+/// The newest timestamp of a snapshot, from SHOW SNAPSHOT.
+pub async fn snapshot_timestamp(c: &mut Conn, repo: &str, snapshot: &str) -> String {
+    let listed = rows(
+        c,
+        &format!("SHOW SNAPSHOT ON {repo} WHERE SNAPSHOT = '{snapshot}'"),
+    )
+    .await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    listed[0][1]
+        .lines()
+        .last()
+        .expect("a timestamp")
+        .to_string()
 }
 
 /// Runs an external client program (a check script against the server) and asserts it succeeded
@@ -326,13 +344,19 @@ impl ServerProcess {
         panic!("snaprock did not start");
     }
 
-    pub async fn conn(&self) -> Conn {
-        let opts = OptsBuilder::default()
+    /// Connection options as `user` with `password`.
+    pub fn opts(&self, user: &str, password: Option<&str>) -> Opts {
+        OptsBuilder::default()
             .ip_or_hostname("127.0.0.1")
             .tcp_port(self.port)
-            .user(Some("root"))
-            .prefer_socket(false);
-        Conn::new(opts).await.expect("connect")
+            .user(Some(user))
+            .pass(password)
+            .prefer_socket(false)
+            .into()
+    }
+
+    pub async fn conn(&self) -> Conn {
+        Conn::new(self.opts("root", None)).await.expect("connect")
     }
 
     pub fn pid(&self) -> u32 {

@@ -985,8 +985,9 @@ async fn readme_backup_section_runs_as_written() {
 }
 
 /// Neither the log (at trace level, the most an operator can turn on) nor any answer of the
-/// server contains a secret key: not after CREATE REPOSITORY, a failing CREATE with wrong keys,
-/// a backup, a restore, or SHOW REPOSITORIES / PROCESSLIST.
+/// server contains a secret key or a password: not after CREATE REPOSITORY, a failing CREATE
+/// with wrong keys, a backup, a restore, account statements with passwords, a failed login, or
+/// SHOW REPOSITORIES / PROCESSLIST / USERS / GRANTS.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_keys_never_reach_the_log_or_any_answer() {
     let s3 = TestS3::start().await;
@@ -1029,11 +1030,31 @@ async fn secret_keys_never_reach_the_log_or_any_answer() {
     let row = wait_for_restore_state(&mut c, "d2", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
     answers.push(format!("{row:?}"));
+    let passwords = [
+        "User-pw-never-logged-42",
+        "User-pw-never-logged-43",
+        "User-pw-never-logged-44",
+    ];
+    run(
+        &mut c,
+        &[
+            &format!("CREATE USER u1 IDENTIFIED BY '{}'", passwords[0]),
+            &format!("SET PASSWORD FOR u1 = PASSWORD('{}')", passwords[1]),
+            &format!("ALTER USER u1 IDENTIFIED BY '{}'", passwords[2]),
+        ],
+    )
+    .await;
+    let (code, message) =
+        server_error(mysql_async::Conn::new(server.opts("u1", Some(passwords[0]))).await);
+    assert_eq!(code, 1045);
+    answers.push(message);
     for sql in [
         "SHOW REPOSITORIES",
         "SHOW PROCESSLIST",
         "SHOW BACKUP",
         "SHOW RESTORE",
+        "SHOW USERS",
+        "SHOW GRANTS FOR u1",
     ] {
         answers.push(format!("{:?}", rows(&mut c, sql).await));
     }
@@ -1044,7 +1065,7 @@ async fn secret_keys_never_reach_the_log_or_any_answer() {
         text.contains("backup job finished"),
         "the log was written: {text}"
     );
-    for secret in [SECRET_KEY, wrong_secret] {
+    for secret in [SECRET_KEY, wrong_secret].into_iter().chain(passwords) {
         let leaks: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
         assert!(leaks.is_empty(), "the log holds a secret: {leaks:#?}");
         for answer in &answers {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use mysql_async::prelude::*;
 use snaprock_tests::s3::{TestS3, files_under};
 use snaprock_tests::{
-    ServerProcess, TestServer, column, expect_error, rows, run, server_error, show_restore, value,
-    wait_for_backup_state, wait_for_restore_state, wait_until,
+    ServerProcess, TestServer, column, expect_error, rows, run, server_error, show_restore,
+    snapshot_timestamp, value, wait_for_backup_state, wait_for_restore_state, wait_until,
 };
 
 const ALL_TYPES_TABLE: &str = "CREATE TABLE src.all_types (
@@ -40,21 +40,6 @@ const ALL_TYPES_ROWS: &str = "INSERT INTO src.all_types VALUES
 /// All rows of a table in id order, as text.
 async fn table_rows(c: &mut mysql_async::Conn, table: &str) -> Vec<Vec<String>> {
     rows(c, &format!("SELECT * FROM {table} ORDER BY id")).await
-}
-
-/// The newest timestamp of a snapshot, from SHOW SNAPSHOT.
-async fn timestamp_of(c: &mut mysql_async::Conn, repo: &str, snapshot: &str) -> String {
-    let listed = rows(
-        c,
-        &format!("SHOW SNAPSHOT ON {repo} WHERE SNAPSHOT = '{snapshot}'"),
-    )
-    .await;
-    assert_eq!(listed.len(), 1, "{listed:?}");
-    listed[0][1]
-        .lines()
-        .last()
-        .expect("a timestamp")
-        .to_string()
 }
 
 async fn backup_and_wait(c: &mut mysql_async::Conn, sql: &str, db: &str) {
@@ -101,7 +86,7 @@ async fn round_trip_of_every_type_subset_alias_and_views() {
     )
     .await;
     backup_and_wait(&mut c, "BACKUP SNAPSHOT src.snap1 TO repo", "src").await;
-    let ts = timestamp_of(&mut c, "repo", "snap1").await;
+    let ts = snapshot_timestamp(&mut c, "repo", "snap1").await;
     let original = table_rows(&mut c, "src.all_types").await;
     assert_eq!(original.len(), 5);
 
@@ -271,7 +256,7 @@ async fn overwrite_adds_partitions_and_mismatches_change_nothing() {
     )
     .await;
     backup_and_wait(&mut c, "BACKUP SNAPSHOT src.snap TO repo", "src").await;
-    let ts = timestamp_of(&mut c, "repo", "snap").await;
+    let ts = snapshot_timestamp(&mut c, "repo", "snap").await;
     let props = format!("PROPERTIES (\"backup_timestamp\" = \"{ts}\")");
 
     // Change the live table: more rows in p1, p3 dropped, a new p4.
@@ -429,7 +414,7 @@ async fn overwrite_adds_partitions_and_mismatches_change_nothing() {
         "src",
     )
     .await;
-    let view_ts = timestamp_of(&mut c, "repo", "with_view").await;
+    let view_ts = snapshot_timestamp(&mut c, "repo", "with_view").await;
     let row = restore_and_wait(
         &mut c,
         &format!(
@@ -461,7 +446,7 @@ async fn every_refusal_has_starrocks_error_and_changes_nothing() {
     )
     .await;
     backup_and_wait(&mut c, "BACKUP SNAPSHOT src.snap TO repo", "src").await;
-    let ts = timestamp_of(&mut c, "repo", "snap").await;
+    let ts = snapshot_timestamp(&mut c, "repo", "snap").await;
     let props = format!("PROPERTIES (\"backup_timestamp\" = \"{ts}\")");
     let analysis = |m: &str| format!("Getting analyzing error. Detail message: {m}.");
 
@@ -634,7 +619,7 @@ async fn s3_migration_verification_and_cancel() {
         .await;
     }
     backup_and_wait(&mut ca, "BACKUP SNAPSHOT src.snap TO mig", "src").await;
-    let ts = timestamp_of(&mut ca, "mig", "snap").await;
+    let ts = snapshot_timestamp(&mut ca, "mig", "snap").await;
     let props = format!("PROPERTIES (\"backup_timestamp\" = \"{ts}\")");
     let queries = [
         "SELECT * FROM src.t ORDER BY id",
@@ -821,7 +806,7 @@ async fn kill_9_during_a_restore_leaves_the_old_data() {
     )
     .await;
     backup_and_wait(&mut c, "BACKUP SNAPSHOT d.snap TO repo", "d").await;
-    let ts = timestamp_of(&mut c, "repo", "snap").await;
+    let ts = snapshot_timestamp(&mut c, "repo", "snap").await;
     run(
         &mut c,
         &[

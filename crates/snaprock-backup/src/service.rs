@@ -2,7 +2,6 @@
 //! (`<data dir>/backup.json`, owner-only: it holds S3 keys), and the statements that use them.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -261,7 +260,7 @@ impl BackupService {
         };
         let body = serde_json::to_vec_pretty(&persisted)
             .map_err(|e| BackupError::internal(e.to_string()))?;
-        write_private_atomic(&self.state_path, &body)
+        snaprock_storage::write_private_file_atomic(&self.state_path, &body)
             .map_err(|e| BackupError::internal(format!("cannot save backup state: {e}")))
     }
 
@@ -763,30 +762,6 @@ fn valid_repository_name(name: &str) -> bool {
         }
         _ => false,
     }
-}
-
-/// Writes a file with mode 0600 via a temporary file, fsync and rename.
-fn write_private_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut f = options.open(&tmp)?;
-        f.write_all(body)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent()
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,23 @@ fn rows_output(rows: Rows) -> Result<Output> {
 }
 
 impl Session {
+    /// Whether the session holds EXPORT on every table and view of `db`.
+    fn may_export_all_of(&self, db: &str) -> bool {
+        let privileges = self.privileges();
+        let state = self.engine.catalog.snapshot();
+        state.database(db).is_none_or(|d| {
+            d.tables.keys().chain(d.views.keys()).all(|t| {
+                privileges.allows(
+                    snaprock_sql::ast::Privilege::Export,
+                    &snaprock_access::Target::Table {
+                        database: db.to_string(),
+                        table: t.clone(),
+                    },
+                )
+            })
+        })
+    }
+
     pub(crate) async fn create_repository(&mut self, stmt: &CreateRepository) -> Result<Output> {
         self.engine().backup.create_repository(stmt).await?;
         Ok(Output::ok())
@@ -50,7 +67,16 @@ impl Session {
         let backup = self.engine().backup.clone();
         let rows = match show {
             Show::Repositories => backup.show_repositories(),
-            Show::Backup { database } => backup.show_backup(database.as_deref())?,
+            Show::Backup { database } => {
+                let mut rows = backup.show_backup(database.as_deref())?;
+                // As StarRocks: the jobs of a database whose tables the session may not all
+                // export are not shown.
+                let db = database.or_else(|| self.current_database().map(str::to_string));
+                if !db.is_some_and(|db| self.may_export_all_of(&db)) {
+                    rows.rows.clear();
+                }
+                rows
+            }
             Show::Restore { database } => backup.show_restore(database.as_deref())?,
             Show::Snapshot { repository, filter } => {
                 backup.show_snapshot(&repository, &filter).await?

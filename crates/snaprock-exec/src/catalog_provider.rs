@@ -1,6 +1,11 @@
 //! Presents one catalog snapshot to DataFusion: a catalog `def` with a schema per database and
 //! `information_schema`. A statement plans and runs against one snapshot, so it sees every
 //! table as of the same moment.
+//!
+//! Every table the planner resolves through `def` is checked against the session's privileges
+//! here, after DataFusion has told CTE names from tables: SELECT, or the statement's DML
+//! privilege for its target table. Tables inside an expanded view are resolved through the
+//! view catalog, which does not check: SELECT on the view is what reading it needs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
 use datafusion::error::{DataFusionError, Result as DfResult};
+use snaprock_access::{Effective, Target};
+use snaprock_sql::ast::Privilege;
 use snaprock_storage::CatalogState;
 
 use crate::ExecError;
@@ -20,11 +27,28 @@ pub const CATALOG_NAME: &str = "def";
 /// Default schema when no database is selected: every lookup in it fails with 1046.
 pub const NO_DATABASE: &str = "__snaprock_no_database__";
 pub const INFORMATION_SCHEMA: &str = "information_schema";
+/// Catalog through which the tables of expanded views are read (see the module comment).
+pub const VIEW_CATALOG: &str = "__snaprock_view";
+
+/// The table an INSERT, DELETE or UPDATE writes, and the privilege that needs.
+#[derive(Debug, Clone)]
+pub struct DmlTarget {
+    pub database: String,
+    pub table: String,
+    pub privilege: Privilege,
+}
 
 /// What one statement sees.
 pub struct StatementContext {
     pub engine: Arc<Engine>,
     pub state: Arc<CatalogState>,
+    /// The databases, tables and views the session may see (information_schema shows these);
+    /// computed when first needed.
+    pub visible: std::sync::OnceLock<Arc<CatalogState>>,
+    /// The session's privileges; `None` for the server's own statements.
+    pub privileges: Option<Effective>,
+    /// The table the statement writes, if it is DML.
+    pub dml_target: Option<DmlTarget>,
     /// `INSERT OVERWRITE t PARTITION (...)`: the partitions to replace.
     pub overwrite_partitions: Mutex<Option<Vec<String>>>,
     /// Tables made by FILES() calls of this statement.
@@ -35,9 +59,63 @@ pub(crate) fn external(e: ExecError) -> DataFusionError {
     DataFusionError::External(Box::new(e))
 }
 
+impl StatementContext {
+    /// What information_schema shows: the catalog filtered to what the session may see.
+    pub(crate) fn visible_state(&self) -> Arc<CatalogState> {
+        self.visible
+            .get_or_init(|| match &self.privileges {
+                Some(p) => visible_state(&self.state, p),
+                None => self.state.clone(),
+            })
+            .clone()
+    }
+
+    /// Whether the statement may use table `db.table`: SELECT, or the DML privilege when it is
+    /// the table the statement writes.
+    pub(crate) fn check_table_use(&self, db: &str, table: &str) -> Result<(), ExecError> {
+        let Some(privileges) = &self.privileges else {
+            return Ok(());
+        };
+        let privilege = match &self.dml_target {
+            Some(t) if t.database == db && t.table == table => t.privilege,
+            _ => Privilege::Select,
+        };
+        let target = Target::Table {
+            database: db.to_string(),
+            table: table.to_string(),
+        };
+        Ok(privileges.check(privilege, &target)?)
+    }
+}
+
+/// The databases, tables and views of `state` that `privileges` may see.
+pub(crate) fn visible_state(
+    state: &Arc<CatalogState>,
+    privileges: &Effective,
+) -> Arc<CatalogState> {
+    if privileges.sees_everything() {
+        return state.clone();
+    }
+    let mut visible = (**state).clone();
+    visible
+        .databases
+        .retain(|name, _| privileges.sees_database(name));
+    for (name, db) in visible.databases.iter_mut() {
+        let mut filtered = (**db).clone();
+        filtered
+            .tables
+            .retain(|t, _| privileges.sees_table(name, t));
+        filtered.views.retain(|v, _| privileges.sees_table(name, v));
+        *db = Arc::new(filtered);
+    }
+    Arc::new(visible)
+}
+
 #[derive(Clone)]
 pub struct SnapshotCatalog {
     pub ctx: Arc<StatementContext>,
+    /// Whether tables resolved through this catalog are checked against the privileges.
+    pub checked: bool,
 }
 
 impl std::fmt::Debug for SnapshotCatalog {
@@ -69,6 +147,7 @@ impl CatalogProvider for SnapshotCatalog {
         Some(Arc::new(DatabaseSchema {
             ctx: self.ctx.clone(),
             database: name.to_string(),
+            checked: self.checked,
         }))
     }
 }
@@ -77,6 +156,7 @@ impl CatalogProvider for SnapshotCatalog {
 pub struct DatabaseSchema {
     ctx: Arc<StatementContext>,
     database: String,
+    checked: bool,
 }
 
 impl std::fmt::Debug for DatabaseSchema {
@@ -100,6 +180,11 @@ impl SchemaProvider for DatabaseSchema {
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
         if self.database == NO_DATABASE {
             return Err(external(ExecError::NoDatabaseSelected));
+        }
+        if self.checked {
+            self.ctx
+                .check_table_use(&self.database, name)
+                .map_err(external)?;
         }
         let db = self
             .ctx

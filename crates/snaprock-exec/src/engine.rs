@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use snaprock_access::AccessControl;
 use snaprock_backup::BackupService;
 use snaprock_storage::{Catalog, CompactionPolicy};
 use tokio::sync::watch;
@@ -64,6 +65,8 @@ pub struct Engine {
     pub catalog: Arc<Catalog>,
     /// Repositories and backup/restore jobs.
     pub backup: Arc<BackupService>,
+    /// Accounts, roles and grants.
+    pub access: Arc<AccessControl>,
     pub globals: GlobalVariables,
     pub started: Instant,
     connections: Mutex<BTreeMap<u32, Arc<ConnectionInfo>>>,
@@ -72,8 +75,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the data directory (creating it if needed).
-    pub async fn open(data_dir: &Path) -> Result<Arc<Self>> {
+    /// Opens the data directory (creating it if needed). `root_password`, when given, becomes
+    /// the password of `root` (see `AccessControl::open`).
+    pub async fn open(data_dir: &Path, root_password: Option<&str>) -> Result<Arc<Self>> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             ExecError::Execution(format!(
                 "cannot create data directory {}: {e}",
@@ -82,9 +86,11 @@ impl Engine {
         })?;
         let catalog = Catalog::open(data_dir)?;
         let backup = BackupService::open(data_dir, catalog.clone()).await?;
+        let access = AccessControl::open(data_dir, root_password)?;
         Ok(Arc::new(Engine {
             catalog,
             backup,
+            access,
             globals: GlobalVariables::default(),
             started: Instant::now(),
             connections: Mutex::new(BTreeMap::new()),

@@ -13,6 +13,15 @@ pub enum ExecError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Backup(#[from] snaprock_backup::BackupError),
+    #[error(transparent)]
+    Access(#[from] snaprock_access::AccessError),
+    /// MySQL's 1044: USE of a database the user holds no privilege on.
+    #[error("Access denied for user '{user}'@'{host}' to database '{database}'")]
+    DatabaseAccessDenied {
+        user: String,
+        host: String,
+        database: String,
+    },
     #[error("No database selected")]
     NoDatabaseSelected,
     #[error("Unknown database '{0}'")]

@@ -106,6 +106,13 @@ pub(crate) async fn resolve_files_calls(
         };
         Ok(())
     })?;
+    // FILES() reads the server's files: it needs the FILE privilege.
+    if let (false, Some(privileges)) = (calls.is_empty(), &ctx.privileges) {
+        privileges.check(
+            snaprock_sql::ast::Privilege::File,
+            &snaprock_access::Target::System,
+        )?;
+    }
     for (table, options) in calls {
         let provider = listing_table(df, &options).await?;
         ctx.files_tables

@@ -613,7 +613,8 @@ fn kind_of(table: &str) -> RowsKind {
 }
 
 fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
-    let state = &ctx.state;
+    // Only the databases, tables and views the session may see.
+    let state = &ctx.visible_state();
     match table {
         "SCHEMATA" => {
             rows.push(vec![
@@ -928,7 +929,14 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
             }
         }
         "PROCESSLIST" => {
-            for row in crate::show::processlist_rows(&ctx.engine) {
+            let only_user = ctx.privileges.as_ref().and_then(|p| {
+                (!p.allows(
+                    snaprock_sql::ast::Privilege::Operate,
+                    &snaprock_access::Target::System,
+                ))
+                .then(|| p.user.user.clone())
+            });
+            for row in crate::show::processlist_rows(&ctx.engine, only_user.as_deref()) {
                 rows.push(row);
             }
         }

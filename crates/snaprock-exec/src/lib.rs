@@ -6,6 +6,8 @@
 //! over `SnaprockTable`s (`provider`, writes in `dml`); DDL, SHOW and SET are handled here
 //! directly (`ddl`, `show`, `session`).
 
+mod access_stmt;
+mod authorize;
 mod backup_stmt;
 mod catalog_provider;
 mod ddl;

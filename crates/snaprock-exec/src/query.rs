@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::common::ScalarValue;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DfStatement;
-use snaprock_sql::ast::ObjectName as SrObjectName;
+use snaprock_sql::ast::{ObjectName as SrObjectName, Privilege};
 use snaprock_sql::sqlparser::ast::{
     self as sql_ast, Expr, Ident, ObjectName, ObjectNamePart, SelectItem, SetExpr, Spanned,
     Statement, TableFactor, VisitMut, VisitorMut,
@@ -16,7 +16,8 @@ use snaprock_sql::sqlparser::ast::{
 use snaprock_storage::CatalogState;
 
 use crate::catalog_provider::{
-    CATALOG_NAME, INFORMATION_SCHEMA, NO_DATABASE, SnapshotCatalog, StatementContext,
+    CATALOG_NAME, DmlTarget, INFORMATION_SCHEMA, NO_DATABASE, SnapshotCatalog, StatementContext,
+    VIEW_CATALOG,
 };
 use crate::files_fn;
 use crate::result::{Output, OutputColumn, ResultSet};
@@ -48,15 +49,25 @@ pub(crate) const FILES_SCHEMA: &str = "__snaprock_files";
 impl Session {
     /// A statement context over the current catalog snapshot, installed in the DataFusion
     /// context.
-    pub(crate) fn statement_context(&self) -> Arc<StatementContext> {
+    pub(crate) fn statement_context(&self, dml_target: Option<DmlTarget>) -> Arc<StatementContext> {
+        let state = self.engine.catalog.snapshot();
+        let privileges = self.privileges();
         let ctx = Arc::new(StatementContext {
             engine: self.engine.clone(),
-            state: self.engine.catalog.snapshot(),
+            visible: std::sync::OnceLock::new(),
+            state,
+            privileges: Some(privileges),
+            dml_target,
             overwrite_partitions: Mutex::new(None),
             files_tables: Mutex::new(HashMap::new()),
         });
-        self.df
-            .register_catalog(CATALOG_NAME, Arc::new(SnapshotCatalog { ctx: ctx.clone() }));
+        for (name, checked) in [(CATALOG_NAME, true), (VIEW_CATALOG, false)] {
+            let catalog = SnapshotCatalog {
+                ctx: ctx.clone(),
+                checked,
+            };
+            self.df.register_catalog(name, Arc::new(catalog));
+        }
         let schema = self
             .current_db
             .clone()
@@ -74,7 +85,7 @@ impl Session {
     /// Plans and runs a standard statement.
     pub(crate) async fn run_standard(&mut self, mut stmt: Statement, sql: &str) -> Result<Output> {
         let names = output_names(&stmt, sql);
-        let ctx = self.statement_context();
+        let ctx = self.statement_context(dml_target(&stmt, self.current_db.as_deref()));
         files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
         let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
         self.apply_select_limit(&mut stmt)?;
@@ -150,7 +161,8 @@ impl Session {
             .map_err(|e| ExecError::Plan(e.to_string()))?
             .pop()
             .ok_or_else(|| ExecError::Plan("empty INSERT OVERWRITE".into()))?;
-        let ctx = self.statement_context();
+        let target = dml_target(&stmt, self.current_db.as_deref());
+        let ctx = self.statement_context(target);
         *ctx.overwrite_partitions
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
@@ -209,7 +221,7 @@ impl Session {
             return Ok(Vec::new());
         }
         let names = output_names(&stmt, sql);
-        let ctx = self.statement_context();
+        let ctx = self.statement_context(None);
         files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
         let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
         let plan = self
@@ -258,6 +270,53 @@ impl Session {
 }
 
 /// The `count` DML plans return.
+/// The table an INSERT, DELETE or UPDATE writes (resolved against the current database) and
+/// the privilege that needs; `None` for queries.
+fn dml_target(stmt: &Statement, current_db: Option<&str>) -> Option<DmlTarget> {
+    let (name, privilege) = match stmt {
+        Statement::Insert(insert) => match &insert.table {
+            sql_ast::TableObject::TableName(name) => (name, Privilege::Insert),
+            _ => return None,
+        },
+        Statement::Delete(delete) => {
+            let (sql_ast::FromTable::WithFromKeyword(from)
+            | sql_ast::FromTable::WithoutKeyword(from)) = &delete.from;
+            match delete.tables.first() {
+                Some(name) => (name, Privilege::Delete),
+                None => match &from.first()?.relation {
+                    TableFactor::Table { name, .. } => (name, Privilege::Delete),
+                    _ => return None,
+                },
+            }
+        }
+        Statement::Update(update) => match &update.table.relation {
+            TableFactor::Table { name, .. } => (name, Privilege::Update),
+            _ => return None,
+        },
+        Statement::Explain { statement, .. } => return dml_target(statement, current_db),
+        _ => return None,
+    };
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    let (database, table) = match parts.as_slice() {
+        [t] => (current_db?.to_string(), t.clone()),
+        [d, t] => (d.clone(), t.clone()),
+        [_, d, t] => (d.clone(), t.clone()),
+        _ => return None,
+    };
+    Some(DmlTarget {
+        database,
+        table,
+        privilege,
+    })
+}
+
 fn dml_count(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
     batches
         .iter()

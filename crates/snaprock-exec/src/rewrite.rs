@@ -20,6 +20,7 @@ use snaprock_sql::sqlparser::dialect::MySqlDialect;
 use snaprock_sql::sqlparser::parser::Parser;
 use snaprock_storage::CatalogState;
 
+use crate::catalog_provider::VIEW_CATALOG;
 use crate::variables::VarValue;
 use crate::{ExecError, Result};
 
@@ -30,6 +31,11 @@ pub(crate) trait SessionValues {
     fn current_database(&self) -> Option<String>;
     fn user_at_host(&self) -> String;
     fn current_user(&self) -> String;
+    /// `CURRENT_ROLE()`: the active roles, comma separated, or `NONE`.
+    fn current_role(&self) -> String;
+    /// Whether the session may read view `db.view` (checked where the statement names it; views
+    /// named inside a view's query are not checked again).
+    fn check_view_read(&self, db: &str, view: &str) -> Result<()>;
     fn connection_id(&self) -> u32;
 }
 
@@ -163,7 +169,7 @@ impl Rewriter<'_> {
             "connection_id" => Expr::value(Value::Number(s.connection_id().to_string(), false)),
             "last_insert_id" | "found_rows" => Expr::value(Value::Number("0".into(), false)),
             "row_count" => Expr::value(Value::Number("-1".into(), false)),
-            "current_role" => string_literal("NONE".into()),
+            "current_role" => string_literal(s.current_role()),
             "if" => {
                 let args = function_args(f);
                 if args.len() != 3 {
@@ -246,6 +252,7 @@ impl Rewriter<'_> {
                 None => return Ok(()),
             },
             [d, v] => (d.clone(), v.clone()),
+            [c, d, v] if c == VIEW_CATALOG => (d.clone(), v.clone()),
             _ => return Ok(()),
         };
         let Some(view) = self
@@ -255,6 +262,9 @@ impl Rewriter<'_> {
         else {
             return Ok(());
         };
+        if !matches!(parts.as_slice(), [c, _, _] if c == VIEW_CATALOG) {
+            self.session.check_view_read(&db, &view_name)?;
+        }
         self.expansions += 1;
         if self.expansions > MAX_VIEW_EXPANSIONS {
             return Err(ExecError::Plan(format!(
@@ -262,10 +272,7 @@ impl Rewriter<'_> {
             )));
         }
         let mut subquery = parse_query_text(&view.query_sql)?;
-        if let [_] = parts.as_slice() {
-            // Unqualified names inside the view refer to the view's database.
-            qualify_tables(&mut subquery, &db);
-        }
+        qualify_tables(&mut subquery, &db);
         let mut table_alias = alias.clone().unwrap_or(TableAlias {
             explicit: true,
             name: Ident::new(view_name.clone()),
@@ -343,7 +350,9 @@ impl Rewriter<'_> {
     }
 }
 
-/// Qualifies one-part table names in a view's query with the view's database.
+/// Points the tables of a view's query into the view catalog: unqualified names refer to the
+/// view's database, and reading through a view needs SELECT on the view only (the catalog
+/// `VIEW_CATALOG` does not check privileges; the view's own name was checked where it was used).
 fn qualify_tables(query: &mut Query, db: &str) {
     struct Qualify<'a>(&'a str);
     impl VisitorMut for Qualify<'_> {
@@ -352,10 +361,15 @@ fn qualify_tables(query: &mut Query, db: &str) {
             if let TableFactor::Table {
                 name, args: None, ..
             } = factor
-                && name.0.len() == 1
             {
-                name.0
-                    .insert(0, ObjectNamePart::Identifier(Ident::new(self.0)));
+                if name.0.len() == 1 {
+                    name.0
+                        .insert(0, ObjectNamePart::Identifier(Ident::new(self.0)));
+                }
+                if name.0.len() == 2 {
+                    name.0
+                        .insert(0, ObjectNamePart::Identifier(Ident::new(VIEW_CATALOG)));
+                }
             }
             ControlFlow::Continue(())
         }

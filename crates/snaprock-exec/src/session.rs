@@ -1,9 +1,11 @@
 //! A client session: current database, variables, warnings; runs the statements of a query.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use datafusion::prelude::SessionContext;
+use snaprock_access::Effective;
+use snaprock_sql::ast::UserIdentity;
 use snaprock_sql::ast::{SetItem, SetValue, Statement, TransactionOp, VariableScope};
 use snaprock_sql::sqlparser::ast::{Expr, Value};
 use snaprock_sql::{parse_statement, redact_secrets, split_statements};
@@ -34,13 +36,29 @@ pub struct Session {
     pub(crate) warnings: Vec<Warning>,
     pub(crate) df: SessionContext,
     kill: watch::Receiver<KillRequest>,
+    /// The account this session logged in as.
+    pub(crate) identity: UserIdentity,
+    /// Roles activated (at login: the default roles; then SET ROLE).
+    pub(crate) active_roles: BTreeSet<String>,
 }
 
 impl Session {
-    /// A session for connection `conn` (registered with the engine by the caller).
-    pub fn new(engine: Arc<Engine>, conn: Arc<ConnectionInfo>) -> Self {
+    /// A session of account `identity` for connection `conn` (registered with the engine by the
+    /// caller), with the account's default roles active (all its roles when the global
+    /// `activate_all_roles_on_login` is on).
+    pub fn new(engine: Arc<Engine>, conn: Arc<ConnectionInfo>, identity: UserIdentity) -> Self {
         let kill = conn.kill_receiver();
+        let activate_all = engine
+            .globals
+            .get("activate_all_roles_on_login")
+            .is_ok_and(|v| v == VarValue::Int(1));
+        let active_roles = engine
+            .access
+            .snapshot()
+            .login_roles(&identity, activate_all);
         Session {
+            identity,
+            active_roles,
             df: crate::query::new_datafusion_context(),
             engine,
             conn,
@@ -64,6 +82,14 @@ impl Session {
         &self.conn.user
     }
 
+    /// What this session may do now (grants are looked up again for every statement).
+    pub(crate) fn privileges(&self) -> Effective {
+        self.engine
+            .access
+            .snapshot()
+            .effective(&self.identity, &self.active_roles)
+    }
+
     pub fn current_database(&self) -> Option<&str> {
         self.current_db.as_deref()
     }
@@ -75,6 +101,7 @@ impl Session {
 
     /// USE db / COM_INIT_DB / a database in the handshake.
     pub fn use_database(&mut self, db: &str) -> Result<()> {
+        self.check_sees_database(db)?;
         let state = self.engine.catalog.snapshot();
         if !db.eq_ignore_ascii_case(crate::catalog_provider::INFORMATION_SCHEMA)
             && state.database(db).is_none()
@@ -134,6 +161,7 @@ impl Session {
             ) {
                 self.warnings.clear();
             }
+            self.authorize(&statement)?;
             self.kill.mark_unchanged();
             let mut kill = self.kill.clone();
             tokio::select! {
@@ -227,6 +255,7 @@ impl Session {
             Statement::Backup(stmt) => self.backup(&stmt).await,
             Statement::Restore(stmt) => self.restore(&stmt).await,
             Statement::CancelBackup { database, restore } => self.cancel_backup(&database, restore),
+            Statement::Access(stmt) => self.run_access_statement(*stmt),
         }
     }
 
@@ -326,6 +355,10 @@ impl Session {
             .current_db
             .clone()
             .ok_or(ExecError::NoDatabaseSelected)?;
+        if !self.privileges().sees_table(&db, table) {
+            // As for a table that does not exist: nothing about it is revealed.
+            return Err(ExecError::UnknownTable(format!("{db}.{table}")));
+        }
         let state = self.engine.catalog.snapshot();
         let t = state
             .table(&db, table)
@@ -411,7 +444,26 @@ impl SessionValues for Session {
     }
 
     fn current_user(&self) -> String {
-        format!("'{}'@'%'", self.conn.user)
+        self.identity.to_string()
+    }
+
+    fn check_view_read(&self, db: &str, view: &str) -> Result<()> {
+        let target = snaprock_access::Target::Table {
+            database: db.to_string(),
+            table: view.to_string(),
+        };
+        Ok(self
+            .privileges()
+            .check(snaprock_sql::ast::Privilege::Select, &target)?)
+    }
+
+    fn current_role(&self) -> String {
+        let roles = self.privileges().current_roles;
+        if roles.is_empty() {
+            "NONE".into()
+        } else {
+            roles.join(", ")
+        }
     }
 
     fn connection_id(&self) -> u32 {

@@ -86,10 +86,13 @@ pub(crate) fn like_matches(pattern: &str, text: &str) -> bool {
     go(&p, &t)
 }
 
-pub(crate) fn processlist_rows(engine: &Engine) -> Vec<Vec<Cell>> {
+/// SHOW PROCESSLIST rows: every connection, or only those of login name `only_user` (a session
+/// without the OPERATE privilege sees only its own user's).
+pub(crate) fn processlist_rows(engine: &Engine, only_user: Option<&str>) -> Vec<Vec<Cell>> {
     engine
         .connections()
         .iter()
+        .filter(|c| only_user.is_none_or(|u| c.user == u))
         .map(|c| {
             let s = c.state.lock().unwrap_or_else(|p| p.into_inner());
             vec![
@@ -223,8 +226,21 @@ impl Session {
         }
     }
 
+    /// The login name whose connections alone this session may list, unless it holds OPERATE.
+    pub(crate) fn processlist_filter(&self) -> Option<String> {
+        let operate = self.privileges().allows(
+            snaprock_sql::ast::Privilege::Operate,
+            &snaprock_access::Target::System,
+        );
+        (!operate).then(|| self.conn.user.clone())
+    }
+
     pub(crate) async fn show(&mut self, show: Show) -> Result<Output> {
-        let state = self.engine.catalog.snapshot();
+        // Only what the session may see (the statement was authorized before it got here).
+        let state = crate::catalog_provider::visible_state(
+            &self.engine.catalog.snapshot(),
+            &self.privileges(),
+        );
         match show {
             Show::Databases { filter } => {
                 let mut rows = RowsBuilder::text(&["Database"]);
@@ -484,7 +500,7 @@ impl Session {
                     ("State", CellKind::Text),
                     ("Info", CellKind::Text),
                 ]);
-                for row in processlist_rows(&self.engine) {
+                for row in processlist_rows(&self.engine, self.processlist_filter().as_deref()) {
                     rows.push(row);
                 }
                 Ok(Output::Rows(rows.into_result()?))
@@ -685,16 +701,7 @@ impl Session {
                 let _ = Partitioning::Unpartitioned;
                 self.filtered(rows, filter).await
             }
-            Show::Grants { .. } => {
-                let user = self.conn.user.clone();
-                let mut rows = RowsBuilder::text(&["UserIdentity", "Catalog", "Grants"]);
-                rows.push(vec![
-                    t(&format!("'{user}'@'%'")),
-                    Cell::Text(None),
-                    t(&format!("GRANT 'root' TO '{user}'@'%'")),
-                ]);
-                Ok(Output::Rows(rows.into_result()?))
-            }
+            show @ (Show::Grants { .. } | Show::Users | Show::Roles) => self.show_accounts(&show),
             Show::ProcedureStatus { filter, .. } => {
                 let rows = RowsBuilder::text(&[
                     "Db",

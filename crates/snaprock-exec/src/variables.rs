@@ -46,6 +46,7 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
     use VarValue::{Int as I, Str as S, UInt as U};
     let s = |v: &str| S(v.to_string());
     vec![
+        ("activate_all_roles_on_login", Bool, I(0)),
         ("auto_increment_increment", Int, I(1)),
         ("auto_increment_offset", Int, I(1)),
         ("autocommit", Bool, I(1)),

@@ -17,7 +17,7 @@ use tokio::io::AsyncWrite;
 use tracing::{debug, info, warn};
 
 use crate::ServerConfig;
-use crate::auth::{new_salt, verify_native_password};
+use crate::auth::new_salt;
 use crate::encode::{ColumnReader, Value, column_definition};
 use crate::error_codes::mysql_error;
 use crate::params;
@@ -233,10 +233,14 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
     ) -> Result<(), (ErrorKind, String)> {
         let user = String::from_utf8_lossy(username).to_string();
         let host = self.peer.ip().to_string();
-        let ok = auth_plugin == NATIVE_PASSWORD
-            && user == "root"
-            && verify_native_password(&self.config.root_password, salt, auth_data);
-        if !ok {
+        let identity = if auth_plugin == NATIVE_PASSWORD {
+            self.engine
+                .access
+                .authenticate(&user, self.peer.ip(), salt, auth_data)
+        } else {
+            None
+        };
+        let Some(identity) = identity else {
             let using = if auth_data.is_empty() { "NO" } else { "YES" };
             let delay = self.config.login_throttle.failed(self.peer.ip());
             warn!(user = %user, host = %host, delay_ms = delay.as_millis() as u64, "authentication failed");
@@ -245,12 +249,12 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
                 ErrorKind::ER_ACCESS_DENIED_ERROR,
                 format!("Access denied for user '{user}'@'{host}' (using password: {using})"),
             ));
-        }
+        };
         self.config.login_throttle.succeeded(self.peer.ip());
         let info = self
             .engine
             .register_connection_with_id(self.connection_id, &user, &host);
-        self.session = Some(Session::new(self.engine.clone(), info));
+        self.session = Some(Session::new(self.engine.clone(), info, identity));
         info!(user = %user, "client authenticated");
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The one place where errors become MySQL error codes and messages.
 
 use opensrv_mysql::ErrorKind;
+use snaprock_access::AccessError;
 use snaprock_backup::BackupErrorKind;
 use snaprock_exec::ExecError;
 use snaprock_storage::StorageError;
@@ -13,6 +14,8 @@ pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
         ExecError::Parse(_) => ER_PARSE_ERROR,
         ExecError::Storage(s) => return storage_error(s),
         ExecError::Backup(b) => backup_error_kind(b.kind),
+        ExecError::Access(a) => access_error_kind(a),
+        ExecError::DatabaseAccessDenied { .. } => ER_DBACCESS_DENIED_ERROR,
         ExecError::NoDatabaseSelected => ER_NO_DB_ERROR,
         ExecError::UnknownDatabase(_) => ER_BAD_DB_ERROR,
         ExecError::UnknownTable(_) => ER_NO_SUCH_TABLE,
@@ -38,6 +41,17 @@ pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
         ExecError::Execution(_) => ER_UNKNOWN_ERROR,
     };
     (kind, error.to_string())
+}
+
+fn access_error_kind(error: &AccessError) -> ErrorKind {
+    use ErrorKind::*;
+    match error {
+        AccessError::Denied(_) => ER_SR_ACCESS_DENIED,
+        AccessError::OperationFailed { .. } => ER_CANNOT_USER,
+        AccessError::Semantic(_) => ER_SR_COMMON_ERROR,
+        AccessError::PasswordHash => ER_PASSWD_LENGTH,
+        AccessError::Storage(_) => ER_UNKNOWN_ERROR,
+    }
 }
 
 fn backup_error_kind(kind: BackupErrorKind) -> ErrorKind {

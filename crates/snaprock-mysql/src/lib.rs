@@ -19,8 +19,6 @@ pub use tls::TlsSettings;
 /// Settings and shared state of the MySQL front end.
 #[derive(Debug, Default)]
 pub struct ServerConfig {
-    /// Password of `root` (empty: no password, as StarRocks ships).
-    pub root_password: String,
     /// Failed logins per client address.
     pub login_throttle: LoginThrottle,
     /// TLS, when the server has a certificate.

@@ -2,6 +2,9 @@
 
 use sqlparser::ast::{DataType, Expr, Query};
 
+pub use crate::access::{
+    AccessStatement, GrantObject, Grantee, Password, Privilege, RoleSelection, UserIdentity,
+};
 pub use crate::backup::{
     BackupObject, BackupStatement, CreateRepository, ObjectKind, RestoreStatement, SnapshotFilter,
 };
@@ -79,6 +82,8 @@ pub enum Statement {
         database: String,
         restore: bool,
     },
+    /// Users, roles, passwords and privileges.
+    Access(Box<AccessStatement>),
 }
 
 /// `[db.]name` as written (names keep their case; StarRocks names are case-sensitive).
@@ -290,9 +295,14 @@ pub enum Show {
         temporary: bool,
         filter: Option<ShowFilter>,
     },
+    /// `SHOW GRANTS [FOR user | FOR ROLE r]`.
     Grants {
-        user: Option<String>,
+        target: GrantsTarget,
     },
+    /// `SHOW USERS`.
+    Users,
+    /// `SHOW ROLES`.
+    Roles,
     ProcedureStatus {
         functions: bool,
         filter: Option<ShowFilter>,
@@ -319,6 +329,15 @@ pub enum Show {
         repository: String,
         filter: SnapshotFilter,
     },
+}
+
+/// Whose grants SHOW GRANTS lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantsTarget {
+    /// The current user (also `FOR CURRENT_USER[()]`).
+    CurrentUser,
+    User(UserIdentity),
+    Role(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 //! buckets; SHOW ...; SET ...; USE; ...) are parsed here with sqlparser's tokenizer and `Parser`
 //! helpers, so error positions are reported the same way for both.
 
+mod access;
 pub mod ast;
 mod backup;
 mod create_table;
@@ -33,6 +34,11 @@ pub fn redact_secrets(sql: &str) -> std::borrow::Cow<'_, str> {
     }
     if let Some(i) = upper.find("IDENTIFIED") {
         return format!("{} IDENTIFIED BY <hidden>", sql[..i].trim_end()).into();
+    }
+    if upper.trim_start().starts_with("SET")
+        && let Some(i) = upper.find("PASSWORD")
+    {
+        return format!("{} PASSWORD <hidden>", sql[..i].trim_end()).into();
     }
     sql.into()
 }

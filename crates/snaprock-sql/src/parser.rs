@@ -7,7 +7,7 @@ use sqlparser::tokenizer::Token;
 
 use crate::ast::*;
 use crate::words::*;
-use crate::{ParseError, backup, create_table, set, show};
+use crate::{ParseError, access, backup, create_table, set, show};
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
@@ -20,6 +20,8 @@ pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
 
 fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
     let stmt = if let Some(stmt) = backup::parse_backup_statement(p)? {
+        stmt
+    } else if let Some(stmt) = access::parse_access_statement(p)? {
         stmt
     } else if peek_word(p, "SHOW") {
         p.next_token();

@@ -115,21 +115,24 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             filter,
         }
     } else if parse_word(p, "GRANTS") {
-        let user = if parse_word(p, "FOR") {
-            let user = parse_name_or_string(p)?;
+        let target = if !parse_word(p, "FOR") {
+            GrantsTarget::CurrentUser
+        } else if parse_word(p, "ROLE") {
+            GrantsTarget::Role(parse_name_or_string(p)?)
+        } else if peek_word(p, "CURRENT_USER") {
+            p.next_token();
             if p.consume_token(&Token::LParen) {
                 p.expect_token(&Token::RParen)?;
             }
-            if p.consume_token(&Token::AtSign) {
-                parse_name_or_string(p)?;
-            } else if matches!(&p.peek_token().token, Token::Word(w) if w.value.starts_with('@')) {
-                p.next_token();
-            }
-            Some(user)
+            GrantsTarget::CurrentUser
         } else {
-            None
+            GrantsTarget::User(crate::access::parse_user_identity(p)?)
         };
-        Show::Grants { user }
+        Show::Grants { target }
+    } else if parse_word(p, "USERS") {
+        Show::Users
+    } else if parse_word(p, "ROLES") {
+        Show::Roles
     } else if parse_words(p, &["PROCEDURE", "STATUS"]) {
         Show::ProcedureStatus {
             functions: false,
@@ -297,9 +300,26 @@ mod tests {
         assert_eq!(
             show("SHOW GRANTS FOR CURRENT_USER()"),
             Show::Grants {
-                user: Some("CURRENT_USER".into())
+                target: GrantsTarget::CurrentUser
             }
         );
+        assert_eq!(
+            show("SHOW GRANTS FOR 'u1'@'10.%'"),
+            Show::Grants {
+                target: GrantsTarget::User(UserIdentity {
+                    user: "u1".into(),
+                    host: "10.%".into()
+                })
+            }
+        );
+        assert_eq!(
+            show("SHOW GRANTS FOR ROLE backup_operator"),
+            Show::Grants {
+                target: GrantsTarget::Role("backup_operator".into())
+            }
+        );
+        assert_eq!(show("SHOW USERS"), Show::Users);
+        assert_eq!(show("SHOW ROLES"), Show::Roles);
         assert_eq!(show("SHOW WARNINGS LIMIT 10"), Show::Warnings);
         assert_eq!(show("SHOW COLLATION"), Show::Collation { filter: None });
         assert_eq!(show("SHOW CHARACTER SET"), Show::Charset { filter: None });

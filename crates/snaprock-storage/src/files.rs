@@ -193,6 +193,33 @@ pub fn read_data_file(data_root: &Path, file: &DataFile) -> Result<Vec<RecordBat
     Ok(out)
 }
 
+/// Writes a small private file (mode 0600: it may hold secrets) atomically: a temporary file,
+/// fsync, rename over `path`, fsync of the directory. A crash leaves the old or the new file.
+pub fn write_private_file_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = PathBuf::from(tmp_name);
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options.open(&tmp)?;
+        f.write_all(body)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,9 @@ mod types;
 pub use catalog::{Catalog, TableWriteGuard};
 pub use compaction::{CompactionPolicy, compact_partition_files};
 pub use error::StorageError;
-pub use files::{DataFileWriter, new_data_file_path, read_data_file, write_batches};
+pub use files::{
+    DataFileWriter, new_data_file_path, read_data_file, write_batches, write_private_file_atomic,
+};
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
 pub use types::{ColumnType, SQL_TYPE_METADATA_KEY};

@@ -27,8 +27,9 @@ pub struct Options {
     /// MySQL protocol port (StarRocks' query port).
     #[arg(long, default_value_t = 9030)]
     pub port: u16,
-    /// Password of the `root` user (default: none). Prefer SNAPROCK_ROOT_PASSWORD: command lines
-    /// are visible to other users of the machine.
+    /// Password of the `root` user, set at startup: on the first start (default: none) and to
+    /// reset a lost one. Without it the stored password (SET PASSWORD) stays. Prefer
+    /// SNAPROCK_ROOT_PASSWORD: command lines are visible to other users of the machine.
     #[arg(
         long,
         env = "SNAPROCK_ROOT_PASSWORD",
@@ -68,14 +69,14 @@ pub async fn start(
         }
         _ => None,
     };
-    let engine = Engine::open(&options.data_dir)
+    let root_password = Some(options.root_password.as_str()).filter(|p| !p.is_empty());
+    let engine = Engine::open(&options.data_dir, root_password)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     engine.start_background_tasks(Duration::from_secs(options.compaction_interval_secs.max(1)));
     let listener = TcpListener::bind((options.host.as_str(), options.port)).await?;
     let address = listener.local_addr()?;
     let config = Arc::new(ServerConfig {
-        root_password: options.root_password,
         tls,
         ..ServerConfig::default()
     });
