@@ -714,6 +714,48 @@ async fn grants_and_roles_open_exactly_what_they_name_and_revocation_is_immediat
         "Getting analyzing error. Detail message: SELECT is not a privilege of SYSTEM.",
     )
     .await;
+    for (sql, code, message) in [
+        (
+            "GRANT nope TO USER alice",
+            5064,
+            "Getting analyzing error. Detail message: cannot find role nope.",
+        ),
+        (
+            "GRANT SELECT ON TABLE sales.orders TO USER ghost",
+            5064,
+            "Getting analyzing error. Detail message: cannot find user 'ghost'@'%'.",
+        ),
+        (
+            "GRANT SELECT ON TABLE sales.orders TO ROLE nope",
+            5064,
+            "Getting analyzing error. Detail message: cannot find role nope.",
+        ),
+        (
+            "REVOKE root FROM USER root",
+            5064,
+            "Getting analyzing error. Detail message: role root cannot be revoked from user 'root'@'%'.",
+        ),
+        (
+            "CREATE ROLE backup_operator",
+            1396,
+            "Operation CREATE ROLE failed for backup_operator",
+        ),
+        (
+            "GRANT SELECT ON CATALOG other TO ROLE backup_operator",
+            5064,
+            "Getting analyzing error. Detail message: Unknown catalog 'other'.",
+        ),
+    ] {
+        expect_error(&mut root, sql, code, message).await;
+    }
+    assert_eq!(
+        server_error(
+            root.query_drop("GRANT SELEC ON TABLE sales.orders TO alice")
+                .await
+        )
+        .0,
+        1064
+    );
     expect_error(
         &mut root,
         "DROP ROLE root",
