@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use snaprock_sql::ast::{Privilege, UserIdentity};
@@ -92,23 +93,23 @@ impl AccessState {
     }
 
     /// What a session of `user` with `active` roles may do right now. A role revoked since
-    /// it was activated, or a dropped user, no longer counts.
-    pub fn effective(&self, user: &UserIdentity, active: &BTreeSet<String>) -> Effective {
-        let record = self.users.get(user);
-        let granted: BTreeSet<String> = record.map(|u| u.roles.clone()).unwrap_or_default();
-        let current: Vec<String> = active.intersection(&granted).cloned().collect();
-        let inactive: Vec<String> = granted.difference(active).cloned().collect();
-        let mut grants: BTreeSet<Grant> = record.map(|u| u.grants.clone()).unwrap_or_default();
-        for role in current.iter().map(String::as_str).chain(["public"]) {
-            if let Some(r) = self.roles.get(role) {
-                grants.extend(r.grants.iter().cloned());
-            }
-        }
+    /// it was activated, or a dropped user, no longer counts. Nothing is copied: the grants are
+    /// read from this state.
+    pub fn effective(
+        self: &Arc<Self>,
+        user: &UserIdentity,
+        active: &BTreeSet<String>,
+    ) -> Effective {
+        let granted: BTreeSet<String> = self
+            .users
+            .get(user)
+            .map(|u| u.roles.clone())
+            .unwrap_or_default();
         Effective {
             user: user.clone(),
-            grants,
-            current_roles: current,
-            inactive_roles: inactive,
+            state: self.clone(),
+            current_roles: active.intersection(&granted).cloned().collect(),
+            inactive_roles: granted.difference(active).cloned().collect(),
         }
     }
 
@@ -131,15 +132,27 @@ impl AccessState {
 #[derive(Debug, Clone)]
 pub struct Effective {
     pub user: UserIdentity,
-    grants: BTreeSet<Grant>,
+    state: Arc<AccessState>,
     pub current_roles: Vec<String>,
     pub inactive_roles: Vec<String>,
 }
 
 impl Effective {
-    pub fn allows(&self, privilege: Privilege, target: &Target) -> bool {
-        self.grants
+    /// The user's own grants, then those of its active roles and of `public`.
+    fn grants(&self) -> impl Iterator<Item = &Grant> {
+        let own = self.state.users.get(&self.user).into_iter();
+        let roles = self
+            .current_roles
             .iter()
+            .map(String::as_str)
+            .chain(["public"])
+            .filter_map(|r| self.state.roles.get(r));
+        own.flat_map(|u| u.grants.iter())
+            .chain(roles.flat_map(|r| r.grants.iter()))
+    }
+
+    pub fn allows(&self, privilege: Privilege, target: &Target) -> bool {
+        self.grants()
             .any(|g| g.privilege == privilege && covers(&g.object, target))
     }
 
@@ -163,14 +176,13 @@ impl Effective {
 
     /// Whether the session holds any privilege on the database or on something in it.
     pub fn sees_database(&self, db: &str) -> bool {
-        self.grants.iter().any(|g| touches_database(&g.object, db))
+        self.grants().any(|g| touches_database(&g.object, db))
     }
 
     /// Whether every database and table is visible (some privilege on all tables of all
     /// databases).
     pub fn sees_everything(&self) -> bool {
-        self.grants
-            .iter()
+        self.grants()
             .any(|g| g.object == snaprock_sql::ast::GrantObject::AllTablesInAllDatabases)
     }
 
@@ -180,7 +192,7 @@ impl Effective {
             database: db.into(),
             table: table.into(),
         };
-        self.grants.iter().any(|g| covers(&g.object, &target))
+        self.grants().any(|g| covers(&g.object, &target))
     }
 }
 
