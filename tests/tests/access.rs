@@ -783,6 +783,27 @@ async fn grants_and_roles_open_exactly_what_they_name_and_revocation_is_immediat
     server.stop().await;
 }
 
+/// A view's unqualified table names are its own database's, whatever the session's current one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_resolve_their_tables_in_their_own_database() {
+    let server = TestServer::start().await;
+    let mut root = server.conn().await;
+    setup_data(&mut root).await;
+    run(
+        &mut root,
+        &[
+            "CREATE VIEW sales.order_count AS SELECT count(*) AS n FROM orders",
+            "CREATE TABLE hr.orders (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
+            "USE hr",
+        ],
+    )
+    .await;
+    assert_eq!(
+        value(&mut root, "SELECT n FROM sales.order_count").await,
+        "3"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activate_all_roles_on_login() {
     let server = TestServer::start().await;
