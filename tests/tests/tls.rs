@@ -119,9 +119,14 @@ async fn tls_logins_and_plaintext_when_allowed() {
         assert!(stdout.contains("answer 42"), "{stdout}");
         assert!(stdout.contains("tls True TLSv1."), "{stdout}");
     }
-    // A plain mysql_async client still gets in.
+    // A plain mysql_async client still gets in, and can see that TLS is offered.
     let mut conn = server.conn().await;
     assert_eq!(value(&mut conn, "SELECT 1").await, "1");
+    assert_eq!(value(&mut conn, "SELECT @@have_ssl").await, "YES");
+    assert_eq!(
+        value(&mut conn, "SELECT @@require_secure_transport").await,
+        "OFF"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

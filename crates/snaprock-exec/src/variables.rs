@@ -187,6 +187,15 @@ impl GlobalVariables {
         Ok(())
     }
 
+    /// Sets a read-only variable to what the server is (e.g. `have_ssl` once TLS is on); for
+    /// start-up, not for clients.
+    pub fn set_server_value(&self, name: &str, value: VarValue) -> Result<()> {
+        let key = self.key(name)?;
+        let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
+        values.insert(key, value);
+        Ok(())
+    }
+
     /// Validates and normalizes a value for variable `key`.
     fn check(&self, key: &'static str, value: VarValue) -> Result<VarValue> {
         let wrong = |v: &VarValue| ExecError::WrongValueForVariable {

@@ -73,6 +73,27 @@ pub async fn start(
     let engine = Engine::open(&options.data_dir, root_password)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if tls.is_some() {
+        // What clients read to learn whether TLS is offered (`SHOW VARIABLES LIKE 'have_ssl'`).
+        let text = |v: &str| snaprock_exec::VarValue::Str(v.to_string());
+        for (name, value) in [
+            ("have_ssl", "YES"),
+            ("have_openssl", "YES"),
+            (
+                "require_secure_transport",
+                if options.require_secure_transport {
+                    "ON"
+                } else {
+                    "OFF"
+                },
+            ),
+        ] {
+            engine
+                .globals
+                .set_server_value(name, text(value))
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+    }
     engine.start_background_tasks(Duration::from_secs(options.compaction_interval_secs.max(1)));
     let listener = TcpListener::bind((options.host.as_str(), options.port)).await?;
     let address = listener.local_addr()?;
