@@ -438,13 +438,6 @@ mod tests {
         }
     }
 
-    fn table(d: &str, t: &str) -> Target {
-        Target::Table {
-            database: d.into(),
-            table: t.into(),
-        }
-    }
-
     #[test]
     fn accounts_and_grants_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
@@ -486,13 +479,13 @@ mod tests {
         let state = control.snapshot();
         let roles = state.login_roles(&u, false);
         let effective = state.effective(&u, &roles);
-        assert!(effective.allows(Privilege::Select, &table("sales", "orders")));
-        assert!(!effective.allows(Privilege::Insert, &table("sales", "orders")));
-        assert!(!effective.allows(Privilege::Select, &table("hr", "pay")));
+        assert!(effective.allows(Privilege::Select, &Target::table("sales", "orders")));
+        assert!(!effective.allows(Privilege::Insert, &Target::table("sales", "orders")));
+        assert!(!effective.allows(Privilege::Select, &Target::table("hr", "pay")));
         // Without the role active, nothing.
         let none = state.effective(&u, &BTreeSet::new());
         let denied = none
-            .check(Privilege::Select, &table("sales", "orders"))
+            .check(Privilege::Select, &Target::table("sales", "orders"))
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -533,7 +526,7 @@ mod tests {
             (Privilege::Grant, Target::System),
             (Privilege::CreateDatabase, Target::Catalog),
             (Privilege::Drop, Target::Database("x".into())),
-            (Privilege::Export, table("x", "y")),
+            (Privilege::Export, Target::table("x", "y")),
         ] {
             assert!(effective.allows(p, &t), "{p:?} on {t}");
         }

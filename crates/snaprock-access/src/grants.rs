@@ -28,6 +28,16 @@ pub enum Target {
     Table { database: String, table: String },
 }
 
+impl Target {
+    /// `TABLE database.table` (views too).
+    pub fn table(database: &str, table: &str) -> Target {
+        Target::Table {
+            database: database.to_string(),
+            table: table.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for Target {
     /// As StarRocks' denial text names it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -233,33 +243,26 @@ fn object_text(object: &GrantObject) -> String {
 mod tests {
     use super::*;
 
-    fn table(d: &str, t: &str) -> Target {
-        Target::Table {
-            database: d.into(),
-            table: t.into(),
-        }
-    }
-
     #[test]
     fn wildcard_objects_cover_what_they_name() {
         let t = GrantObject::Table {
             database: Some("db".into()),
             table: "t".into(),
         };
-        assert!(covers(&t, &table("db", "t")));
-        assert!(!covers(&t, &table("db", "u")));
-        assert!(!covers(&t, &table("db2", "t")));
+        assert!(covers(&t, &Target::table("db", "t")));
+        assert!(!covers(&t, &Target::table("db", "u")));
+        assert!(!covers(&t, &Target::table("db2", "t")));
         assert!(covers(
             &GrantObject::AllTablesIn("db".into()),
-            &table("db", "u")
+            &Target::table("db", "u")
         ));
         assert!(!covers(
             &GrantObject::AllTablesIn("db".into()),
-            &table("x", "u")
+            &Target::table("x", "u")
         ));
         assert!(covers(
             &GrantObject::AllTablesInAllDatabases,
-            &table("x", "u")
+            &Target::table("x", "u")
         ));
         assert!(!covers(
             &GrantObject::AllTablesInAllDatabases,
@@ -271,7 +274,7 @@ mod tests {
         ));
         assert!(!covers(
             &GrantObject::Database("db".into()),
-            &table("db", "t")
+            &Target::table("db", "t")
         ));
         assert!(!covers(&GrantObject::System, &Target::Catalog));
     }

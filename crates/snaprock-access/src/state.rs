@@ -188,10 +188,7 @@ impl Effective {
 
     /// Whether the session holds any privilege on the table (or view).
     pub fn sees_table(&self, db: &str, table: &str) -> bool {
-        let target = Target::Table {
-            database: db.into(),
-            table: table.into(),
-        };
+        let target = Target::table(db, table);
         self.grants().any(|g| covers(&g.object, &target))
     }
 }

@@ -25,13 +25,6 @@ const ANY_TABLE_PRIVILEGE: &[Privilege] = &[
     Privilege::Export,
 ];
 
-fn table_target(database: &str, table: &str) -> Target {
-    Target::Table {
-        database: database.to_string(),
-        table: table.to_string(),
-    }
-}
-
 impl Session {
     /// Ok if this session may run `statement`; otherwise the denial, and nothing has run.
     pub(crate) fn authorize(&self, statement: &Statement) -> Result<()> {
@@ -82,7 +75,7 @@ impl Session {
                 let (db, _) = self.resolve(name)?;
                 p.check(Privilege::CreateTable, &Target::Database(db))?;
                 let (like_db, like_table) = self.resolve(like)?;
-                Ok(p.check(Privilege::Select, &table_target(&like_db, &like_table))?)
+                Ok(p.check(Privilege::Select, &Target::table(&like_db, &like_table))?)
             }
             Statement::CreateView(view) => {
                 let (db, _) = self.resolve(&view.name)?;
@@ -115,12 +108,12 @@ impl Session {
 
     fn check_table(&self, p: &Effective, privilege: Privilege, name: &ObjectName) -> Result<()> {
         let (db, table) = self.resolve(name)?;
-        Ok(p.check(privilege, &table_target(&db, &table))?)
+        Ok(p.check(privilege, &Target::table(&db, &table))?)
     }
 
     fn check_sees_table(&self, p: &Effective, name: &ObjectName) -> Result<()> {
         let (db, table) = self.resolve(name)?;
-        Ok(p.check_any(ANY_TABLE_PRIVILEGE, &table_target(&db, &table))?)
+        Ok(p.check_any(ANY_TABLE_PRIVILEGE, &Target::table(&db, &table))?)
     }
 
     /// MySQL's 1044 for a database the session holds nothing on.
@@ -220,7 +213,7 @@ impl Session {
             }
         };
         for name in names {
-            p.check(Privilege::Export, &table_target(&db, &name))?;
+            p.check(Privilege::Export, &Target::table(&db, &name))?;
         }
         Ok(())
     }
@@ -253,7 +246,7 @@ impl Session {
             };
             for name in names {
                 if db.tables.contains_key(&name) || db.views.contains_key(&name) {
-                    p.check(Privilege::Insert, &table_target(&db.name, &name))?;
+                    p.check(Privilege::Insert, &Target::table(&db.name, &name))?;
                 }
             }
         }

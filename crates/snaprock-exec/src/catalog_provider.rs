@@ -80,11 +80,7 @@ impl StatementContext {
             Some(t) if t.database == db && t.table == table => t.privilege,
             _ => Privilege::Select,
         };
-        let target = Target::Table {
-            database: db.to_string(),
-            table: table.to_string(),
-        };
-        Ok(privileges.check(privilege, &target)?)
+        Ok(privileges.check(privilege, &Target::table(db, table))?)
     }
 }
 

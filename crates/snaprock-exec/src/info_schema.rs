@@ -929,14 +929,7 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
             }
         }
         "PROCESSLIST" => {
-            let only_user = ctx.privileges.as_ref().and_then(|p| {
-                (!p.allows(
-                    snaprock_sql::ast::Privilege::Operate,
-                    &snaprock_access::Target::System,
-                ))
-                .then(|| p.user.user.clone())
-            });
-            for row in crate::show::processlist_rows(&ctx.engine, only_user.as_deref()) {
+            for row in crate::show::processlist_rows(&ctx.engine, ctx.privileges.as_ref()) {
                 rows.push(row);
             }
         }

@@ -448,10 +448,7 @@ impl SessionValues for Session {
     }
 
     fn check_view_read(&self, db: &str, view: &str) -> Result<()> {
-        let target = snaprock_access::Target::Table {
-            database: db.to_string(),
-            table: view.to_string(),
-        };
+        let target = snaprock_access::Target::table(db, view);
         Ok(self
             .privileges()
             .check(snaprock_sql::ast::Privilege::Select, &target)?)

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use datafusion::datasource::MemTable;
-use snaprock_sql::ast::{ObjectName, Show, ShowFilter};
+use snaprock_access::{Effective, Target};
+use snaprock_sql::ast::{ObjectName, Privilege, Show, ShowFilter};
 use snaprock_sql::sqlparser::ast::{Expr, VisitMut, VisitorMut};
 use snaprock_storage::{KeysModel, PartitionBounds, Partitioning, TableMeta};
 
@@ -86,9 +87,12 @@ pub(crate) fn like_matches(pattern: &str, text: &str) -> bool {
     go(&p, &t)
 }
 
-/// SHOW PROCESSLIST rows: every connection, or only those of login name `only_user` (a session
-/// without the OPERATE privilege sees only its own user's).
-pub(crate) fn processlist_rows(engine: &Engine, only_user: Option<&str>) -> Vec<Vec<Cell>> {
+/// SHOW PROCESSLIST rows: every connection for a session with OPERATE on SYSTEM (or no
+/// privileges to apply), else only those of its own user.
+pub(crate) fn processlist_rows(engine: &Engine, privileges: Option<&Effective>) -> Vec<Vec<Cell>> {
+    let only_user = privileges
+        .filter(|p| !p.allows(Privilege::Operate, &Target::System))
+        .map(|p| p.user.user.as_str());
     engine
         .connections()
         .iter()
@@ -224,15 +228,6 @@ impl Session {
                 Ok(Output::Rows(ResultSet::new(columns, batches)))
             }
         }
-    }
-
-    /// The login name whose connections alone this session may list, unless it holds OPERATE.
-    pub(crate) fn processlist_filter(&self) -> Option<String> {
-        let operate = self.privileges().allows(
-            snaprock_sql::ast::Privilege::Operate,
-            &snaprock_access::Target::System,
-        );
-        (!operate).then(|| self.conn.user.clone())
     }
 
     pub(crate) async fn show(&mut self, show: Show) -> Result<Output> {
@@ -500,7 +495,7 @@ impl Session {
                     ("State", CellKind::Text),
                     ("Info", CellKind::Text),
                 ]);
-                for row in processlist_rows(&self.engine, self.processlist_filter().as_deref()) {
+                for row in processlist_rows(&self.engine, Some(&self.privileges())) {
                     rows.push(row);
                 }
                 Ok(Output::Rows(rows.into_result()?))
