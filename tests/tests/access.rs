@@ -563,6 +563,11 @@ async fn grants_and_roles_open_exactly_what_they_name_and_revocation_is_immediat
     wait_for_backup_state(&mut root, "hr", &["FINISHED"]).await;
     assert!(rows(&mut alice, "SHOW BACKUP FROM hr").await.is_empty());
     assert_eq!(rows(&mut alice, "SHOW BACKUP FROM sales").await.len(), 1);
+    // Without FROM: every database's job for root, only the exportable ones for alice.
+    assert_eq!(rows(&mut root, "SHOW BACKUP").await.len(), 2);
+    let listed = rows(&mut alice, "SHOW BACKUP").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0][2], "sales");
     // RESTORE into a new database needs CREATE DATABASE on the catalog.
     let restore = format!(
         "RESTORE SNAPSHOT sales_copy.snap1 FROM repo PROPERTIES (\"backup_timestamp\" = \"{ts}\")"

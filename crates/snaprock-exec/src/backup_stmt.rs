@@ -25,10 +25,7 @@ impl Session {
             d.tables.keys().chain(d.views.keys()).all(|t| {
                 privileges.allows(
                     snaprock_sql::ast::Privilege::Export,
-                    &snaprock_access::Target::Table {
-                        database: db.to_string(),
-                        table: t.clone(),
-                    },
+                    &snaprock_access::Target::table(db, t),
                 )
             })
         })
@@ -69,12 +66,14 @@ impl Session {
             Show::Repositories => backup.show_repositories(),
             Show::Backup { database } => {
                 let mut rows = backup.show_backup(database.as_deref())?;
-                // As StarRocks: the jobs of a database whose tables the session may not all
-                // export are not shown.
-                let db = database.or_else(|| self.current_database().map(str::to_string));
-                if !db.is_some_and(|db| self.may_export_all_of(&db)) {
-                    rows.rows.clear();
-                }
+                // As StarRocks: a job of a database whose tables the session may not all
+                // export is not shown.
+                let db_column = rows.columns.iter().position(|c| *c == "DbName");
+                rows.rows.retain(|row| {
+                    db_column
+                        .and_then(|i| row.get(i).cloned().flatten())
+                        .is_some_and(|db| self.may_export_all_of(&db))
+                });
                 rows
             }
             Show::Restore { database } => backup.show_restore(database.as_deref())?,
