@@ -1,7 +1,7 @@
 //! Account statements (CREATE/ALTER/DROP USER, SET PASSWORD, roles, GRANT/REVOKE, SET ROLE) run
 //! against the engine's `AccessControl`, and SHOW USERS / ROLES / GRANTS answered from it.
 
-use snaprock_access::{AccessError, BUILTIN_ROLES, DEFAULT_CATALOG, grant_text};
+use snaprock_access::{AccessError, DEFAULT_CATALOG, grant_text};
 use snaprock_sql::ast::{AccessStatement, GrantObject, GrantsTarget, Show};
 use tracing::info;
 
@@ -154,7 +154,6 @@ impl Session {
                         "public" => "Held by every user",
                         _ => "",
                     };
-                    debug_assert!(!role.builtin || BUILTIN_ROLES.contains(&role.name.as_str()));
                     rows.push(vec![
                         t(&role.name),
                         t(if role.builtin { "true" } else { "false" }),
