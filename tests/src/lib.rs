@@ -1,6 +1,7 @@
 //! Test harness: starts a real snaprock server on an ephemeral port and connects real MySQL
 //! clients to it over TCP.
 
+pub mod raw;
 pub mod s3;
 
 use std::net::SocketAddr;
@@ -48,6 +49,7 @@ impl TestServer {
             tls_cert: None,
             tls_key: None,
             require_secure_transport: false,
+            shutdown_grace_secs: 30,
         }
     }
 
@@ -298,10 +300,23 @@ pub fn snaprock_binary() -> PathBuf {
     binary
 }
 
-/// The real binary as a child process (for kill -9).
+/// The real binary as a child process (for kill -9, SIGTERM, its memory).
 pub struct ServerProcess {
     child: std::process::Child,
     pub port: u16,
+}
+
+/// How to start the real binary.
+#[derive(Default)]
+pub struct ProcessOptions<'a> {
+    /// Working directory (default: the test's own).
+    pub cwd: Option<&'a Path>,
+    /// `--data-dir` as typed (relative paths allowed); `None` leaves the default.
+    pub data_dir: Option<&'a str>,
+    /// More command-line options.
+    pub args: Vec<String>,
+    /// The log (stderr) to this file at level `RUST_LOG`.
+    pub log: Option<(&'a Path, &'a str)>,
 }
 
 impl ServerProcess {
@@ -311,21 +326,34 @@ impl ServerProcess {
 
     /// Starts the binary with its log (stderr) written to `log` at level `RUST_LOG`.
     pub async fn start_with_log(data_dir: &Path, log: Option<(&Path, &str)>) -> ServerProcess {
+        let data_dir = data_dir.to_string_lossy();
+        Self::spawn(ProcessOptions {
+            data_dir: Some(&data_dir),
+            log,
+            ..ProcessOptions::default()
+        })
+        .await
+    }
+
+    /// Starts the binary on a free port and waits until it accepts connections.
+    pub async fn spawn(options: ProcessOptions<'_>) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
         let mut command = std::process::Command::new(snaprock_binary());
         command
-            .args([
-                "--data-dir",
-                &data_dir.to_string_lossy(),
-                "--port",
-                &port.to_string(),
-            ])
+            .args(["--port", &port.to_string()])
+            .args(&options.args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        if let Some((path, level)) = log {
+        if let Some(dir) = options.data_dir {
+            command.args(["--data-dir", dir]);
+        }
+        if let Some(cwd) = options.cwd {
+            command.current_dir(cwd);
+        }
+        if let Some((path, level)) = options.log {
             let file = std::fs::File::create(path).expect("log file");
             command.stderr(file).env("RUST_LOG", level);
         }
@@ -342,6 +370,10 @@ impl ServerProcess {
         let _ = child.kill();
         let _ = child.wait();
         panic!("snaprock did not start");
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     /// Connection options as `user` with `password`.
@@ -368,4 +400,67 @@ impl ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// SIGTERM, as `docker stop` or systemd sends it.
+    pub fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit; its exit status.
+    pub async fn wait_exit(mut self, limit: std::time::Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("snaprock did not exit within {limit:?}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A memory figure of the process from /proc (`VmRSS`, `VmHWM`: the peak), in bytes.
+    pub fn memory(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+            .unwrap_or_else(|| panic!("no {field} in /proc status"))
+    }
+}
+
+/// The first SQL block of a README.md section, split into statements.
+pub fn readme_statements(heading: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let section = readme
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("README has no {heading} section"))
+        .1;
+    let block = section
+        .split_once("```sql\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("an sql block")
+        .0;
+    let without_comments: String = block
+        .lines()
+        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }

@@ -9,8 +9,8 @@ use mysql_async::prelude::*;
 use sha2::{Digest, Sha256};
 use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
 use snaprock_tests::{
-    ServerProcess, TestServer, column, expect_error, rows, run, server_error, show_backup, value,
-    wait_for_backup_state, wait_for_restore_state, wait_until,
+    ServerProcess, TestServer, column, expect_error, readme_statements, rows, run, server_error,
+    show_backup, value, wait_for_backup_state, wait_for_restore_state, wait_until,
 };
 
 const MEMBER_TABLE: &str = "CREATE TABLE sr_hub.sr_member (
@@ -869,33 +869,6 @@ async fn kill_9_during_a_backup_ends_the_job_cancelled_and_publishes_nothing() {
     assert_eq!(value(&mut c, "SELECT count(*) FROM d.t").await, "8");
     drop(c);
     server.kill9();
-}
-
-/// The first SQL block of a README.md section, split into statements.
-fn readme_statements(heading: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("README.md");
-    let section = readme
-        .split_once(heading)
-        .unwrap_or_else(|| panic!("README has no {heading} section"))
-        .1;
-    let block = section
-        .split_once("```sql\n")
-        .and_then(|(_, rest)| rest.split_once("```"))
-        .expect("an sql block")
-        .0;
-    let without_comments: String = block
-        .lines()
-        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
-        .collect::<Vec<_>>()
-        .join("\n");
-    without_comments
-        .split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// Points README text at the test's S3 server instead of docker-compose's MinIO.

@@ -84,9 +84,11 @@ impl Engine {
                 data_dir.display()
             ))
         })?;
+        // Everything below sees the absolute directory the catalog resolved a relative one to.
         let catalog = Catalog::open(data_dir)?;
-        let backup = BackupService::open(data_dir, catalog.clone()).await?;
-        let access = AccessControl::open(data_dir, root_password)?;
+        let data_dir = catalog.root().to_path_buf();
+        let backup = BackupService::open(&data_dir, catalog.clone()).await?;
+        let access = AccessControl::open(&data_dir, root_password)?;
         Ok(Arc::new(Engine {
             catalog,
             backup,

@@ -38,8 +38,15 @@ pub enum ExecError {
     UnknownVariable(String),
     #[error("Variable '{name}' can't be set to the value of '{value}'")]
     WrongValueForVariable { name: String, value: String },
+    /// A function called with arguments it cannot take (`SLEEP(-1)`).
+    #[error("Incorrect arguments to {0}.")]
+    WrongArguments(&'static str),
     #[error("Variable '{0}' is a read only variable")]
     ReadOnlyVariable(String),
+    #[error("Variable '{0}' is a GLOBAL variable and should be set with SET GLOBAL")]
+    GlobalOnlyVariable(String),
+    #[error("SESSION variable '{0}' is read-only. Use SET GLOBAL to assign the value")]
+    SessionReadOnlyVariable(String),
     #[error("Unknown thread id: {0}")]
     UnknownThread(u64),
     #[error("{0}")]

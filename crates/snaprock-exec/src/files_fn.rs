@@ -123,6 +123,20 @@ pub(crate) async fn resolve_files_calls(
     Ok(())
 }
 
+/// The listing URL of a `file://` path. DataFusion expands globs (`*`, `?`, `[...]`) only in
+/// plain paths, not in URLs, so the path part is handed over without its scheme.
+fn listing_url(path: &str) -> Result<ListingTableUrl> {
+    let bad =
+        |reason: String| ExecError::InvalidValue(format!("bad FILES() path '{path}': {reason}"));
+    let local = path.strip_prefix("file://").unwrap_or(path);
+    if !local.starts_with('/') {
+        return Err(bad(
+            "a file:// path must be absolute (file:///dir/file)".into()
+        ));
+    }
+    ListingTableUrl::parse(local).map_err(|e| bad(e.to_string()))
+}
+
 async fn listing_table(
     df: &SessionContext,
     options: &BTreeMap<String, String>,
@@ -188,8 +202,7 @@ async fn listing_table(
             )));
         }
     };
-    let url = ListingTableUrl::parse(path)
-        .map_err(|e| ExecError::InvalidValue(format!("bad FILES() path '{path}': {e}")))?;
+    let url = listing_url(path)?;
     let listing = ListingOptions::new(format).with_file_extension("");
     let schema = listing.infer_schema(&df.state(), &url).await?;
     let config = ListingTableConfig::new(url)

@@ -145,19 +145,18 @@ impl TableProvider for SnaprockTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let data_root = self.ctx.engine.catalog.data_root().to_path_buf();
+        let catalog = &self.ctx.engine.catalog;
         let files: Vec<PartitionedFile> = self
             .partitions_to_scan(filters)
             .into_iter()
             .flat_map(|p| p.files.iter())
             .map(|f| {
-                let path = data_root.join(&f.path);
-                PartitionedFile::new(
-                    path.to_string_lossy().trim_start_matches('/').to_string(),
-                    f.bytes,
-                )
+                let mut file = PartitionedFile::new(String::new(), f.bytes);
+                file.object_meta.location =
+                    catalog.object_path(f).map_err(|e| external(e.into()))?;
+                Ok(file)
             })
-            .collect();
+            .collect::<DfResult<_>>()?;
         if files.is_empty() {
             let projected = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),

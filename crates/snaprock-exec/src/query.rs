@@ -40,7 +40,9 @@ pub(crate) fn new_datafusion_context() -> SessionContext {
             false,
         )
         .set_str("datafusion.sql_parser.dialect", "MySQL");
-    SessionContext::new_with_config(config)
+    let ctx = SessionContext::new_with_config(config);
+    crate::mysql_functions::register(&ctx);
+    ctx
 }
 
 /// Name of the DataFusion schema holding FILES() tables of the running statement.
@@ -89,6 +91,10 @@ impl Session {
         files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
         let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
         self.apply_select_limit(&mut stmt)?;
+        if !info.sleep.is_zero() {
+            // SLEEP(n): the statement is killable meanwhile (KILL QUERY, shutdown).
+            tokio::time::sleep(info.sleep).await;
+        }
         let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
         let plan = self
             .df
@@ -378,10 +384,36 @@ fn source_text(expr: &Expr, sql: &str) -> String {
     let end = byte_offset(sql, span.end.line, span.end.column);
     match (start, end) {
         (Some(s), Some(e)) if s < e && e <= sql.len() => {
-            let e = extend_to_closing_paren(sql, e);
+            let e = extend_to_closing_paren(sql, close_open_parens(sql, s, e));
             sql[s..e].trim().to_string()
         }
         _ => expr.to_string(),
+    }
+}
+
+/// sqlparser's span of a function call can stop at its last argument (`sum(amount`): extend
+/// `sql[start..end]` past the `)` of every parenthesis it opens and does not close.
+fn close_open_parens(sql: &str, start: usize, end: usize) -> usize {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in sql[start..].char_indices() {
+        let at = start + i;
+        if at >= end && depth == 0 {
+            return at;
+        }
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if depth == 0 {
+        sql.len()
+    } else {
+        end.min(sql.len())
     }
 }
 
@@ -507,5 +539,48 @@ pub(crate) fn visit_table_factors(
     match v.1 {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(sql: &str) -> Vec<Option<String>> {
+        let stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(
+            &snaprock_sql::sqlparser::dialect::MySqlDialect {},
+            sql,
+        )
+        .unwrap()
+        .remove(0);
+        output_names(&stmt, sql).unwrap()
+    }
+
+    #[test]
+    fn expressions_are_named_as_written() {
+        let sql = "SELECT city, sum(amount), count(*), max(dt), concat('a','b') AS c2, \
+                   concat('a', 'b'), time_format(timediff(now(), convert_tz(now(), \
+                   @@session.time_zone, '+00:00')), '%H:%i') FROM sales GROUP BY city";
+        let expected = [
+            "city",
+            "sum(amount)",
+            "count(*)",
+            "max(dt)",
+            "c2",
+            "concat('a', 'b')",
+            "time_format(timediff(now(), convert_tz(now(), @@session.time_zone, '+00:00')), '%H:%i')",
+        ];
+        let got = names(sql);
+        for (got, want) in got.iter().zip(expected) {
+            assert_eq!(got.as_deref(), Some(want));
+        }
+        let probe = "SELECT @@GLOBAL.time_zone, @@system_time_zone, time_format(timediff(now(), \
+                     convert_tz(now(), @@session.time_zone, '+00:00')), '%H:%i')";
+        assert_eq!(
+            names(probe)[2].as_deref(),
+            Some(
+                "time_format(timediff(now(), convert_tz(now(), @@session.time_zone, '+00:00')), '%H:%i')"
+            )
+        );
     }
 }

@@ -21,6 +21,7 @@ use snaprock_sql::sqlparser::parser::Parser;
 use snaprock_storage::CatalogState;
 
 use crate::catalog_provider::VIEW_CATALOG;
+use crate::rewrite_functions;
 use crate::variables::VarValue;
 use crate::{ExecError, Result};
 
@@ -88,6 +89,8 @@ pub(crate) fn rewrite_statement(
 pub(crate) struct RewriteInfo {
     /// Tables referenced (`[db.]name` as written).
     pub tables: Vec<Vec<String>>,
+    /// What the statement's SLEEP() calls add up to: waited for before it runs.
+    pub sleep: std::time::Duration,
 }
 
 struct Rewriter<'a> {
@@ -545,6 +548,22 @@ impl VisitorMut for Rewriter<'_> {
                         if let Some(new_name) = renamed {
                             f.name =
                                 ObjectName(vec![ObjectNamePart::Identifier(Ident::new(new_name))]);
+                        }
+                        match renamed.unwrap_or(name.as_str()) {
+                            "group_concat" => {
+                                if let Err(e) = rewrite_functions::group_concat(f) {
+                                    return self.fail(e);
+                                }
+                            }
+                            "sleep" => match rewrite_functions::sleep_duration(f) {
+                                Ok(d) => {
+                                    self.info.sleep += d;
+                                    *expr = Expr::value(Value::Number("0".into(), false));
+                                    return ControlFlow::Continue(());
+                                }
+                                Err(e) => return self.fail(e),
+                            },
+                            other => rewrite_functions::text_first_argument(other, f),
                         }
                         // LOCATE(substr, str) / INSTR(str, substr) are strpos(str, substr).
                         if (name == "instr" || name == "locate")

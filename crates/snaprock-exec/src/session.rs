@@ -10,7 +10,7 @@ use snaprock_sql::ast::{SetItem, SetValue, Statement, TransactionOp, VariableSco
 use snaprock_sql::sqlparser::ast::{Expr, Value};
 use snaprock_sql::{parse_statement, redact_secrets, split_statements};
 use tokio::sync::watch;
-use tracing::{Instrument, debug, info_span};
+use tracing::{Instrument, info_span};
 
 use crate::engine::{ConnectionInfo, Engine, KillRequest};
 use crate::result::{Output, OutputColumn};
@@ -56,6 +56,11 @@ impl Session {
             .access
             .snapshot()
             .login_roles(&identity, activate_all);
+        // What a session takes from the globals when it connects and keeps, as in MySQL.
+        let session_vars = ["max_allowed_packet", "wait_timeout"]
+            .into_iter()
+            .filter_map(|name| Some((name, engine.globals.get(name).ok()?)))
+            .collect();
         Session {
             identity,
             active_roles,
@@ -63,7 +68,7 @@ impl Session {
             engine,
             conn,
             current_db: None,
-            session_vars: BTreeMap::new(),
+            session_vars,
             user_vars: HashMap::new(),
             warnings: Vec::new(),
             kill,
@@ -171,9 +176,6 @@ impl Session {
         }
         .instrument(span)
         .await;
-        if let Err(e) = &result {
-            debug!(error = %e, "statement failed");
-        }
         self.conn.set_command("Sleep", None);
         if *self.kill.borrow() == KillRequest::Query {
             self.conn.kill.send_replace(KillRequest::None);
@@ -257,6 +259,11 @@ impl Session {
             Statement::CancelBackup { database, restore } => self.cancel_backup(&database, restore),
             Statement::Access(stmt) => self.run_access_statement(*stmt),
         }
+    }
+
+    /// A numeric system variable as this session sees it (`None` if it is not a number).
+    pub fn number_variable(&self, name: &str) -> Option<u64> {
+        self.variable(name).ok()?.as_u64()
     }
 
     /// A system variable's value as this session sees it.

@@ -16,6 +16,16 @@ pub enum VarValue {
 }
 
 impl VarValue {
+    /// The value as a non-negative number, if it is one.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            VarValue::Int(v) => u64::try_from(*v).ok(),
+            VarValue::UInt(v) => Some(*v),
+            VarValue::Str(s) => s.trim().parse().ok(),
+            VarValue::Null => None,
+        }
+    }
+
     /// The text SHOW VARIABLES prints.
     pub fn display(&self) -> String {
         match self {
@@ -32,6 +42,18 @@ enum Kind {
     /// ON/OFF/1/0/TRUE/FALSE, read back as 1/0.
     Bool,
     Int,
+    /// A number in `[min, max]` (a value outside is clamped, as MySQL does), set per server
+    /// only: `SET` without GLOBAL is refused.
+    GlobalInt {
+        min: i64,
+        max: i64,
+    },
+    /// Like `GlobalInt`, and a session reads the global value of when it connected
+    /// (`max_allowed_packet`): `SET SESSION` is refused as read-only.
+    GlobalIntSessionCopy {
+        min: i64,
+        max: i64,
+    },
     Str,
     /// Cannot be SET.
     ReadOnly,
@@ -58,6 +80,14 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
         ("character_set_results", Str, s("utf8mb4")),
         ("character_set_server", Str, s("utf8mb4")),
         ("character_set_system", ReadOnly, s("utf8mb3")),
+        (
+            "connect_timeout",
+            GlobalInt {
+                min: 2,
+                max: 31_536_000,
+            },
+            I(10),
+        ),
         ("collation_connection", Str, s("utf8mb4_general_ci")),
         ("collation_database", Str, s("utf8mb4_general_ci")),
         ("collation_server", Str, s("utf8mb4_general_ci")),
@@ -89,8 +119,22 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
         ("license", ReadOnly, s("Apache License 2.0")),
         ("local_infile", Bool, I(0)),
         ("lower_case_table_names", ReadOnly, I(0)),
-        ("max_allowed_packet", Int, I(67_108_864)),
-        ("max_connections", Int, I(1024)),
+        (
+            "max_allowed_packet",
+            GlobalIntSessionCopy {
+                min: 1024,
+                max: 1 << 30,
+            },
+            I(67_108_864),
+        ),
+        (
+            "max_connections",
+            GlobalInt {
+                min: 1,
+                max: 100_000,
+            },
+            I(1024),
+        ),
         ("max_execution_time", Int, I(0)),
         ("net_buffer_length", Int, I(16384)),
         ("net_read_timeout", Int, I(60)),
@@ -182,6 +226,13 @@ impl GlobalVariables {
     pub fn set(&self, name: &str, value: VarValue) -> Result<()> {
         let key = self.key(name)?;
         let value = self.check(key, value)?;
+        let value = match (self.kinds.get(key), &value) {
+            // MySQL keeps max_allowed_packet a multiple of 1024.
+            (Some(Kind::GlobalIntSessionCopy { .. }), VarValue::Int(v)) => {
+                VarValue::Int(v - v % 1024)
+            }
+            _ => value,
+        };
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
         values.insert(key, value);
         Ok(())
@@ -233,6 +284,15 @@ impl GlobalVariables {
                     .map_err(|_| wrong(&value)),
                 VarValue::Null => Err(wrong(&value)),
             },
+            Kind::GlobalInt { min, max } | Kind::GlobalIntSessionCopy { min, max } => {
+                let number = match &value {
+                    VarValue::Int(v) => *v,
+                    VarValue::UInt(v) => i64::try_from(*v).unwrap_or(i64::MAX),
+                    VarValue::Str(s) => s.trim().parse::<i64>().map_err(|_| wrong(&value))?,
+                    VarValue::Null => return Err(wrong(&value)),
+                };
+                Ok(VarValue::Int(number.clamp(min, max)))
+            }
             Kind::Str => Ok(match value {
                 VarValue::Int(v) => VarValue::Str(v.to_string()),
                 VarValue::UInt(v) => VarValue::Str(v.to_string()),
@@ -254,7 +314,18 @@ impl GlobalVariables {
     /// Validates a session-level value.
     pub fn check_session(&self, name: &str, value: VarValue) -> Result<(&'static str, VarValue)> {
         let key = self.key(name)?;
-        Ok((key, self.check(key, value)?))
+        match self.kinds.get(key) {
+            Some(Kind::GlobalInt { .. }) => Err(ExecError::GlobalOnlyVariable(key.to_string())),
+            Some(Kind::GlobalIntSessionCopy { .. }) => {
+                Err(ExecError::SessionReadOnlyVariable(key.to_string()))
+            }
+            _ => Ok((key, self.check(key, value)?)),
+        }
+    }
+
+    /// A numeric variable's global value (`None` if it is not a number).
+    pub fn number(&self, name: &str) -> Option<u64> {
+        self.get(name).ok()?.as_u64()
     }
 
     /// All variables with their global values, sorted by name.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -23,6 +24,9 @@ use crate::error_codes::mysql_error;
 use crate::params;
 
 const NATIVE_PASSWORD: &str = "mysql_native_password";
+
+/// MySQL 8's default `max_allowed_packet`, should the variable be unreadable.
+const DEFAULT_MAX_ALLOWED_PACKET: usize = 64 << 20;
 
 struct PreparedStatement {
     sql: String,
@@ -222,6 +226,26 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
 
     fn salt(&self) -> [u8; 20] {
         self.salt
+    }
+
+    fn max_allowed_packet(&self) -> usize {
+        self.session
+            .as_ref()
+            .and_then(|s| s.number_variable("max_allowed_packet"))
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(DEFAULT_MAX_ALLOWED_PACKET)
+    }
+
+    fn idle_timeout(&self) -> Option<Duration> {
+        let seconds = self.session.as_ref()?.number_variable("wait_timeout")?;
+        Some(Duration::from_secs(seconds.max(1)))
+    }
+
+    async fn shutting_down(&self) {
+        let mut closing = self.config.shutting_down.subscribe();
+        if closing.wait_for(|closing| *closing).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 
     async fn authenticate(

@@ -6,8 +6,15 @@ use snaprock_backup::BackupErrorKind;
 use snaprock_exec::ExecError;
 use snaprock_storage::StorageError;
 
-/// The MySQL error code and message for a failed statement.
+/// The MySQL error code and message for a failed statement. The log gets the code only: a
+/// message can quote the statement (`near '...'`), and statements can hold passwords and keys.
 pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
+    let (kind, message) = error_kind_and_message(error);
+    tracing::debug!(code = kind as u16, "statement failed");
+    (kind, message)
+}
+
+fn error_kind_and_message(error: &ExecError) -> (ErrorKind, String) {
     use ErrorKind::*;
     let kind = match error {
         ExecError::Parse(e) if e.message == "Query was empty" => ER_EMPTY_QUERY,
@@ -25,6 +32,9 @@ pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
         ExecError::UnknownVariable(_) => ER_UNKNOWN_SYSTEM_VARIABLE,
         ExecError::WrongValueForVariable { .. } => ER_WRONG_VALUE_FOR_VAR,
         ExecError::ReadOnlyVariable(_) => ER_INCORRECT_GLOBAL_LOCAL_VAR,
+        ExecError::GlobalOnlyVariable(_) => ER_GLOBAL_VARIABLE,
+        ExecError::WrongArguments(_) => ER_WRONG_ARGUMENTS,
+        ExecError::SessionReadOnlyVariable(_) => ER_VARIABLE_IS_READONLY,
         ExecError::UnknownThread(_) => ER_NO_SUCH_THREAD,
         // StarRocks answers semantic errors of DDL with 1064, as it does syntax errors.
         ExecError::InvalidDefinition(_) => ER_PARSE_ERROR,

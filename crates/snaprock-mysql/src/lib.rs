@@ -17,10 +17,26 @@ pub use throttle::LoginThrottle;
 pub use tls::TlsSettings;
 
 /// Settings and shared state of the MySQL front end.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ServerConfig {
     /// Failed logins per client address.
     pub login_throttle: LoginThrottle,
     /// TLS, when the server has a certificate.
     pub tls: Option<TlsSettings>,
+    /// How long running statements may go on once shutdown begins; then they are ended.
+    pub shutdown_grace: std::time::Duration,
+    /// Turns true when the server shuts down: idle connections close, busy ones after their
+    /// statement.
+    pub shutting_down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            login_throttle: LoginThrottle::default(),
+            tls: None,
+            shutdown_grace: std::time::Duration::from_secs(30),
+            shutting_down: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }

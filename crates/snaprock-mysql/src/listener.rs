@@ -1,19 +1,27 @@
 //! Accepts connections and runs each one in its own task with its own tracing span; on a
-//! server with a certificate, negotiates TLS first when the client asks for it.
+//! server with a certificate, negotiates TLS first when the client asks for it. Bounds what
+//! clients can take: `max_connections`, `connect_timeout` for the handshake, and a shutdown
+//! that stops accepting, lets running statements finish within a grace period, then returns.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use opensrv_mysql::{AsyncMysqlIntermediary, CapabilityFlags, IntermediaryOptions};
+use opensrv_mysql::{
+    AsyncMysqlIntermediary, CapabilityFlags, ErrorKind, IntermediaryOptions, MAX_HANDSHAKE_PACKET,
+};
 use snaprock_exec::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::connection::Backend;
 use crate::{ServerConfig, TlsSettings};
 
-/// Serves MySQL clients on `listener` until `shutdown` completes.
+/// Serves MySQL clients on `listener` until `shutdown` completes, then closes every
+/// connection between statements (waiting up to `config.shutdown_grace` for running ones).
 pub async fn serve(
     listener: TcpListener,
     engine: Arc<Engine>,
@@ -22,35 +30,51 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     tokio::pin!(shutdown);
     info!(address = %listener.local_addr()?, "accepting MySQL connections");
+    let mut connections = JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
                     warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
-            _ = &mut shutdown => {
-                info!("shutting down the MySQL listener");
-                return Ok(());
-            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let max_connections = engine.globals.number("max_connections").unwrap_or(1024);
+        if connections.len() as u64 >= max_connections {
+            warn!(peer = %peer, max_connections, "connection refused: too many connections");
+            tokio::spawn(refuse(
+                stream,
+                ErrorKind::ER_CON_COUNT_ERROR,
+                b"Too many connections",
+            ));
+            continue;
+        }
+        let connect_timeout = engine.globals.number("connect_timeout").unwrap_or(10);
+        let deadline = Instant::now() + Duration::from_secs(connect_timeout);
         let backend = Backend::new(engine.clone(), config.clone(), peer);
         let span = info_span!("connection", id = backend.connection_id(), peer = %peer);
         let tls = config.tls.clone();
-        tokio::spawn(
+        connections.spawn(
             async move {
                 debug!("connected");
                 let result = match tls {
                     None => {
                         let (reader, writer) = stream.into_split();
                         let writer = BufWriter::with_capacity(64 * 1024, writer);
-                        AsyncMysqlIntermediary::run_on(backend, reader, writer).await
+                        let options = IntermediaryOptions {
+                            handshake_deadline: Some(deadline),
+                            ..IntermediaryOptions::default()
+                        };
+                        AsyncMysqlIntermediary::run_with_options(backend, reader, writer, &options)
+                            .await
                     }
-                    Some(tls) => serve_tls_capable(stream, backend, &tls).await,
+                    Some(tls) => serve_tls_capable(stream, backend, &tls, deadline).await,
                 };
                 match result {
                     Ok(()) => debug!("disconnected"),
@@ -60,6 +84,45 @@ pub async fn serve(
             .instrument(span),
         );
     }
+    drop(listener);
+    info!(
+        connections = connections.len(),
+        "shutting down: no new connections; open ones close after their running statement"
+    );
+    config.shutting_down.send_replace(true);
+    let drained = tokio::time::timeout(config.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!(
+            connections = connections.len(),
+            grace_secs = config.shutdown_grace.as_secs(),
+            "statements still running after the shutdown grace period are ended"
+        );
+        connections.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Answers a connection the server will not serve with one error packet, instead of the
+/// greeting (as MySQL does for ER_CON_COUNT_ERROR), and closes it.
+async fn refuse(mut stream: TcpStream, kind: ErrorKind, message: &[u8]) {
+    let packet = error_packet(kind, message);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        write_packet(&mut stream, 0, &packet),
+    )
+    .await;
+}
+
+fn error_packet(kind: ErrorKind, message: &[u8]) -> Vec<u8> {
+    let mut err = vec![0xff];
+    err.extend_from_slice(&(kind as u16).to_le_bytes());
+    err.push(b'#');
+    err.extend_from_slice(kind.sqlstate());
+    err.extend_from_slice(message);
+    err
 }
 
 /// MySQL's ER_SECURE_TRANSPORT_REQUIRED.
@@ -72,14 +135,28 @@ async fn serve_tls_capable(
     mut stream: TcpStream,
     backend: Backend,
     tls: &TlsSettings,
+    deadline: Instant,
 ) -> std::io::Result<()> {
     write_packet(&mut stream, 0, &backend.greeting(true)).await?;
+    let timed_out = || std::io::Error::new(std::io::ErrorKind::TimedOut, "handshake timed out");
     let mut header = [0u8; 4];
-    stream.read_exact(&mut header).await?;
+    tokio::time::timeout_at(deadline, stream.read_exact(&mut header))
+        .await
+        .map_err(|_| timed_out())??;
     let length = u32::from_le_bytes([header[0], header[1], header[2], 0]) as usize;
     let seq = header[3];
+    if length > MAX_HANDSHAKE_PACKET {
+        let err = error_packet(
+            ErrorKind::ER_NET_PACKET_TOO_LARGE,
+            b"Got a packet bigger than 'max_allowed_packet' bytes",
+        );
+        write_packet(&mut stream, seq.wrapping_add(1), &err).await?;
+        return Ok(());
+    }
     let mut payload = vec![0u8; length];
-    stream.read_exact(&mut payload).await?;
+    tokio::time::timeout_at(deadline, stream.read_exact(&mut payload))
+        .await
+        .map_err(|_| timed_out())??;
     let capabilities = payload
         .get(..4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -89,10 +166,13 @@ async fn serve_tls_capable(
     let options = IntermediaryOptions {
         greeting_sent: true,
         secure: wants_tls,
+        handshake_deadline: Some(deadline),
         ..IntermediaryOptions::default()
     };
     if wants_tls && length == SSL_REQUEST_LENGTH {
-        let stream = tls.acceptor.accept(stream).await?;
+        let stream = tokio::time::timeout_at(deadline, tls.acceptor.accept(stream))
+            .await
+            .map_err(|_| timed_out())??;
         debug!("TLS established");
         let (reader, writer) = tokio::io::split(stream);
         let writer = BufWriter::with_capacity(64 * 1024, writer);

@@ -67,7 +67,11 @@ pub fn literal(param: &ParamValue<'_>) -> String {
             }
         }
         ValueInner::Bytes(b) => {
-            let text = String::from_utf8_lossy(b);
+            // Bytes that are not text (a BLOB parameter) keep every byte as a hex literal.
+            let Ok(text) = std::str::from_utf8(b) else {
+                let hex: String = b.iter().map(|byte| format!("{byte:02X}")).collect();
+                return format!("X'{hex}'");
+            };
             let numeric = matches!(
                 param.coltype,
                 ColumnType::MYSQL_TYPE_DECIMAL | ColumnType::MYSQL_TYPE_NEWDECIMAL
@@ -81,17 +85,57 @@ pub fn literal(param: &ParamValue<'_>) -> String {
                 quote(&text)
             }
         }
-        ValueInner::Date(_) | ValueInner::Datetime(_) => {
-            match opensrv_mysql::to_naive_datetime(param.value) {
-                Ok(dt) if param.coltype == ColumnType::MYSQL_TYPE_DATE => {
-                    quote(&dt.format("%Y-%m-%d").to_string())
-                }
-                Ok(dt) => quote(&dt.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
-                Err(_) => "NULL".to_string(),
-            }
-        }
-        ValueInner::Time(b) => quote(&format!("{b:?}")),
+        ValueInner::Date(b) | ValueInner::Datetime(b) => match date_time_text(b) {
+            Some(text) => quote(&text),
+            None => "NULL".to_string(),
+        },
+        ValueInner::Time(b) => match time_text(b) {
+            Some(text) => quote(&text),
+            None => "NULL".to_string(),
+        },
     }
+}
+
+/// A binary DATE / DATETIME / TIMESTAMP value (0, 4, 7 or 11 bytes: year u16, month, day,
+/// then hour, minute, second, then microseconds u32) as MySQL's text: the date alone when
+/// there is no time of day, as a DATE column compares it.
+fn date_time_text(bytes: &[u8]) -> Option<String> {
+    let u32_at = |i: usize| Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?));
+    let (year, month, day) = match bytes.len() {
+        0 => return Some("0000-00-00".to_string()),
+        4 | 7 | 11 => (u16::from_le_bytes([bytes[0], bytes[1]]), bytes[2], bytes[3]),
+        _ => return None,
+    };
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    let (hour, minute, second) = match bytes.len() {
+        4 => (0, 0, 0),
+        _ => (bytes[4], bytes[5], bytes[6]),
+    };
+    let micros = if bytes.len() == 11 { u32_at(7)? } else { 0 };
+    Some(match (hour, minute, second, micros) {
+        (0, 0, 0, 0) => date,
+        (_, _, _, 0) => format!("{date} {hour:02}:{minute:02}:{second:02}"),
+        _ => format!("{date} {hour:02}:{minute:02}:{second:02}.{micros:06}"),
+    })
+}
+
+/// A binary TIME value (0, 8 or 12 bytes: negative flag, days u32, hour, minute, second, then
+/// microseconds u32) as MySQL's text `[-]HHH:MM:SS[.ffffff]`.
+fn time_text(bytes: &[u8]) -> Option<String> {
+    let u32_at = |i: usize| Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?));
+    if bytes.is_empty() {
+        return Some("00:00:00".to_string());
+    }
+    if bytes.len() != 8 && bytes.len() != 12 {
+        return None;
+    }
+    let sign = if bytes[0] == 1 { "-" } else { "" };
+    let hours = u64::from(u32_at(1)?) * 24 + u64::from(bytes[5]);
+    let (minute, second) = (bytes[6], bytes[7]);
+    Some(match bytes.len() {
+        12 => format!("{sign}{hours:02}:{minute:02}:{second:02}.{:06}", u32_at(8)?),
+        _ => format!("{sign}{hours:02}:{minute:02}:{second:02}"),
+    })
 }
 
 /// `sql` with each placeholder replaced by the matching literal.
@@ -122,6 +166,31 @@ mod tests {
             bound,
             "SELECT '?', a FROM t WHERE b = 1 AND c = `?` AND d IN ('x', NULL)"
         );
+    }
+
+    #[test]
+    fn binary_dates_and_times_are_mysql_text() {
+        assert_eq!(date_time_text(&[0xe8, 0x07, 5, 1]).unwrap(), "2024-05-01");
+        assert_eq!(
+            date_time_text(&[0xe8, 0x07, 5, 1, 0, 0, 0]).unwrap(),
+            "2024-05-01"
+        );
+        assert_eq!(
+            date_time_text(&[0xe8, 0x07, 5, 1, 13, 4, 5]).unwrap(),
+            "2024-05-01 13:04:05"
+        );
+        assert_eq!(
+            date_time_text(&[0xe8, 0x07, 5, 1, 13, 4, 5, 0x40, 0xe2, 0x01, 0]).unwrap(),
+            "2024-05-01 13:04:05.123456"
+        );
+        assert_eq!(date_time_text(&[1, 2, 3]), None);
+        assert_eq!(time_text(&[0, 0, 0, 0, 0, 3, 4, 5]).unwrap(), "03:04:05");
+        assert_eq!(time_text(&[1, 1, 0, 0, 0, 3, 4, 5]).unwrap(), "-27:04:05");
+        assert_eq!(
+            time_text(&[0, 0, 0, 0, 0, 3, 4, 5, 0x40, 0xe2, 0x01, 0]).unwrap(),
+            "03:04:05.123456"
+        );
+        assert_eq!(time_text(&[]).unwrap(), "00:00:00");
     }
 
     #[test]

@@ -266,7 +266,7 @@ fn parse_value_tuple(p: &mut Parser) -> PResult<Vec<PartitionValue>> {
     Ok(values)
 }
 
-fn parse_distribution(p: &mut Parser) -> PResult<Distribution> {
+pub(crate) fn parse_distribution(p: &mut Parser) -> PResult<Distribution> {
     let dist = if parse_word(p, "HASH") {
         let columns = parse_name_list(p)?;
         let buckets = parse_buckets(p)?;

@@ -71,7 +71,7 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
         parse_word(p, "WORK");
         Statement::Transaction(TransactionOp::Begin)
     } else if parse_words(p, &["START", "TRANSACTION"]) {
-        skip_rest(p);
+        parse_transaction_characteristics(p)?;
         Statement::Transaction(TransactionOp::Begin)
     } else if parse_word(p, "COMMIT") {
         parse_word(p, "WORK");
@@ -90,8 +90,12 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
             query_only,
         }
     } else if peek_word(p, "LOCK") || peek_word(p, "UNLOCK") || peek_word(p, "FLUSH") {
+        // Whole statements that change nothing here (dump tools send them): the statement is
+        // accepted or refused as one, never partly run, so its arguments need no grammar.
         let word = p.next_token().to_string().to_uppercase();
-        skip_rest(p);
+        while !matches!(p.peek_token().token, Token::EOF | Token::SemiColon) {
+            p.next_token();
+        }
         Statement::Ignored(word)
     } else {
         let stmt = p.parse_statement()?;
@@ -141,9 +145,45 @@ fn is_explain_table(p: &Parser) -> bool {
         )
 }
 
-fn skip_rest(p: &mut Parser) {
-    while !matches!(p.peek_token().token, Token::EOF | Token::SemiColon) {
-        p.next_token();
+/// `START TRANSACTION [WITH CONSISTENT SNAPSHOT | READ ONLY | READ WRITE] [, ...]`.
+fn parse_transaction_characteristics(p: &mut Parser) -> PResult<()> {
+    if matches!(p.peek_token().token, Token::EOF | Token::SemiColon) {
+        return Ok(());
+    }
+    loop {
+        if !(parse_words(p, &["WITH", "CONSISTENT", "SNAPSHOT"])
+            || parse_words(p, &["READ", "ONLY"])
+            || parse_words(p, &["READ", "WRITE"]))
+        {
+            return p.expected(
+                "WITH CONSISTENT SNAPSHOT, READ ONLY or READ WRITE",
+                p.peek_token(),
+            );
+        }
+        if !p.consume_token(&Token::Comma) {
+            return Ok(());
+        }
+    }
+}
+
+/// `[DEFAULT] CHARACTER SET | CHARSET [=] name`, `[DEFAULT] COLLATE [=] name` and
+/// `PROPERTIES (...)` after CREATE DATABASE: accepted (one character set here) and checked.
+fn parse_database_options(p: &mut Parser) -> PResult<()> {
+    loop {
+        let default = parse_word(p, "DEFAULT");
+        if parse_words(p, &["CHARACTER", "SET"])
+            || parse_word(p, "CHARSET")
+            || parse_word(p, "COLLATE")
+        {
+            let _ = p.consume_token(&Token::Eq);
+            parse_name(p)?;
+        } else if !default && parse_word(p, "PROPERTIES") {
+            parse_properties_body(p)?;
+        } else if default {
+            return p.expected("CHARACTER SET, CHARSET or COLLATE", p.peek_token());
+        } else {
+            return Ok(());
+        }
     }
 }
 
@@ -160,8 +200,7 @@ fn parse_create(p: &mut Parser, sql: &str) -> PResult<Statement> {
     if parse_word(p, "DATABASE") || parse_word(p, "SCHEMA") {
         let if_not_exists = parse_if_not_exists(p);
         let name = parse_name(p)?;
-        // [DEFAULT] CHARACTER SET / COLLATE / PROPERTIES are accepted and ignored.
-        skip_rest(p);
+        parse_database_options(p)?;
         return Ok(Statement::CreateDatabase {
             name,
             if_not_exists,
@@ -248,8 +287,10 @@ fn parse_alter(p: &mut Parser) -> PResult<Statement> {
         expect_word(p, "PARTITION")?;
         let if_not_exists = parse_if_not_exists(p);
         let partition = create_table::parse_partition_def_after_keyword(p)?;
-        // DISTRIBUTED BY ... / PROPERTIES after a partition are accepted.
-        skip_rest(p);
+        // `DISTRIBUTED BY HASH(k) [BUCKETS n]` after a partition: checked, the table's own is used.
+        if parse_words(p, &["DISTRIBUTED", "BY"]) {
+            create_table::parse_distribution(p)?;
+        }
         return Ok(Statement::AddPartition {
             table,
             partition,
@@ -426,5 +467,28 @@ mod tests {
             parse_statement("UNLOCK TABLES"),
             Ok(Statement::Ignored(_))
         ));
+        assert!(parse_statement("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ WRITE").is_ok());
+        assert!(parse_statement("START TRANSACTION whatever").is_err());
+    }
+
+    #[test]
+    fn trailing_words_are_refused_not_skipped() {
+        for sql in [
+            "CREATE DATABASE x FROM SNAPSHOT s ON r",
+            "CREATE DATABASE x anything at all",
+            "CREATE DATABASE x DEFAULT",
+            "ALTER TABLE t ADD PARTITION p VALUES LESS THAN ('1') nonsense",
+            "DROP TABLE t extra",
+        ] {
+            let e = parse_statement(sql).unwrap_err();
+            assert!(e.message.contains("syntax"), "{sql}: {}", e.message);
+        }
+        for sql in [
+            "CREATE DATABASE x DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
+            "CREATE DATABASE IF NOT EXISTS x CHARSET = utf8 PROPERTIES (\"a\" = \"b\")",
+            "ALTER TABLE t ADD PARTITION p VALUES LESS THAN ('1') DISTRIBUTED BY HASH(k) BUCKETS 4",
+        ] {
+            assert!(parse_statement(sql).is_ok(), "{sql}");
+        }
     }
 }

@@ -33,9 +33,13 @@ pub type TableWriteGuard = tokio::sync::OwnedMutexGuard<()>;
 impl Catalog {
     /// Opens (or creates) the catalog in `root`, and removes data files no committed state lists
     /// (left by statements that were running when the server stopped).
+    /// A relative `root` is resolved against the working directory once, here: every path the
+    /// catalog hands out (to DataFusion's object store, to backup and restore) is absolute.
     pub fn open(root: &Path) -> Result<Arc<Self>> {
         let data_root = root.join("data");
         std::fs::create_dir_all(&data_root).map_err(|e| StorageError::io(&data_root, e))?;
+        let root = &std::fs::canonicalize(root).map_err(|e| StorageError::io(root, e))?;
+        let data_root = root.join("data");
         let _ = std::fs::remove_file(root.join(CATALOG_TMP));
         let path = root.join(CATALOG_FILE);
         let state = match std::fs::read(&path) {
@@ -67,9 +71,19 @@ impl Catalog {
         &self.root
     }
 
-    /// Where data files live; `DataFile::path` is relative to it.
+    /// Where data files live (absolute); `DataFile::path` is relative to it.
     pub fn data_root(&self) -> &Path {
         &self.data_root
+    }
+
+    /// Where `file` lives, as an object-store path of the local file system (what DataFusion's
+    /// scans read). Percent-encoding follows object_store's rules, so any directory name works.
+    pub fn object_path(&self, file: &DataFile) -> Result<object_store::path::Path> {
+        let path = self.data_root.join(&file.path);
+        object_store::path::Path::from_absolute_path(&path).map_err(|e| StorageError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })
     }
 
     /// The current state. Holding it keeps every file it lists on disk.

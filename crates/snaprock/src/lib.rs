@@ -49,6 +49,9 @@ pub struct Options {
     /// Refuse logins that do not use TLS (needs --tls-cert and --tls-key).
     #[arg(long, requires = "tls_cert")]
     pub require_secure_transport: bool,
+    /// On SIGTERM or Ctrl-C, how long running statements may go on before they are ended.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
 }
 
 /// Opens the data directory and binds the listener; returns the bound address and the future
@@ -99,6 +102,7 @@ pub async fn start(
     let address = listener.local_addr()?;
     let config = Arc::new(ServerConfig {
         tls,
+        shutdown_grace: Duration::from_secs(options.shutdown_grace_secs),
         ..ServerConfig::default()
     });
     let handle = tokio::spawn(snaprock_mysql::serve(listener, engine, config, shutdown));

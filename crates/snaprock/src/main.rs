@@ -4,17 +4,20 @@ use clap::Parser;
 use snaprock::{Options, shutdown_signal, start};
 use tracing_subscriber::EnvFilter;
 
-/// See `main`: the parser's own log would repeat statement texts.
-const SQLPARSER_LOG_LEVEL: &str = "sqlparser=info";
+/// See `main`: these libraries' own logs repeat statement texts or the literals in them
+/// (sqlparser its tokens, DataFusion every plan it builds), whatever level RUST_LOG asks for.
+/// A directive names a target prefix, so `datafusion` covers every `datafusion_*` crate.
+const QUIET_LIBRARIES: [&str; 2] = ["sqlparser=info", "datafusion=info"];
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // Logs go to stderr, so stdout stays free for whoever runs the binary. sqlparser echoes
-    // every statement's text at debug level, and statement texts can hold secrets (S3 keys in
-    // CREATE REPOSITORY): it never logs below info, whatever RUST_LOG says.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info"))
-        .add_directive(SQLPARSER_LOG_LEVEL.parse().expect("a valid directive"));
+    // Logs go to stderr, so stdout stays free for whoever runs the binary. Statement texts can
+    // hold secrets (S3 keys in CREATE REPOSITORY, passwords in CREATE USER): the libraries
+    // that echo them never log below info, whatever RUST_LOG says.
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    for directive in QUIET_LIBRARIES {
+        filter = filter.add_directive(directive.parse().expect("a valid directive"));
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter)

@@ -260,7 +260,34 @@ pub trait AsyncMysqlShim<W: Send> {
 
     /// COM_RESET_CONNECTION: drop session state (snaprock patch).
     async fn on_reset_connection(&mut self) {}
+
+    /// Largest command packet accepted once the client is authenticated (MySQL's
+    /// `max_allowed_packet`); a larger one is answered with ERR 1153 and the connection closed
+    /// (snaprock patch). Before authentication [`MAX_HANDSHAKE_PACKET`] applies.
+    fn max_allowed_packet(&self) -> usize {
+        64 << 20
+    }
+
+    /// How long an authenticated connection may wait idle for its next command (MySQL's
+    /// `wait_timeout`); then it gets ERR 4031 and is closed (snaprock patch).
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Resolves once the server is shutting down: the connection is closed before its next
+    /// command, with ERR 1053 (snaprock patch). A running command finishes first.
+    async fn shutting_down(&self) {
+        std::future::pending::<()>().await
+    }
 }
+
+/// Largest packet accepted before authentication (a handshake response with connection
+/// attributes is a few hundred bytes): an unauthenticated client cannot make the server buffer
+/// more than this.
+pub const MAX_HANDSHAKE_PACKET: usize = 64 * 1024;
+
+/// What MySQL answers a packet over `max_allowed_packet` with (ER_NET_PACKET_TOO_LARGE).
+const PACKET_TOO_LARGE: &[u8] = b"Got a packet bigger than 'max_allowed_packet' bytes";
 
 /// The options which passed to AsyncMysqlIntermediary struct
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -272,6 +299,8 @@ pub struct IntermediaryOptions {
     pub greeting_sent: bool,
     /// The connection runs over TLS: the client's handshake response carries CLIENT_SSL.
     pub secure: bool,
+    /// A client that has not authenticated by then is disconnected (MySQL's `connect_timeout`).
+    pub handshake_deadline: Option<tokio::time::Instant>,
 }
 
 /// The payload of the server greeting (HandshakeV10); `tls` advertises CLIENT_SSL.
@@ -311,6 +340,9 @@ pub fn server_greeting(
 #[derive(Default)]
 struct StatementData {
     long_data: HashMap<u16, Vec<u8>>,
+    /// COM_STMT_SEND_LONG_DATA sent more than `max_allowed_packet` in all (the data was dropped;
+    /// the next execute fails).
+    long_data_too_large: bool,
     bound_types: Vec<(myc::constants::ColumnType, bool)>,
     params: u16,
 }
@@ -349,6 +381,14 @@ fn handshake_error(e: nom::Err<nom::error::Error<&[u8]>>) -> io::Error {
     }
 }
 
+/// Sleeps for `duration`, or forever without one.
+async fn sleep_or_forever(duration: Option<std::time::Duration>) {
+    match duration {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn peer_gone() -> io::Error {
     io::Error::new(
         io::ErrorKind::ConnectionAborted,
@@ -383,10 +423,56 @@ where
             reader: PacketReader::new(input_stream),
             writer: PacketWriter::new(output_stream),
         };
-        if !mi.handshake(opts.greeting_sent, opts.secure).await? {
+        mi.reader.set_max_payload(MAX_HANDSHAKE_PACKET);
+        let handshake = mi.handshake(opts.greeting_sent, opts.secure);
+        let authenticated = match opts.handshake_deadline {
+            None => handshake.await?,
+            Some(deadline) => match tokio::time::timeout_at(deadline, handshake).await {
+                Ok(authenticated) => authenticated?,
+                Err(_) => {
+                    return Err(
+                        io::Error::new(io::ErrorKind::TimedOut, "handshake timed out").into(),
+                    )
+                }
+            },
+        };
+        if !authenticated {
             return Ok(());
         }
         mi.run().await
+    }
+
+    /// The next packet; a packet over the reader's limit is answered with ERR 1153 and ends
+    /// the connection.
+    async fn checked_packet(
+        &mut self,
+        next: io::Result<Option<(u8, Vec<u8>)>>,
+    ) -> Result<Option<(u8, Vec<u8>)>, B::Error> {
+        match next {
+            Ok(packet) => Ok(packet),
+            Err(e) => {
+                if let Some(seq) = packet_reader::packet_too_large(&e) {
+                    self.writer.set_seq(seq.wrapping_add(1));
+                    writers::write_err(
+                        ErrorKind::ER_NET_PACKET_TOO_LARGE,
+                        PACKET_TOO_LARGE,
+                        &mut self.writer,
+                    )
+                    .await?;
+                    self.writer.flush_all().await?;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Sends an error the client did not ask for (idle timeout, shutdown) before closing: with
+    /// sequence id 1, as the answer to the command the client may be sending.
+    async fn close_with(&mut self, kind: ErrorKind, message: &[u8]) -> Result<(), B::Error> {
+        self.writer.set_seq(1);
+        writers::write_err(kind, message, &mut self.writer).await?;
+        self.writer.flush_all().await?;
+        Ok(())
     }
 
     /// Greets the client and authenticates it. `Ok(false)`: the client was refused (an ERR
@@ -406,7 +492,8 @@ where
             self.writer.flush_all().await?;
         }
 
-        let (mut seq, packet) = self.reader.next_async().await?.ok_or_else(peer_gone)?;
+        let next = self.reader.next_async().await;
+        let (mut seq, packet) = self.checked_packet(next).await?.ok_or_else(peer_gone)?;
         let handshake: ClientHandshake = commands::client_handshake(&packet, true)
             .map_err(handshake_error)?
             .1;
@@ -453,7 +540,8 @@ where
             self.writer.write_all(&[0x00])?;
             self.writer.end_packet().await?;
             self.writer.flush_all().await?;
-            let (rseq, data) = self.reader.next_async().await?.ok_or_else(peer_gone)?;
+            let next = self.reader.next_async().await;
+            let (rseq, data) = self.checked_packet(next).await?.ok_or_else(peer_gone)?;
             seq = rseq;
             auth_response = data;
         }
@@ -503,7 +591,31 @@ where
         use crate::commands::Command;
 
         let mut stmts: HashMap<u32, StatementData> = HashMap::new();
-        while let Some((seq, packet)) = self.reader.next_async().await? {
+        loop {
+            let max_packet = self.shim.max_allowed_packet();
+            self.reader.set_max_payload(max_packet);
+            let idle = self.shim.idle_timeout();
+            let next = tokio::select! {
+                biased;
+                _ = self.shim.shutting_down() => {
+                    self.close_with(ErrorKind::ER_SERVER_SHUTDOWN, b"Server shutdown in progress")
+                        .await?;
+                    return Ok(());
+                }
+                next = self.reader.next_async() => next,
+                _ = sleep_or_forever(idle) => {
+                    self.close_with(
+                        ErrorKind::ER_CLIENT_INTERACTION_TIMEOUT,
+                        b"The client was disconnected by the server because of inactivity. \
+                          See wait_timeout and interactive_timeout for configuring this behavior.",
+                    )
+                    .await?;
+                    return Ok(());
+                }
+            };
+            let Some((seq, packet)) = self.checked_packet(next).await? else {
+                break;
+            };
             self.writer.set_seq(seq.wrapping_add(1));
             let cmd = match commands::parse(&packet) {
                 Ok((_, cmd)) => cmd,
@@ -553,6 +665,17 @@ where
                     }
                 }
                 Command::Execute { stmt, params } => match stmts.get_mut(&stmt) {
+                    Some(state) if state.long_data_too_large => {
+                        state.long_data.clear();
+                        state.long_data_too_large = false;
+                        writers::write_err(
+                            ErrorKind::ER_UNKNOWN_ERROR,
+                            b"Parameter of prepared statement which is set through \
+                              mysql_send_long_data() is longer than 'max_allowed_packet' bytes",
+                            &mut self.writer,
+                        )
+                        .await?;
+                    }
                     Some(state) => {
                         {
                             let params = params::ParamParser::new(params, state);
@@ -580,8 +703,15 @@ where
                 },
                 Command::SendLongData { stmt, param, data } => {
                     // No response, as the protocol requires; unknown statements are ignored.
+                    // The data of one execute is bounded by max_allowed_packet, as in MySQL.
                     if let Some(state) = stmts.get_mut(&stmt) {
-                        state.long_data.entry(param).or_default().extend(data);
+                        let held: usize = state.long_data.values().map(Vec::len).sum();
+                        if held + data.len() > max_packet {
+                            state.long_data.clear();
+                            state.long_data_too_large = true;
+                        } else if !state.long_data_too_large {
+                            state.long_data.entry(param).or_default().extend(data);
+                        }
                     }
                 }
                 Command::Close(stmt) => {
@@ -592,6 +722,7 @@ where
                 Command::ResetStmt(stmt) => match stmts.get_mut(&stmt) {
                     Some(state) => {
                         state.long_data.clear();
+                        state.long_data_too_large = false;
                         writers::write_ok_packet(
                             &mut self.writer,
                             self.client_capabilities,

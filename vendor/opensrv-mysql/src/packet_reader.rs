@@ -27,15 +27,50 @@ use crate::U24_MAX;
 
 const READ_CHUNK: usize = 64 * 1024;
 
+/// A logical packet's header announced more payload than the reader accepts (snaprock patch:
+/// 0.7.0 buffered whatever a client announced, up to any size, before authentication too).
+#[derive(Debug)]
+pub struct PacketTooLarge {
+    /// Sequence id of the packet that was refused (the answer takes the next one).
+    pub seq: u8,
+}
+
+impl std::fmt::Display for PacketTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Got a packet bigger than 'max_allowed_packet' bytes")
+    }
+}
+
+impl std::error::Error for PacketTooLarge {}
+
+/// The refused packet's sequence id, if `error` is a [`PacketTooLarge`].
+pub fn packet_too_large(error: &io::Error) -> Option<u8> {
+    error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<PacketTooLarge>())
+        .map(|e| e.seq)
+}
+
 pub struct PacketReader<R> {
     /// Bytes read from the stream and not yet returned as packets.
     buf: Vec<u8>,
+    /// Largest logical payload accepted; a larger announced one is an error before it is read.
+    max_payload: usize,
     pub r: R,
 }
 
 impl<R> PacketReader<R> {
     pub fn new(r: R) -> Self {
-        PacketReader { buf: Vec::new(), r }
+        PacketReader {
+            buf: Vec::new(),
+            max_payload: usize::MAX,
+            r,
+        }
+    }
+
+    /// Sets the largest logical packet payload [`PacketReader::next_async`] accepts.
+    pub fn set_max_payload(&mut self, max_payload: usize) {
+        self.max_payload = max_payload;
     }
 
     /// Takes the bytes read ahead but not consumed (used when the stream is upgraded to TLS).
@@ -45,13 +80,13 @@ impl<R> PacketReader<R> {
     }
 
     /// Splits one logical packet (possibly several 16 MiB physical packets) off the buffer.
-    fn try_take_packet(&mut self) -> Option<(u8, Vec<u8>)> {
+    fn try_take_packet(&mut self) -> io::Result<Option<(u8, Vec<u8>)>> {
         let mut offset = 0;
         let mut payload_len = 0usize;
-        // First pass: check that the whole logical packet is buffered.
+        // First pass: check that the whole logical packet is buffered (and not too large).
         loop {
             if self.buf.len() < offset + 4 {
-                return None;
+                return Ok(None);
             }
             let len = u32::from_le_bytes([
                 self.buf[offset],
@@ -59,8 +94,15 @@ impl<R> PacketReader<R> {
                 self.buf[offset + 2],
                 0,
             ]) as usize;
+            if payload_len + len > self.max_payload {
+                let seq = self.buf[offset + 3];
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    PacketTooLarge { seq },
+                ));
+            }
             if self.buf.len() < offset + 4 + len {
-                return None;
+                return Ok(None);
             }
             payload_len += len;
             offset += 4 + len;
@@ -80,7 +122,7 @@ impl<R> PacketReader<R> {
             pos += 4 + len;
         }
         self.buf.drain(..offset);
-        Some((seq, payload))
+        Ok(Some((seq, payload)))
     }
 }
 
@@ -88,7 +130,7 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
     /// Returns the next packet's sequence id and payload, or `None` at a clean end of stream.
     pub async fn next_async(&mut self) -> io::Result<Option<(u8, Vec<u8>)>> {
         loop {
-            if let Some(packet) = self.try_take_packet() {
+            if let Some(packet) = self.try_take_packet()? {
                 return Ok(Some(packet));
             }
             let start = self.buf.len();
@@ -168,6 +210,26 @@ mod tests {
         let (seq, p) = r.next_async().await.unwrap().unwrap();
         assert_eq!(seq, 1);
         assert_eq!(p.len(), big.len());
+    }
+
+    #[tokio::test]
+    async fn a_packet_over_the_limit_is_refused_from_its_header() {
+        // Only the header has arrived: the 16 MiB payload is refused before it is read.
+        let header = [0xff, 0xff, 0xff, 3];
+        let mut r = PacketReader::new(&header[..]);
+        r.set_max_payload(1024);
+        let e = r.next_async().await.unwrap_err();
+        assert_eq!(packet_too_large(&e), Some(3));
+        // A payload one byte over the limit.
+        let big = vec![1u8; U24_MAX];
+        let bytes = frame(0, &big);
+        let mut r = PacketReader::new(&bytes[..]);
+        r.set_max_payload(U24_MAX - 1);
+        assert!(packet_too_large(&r.next_async().await.unwrap_err()).is_some());
+        let bytes = frame(0, b"fits");
+        let mut r = PacketReader::new(&bytes[..]);
+        r.set_max_payload(4);
+        assert_eq!(r.next_async().await.unwrap(), Some((0, b"fits".to_vec())));
     }
 
     #[tokio::test]

@@ -1,0 +1,192 @@
+//! MySQL function calls that DataFusion plans differently, rewritten in the query's AST:
+//! `GROUP_CONCAT(... [ORDER BY ...] [SEPARATOR s])` is `string_agg`, `SLEEP(n)` is waited for
+//! before the statement runs, and string functions read a number argument as its text, as
+//! MySQL does (`UPPER(42)`, which Connector/J's `getColumns()` sends).
+
+use std::time::Duration;
+
+use snaprock_sql::sqlparser::ast::{
+    BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentClause, FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator,
+    Value,
+};
+
+use crate::{ExecError, Result};
+
+/// Functions whose first argument is a string: a number there is read as its text.
+const TEXT_FUNCTIONS: &[&str] = &[
+    "upper",
+    "lower",
+    "length",
+    "char_length",
+    "character_length",
+    "octet_length",
+    "ltrim",
+    "rtrim",
+    "btrim",
+    "reverse",
+    "left",
+    "right",
+    "lpad",
+    "rpad",
+    "repeat",
+    "substring",
+    "strpos",
+    "replace",
+    "starts_with",
+];
+
+/// The longest SLEEP() a statement may ask for (KILL QUERY ends it earlier).
+const MAX_SLEEP: Duration = Duration::from_secs(365 * 24 * 3600);
+
+fn text_cast(expr: Expr) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type: DataType::Varchar(None),
+        array: false,
+        format: None,
+    }
+}
+
+fn function_name(name: &str) -> ObjectName {
+    ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))])
+}
+
+/// Reads the first argument of a string function as text (a no-op cast for strings).
+pub(crate) fn text_first_argument(name: &str, f: &mut Function) {
+    if !TEXT_FUNCTIONS.contains(&name) {
+        return;
+    }
+    if let FunctionArguments::List(list) = &mut f.args
+        && let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) = list.args.first_mut()
+        && !is_text_literal(first)
+    {
+        *first = text_cast(first.clone());
+    }
+}
+
+fn is_text_literal(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(v)
+        if matches!(v.value, Value::SingleQuotedString(_) | Value::DoubleQuotedString(_)))
+}
+
+/// GROUP_CONCAT([DISTINCT] e1[, e2 ...] [ORDER BY ...] [SEPARATOR 'sep']) as
+/// `string_agg(CAST(e1 AS VARCHAR) || CAST(e2 AS VARCHAR) ..., 'sep' [ORDER BY ...])`; the separator is
+/// `,` by default, as in MySQL.
+pub(crate) fn group_concat(f: &mut Function) -> Result<()> {
+    let FunctionArguments::List(list) = &mut f.args else {
+        return Err(ExecError::Plan("GROUP_CONCAT needs an argument".into()));
+    };
+    let mut values = Vec::with_capacity(list.args.len());
+    for arg in &list.args {
+        match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => values.push(e.clone()),
+            _ => return Err(ExecError::Plan("GROUP_CONCAT(*) is not valid".into())),
+        }
+    }
+    // Several values are concatenated; MySQL skips a row where any of them is NULL, as `||` does.
+    let value = values
+        .into_iter()
+        .map(text_cast)
+        .reduce(|left, right| Expr::BinaryOp {
+            left: Box::new(left),
+            op: BinaryOperator::StringConcat,
+            right: Box::new(right),
+        })
+        .ok_or_else(|| ExecError::Plan("GROUP_CONCAT needs an argument".into()))?;
+    let mut separator = Expr::value(Value::SingleQuotedString(",".into()));
+    list.clauses.retain(|clause| match clause {
+        FunctionArgumentClause::Separator(sep) => {
+            separator = Expr::Value(sep.clone());
+            false
+        }
+        _ => true,
+    });
+    list.args = vec![
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(value)),
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(separator)),
+    ];
+    f.name = function_name("string_agg");
+    Ok(())
+}
+
+/// SLEEP(n): the seconds to wait, which must be a constant (MySQL's answer, 0, takes its place).
+pub(crate) fn sleep_duration(f: &Function) -> Result<Duration> {
+    let wrong = || ExecError::WrongArguments("sleep");
+    let FunctionArguments::List(list) = &f.args else {
+        return Err(wrong());
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
+        return Err(wrong());
+    };
+    let (negative, arg) = match arg {
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => (true, expr.as_ref()),
+        other => (false, other),
+    };
+    let seconds: f64 = match arg {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().map_err(|_| wrong())?,
+            Value::SingleQuotedString(s) => s.trim().parse().map_err(|_| wrong())?,
+            Value::Null => 0.0,
+            _ => return Err(wrong()),
+        },
+        _ => {
+            return Err(ExecError::Unsupported(
+                "SLEEP() of anything but a constant number of seconds".into(),
+            ));
+        }
+    };
+    if negative || !seconds.is_finite() || seconds < 0.0 {
+        return Err(wrong());
+    }
+    Ok(Duration::from_secs_f64(seconds).min(MAX_SLEEP))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use snaprock_sql::sqlparser::ast::{SelectItem, SetExpr, Statement};
+    use snaprock_sql::sqlparser::dialect::MySqlDialect;
+    use snaprock_sql::sqlparser::parser::Parser;
+
+    fn first_function(sql: &str) -> Function {
+        let stmt = Parser::parse_sql(&MySqlDialect {}, sql).unwrap().remove(0);
+        let Statement::Query(q) = stmt else { panic!() };
+        let SetExpr::Select(s) = *q.body else {
+            panic!()
+        };
+        match &s.projection[0] {
+            SelectItem::UnnamedExpr(Expr::Function(f)) => f.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn group_concat_becomes_string_agg() {
+        let mut f =
+            first_function("SELECT GROUP_CONCAT(id ORDER BY qty DESC SEPARATOR ' ') FROM t");
+        group_concat(&mut f).unwrap();
+        assert_eq!(
+            f.to_string(),
+            "string_agg(CAST(id AS VARCHAR), ' ' ORDER BY qty DESC)"
+        );
+        let mut f = first_function("SELECT group_concat(DISTINCT a, b) FROM t");
+        group_concat(&mut f).unwrap();
+        assert_eq!(
+            f.to_string(),
+            "string_agg(DISTINCT CAST(a AS VARCHAR) || CAST(b AS VARCHAR), ',')"
+        );
+    }
+
+    #[test]
+    fn sleep_takes_constant_seconds() {
+        let f = first_function("SELECT sleep(1.5)");
+        assert_eq!(sleep_duration(&f).unwrap(), Duration::from_millis(1500));
+        assert!(sleep_duration(&first_function("SELECT sleep(-1)")).is_err());
+        assert!(sleep_duration(&first_function("SELECT sleep(a) FROM t")).is_err());
+    }
+}
