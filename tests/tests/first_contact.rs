@@ -540,3 +540,68 @@ async fn trailing_words_are_a_syntax_error() {
     .await;
     assert_eq!(rows(&mut c, "SHOW PARTITIONS FROM x.t").await.len(), 2);
 }
+
+/// The log promise holds at every level: at debug and trace, neither a failed statement's
+/// text (a password, an S3 key) nor DataFusion's plans with their literals reach the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_texts_never_reach_the_log_at_any_level() {
+    for level in ["debug", "trace"] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("server.log");
+        let data = dir.path().join("data");
+        let data = data.to_string_lossy();
+        let server = ServerProcess::spawn(ProcessOptions {
+            data_dir: Some(&data),
+            log: Some((&log, level)),
+            ..ProcessOptions::default()
+        })
+        .await;
+        let mut c = server.conn().await;
+        let secrets = ["pw-secret-1", "sk-secret-2", "lit-secret-3", "pw-secret-4"];
+        for (sql, code) in [
+            ("CREATE USER 'u3' IDENTIFIED 'pw-secret-1'", 1064),
+            (
+                "CREATE REPOSITORY r WITH BROKER ON LOCATION \"s3a://b/p\" PROPERTIES \
+                 (\"aws.s3.secret_key\" \"sk-secret-2\")",
+                1064,
+            ),
+            ("SELECT 'lit-secret-3' FROM d0.no_such_table", 1049),
+        ] {
+            let (got, _) = snaprock_tests::server_error(c.query_drop(sql).await);
+            assert_eq!(got, code, "{sql}");
+        }
+        run(
+            &mut c,
+            &[
+                "CREATE DATABASE d",
+                "CREATE TABLE d.t (s STRING)",
+                "INSERT INTO d.t VALUES ('lit-secret-3')",
+                "CREATE USER u4 IDENTIFIED BY 'pw-secret-4'",
+            ],
+        )
+        .await;
+        assert_eq!(
+            value(
+                &mut c,
+                "SELECT upper(s) FROM d.t WHERE s LIKE 'lit-secret-%'"
+            )
+            .await,
+            "LIT-SECRET-3"
+        );
+        drop(c);
+        server.kill9();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("DEBUG") && text.contains("statement failed"),
+            "the log is at {level}"
+        );
+        for secret in secrets {
+            let leaks: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
+            assert!(
+                leaks.is_empty(),
+                "{level}: the log holds {secret}: {leaks:#?}"
+            );
+        }
+        assert!(!text.contains("Projection:"), "{level}: a plan was logged");
+    }
+}

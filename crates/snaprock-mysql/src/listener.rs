@@ -106,9 +106,12 @@ pub async fn serve(
 }
 
 /// Answers a connection the server will not serve with one error packet, instead of the
-/// greeting (as MySQL does for ER_CON_COUNT_ERROR), and closes it.
+/// greeting (as MySQL does for ER_CON_COUNT_ERROR), and closes it. Before the handshake no
+/// protocol 4.1 is agreed, so the packet has no SQLSTATE.
 async fn refuse(mut stream: TcpStream, kind: ErrorKind, message: &[u8]) {
-    let packet = error_packet(kind, message);
+    let mut packet = vec![0xff];
+    packet.extend_from_slice(&(kind as u16).to_le_bytes());
+    packet.extend_from_slice(message);
     let _ = tokio::time::timeout(
         Duration::from_secs(1),
         write_packet(&mut stream, 0, &packet),
