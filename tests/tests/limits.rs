@@ -174,7 +174,7 @@ async fn an_idle_session_is_closed_after_wait_timeout() {
     let server = TestServer::start().await;
     let mut client = RawClient::login_root(server.addr).await;
     let (_, ok) = client.query("SET wait_timeout = 1").await;
-    assert_eq!(ok.get(0), Some(&0), "{ok:?}");
+    assert_eq!(<[u8]>::first(&ok), Some(&0), "{ok:?}");
     let (seq, payload) = client
         .read_packet_within(Duration::from_secs(10))
         .await

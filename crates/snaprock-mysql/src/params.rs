@@ -82,7 +82,7 @@ pub fn literal(param: &ParamValue<'_>) -> String {
             if numeric {
                 text.to_string()
             } else {
-                quote(&text)
+                quote(text)
             }
         }
         ValueInner::Date(b) | ValueInner::Datetime(b) => match date_time_text(b) {
