@@ -255,3 +255,59 @@ async fn sigterm_lets_the_running_statement_finish() {
     drop(c);
     server.kill9();
 }
+
+/// COM_STMT_SEND_LONG_DATA cannot pile up more than `max_allowed_packet` for one execute: the
+/// data is dropped and the execute fails with MySQL's message; the statement works again after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_data_is_bounded_by_max_allowed_packet() {
+    let server = TestServer::start().await;
+    let mut admin = server.conn().await;
+    run(&mut admin, &["SET GLOBAL max_allowed_packet = 1048576"]).await;
+    let mut client = RawClient::login_root(server.addr).await;
+    let mut prepare = vec![0x16u8];
+    prepare.extend_from_slice(b"SELECT length(?)");
+    client.write_packet(0, &prepare).await.unwrap();
+    let (_, ok) = client.read_packet().await.expect("prepare answer");
+    assert_eq!(<[u8]>::first(&ok), Some(&0), "{ok:?}");
+    let statement = [ok[1], ok[2], ok[3], ok[4]];
+    let columns = u16::from_le_bytes([ok[5], ok[6]]) as usize;
+    let params = u16::from_le_bytes([ok[7], ok[8]]) as usize;
+    assert_eq!(params, 1);
+    // Parameter and column definitions, each list closed by an EOF packet.
+    for _ in 0..(params + 1 + if columns > 0 { columns + 1 } else { 0 }) {
+        client.read_packet().await.expect("definitions");
+    }
+    let send_long_data = |chunk: usize| {
+        let mut packet = vec![0x18u8];
+        packet.extend_from_slice(&statement);
+        packet.extend_from_slice(&0u16.to_le_bytes());
+        packet.extend(std::iter::repeat_n(b'z', chunk));
+        packet
+    };
+    let mut execute = vec![0x17u8];
+    execute.extend_from_slice(&statement);
+    execute.push(0); // no cursor
+    execute.extend_from_slice(&1u32.to_le_bytes());
+    execute.extend_from_slice(&[0, 1, 0xfc, 0]); // no NULLs; types bound: one BLOB
+    for _ in 0..3 {
+        client
+            .write_packet(0, &send_long_data(500_000))
+            .await
+            .unwrap();
+    }
+    client.write_packet(0, &execute).await.unwrap();
+    let (_, answer) = client.read_packet().await.expect("execute answer");
+    assert_eq!(
+        error_of(&answer),
+        Some((
+            1105,
+            "Parameter of prepared statement which is set through mysql_send_long_data() is \
+             longer than 'max_allowed_packet' bytes"
+                .to_string()
+        ))
+    );
+    client.write_packet(0, &send_long_data(1000)).await.unwrap();
+    client.write_packet(0, &execute).await.unwrap();
+    let (_, answer) = client.read_packet().await.expect("execute answer");
+    assert_eq!(answer, [1], "a result set of one column: {answer:?}");
+}
