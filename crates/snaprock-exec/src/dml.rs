@@ -124,11 +124,10 @@ fn check_constraints(table: &TableMeta, batch: &RecordBatch) -> Result<()> {
             if let Some(max) = max_chars {
                 // Bytes bound chars from above: count chars only when the bytes exceed the limit.
                 if value.len() > max && value.chars().count() > max {
-                    return Err(ExecError::InvalidValue(format!(
-                        "Data too long for column '{}' at row {}",
-                        column.name,
-                        row + 1
-                    )));
+                    return Err(ExecError::DataTooLong {
+                        column: column.name.clone(),
+                        row: row + 1,
+                    });
                 }
             }
             if column.column_type == ColumnType::Json

@@ -22,6 +22,12 @@ pub enum ExecError {
         host: String,
         database: String,
     },
+    /// A query string with no statement in it.
+    #[error("Query was empty")]
+    EmptyQuery,
+    /// A string longer than its column's VARCHAR(n) (row counted from 1).
+    #[error("Data too long for column '{column}' at row {row}")]
+    DataTooLong { column: String, row: usize },
     #[error("No database selected")]
     NoDatabaseSelected,
     #[error("Unknown database '{0}'")]

@@ -130,9 +130,7 @@ impl Session {
             Err(e) => return vec![Err(e.into())],
         };
         if statements.is_empty() {
-            return vec![Err(ExecError::Parse(snaprock_sql::ParseError {
-                message: "Query was empty".into(),
-            }))];
+            return vec![Err(ExecError::EmptyQuery)];
         }
         let mut outputs = Vec::with_capacity(statements.len());
         for text in statements {

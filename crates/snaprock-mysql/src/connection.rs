@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 use crate::ServerConfig;
 use crate::auth::new_salt;
 use crate::encode::{ColumnReader, Value, column_definition};
-use crate::error_codes::mysql_error;
+use crate::error_codes::{ProtocolError, mysql_error, protocol_error};
 use crate::params;
 
 const NATIVE_PASSWORD: &str = "mysql_native_password";
@@ -265,14 +265,15 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
             None
         };
         let Some(identity) = identity else {
-            let using = if auth_data.is_empty() { "NO" } else { "YES" };
+            let using_password = !auth_data.is_empty();
             let delay = self.config.login_throttle.failed(self.peer.ip());
             warn!(user = %user, host = %host, delay_ms = delay.as_millis() as u64, "authentication failed");
             tokio::time::sleep(delay).await;
-            return Err((
-                ErrorKind::ER_ACCESS_DENIED_ERROR,
-                format!("Access denied for user '{user}'@'{host}' (using password: {using})"),
-            ));
+            return Err(protocol_error(&ProtocolError::AccessDenied {
+                user,
+                host,
+                using_password,
+            }));
         };
         self.config.login_throttle.succeeded(self.peer.ip());
         let info = self
@@ -290,7 +291,10 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
     ) -> io::Result<()> {
         let placeholders = match params::placeholders(query) {
             Ok(p) => p,
-            Err(e) => return info.error(ErrorKind::ER_PARSE_ERROR, e.as_bytes()).await,
+            Err(e) => {
+                let (kind, message) = protocol_error(&ProtocolError::PrepareSyntax(e));
+                return info.error(kind, message.as_bytes()).await;
+            }
         };
         // The statement with NULL for each placeholder must plan: errors surface at prepare time.
         let nulls = vec!["NULL".to_string(); placeholders.len()];
@@ -330,32 +334,30 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
         results: QueryResultWriter<'a, W>,
     ) -> io::Result<()> {
         let Some(statement) = self.statements.get(&id) else {
-            let message =
-                format!("Unknown prepared statement handler ({id}) given to mysqld_stmt_execute");
-            return results
-                .error(ErrorKind::ER_UNKNOWN_STMT_HANDLER, message.as_bytes())
-                .await;
+            let (kind, message) = protocol_error(&ProtocolError::UnknownStatement(id));
+            return results.error(kind, message.as_bytes()).await;
         };
         let mut literals = Vec::with_capacity(statement.placeholders.len());
+        let mut failure = None;
         for p in params {
             match p {
                 Ok(p) => literals.push(params::literal(&p)),
                 Err(e) => {
-                    return results
-                        .error(ErrorKind::ER_WRONG_ARGUMENTS, e.to_string().as_bytes())
-                        .await;
+                    failure = Some(ProtocolError::WrongParameters(e.to_string()));
+                    break;
                 }
             }
         }
-        if literals.len() != statement.placeholders.len() {
-            let message = format!(
-                "Incorrect arguments to mysqld_stmt_execute: {} of {} parameters",
+        if failure.is_none() && literals.len() != statement.placeholders.len() {
+            failure = Some(ProtocolError::WrongParameters(format!(
+                "{} of {} parameters",
                 literals.len(),
                 statement.placeholders.len()
-            );
-            return results
-                .error(ErrorKind::ER_WRONG_ARGUMENTS, message.as_bytes())
-                .await;
+            )));
+        }
+        if let Some(failure) = failure {
+            let (kind, message) = protocol_error(&failure);
+            return results.error(kind, message.as_bytes()).await;
         }
         let sql = params::bind(&statement.sql, &statement.placeholders, &literals);
         let session = self.session()?;
@@ -383,12 +385,8 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
                 .map(|s| s.len() > 1)
                 .unwrap_or(false)
         {
-            return results
-                .error(
-                    ErrorKind::ER_PARSE_ERROR,
-                    b"You have an error in your SQL syntax: several statements in one query need the client's CLIENT_MULTI_STATEMENTS option",
-                )
-                .await;
+            let (kind, message) = protocol_error(&ProtocolError::MultiStatementsOff);
+            return results.error(kind, message.as_bytes()).await;
         }
         let outputs = session.execute(query).await;
         let warnings = session.warning_count();

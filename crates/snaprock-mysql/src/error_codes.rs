@@ -14,11 +14,64 @@ pub fn mysql_error(error: &ExecError) -> (ErrorKind, String) {
     (kind, message)
 }
 
+/// Errors of the protocol itself, before a statement reaches a session.
+#[derive(Debug)]
+pub enum ProtocolError {
+    /// A failed login (`using_password`: whether the client sent a proof).
+    AccessDenied {
+        user: String,
+        host: String,
+        using_password: bool,
+    },
+    /// A prepared statement's text could not be tokenized.
+    PrepareSyntax(String),
+    /// COM_STMT_EXECUTE of a statement id this connection never prepared.
+    UnknownStatement(u32),
+    /// COM_STMT_EXECUTE whose parameters do not decode or do not match the placeholders.
+    WrongParameters(String),
+    /// Several statements in one COM_QUERY without CLIENT_MULTI_STATEMENTS.
+    MultiStatementsOff,
+}
+
+/// The MySQL error code and message of a protocol error.
+pub fn protocol_error(error: &ProtocolError) -> (ErrorKind, String) {
+    use ErrorKind::*;
+    match error {
+        ProtocolError::AccessDenied {
+            user,
+            host,
+            using_password,
+        } => (
+            ER_ACCESS_DENIED_ERROR,
+            format!(
+                "Access denied for user '{user}'@'{host}' (using password: {})",
+                if *using_password { "YES" } else { "NO" }
+            ),
+        ),
+        ProtocolError::PrepareSyntax(detail) => (ER_PARSE_ERROR, detail.clone()),
+        ProtocolError::UnknownStatement(id) => (
+            ER_UNKNOWN_STMT_HANDLER,
+            format!("Unknown prepared statement handler ({id}) given to mysqld_stmt_execute"),
+        ),
+        ProtocolError::WrongParameters(detail) => (
+            ER_WRONG_ARGUMENTS,
+            format!("Incorrect arguments to mysqld_stmt_execute: {detail}"),
+        ),
+        ProtocolError::MultiStatementsOff => (
+            ER_PARSE_ERROR,
+            "You have an error in your SQL syntax: several statements in one query need the \
+             client's CLIENT_MULTI_STATEMENTS option"
+                .to_string(),
+        ),
+    }
+}
+
 fn error_kind_and_message(error: &ExecError) -> (ErrorKind, String) {
     use ErrorKind::*;
     let kind = match error {
-        ExecError::Parse(e) if e.message == "Query was empty" => ER_EMPTY_QUERY,
+        ExecError::EmptyQuery => ER_EMPTY_QUERY,
         ExecError::Parse(_) => ER_PARSE_ERROR,
+        ExecError::DataTooLong { .. } => ER_DATA_TOO_LONG,
         ExecError::Storage(s) => return storage_error(s),
         ExecError::Backup(b) => backup_error_kind(b.kind),
         ExecError::Access(a) => access_error_kind(a),
@@ -38,15 +91,9 @@ fn error_kind_and_message(error: &ExecError) -> (ErrorKind, String) {
         ExecError::UnknownThread(_) => ER_NO_SUCH_THREAD,
         // StarRocks answers semantic errors of DDL with 1064, as it does syntax errors.
         ExecError::InvalidDefinition(_) => ER_PARSE_ERROR,
-        ExecError::InvalidValue(m) if m.starts_with("Data too long") => ER_DATA_TOO_LONG,
         ExecError::InvalidValue(_) => ER_TRUNCATED_WRONG_VALUE_FOR_FIELD,
         ExecError::Unsupported(_) => ER_NOT_SUPPORTED_YET,
         ExecError::Interrupted => ER_QUERY_INTERRUPTED,
-        ExecError::Plan(m)
-            if m.contains("No field named") || m.contains("not found") && m.contains("column") =>
-        {
-            ER_BAD_FIELD_ERROR
-        }
         ExecError::Plan(_) => ER_PARSE_ERROR,
         ExecError::Execution(_) => ER_UNKNOWN_ERROR,
     };
