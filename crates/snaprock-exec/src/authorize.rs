@@ -118,7 +118,7 @@ impl Session {
 
     /// MySQL's 1044 for a database the session holds nothing on.
     pub(crate) fn check_sees_database(&self, db: &str) -> Result<()> {
-        if db.eq_ignore_ascii_case(crate::catalog_provider::INFORMATION_SCHEMA)
+        if db.eq_ignore_ascii_case(crate::df::catalog_provider::INFORMATION_SCHEMA)
             || self.privileges().sees_database(db)
         {
             return Ok(());

@@ -1,31 +1,19 @@
 //! Statement execution: runs parsed StarRocks statements against the catalog and storage, with
 //! DataFusion as the query engine.
 //!
-//! A `Session` holds one client's state. Each statement runs against one catalog snapshot
-//! (`catalog_provider`): SELECT/INSERT/DELETE are rewritten (`rewrite`) and planned by DataFusion
-//! over `SnaprockTable`s (`provider`, writes in `dml`); DDL, SHOW and SET are handled here
-//! directly (`ddl`, `show`, `session`).
+//! A `Session` (`session.rs`) holds one client's state and dispatches each parsed statement,
+//! after `authorize.rs` checked it, to its handler in `statements/` (one module per family).
+//! Queries and DML run through the DataFusion layer in `df/` (catalog snapshot, tables, DML
+//! sink, FILES(), information_schema, MySQL rewrites), which knows nothing of statements.
 
-mod access_stmt;
 mod authorize;
-mod backup_stmt;
-mod catalog_provider;
-mod ddl;
-mod dml;
+mod df;
 mod engine;
 mod error;
-mod files_fn;
-mod info_schema;
-mod mysql_functions;
-mod provider;
-mod prune;
-mod query;
 mod result;
-mod rewrite;
-mod rewrite_functions;
+mod server_info;
 mod session;
-mod show;
-mod show_create;
+mod statements;
 mod variables;
 
 pub use engine::{ConnectionInfo, Engine, KillRequest};

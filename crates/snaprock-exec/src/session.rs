@@ -12,9 +12,9 @@ use snaprock_sql::{parse_statement, redact_secrets, split_statements};
 use tokio::sync::watch;
 use tracing::{Instrument, info_span};
 
+use crate::df::rewrite::SessionValues;
 use crate::engine::{ConnectionInfo, Engine, KillRequest};
 use crate::result::{Output, OutputColumn};
-use crate::rewrite::SessionValues;
 use crate::variables::VarValue;
 use crate::{ExecError, Result};
 
@@ -64,7 +64,7 @@ impl Session {
         Session {
             identity,
             active_roles,
-            df: crate::query::new_datafusion_context(),
+            df: crate::df::new_datafusion_context(),
             engine,
             conn,
             current_db: None,
@@ -108,13 +108,13 @@ impl Session {
     pub fn use_database(&mut self, db: &str) -> Result<()> {
         self.check_sees_database(db)?;
         let state = self.engine.catalog.snapshot();
-        if !db.eq_ignore_ascii_case(crate::catalog_provider::INFORMATION_SCHEMA)
+        if !db.eq_ignore_ascii_case(crate::df::catalog_provider::INFORMATION_SCHEMA)
             && state.database(db).is_none()
         {
             return Err(ExecError::UnknownDatabase(db.to_string()));
         }
-        let db = if db.eq_ignore_ascii_case(crate::catalog_provider::INFORMATION_SCHEMA) {
-            crate::catalog_provider::INFORMATION_SCHEMA.to_string()
+        let db = if db.eq_ignore_ascii_case(crate::df::catalog_provider::INFORMATION_SCHEMA) {
+            crate::df::catalog_provider::INFORMATION_SCHEMA.to_string()
         } else {
             db.to_string()
         };

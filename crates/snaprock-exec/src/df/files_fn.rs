@@ -19,8 +19,8 @@ use snaprock_sql::sqlparser::ast::{
     Statement, TableFactor, Value,
 };
 
-use crate::catalog_provider::StatementContext;
-use crate::query::{FILES_SCHEMA, visit_table_factors};
+use crate::df::catalog_provider::StatementContext;
+use crate::df::{FILES_SCHEMA, visit_table_factors};
 use crate::{ExecError, Result};
 
 fn string_value(expr: &Expr) -> Option<String> {

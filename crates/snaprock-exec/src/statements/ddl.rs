@@ -15,8 +15,8 @@ use snaprock_storage::{
     normalize_bound,
 };
 
-use crate::dml::{PartitionChange, commit_partition_changes};
-use crate::provider::{CURRENT_TIMESTAMP, default_expr};
+use crate::df::dml::{PartitionChange, commit_partition_changes};
+use crate::df::provider::{CURRENT_TIMESTAMP, default_expr};
 use crate::result::Output;
 use crate::session::Session;
 use crate::{ExecError, Result, now_text};

@@ -2,7 +2,7 @@
 
 use snaprock_storage::{DistributionMeta, PartitionBounds, Partitioning, TableMeta, ViewMeta};
 
-use crate::provider::CURRENT_TIMESTAMP;
+use crate::df::provider::CURRENT_TIMESTAMP;
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))

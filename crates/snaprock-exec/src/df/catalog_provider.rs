@@ -18,9 +18,9 @@ use snaprock_sql::ast::Privilege;
 use snaprock_storage::CatalogState;
 
 use crate::ExecError;
+use crate::df::info_schema;
+use crate::df::provider::SnaprockTable;
 use crate::engine::Engine;
-use crate::info_schema;
-use crate::provider::SnaprockTable;
 
 /// Name of the DataFusion catalog holding every database.
 pub const CATALOG_NAME: &str = "def";
@@ -130,7 +130,7 @@ impl CatalogProvider for SnapshotCatalog {
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        if name == crate::query::FILES_SCHEMA {
+        if name == crate::df::FILES_SCHEMA {
             return Some(Arc::new(FilesSchema {
                 ctx: self.ctx.clone(),
             }));

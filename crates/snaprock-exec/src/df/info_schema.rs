@@ -9,7 +9,7 @@ use datafusion::datasource::MemTable;
 use datafusion::error::Result as DfResult;
 use snaprock_storage::{KeysModel, PartitionBounds, Partitioning, TableMeta};
 
-use crate::catalog_provider::{INFORMATION_SCHEMA, StatementContext, external};
+use crate::df::catalog_provider::{INFORMATION_SCHEMA, StatementContext, external};
 use crate::result::{Cell, CellKind, RowsBuilder};
 
 const TABLES: &[(&str, &[&str])] = &[
@@ -828,7 +828,7 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
             }
         }
         "ENGINES" => {
-            rows.push(crate::show::engine_row());
+            rows.push(crate::server_info::engine_row());
         }
         "KEYWORDS" => {
             for w in RESERVED_WORDS {
@@ -914,7 +914,7 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
             }
         }
         "CHARACTER_SETS" => {
-            for (name, collation, description, maxlen) in crate::show::CHARSETS {
+            for (name, collation, description, maxlen) in crate::server_info::CHARSETS {
                 rows.push(vec![
                     t(name),
                     t(collation),
@@ -924,12 +924,12 @@ fn fill(table: &str, ctx: &StatementContext, rows: &mut RowsBuilder) {
             }
         }
         "COLLATIONS" => {
-            for row in crate::show::collation_rows() {
+            for row in crate::server_info::collation_rows() {
                 rows.push(row);
             }
         }
         "PROCESSLIST" => {
-            for row in crate::show::processlist_rows(&ctx.engine, ctx.privileges.as_ref()) {
+            for row in crate::server_info::processlist_rows(&ctx.engine, ctx.privileges.as_ref()) {
                 rows.push(row);
             }
         }

@@ -20,8 +20,8 @@ use snaprock_sql::sqlparser::dialect::MySqlDialect;
 use snaprock_sql::sqlparser::parser::Parser;
 use snaprock_storage::CatalogState;
 
-use crate::catalog_provider::VIEW_CATALOG;
-use crate::rewrite_functions;
+use crate::df::catalog_provider::VIEW_CATALOG;
+use crate::df::rewrite_functions;
 use crate::variables::VarValue;
 use crate::{ExecError, Result};
 

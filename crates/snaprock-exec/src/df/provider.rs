@@ -23,9 +23,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use snaprock_storage::{ColumnType, PartitionMeta, TableMeta};
 
-use crate::catalog_provider::{StatementContext, external};
-use crate::dml;
-use crate::prune::{ColumnBounds, may_match};
+use crate::df::catalog_provider::{StatementContext, external};
+use crate::df::dml;
+use crate::df::prune::{ColumnBounds, may_match};
 use crate::{ExecError, Result};
 
 /// Text stored as a column default meaning "the current time".

@@ -27,7 +27,7 @@ use snaprock_storage::{
     read_data_file,
 };
 
-use crate::catalog_provider::external;
+use crate::df::catalog_provider::external;
 use crate::{ExecError, Result};
 
 /// Rows per data file before a new file is started.

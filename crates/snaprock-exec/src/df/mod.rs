@@ -1,0 +1,75 @@
+//! The DataFusion layer: how snaprock's catalog, tables and MySQL's semantics look to
+//! DataFusion. Nothing here knows about statements or sessions; the statement handlers use it.
+//!
+//! * `catalog_provider`: one catalog snapshot per statement, with privilege checks per table;
+//! * `provider`: `SnaprockTable` (scans with partition pruning, `prune`; writes in `dml`);
+//! * `files_fn`: StarRocks' `FILES()` table function;
+//! * `info_schema`: the `information_schema` tables;
+//! * `rewrite`, `rewrite_functions`, `mysql_functions`: MySQL's SQL on DataFusion's planner.
+
+pub(crate) mod catalog_provider;
+pub(crate) mod dml;
+pub(crate) mod files_fn;
+pub(crate) mod info_schema;
+pub(crate) mod mysql_functions;
+pub(crate) mod provider;
+pub(crate) mod prune;
+pub(crate) mod rewrite;
+pub(crate) mod rewrite_functions;
+
+use datafusion::prelude::{SessionConfig, SessionContext};
+use snaprock_sql::sqlparser::ast::{Statement, TableFactor, VisitMut, VisitorMut};
+
+use crate::{ExecError, Result};
+use catalog_provider::{CATALOG_NAME, NO_DATABASE};
+
+/// A DataFusion context configured the MySQL way (see `rewrite` for the rest).
+pub(crate) fn new_datafusion_context() -> SessionContext {
+    let config = SessionConfig::new()
+        .with_default_catalog_and_schema(CATALOG_NAME, NO_DATABASE)
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(false)
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        .set_bool("datafusion.sql_parser.parse_float_as_decimal", true)
+        // FILES("path" = "file:///dir/*/*.parquet"): globs and directories reach into subdirectories.
+        .set_bool(
+            "datafusion.execution.listing_table_ignore_subdirectory",
+            false,
+        )
+        .set_str("datafusion.sql_parser.dialect", "MySQL");
+    let ctx = SessionContext::new_with_config(config);
+    crate::df::mysql_functions::register(&ctx);
+    ctx
+}
+
+/// Name of the DataFusion schema holding FILES() tables of the running statement.
+pub(crate) const FILES_SCHEMA: &str = "__snaprock_files";
+
+/// Replaces table names in a statement (used by FILES()).
+pub(crate) struct ReplaceTableFactor<F: FnMut(&mut TableFactor) -> Result<()>>(
+    pub F,
+    pub Option<ExecError>,
+);
+
+impl<F: FnMut(&mut TableFactor) -> Result<()>> VisitorMut for ReplaceTableFactor<F> {
+    type Break = ();
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> std::ops::ControlFlow<()> {
+        if let Err(e) = (self.0)(factor) {
+            self.1 = Some(e);
+            return std::ops::ControlFlow::Break(());
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+pub(crate) fn visit_table_factors(
+    stmt: &mut Statement,
+    f: impl FnMut(&mut TableFactor) -> Result<()>,
+) -> Result<()> {
+    let mut v = ReplaceTableFactor(f, None);
+    let _ = stmt.visit(&mut v);
+    match v.1 {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,205 @@
+//! SHOW statements, shaped as MySQL and StarRocks answer them: `Session::show` picks the
+//! function of each variant (`schema.rs`: databases, tables and their parts; `server.rs`: the
+//! server, its variables and sessions; accounts and backups live with their own statements).
+
+mod create;
+mod schema;
+mod server;
+
+use std::sync::Arc;
+
+use datafusion::datasource::MemTable;
+use snaprock_sql::ast::{ObjectName, Show, ShowFilter};
+use snaprock_sql::sqlparser::ast::{Expr, VisitMut, VisitorMut};
+use snaprock_storage::TableMeta;
+
+use crate::result::{Cell, Output, ResultSet, RowsBuilder};
+use crate::session::Session;
+use crate::{ExecError, Result};
+
+impl Session {
+    /// Runs a SHOW statement (already authorized) over what the session may see.
+    pub(crate) async fn show(&mut self, show: Show) -> Result<Output> {
+        let state = crate::df::catalog_provider::visible_state(
+            &self.engine.catalog.snapshot(),
+            &self.privileges(),
+        );
+        match show {
+            Show::Databases { filter } => schema::databases(filter, &state).await,
+            Show::Tables {
+                full,
+                database,
+                filter,
+            } => schema::tables(self, full, database, filter, &state).await,
+            Show::Columns {
+                full,
+                table,
+                filter,
+            } => schema::columns(self, full, table, filter).await,
+            Show::CreateTable { table } => schema::create_table(self, table, &state).await,
+            Show::CreateView { view } => schema::create_view(self, view, &state).await,
+            Show::CreateDatabase { database } => schema::create_database(database, &state).await,
+            Show::Variables { global, filter } => server::variables(self, global, filter).await,
+            Show::Status { filter, .. } => server::status(self, filter).await,
+            Show::Warnings | Show::Errors => server::warnings(self).await,
+            Show::Engines => server::engines().await,
+            Show::Charset { filter } => server::charset(filter).await,
+            Show::Collation { filter } => server::collation(filter).await,
+            Show::Processlist { .. } => server::processlist(self).await,
+            Show::TableStatus { database, filter } => {
+                schema::table_status(self, database, filter, &state).await
+            }
+            Show::Index { table } => schema::index(self, table).await,
+            Show::Partitions { table, filter, .. } => schema::partitions(self, table, filter).await,
+            show @ (Show::Grants { .. } | Show::Users | Show::Roles) => self.show_accounts(&show),
+            Show::ProcedureStatus { filter, .. } => server::procedure_status(filter).await,
+            Show::Triggers { filter, .. } => server::triggers(filter).await,
+            Show::Events { .. } => server::events().await,
+            Show::Plugins => server::plugins().await,
+            Show::Privileges => Ok(Output::Rows(
+                RowsBuilder::text(&["Privilege", "Context", "Comment"]).into_result()?,
+            )),
+            Show::Profiles => Ok(Output::Rows(
+                RowsBuilder::text(&["Query_ID", "Duration", "Query"]).into_result()?,
+            )),
+            show @ (Show::Repositories
+            | Show::Backup { .. }
+            | Show::Restore { .. }
+            | Show::Snapshot { .. }) => self.show_backup_info(show).await,
+            Show::OpenTables => Ok(Output::Rows(
+                RowsBuilder::text(&["Database", "Table", "In_use", "Name_locked"]).into_result()?,
+            )),
+        }
+    }
+}
+
+pub(super) fn database_or_current(session: &Session, db: Option<String>) -> Result<String> {
+    let db = db
+        .or_else(|| session.current_db.clone())
+        .ok_or(ExecError::NoDatabaseSelected)?;
+    if db != crate::df::catalog_provider::INFORMATION_SCHEMA
+        && session.engine.catalog.snapshot().database(&db).is_none()
+    {
+        return Err(ExecError::UnknownDatabase(db));
+    }
+    Ok(db)
+}
+
+pub(super) fn table_meta(session: &Session, name: &ObjectName) -> Result<(String, Arc<TableMeta>)> {
+    let (db, table) = session.resolve(name)?;
+    let state = session.engine.catalog.snapshot();
+    if state.database(&db).is_none() {
+        return Err(ExecError::UnknownDatabase(db));
+    }
+    let meta = state
+        .table(&db, &table)
+        .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{table}")))?
+        .clone();
+    Ok((db, meta))
+}
+
+/// Applies LIKE (on the first column) or WHERE (on any column) to hand-built rows.
+pub(super) async fn filtered(mut rows: RowsBuilder, filter: Option<ShowFilter>) -> Result<Output> {
+    match filter {
+        None => Ok(Output::Rows(rows.into_result()?)),
+        Some(ShowFilter::Like(pattern)) => {
+            rows.rows.retain(|r| match &r[0] {
+                Cell::Text(Some(s)) => like_matches(&pattern, s),
+                _ => false,
+            });
+            Ok(Output::Rows(rows.into_result()?))
+        }
+        Some(ShowFilter::Where(mut expr)) => {
+            lowercase_identifiers(&mut expr);
+            let expr = *expr;
+            let batch = rows.batch()?;
+            let ctx = crate::df::new_datafusion_context();
+            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            let catalog = datafusion::catalog::MemoryCatalogProvider::new();
+            let schema = Arc::new(datafusion::catalog::MemorySchemaProvider::new());
+            datafusion::catalog::CatalogProvider::register_schema(
+                &catalog,
+                "show",
+                schema.clone(),
+            )?;
+            datafusion::catalog::SchemaProvider::register_table(
+                schema.as_ref(),
+                "rows".into(),
+                Arc::new(table),
+            )?;
+            ctx.register_catalog("show", Arc::new(catalog));
+            let frame = ctx
+                .sql(&format!("SELECT * FROM show.show.rows WHERE {expr}"))
+                .await?;
+            let batches = frame.collect().await?;
+            let names = rows.names.clone();
+            let schema = rows.schema();
+            let columns = names
+                .iter()
+                .zip(schema.fields().iter())
+                .map(|(n, f)| crate::result::OutputColumn {
+                    name: n.clone(),
+                    table: String::new(),
+                    field: f.as_ref().clone(),
+                })
+                .collect();
+            Ok(Output::Rows(ResultSet::new(columns, batches)))
+        }
+    }
+}
+
+/// MySQL LIKE: `%` any run, `_` one character, `\` escapes; case-insensitive.
+pub(crate) fn like_matches(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('%', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+            Some(('_', rest)) => !t.is_empty() && go(rest, &t[1..]),
+            Some(('\\', rest)) if !rest.is_empty() => {
+                !t.is_empty()
+                    && t[0].to_lowercase().eq(rest[0].to_lowercase())
+                    && go(&rest[1..], &t[1..])
+            }
+            Some((c, rest)) => {
+                !t.is_empty() && t[0].to_lowercase().eq(c.to_lowercase()) && go(rest, &t[1..])
+            }
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}
+
+fn lowercase_identifiers(expr: &mut Expr) {
+    struct Lower;
+    impl VisitorMut for Lower {
+        type Break = ();
+        fn post_visit_expr(&mut self, expr: &mut Expr) -> std::ops::ControlFlow<()> {
+            match expr {
+                Expr::Identifier(i) => i.value = i.value.to_lowercase(),
+                Expr::CompoundIdentifier(parts) => {
+                    if let Some(last) = parts.last_mut() {
+                        last.value = last.value.to_lowercase();
+                    }
+                }
+                _ => {}
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = expr.visit(&mut Lower);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_matches;
+
+    #[test]
+    fn like_patterns() {
+        assert!(like_matches("lower_case%", "lower_case_table_names"));
+        assert!(like_matches("a_c", "ABC"));
+        assert!(!like_matches("a_c", "abbc"));
+        assert!(like_matches("100\\%", "100%"));
+        assert!(!like_matches("x", "xy"));
+    }
+}

@@ -1,0 +1,428 @@
+//! SHOW of databases and what they hold: DATABASES, TABLES, COLUMNS, CREATE TABLE / VIEW /
+//! DATABASE, TABLE STATUS, INDEX, PARTITIONS.
+
+use snaprock_sql::ast::{ObjectName, ShowFilter};
+use snaprock_storage::{CatalogState, KeysModel, PartitionBounds, Partitioning};
+
+use super::create as show_create;
+use super::{database_or_current, filtered, table_meta};
+use crate::result::{Cell, CellKind, Output, RowsBuilder};
+use crate::server_info::t;
+use crate::session::Session;
+use crate::{ExecError, Result};
+
+/// `SHOW DATABASES`.
+pub(super) async fn databases(filter: Option<ShowFilter>, state: &CatalogState) -> Result<Output> {
+    let mut rows = RowsBuilder::text(&["Database"]);
+    rows.push(vec![t(crate::df::catalog_provider::INFORMATION_SCHEMA)]);
+    for db in state.databases.keys() {
+        rows.push(vec![t(db)]);
+    }
+    filtered(rows, filter).await
+}
+
+/// `SHOW TABLES`.
+pub(super) async fn tables(
+    session: &mut Session,
+    full: bool,
+    database: Option<String>,
+    filter: Option<ShowFilter>,
+    state: &CatalogState,
+) -> Result<Output> {
+    let db = database_or_current(session, database)?;
+    let header = format!("Tables_in_{db}");
+    let mut rows = if full {
+        RowsBuilder::text(&[&header, "Table_type"])
+    } else {
+        RowsBuilder::text(&[&header])
+    };
+    let mut names: Vec<(String, &str)> = Vec::new();
+    if db == crate::df::catalog_provider::INFORMATION_SCHEMA {
+        for (name, _) in crate::df::info_schema::table_list() {
+            names.push((name.to_string(), "SYSTEM VIEW"));
+        }
+    } else if let Some(d) = state.database(&db) {
+        names.extend(d.tables.keys().map(|n| (n.clone(), "BASE TABLE")));
+        names.extend(d.views.keys().map(|n| (n.clone(), "VIEW")));
+    }
+    names.sort();
+    for (name, kind) in names {
+        if full {
+            rows.push(vec![t(&name), t(kind)])
+        } else {
+            rows.push(vec![t(&name)])
+        }
+    }
+    filtered(rows, filter).await
+}
+
+/// `SHOW COLUMNS`.
+pub(super) async fn columns(
+    session: &mut Session,
+    full: bool,
+    table: ObjectName,
+    filter: Option<ShowFilter>,
+) -> Result<Output> {
+    let (_, meta) = table_meta(session, &table)?;
+    let mut rows = if full {
+        RowsBuilder::text(&[
+            "Field",
+            "Type",
+            "Collation",
+            "Null",
+            "Key",
+            "Default",
+            "Extra",
+            "Privileges",
+            "Comment",
+        ])
+    } else {
+        RowsBuilder::text(&["Field", "Type", "Null", "Key", "Default", "Extra"])
+    };
+    let key = match meta.keys_model {
+        KeysModel::Primary => "PRI",
+        KeysModel::Unique => "UNI",
+        _ => "",
+    };
+    for c in &meta.columns {
+        let null = t(if c.nullable { "YES" } else { "NO" });
+        let k = t(if c.is_key { key } else { "" });
+        let extra = t(if c.auto_increment {
+            "auto_increment"
+        } else {
+            c.aggregation.as_deref().unwrap_or("")
+        });
+        let ty = t(&c.column_type.mysql_column_type());
+        if full {
+            let collation = Cell::Text(
+                c.column_type
+                    .is_string()
+                    .then(|| "utf8mb4_general_ci".to_string()),
+            );
+            rows.push(vec![
+                t(&c.name),
+                ty,
+                collation,
+                null,
+                k,
+                Cell::Text(c.default.clone()),
+                extra,
+                t("select,insert,update,references"),
+                t(c.comment.as_deref().unwrap_or("")),
+            ]);
+        } else {
+            rows.push(vec![
+                t(&c.name),
+                ty,
+                null,
+                k,
+                Cell::Text(c.default.clone()),
+                extra,
+            ]);
+        }
+    }
+    filtered(rows, filter).await
+}
+
+/// `SHOW CREATE TABLE`.
+pub(super) async fn create_table(
+    session: &mut Session,
+    table: ObjectName,
+    state: &CatalogState,
+) -> Result<Output> {
+    let (db, name) = session.resolve(&table)?;
+    if state.database(&db).is_none() {
+        return Err(ExecError::UnknownDatabase(db));
+    }
+    if let Some(view) = state.database(&db).and_then(|d| d.views.get(&name)) {
+        let mut rows = RowsBuilder::text(&[
+            "View",
+            "Create View",
+            "character_set_client",
+            "collation_connection",
+        ]);
+        rows.push(vec![
+            t(&view.name),
+            t(&show_create::view_ddl(view)),
+            t("utf8mb4"),
+            t("utf8mb4_general_ci"),
+        ]);
+        return Ok(Output::Rows(rows.into_result()?));
+    }
+    let (_, meta) = table_meta(session, &table)?;
+    let mut rows = RowsBuilder::text(&["Table", "Create Table"]);
+    rows.push(vec![t(&meta.name), t(&show_create::table_ddl(&meta))]);
+    Ok(Output::Rows(rows.into_result()?))
+}
+
+/// `SHOW CREATE VIEW`.
+pub(super) async fn create_view(
+    session: &mut Session,
+    view: ObjectName,
+    state: &CatalogState,
+) -> Result<Output> {
+    let (db, name) = session.resolve(&view)?;
+    let v = state
+        .database(&db)
+        .and_then(|d| d.views.get(&name))
+        .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{name}")))?;
+    let mut rows = RowsBuilder::text(&[
+        "View",
+        "Create View",
+        "character_set_client",
+        "collation_connection",
+    ]);
+    rows.push(vec![
+        t(&v.name),
+        t(&show_create::view_ddl(v)),
+        t("utf8mb4"),
+        t("utf8mb4_general_ci"),
+    ]);
+    Ok(Output::Rows(rows.into_result()?))
+}
+
+/// `SHOW CREATE DATABASE`.
+pub(super) async fn create_database(database: String, state: &CatalogState) -> Result<Output> {
+    if state.database(&database).is_none() {
+        return Err(ExecError::UnknownDatabase(database));
+    }
+    let mut rows = RowsBuilder::text(&["Database", "Create Database"]);
+    rows.push(vec![
+        t(&database),
+        t(&format!("CREATE DATABASE `{database}`")),
+    ]);
+    Ok(Output::Rows(rows.into_result()?))
+}
+
+/// `SHOW TABLE STATUS`.
+pub(super) async fn table_status(
+    session: &mut Session,
+    database: Option<String>,
+    filter: Option<ShowFilter>,
+    state: &CatalogState,
+) -> Result<Output> {
+    let db = database_or_current(session, database)?;
+    let mut rows = RowsBuilder::new(&[
+        ("Name", CellKind::Text),
+        ("Engine", CellKind::Text),
+        ("Version", CellKind::Int),
+        ("Row_format", CellKind::Text),
+        ("Rows", CellKind::Int),
+        ("Avg_row_length", CellKind::Int),
+        ("Data_length", CellKind::Int),
+        ("Max_data_length", CellKind::Int),
+        ("Index_length", CellKind::Int),
+        ("Data_free", CellKind::Int),
+        ("Auto_increment", CellKind::Int),
+        ("Create_time", CellKind::Text),
+        ("Update_time", CellKind::Text),
+        ("Check_time", CellKind::Text),
+        ("Collation", CellKind::Text),
+        ("Checksum", CellKind::Int),
+        ("Create_options", CellKind::Text),
+        ("Comment", CellKind::Text),
+    ]);
+    if let Some(d) = state.database(&db) {
+        for table in d.tables.values() {
+            let n = table.rows();
+            rows.push(vec![
+                t(&table.name),
+                t("StarRocks"),
+                Cell::Int(Some(10)),
+                t("Dynamic"),
+                n.into(),
+                Cell::Int(Some(table.bytes().checked_div(n).unwrap_or(0) as i64)),
+                table.bytes().into(),
+                Cell::Int(Some(0)),
+                Cell::Int(Some(0)),
+                Cell::Int(Some(0)),
+                Cell::Int(None),
+                t(&table.created_at),
+                t(&table.updated_at),
+                Cell::Text(None),
+                t("utf8mb4_general_ci"),
+                Cell::Int(None),
+                t(""),
+                t(table.comment.as_deref().unwrap_or("")),
+            ]);
+        }
+        for view in d.views.values() {
+            let mut row = vec![t(&view.name)];
+            row.extend((0..16).map(|i| {
+                if matches!(i, 1 | 3..=9 | 14) {
+                    Cell::Int(None)
+                } else {
+                    Cell::Text(None)
+                }
+            }));
+            row.push(t("VIEW"));
+            rows.push(row);
+        }
+    }
+    rows.rows
+        .sort_by(|a, b| format!("{:?}", a[0]).cmp(&format!("{:?}", b[0])));
+    filtered(rows, filter).await
+}
+
+/// `SHOW INDEX`.
+pub(super) async fn index(session: &mut Session, table: ObjectName) -> Result<Output> {
+    let (_, meta) = table_meta(session, &table)?;
+    let mut rows = RowsBuilder::new(&[
+        ("Table", CellKind::Text),
+        ("Non_unique", CellKind::Int),
+        ("Key_name", CellKind::Text),
+        ("Seq_in_index", CellKind::Int),
+        ("Column_name", CellKind::Text),
+        ("Collation", CellKind::Text),
+        ("Cardinality", CellKind::Int),
+        ("Sub_part", CellKind::Int),
+        ("Packed", CellKind::Text),
+        ("Null", CellKind::Text),
+        ("Index_type", CellKind::Text),
+        ("Comment", CellKind::Text),
+        ("Index_comment", CellKind::Text),
+        ("Visible", CellKind::Text),
+        ("Expression", CellKind::Text),
+    ]);
+    if meta.keys_model.replaces_on_key() {
+        let name = if meta.keys_model == KeysModel::Primary {
+            "PRIMARY"
+        } else {
+            "UNIQUE"
+        };
+        for (i, k) in meta.key_columns.iter().enumerate() {
+            rows.push(vec![
+                t(&meta.name),
+                Cell::Int(Some(0)),
+                t(name),
+                Cell::Int(Some(i as i64 + 1)),
+                t(k),
+                t("A"),
+                meta.rows().into(),
+                Cell::Int(None),
+                Cell::Text(None),
+                t(""),
+                t("BTREE"),
+                t(""),
+                t(""),
+                t("YES"),
+                Cell::Text(None),
+            ]);
+        }
+    }
+    Ok(Output::Rows(rows.into_result()?))
+}
+
+/// `SHOW PARTITIONS`.
+pub(super) async fn partitions(
+    session: &mut Session,
+    table: ObjectName,
+    filter: Option<ShowFilter>,
+) -> Result<Output> {
+    let (_, meta) = table_meta(session, &table)?;
+    let mut rows = RowsBuilder::new(&[
+        ("PartitionId", CellKind::Int),
+        ("PartitionName", CellKind::Text),
+        ("VisibleVersion", CellKind::Int),
+        ("VisibleVersionTime", CellKind::Text),
+        ("VisibleVersionHash", CellKind::Int),
+        ("State", CellKind::Text),
+        ("PartitionKey", CellKind::Text),
+        ("Range", CellKind::Text),
+        ("DistributionKey", CellKind::Text),
+        ("Buckets", CellKind::Int),
+        ("ReplicationNum", CellKind::Int),
+        ("StorageMedium", CellKind::Text),
+        ("CooldownTime", CellKind::Text),
+        ("LastConsistencyCheckTime", CellKind::Text),
+        ("DataSize", CellKind::Text),
+        ("IsInMemory", CellKind::Text),
+        ("RowCount", CellKind::Int),
+    ]);
+    let types: Vec<String> = meta
+        .partitioning
+        .columns()
+        .iter()
+        .filter_map(|c| meta.column(c).map(|(_, m)| m.column_type.sql()))
+        .collect();
+    let types = types.join(", ");
+    let (dist_key, buckets) = match &meta.distribution {
+        snaprock_storage::DistributionMeta::Hash { columns, buckets } => {
+            (columns.join(", "), *buckets)
+        }
+        snaprock_storage::DistributionMeta::Random { buckets } => ("ALL KEY".to_string(), *buckets),
+    };
+    let replication = meta
+        .properties
+        .iter()
+        .find(|(k, _)| k == "replication_num")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .unwrap_or(1);
+    for p in &meta.partitions {
+        let range = match &p.bounds {
+            PartitionBounds::All => String::new(),
+            PartitionBounds::Range { lower, upper } => range_text(&types, lower, upper.as_ref()),
+            PartitionBounds::List { values } => format!(
+                "({})",
+                values
+                    .iter()
+                    .map(|v| format!(
+                        "({})",
+                        v.iter()
+                            .map(|x| format!("'{x}'"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        rows.push(vec![
+            p.id.into(),
+            t(&p.name),
+            p.version.into(),
+            t(&p.version_time),
+            Cell::Int(Some(0)),
+            t("NORMAL"),
+            t(&meta.partitioning.columns().join(", ")),
+            t(&range),
+            t(&dist_key),
+            Cell::Int(Some(buckets.map(|b| b as i64).unwrap_or(1))),
+            Cell::Int(Some(replication)),
+            t("HDD"),
+            t("9999-12-31 23:59:59"),
+            Cell::Text(None),
+            t(&human_size(p.bytes())),
+            t("false"),
+            p.rows().into(),
+        ]);
+    }
+    let _ = Partitioning::Unpartitioned;
+    filtered(rows, filter).await
+}
+
+fn range_text(types: &str, lower: &[String], upper: Option<&Vec<String>>) -> String {
+    let keys = |v: &[String]| v.join(", ");
+    let lower_keys = if lower.is_empty() {
+        "MINVALUE".to_string()
+    } else {
+        keys(lower)
+    };
+    let upper_keys = upper
+        .map(|u| keys(u))
+        .unwrap_or_else(|| "MAXVALUE".to_string());
+    format!("[types: [{types}]; keys: [{lower_keys}]; ..types: [{types}]; keys: [{upper_keys}]; )")
+}
+
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes}B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.3}KB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.3}MB", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.3}GB", b / 1024.0 / 1024.0 / 1024.0)
+    }
+}
