@@ -605,3 +605,53 @@ async fn statement_texts_never_reach_the_log_at_any_level() {
         assert!(!text.contains("Projection:"), "{level}: a plan was logged");
     }
 }
+
+/// Every information_schema table answers SELECT * with rows as wide as its columns, over a
+/// catalog with a key table, partitions and a view (a row that drifted from its columns fails).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_information_schema_table_answers() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "CREATE TABLE d.k (id INT NOT NULL, dt DATE, v STRING) PRIMARY KEY(id, dt) \
+             PARTITION BY RANGE(dt) (PARTITION p1 VALUES LESS THAN ('2025-01-01')) \
+             DISTRIBUTED BY HASH(id)",
+            "INSERT INTO d.k VALUES (1, '2024-01-01', 'a')",
+            "CREATE VIEW d.v AS SELECT id FROM d.k",
+        ],
+    )
+    .await;
+    let tables: Vec<String> = c
+        .query("SHOW TABLES FROM information_schema")
+        .await
+        .unwrap();
+    assert!(tables.len() >= 25, "{tables:?}");
+    for table in &tables {
+        let sql = format!("SELECT * FROM information_schema.{table}");
+        let width = headers(&mut c, &sql).await.len();
+        assert!(width > 0, "{table}");
+        for row in rows(&mut c, &sql).await {
+            assert_eq!(row.len(), width, "{table}");
+        }
+    }
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT constraint_name, table_name FROM information_schema.table_constraints \
+             WHERE table_schema = 'd'"
+        )
+        .await,
+        [vec!["PRIMARY".to_string(), "k".into()]]
+    );
+    assert_eq!(
+        value(
+            &mut c,
+            "SELECT count(*) FROM information_schema.key_column_usage WHERE table_name = 'k'"
+        )
+        .await,
+        "2"
+    );
+}
