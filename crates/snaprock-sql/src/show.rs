@@ -34,23 +34,7 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             filter: parse_filter(p)?,
         }
     } else if parse_word(p, "CREATE") {
-        if parse_word(p, "TABLE") {
-            Show::CreateTable {
-                table: parse_object_name(p)?,
-            }
-        } else if parse_word(p, "VIEW") || parse_word(p, "MATERIALIZED") {
-            parse_word(p, "VIEW");
-            Show::CreateView {
-                view: parse_object_name(p)?,
-            }
-        } else if parse_word(p, "DATABASE") || parse_word(p, "SCHEMA") {
-            parse_words(p, &["IF", "NOT", "EXISTS"]);
-            Show::CreateDatabase {
-                database: parse_name(p)?,
-            }
-        } else {
-            return p.expected("TABLE, VIEW or DATABASE", p.peek_token());
-        }
+        parse_show_create(p)?
     } else if parse_word(p, "VARIABLES") {
         let _ = session;
         Show::Variables {
@@ -115,20 +99,7 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             filter,
         }
     } else if parse_word(p, "GRANTS") {
-        let target = if !parse_word(p, "FOR") {
-            GrantsTarget::CurrentUser
-        } else if parse_word(p, "ROLE") {
-            GrantsTarget::Role(parse_name_or_string(p)?)
-        } else if peek_word(p, "CURRENT_USER") {
-            p.next_token();
-            if p.consume_token(&Token::LParen) {
-                p.expect_token(&Token::RParen)?;
-            }
-            GrantsTarget::CurrentUser
-        } else {
-            GrantsTarget::User(crate::access::parse_user_identity(p)?)
-        };
-        Show::Grants { target }
+        parse_show_grants(p)?
     } else if parse_word(p, "USERS") {
         Show::Users
     } else if parse_word(p, "ROLES") {
@@ -167,6 +138,45 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
         return p.expected("a SHOW statement", p.peek_token());
     };
     Ok(show)
+}
+
+/// `SHOW CREATE TABLE | VIEW | MATERIALIZED VIEW | DATABASE name`, after CREATE.
+fn parse_show_create(p: &mut Parser) -> PResult<Show> {
+    Ok(if parse_word(p, "TABLE") {
+        Show::CreateTable {
+            table: parse_object_name(p)?,
+        }
+    } else if parse_word(p, "VIEW") || parse_word(p, "MATERIALIZED") {
+        parse_word(p, "VIEW");
+        Show::CreateView {
+            view: parse_object_name(p)?,
+        }
+    } else if parse_word(p, "DATABASE") || parse_word(p, "SCHEMA") {
+        parse_words(p, &["IF", "NOT", "EXISTS"]);
+        Show::CreateDatabase {
+            database: parse_name(p)?,
+        }
+    } else {
+        return p.expected("TABLE, VIEW or DATABASE", p.peek_token());
+    })
+}
+
+/// `SHOW GRANTS [FOR user | FOR ROLE r | FOR CURRENT_USER[()]]`, after GRANTS.
+fn parse_show_grants(p: &mut Parser) -> PResult<Show> {
+    let target = if !parse_word(p, "FOR") {
+        GrantsTarget::CurrentUser
+    } else if parse_word(p, "ROLE") {
+        GrantsTarget::Role(parse_name_or_string(p)?)
+    } else if peek_word(p, "CURRENT_USER") {
+        p.next_token();
+        if p.consume_token(&Token::LParen) {
+            p.expect_token(&Token::RParen)?;
+        }
+        GrantsTarget::CurrentUser
+    } else {
+        GrantsTarget::User(crate::access::parse_user_identity(p)?)
+    };
+    Ok(Show::Grants { target })
 }
 
 fn parse_from_database(p: &mut Parser) -> PResult<Option<String>> {

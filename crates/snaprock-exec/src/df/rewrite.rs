@@ -10,11 +10,9 @@
 
 use std::ops::ControlFlow;
 
-use snaprock_sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use snaprock_sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident,
-    ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableAlias,
-    TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
+    Expr, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
+    TableAlias, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
 };
 use snaprock_sql::sqlparser::dialect::MySqlDialect;
 use snaprock_sql::sqlparser::parser::Parser;
@@ -105,7 +103,7 @@ fn lower(ident: &mut Ident) {
     ident.value = ident.value.to_lowercase();
 }
 
-fn string_literal(s: String) -> Expr {
+pub(crate) fn string_literal(s: String) -> Expr {
     Expr::value(Value::SingleQuotedString(s))
 }
 
@@ -115,20 +113,6 @@ pub(crate) fn var_literal(v: &VarValue) -> Expr {
         VarValue::UInt(u) => Expr::value(Value::Number(u.to_string(), false)),
         VarValue::Str(s) => string_literal(s.clone()),
         VarValue::Null => Expr::value(Value::Null),
-    }
-}
-
-fn function_args(f: &Function) -> Vec<Expr> {
-    match &f.args {
-        FunctionArguments::List(list) => list
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
@@ -156,43 +140,6 @@ impl Rewriter<'_> {
     fn fail(&mut self, e: ExecError) -> ControlFlow<()> {
         self.error = Some(e);
         ControlFlow::Break(())
-    }
-
-    /// The replacement of a MySQL session function, if `name` is one.
-    fn session_function(&self, name: &str, f: &Function) -> Option<Expr> {
-        let s = self.session;
-        Some(match name {
-            "database" | "schema" => match s.current_database() {
-                Some(db) => string_literal(db),
-                None => Expr::value(Value::Null),
-            },
-            "user" | "session_user" | "system_user" => string_literal(s.user_at_host()),
-            "current_user" => string_literal(s.current_user()),
-            "version" => string_literal(crate::variables::SERVER_VERSION.to_string()),
-            "connection_id" => Expr::value(Value::Number(s.connection_id().to_string(), false)),
-            "last_insert_id" | "found_rows" => Expr::value(Value::Number("0".into(), false)),
-            "row_count" => Expr::value(Value::Number("-1".into(), false)),
-            "current_role" => string_literal(s.current_role()),
-            "if" => {
-                let args = function_args(f);
-                if args.len() != 3 {
-                    return None;
-                }
-                let mut it = args.into_iter();
-                let (cond, then, otherwise) = (it.next()?, it.next()?, it.next()?);
-                Expr::Case {
-                    case_token: AttachedToken::empty(),
-                    end_token: AttachedToken::empty(),
-                    operand: None,
-                    conditions: vec![snaprock_sql::sqlparser::ast::CaseWhen {
-                        condition: cond,
-                        result: then,
-                    }],
-                    else_result: Some(Box::new(otherwise)),
-                }
-            }
-            _ => return None,
-        })
     }
 
     fn rewrite_select(&mut self, select: &mut Select) {
@@ -523,61 +470,9 @@ impl VisitorMut for Rewriter<'_> {
                 }
             }
             Expr::Function(f) => {
-                for part in &mut f.name.0 {
-                    if let ObjectNamePart::Identifier(i) = part {
-                        lower(i);
-                    }
-                }
-                let name = f.name.to_string();
-                match self.session_function(&name, f) {
-                    Some(e) => Some(e),
-                    None => {
-                        // MySQL spellings of functions DataFusion has under another name.
-                        let renamed = match name.as_str() {
-                            "ifnull" => Some("coalesce"),
-                            "curdate" => Some("current_date"),
-                            "curtime" => Some("current_time"),
-                            "utc_timestamp" | "localtime" | "localtimestamp" | "sysdate" => {
-                                Some("now")
-                            }
-                            "ucase" => Some("upper"),
-                            "lcase" => Some("lower"),
-                            "substr" | "mid" => Some("substring"),
-                            _ => None,
-                        };
-                        if let Some(new_name) = renamed {
-                            f.name =
-                                ObjectName(vec![ObjectNamePart::Identifier(Ident::new(new_name))]);
-                        }
-                        match renamed.unwrap_or(name.as_str()) {
-                            "group_concat" => {
-                                if let Err(e) = rewrite_functions::group_concat(f) {
-                                    return self.fail(e);
-                                }
-                            }
-                            "sleep" => match rewrite_functions::sleep_duration(f) {
-                                Ok(d) => {
-                                    self.info.sleep += d;
-                                    *expr = Expr::value(Value::Number("0".into(), false));
-                                    return ControlFlow::Continue(());
-                                }
-                                Err(e) => return self.fail(e),
-                            },
-                            other => rewrite_functions::text_first_argument(other, f),
-                        }
-                        // LOCATE(substr, str) / INSTR(str, substr) are strpos(str, substr).
-                        if (name == "instr" || name == "locate")
-                            && let FunctionArguments::List(list) = &mut f.args
-                            && list.args.len() == 2
-                        {
-                            if name == "locate" {
-                                list.args.swap(0, 1);
-                            }
-                            f.name =
-                                ObjectName(vec![ObjectNamePart::Identifier(Ident::new("strpos"))]);
-                        }
-                        None
-                    }
+                match rewrite_functions::rewrite_call(f, self.session, &mut self.info) {
+                    Ok(replacement) => replacement,
+                    Err(e) => return self.fail(e),
                 }
             }
             // CONVERT(x, type) is CAST(x AS type); CONVERT(x USING charset) is x (all utf8mb4).

@@ -1,16 +1,19 @@
-//! MySQL function calls that DataFusion plans differently, rewritten in the query's AST:
+//! MySQL function calls that DataFusion plans differently, rewritten in the query's AST
+//! (`rewrite_call`): session functions (`DATABASE()`, `USER()`, `IF()`) become values,
 //! `GROUP_CONCAT(... [ORDER BY ...] [SEPARATOR s])` is `string_agg`, `SLEEP(n)` is waited for
 //! before the statement runs, and string functions read a number argument as its text, as
 //! MySQL does (`UPPER(42)`, which Connector/J's `getColumns()` sends).
 
 use std::time::Duration;
 
+use snaprock_sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use snaprock_sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator,
     Value,
 };
 
+use crate::df::rewrite::{RewriteInfo, SessionValues, string_literal};
 use crate::{ExecError, Result};
 
 /// Functions whose first argument is a string: a number there is read as its text.
@@ -51,6 +54,108 @@ fn text_cast(expr: Expr) -> Expr {
 
 fn function_name(name: &str) -> ObjectName {
     ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))])
+}
+
+/// A function call rewritten the MySQL way: session functions become literals, MySQL spellings
+/// DataFusion's names, GROUP_CONCAT string_agg, SLEEP(n) a wait (added to `info.sleep`) and
+/// its answer 0. `Some` replaces the whole call.
+pub(crate) fn rewrite_call(
+    f: &mut Function,
+    session: &dyn SessionValues,
+    info: &mut RewriteInfo,
+) -> Result<Option<Expr>> {
+    for part in &mut f.name.0 {
+        if let ObjectNamePart::Identifier(i) = part {
+            i.value = i.value.to_lowercase();
+        }
+    }
+    let name = f.name.to_string();
+    if let Some(replacement) = session_function(session, &name, f) {
+        return Ok(Some(replacement));
+    }
+    // MySQL spellings of functions DataFusion has under another name.
+    let renamed = match name.as_str() {
+        "ifnull" => Some("coalesce"),
+        "curdate" => Some("current_date"),
+        "curtime" => Some("current_time"),
+        "utc_timestamp" | "localtime" | "localtimestamp" | "sysdate" => Some("now"),
+        "ucase" => Some("upper"),
+        "lcase" => Some("lower"),
+        "substr" | "mid" => Some("substring"),
+        _ => None,
+    };
+    if let Some(new_name) = renamed {
+        f.name = function_name(new_name);
+    }
+    match renamed.unwrap_or(name.as_str()) {
+        "group_concat" => group_concat(f)?,
+        "sleep" => {
+            info.sleep += sleep_duration(f)?;
+            return Ok(Some(Expr::value(Value::Number("0".into(), false))));
+        }
+        other => text_first_argument(other, f),
+    }
+    // LOCATE(substr, str) / INSTR(str, substr) are strpos(str, substr).
+    if (name == "instr" || name == "locate")
+        && let FunctionArguments::List(list) = &mut f.args
+        && list.args.len() == 2
+    {
+        if name == "locate" {
+            list.args.swap(0, 1);
+        }
+        f.name = function_name("strpos");
+    }
+    Ok(None)
+}
+
+/// The replacement of a MySQL session function, if `name` is one.
+fn session_function(s: &dyn SessionValues, name: &str, f: &Function) -> Option<Expr> {
+    Some(match name {
+        "database" | "schema" => match s.current_database() {
+            Some(db) => string_literal(db),
+            None => Expr::value(Value::Null),
+        },
+        "user" | "session_user" | "system_user" => string_literal(s.user_at_host()),
+        "current_user" => string_literal(s.current_user()),
+        "version" => string_literal(crate::variables::SERVER_VERSION.to_string()),
+        "connection_id" => Expr::value(Value::Number(s.connection_id().to_string(), false)),
+        "last_insert_id" | "found_rows" => Expr::value(Value::Number("0".into(), false)),
+        "row_count" => Expr::value(Value::Number("-1".into(), false)),
+        "current_role" => string_literal(s.current_role()),
+        "if" => {
+            let args = function_args(f);
+            if args.len() != 3 {
+                return None;
+            }
+            let mut it = args.into_iter();
+            let (cond, then, otherwise) = (it.next()?, it.next()?, it.next()?);
+            Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: None,
+                conditions: vec![snaprock_sql::sqlparser::ast::CaseWhen {
+                    condition: cond,
+                    result: then,
+                }],
+                else_result: Some(Box::new(otherwise)),
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn function_args(f: &Function) -> Vec<Expr> {
+    match &f.args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Reads the first argument of a string function as text (a no-op cast for strings).

@@ -176,6 +176,67 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
             "A table must have at least one column".into(),
         ));
     }
+    let mut columns = build_columns(create)?;
+    let column_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let find = |name: &str| -> Result<String> {
+        column_names
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(name))
+            .cloned()
+            .ok_or_else(|| ExecError::UnknownColumn {
+                column: name.to_string(),
+                context: "key definition".into(),
+            })
+    };
+    let find_all = |names: &[String]| names.iter().map(|c| find(c)).collect::<Result<Vec<_>>>();
+    let (keys_model, key_columns) = build_keys(create, &mut columns, &find_all)?;
+    let partitioning = match &create.partitioning {
+        None => Partitioning::Unpartitioned,
+        Some(PartitionBy::Range { columns, .. }) => Partitioning::Range {
+            columns: find_all(columns)?,
+        },
+        Some(PartitionBy::List { columns, .. }) => Partitioning::List {
+            columns: find_all(columns)?,
+        },
+    };
+    if keys_model.replaces_on_key() {
+        for c in partitioning.columns() {
+            if !key_columns.contains(c) {
+                return Err(ExecError::InvalidDefinition(format!(
+                    "The partition column '{c}' must be a key column of a {} table",
+                    keys_model.sql()
+                )));
+            }
+        }
+    }
+    let distribution = match &create.distribution {
+        Some(Distribution::Hash { columns, buckets }) => DistributionMeta::Hash {
+            columns: find_all(columns)?,
+            buckets: *buckets,
+        },
+        Some(Distribution::Random { buckets }) => DistributionMeta::Random { buckets: *buckets },
+        None => DistributionMeta::Random { buckets: None },
+    };
+    let mut table = TableMeta {
+        id: 0,
+        name: create.name.name.clone(),
+        columns,
+        keys_model,
+        key_columns,
+        partitioning,
+        partitions: Vec::new(),
+        distribution,
+        properties: create.properties.clone(),
+        comment: create.comment.clone(),
+        created_at: now.to_string(),
+        updated_at: now.to_string(),
+    };
+    add_partitions(&mut table, create, now)?;
+    Ok(table)
+}
+
+/// The columns of CREATE TABLE, checked (no duplicate names, defaults of the column's type).
+fn build_columns(create: &CreateTable) -> Result<Vec<ColumnMeta>> {
     let mut columns: Vec<ColumnMeta> = Vec::new();
     for c in &create.columns {
         if columns.iter().any(|x| x.name.eq_ignore_ascii_case(&c.name)) {
@@ -203,17 +264,16 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
             auto_increment: c.auto_increment,
         });
     }
-    let column_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    let find = |name: &str| -> Result<String> {
-        column_names
-            .iter()
-            .find(|c| c.eq_ignore_ascii_case(name))
-            .cloned()
-            .ok_or_else(|| ExecError::UnknownColumn {
-                column: name.to_string(),
-                context: "key definition".into(),
-            })
-    };
+    Ok(columns)
+}
+
+/// The keys model and key columns (marked in `columns`): StarRocks' `... KEY(...)`, an inline
+/// PRIMARY KEY, or the first column of a duplicate-key table.
+fn build_keys(
+    create: &CreateTable,
+    columns: &mut [ColumnMeta],
+    find_all: &dyn Fn(&[String]) -> Result<Vec<String>>,
+) -> Result<(KeysModel, Vec<String>)> {
     let inline_pk: Vec<String> = if !create.inline_primary_key.is_empty() {
         create.inline_primary_key.clone()
     } else {
@@ -232,19 +292,10 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
                 KeysKind::Unique => KeysModel::Unique,
                 KeysKind::Aggregate => KeysModel::Aggregate,
             },
-            k.columns
-                .iter()
-                .map(|c| find(c))
-                .collect::<Result<Vec<_>>>()?,
+            find_all(&k.columns)?,
         ),
-        (None, false) => (
-            KeysModel::Primary,
-            inline_pk
-                .iter()
-                .map(|c| find(c))
-                .collect::<Result<Vec<_>>>()?,
-        ),
-        (None, true) => (KeysModel::Duplicate, vec![column_names[0].clone()]),
+        (None, false) => (KeysModel::Primary, find_all(&inline_pk)?),
+        (None, true) => (KeysModel::Duplicate, vec![columns[0].name.clone()]),
     };
     // StarRocks: key columns are the first columns, in order.
     for (i, k) in key_columns.iter().enumerate() {
@@ -258,57 +309,13 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
             columns[i].nullable = false;
         }
     }
-    let partitioning = match &create.partitioning {
-        None => Partitioning::Unpartitioned,
-        Some(PartitionBy::Range { columns, .. }) => Partitioning::Range {
-            columns: columns
-                .iter()
-                .map(|c| find(c))
-                .collect::<Result<Vec<_>>>()?,
-        },
-        Some(PartitionBy::List { columns, .. }) => Partitioning::List {
-            columns: columns
-                .iter()
-                .map(|c| find(c))
-                .collect::<Result<Vec<_>>>()?,
-        },
-    };
-    if keys_model.replaces_on_key() {
-        for c in partitioning.columns() {
-            if !key_columns.contains(c) {
-                return Err(ExecError::InvalidDefinition(format!(
-                    "The partition column '{c}' must be a key column of a {} table",
-                    keys_model.sql()
-                )));
-            }
-        }
-    }
-    let distribution = match &create.distribution {
-        Some(Distribution::Hash { columns, buckets }) => DistributionMeta::Hash {
-            columns: columns
-                .iter()
-                .map(|c| find(c))
-                .collect::<Result<Vec<_>>>()?,
-            buckets: *buckets,
-        },
-        Some(Distribution::Random { buckets }) => DistributionMeta::Random { buckets: *buckets },
-        None => DistributionMeta::Random { buckets: None },
-    };
-    let mut table = TableMeta {
-        id: 0,
-        name: create.name.name.clone(),
-        columns,
-        keys_model,
-        key_columns,
-        partitioning,
-        partitions: Vec::new(),
-        distribution,
-        properties: create.properties.clone(),
-        comment: create.comment.clone(),
-        created_at: now.to_string(),
-        updated_at: now.to_string(),
-    };
-    let column_types = partition_column_types(&table)?;
+    Ok((keys_model, key_columns))
+}
+
+/// The partitions of CREATE TABLE (one covering everything when it has none), in order and
+/// without overlaps.
+fn add_partitions(table: &mut TableMeta, create: &CreateTable, now: &str) -> Result<()> {
+    let column_types = partition_column_types(table)?;
     match &create.partitioning {
         None => table.partitions.push(PartitionMeta {
             id: 0,
@@ -344,7 +351,7 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
             }
         }
     }
-    Ok(table)
+    Ok(())
 }
 
 fn normalize_values(
