@@ -2,7 +2,7 @@
 
 use sqlparser::ast::{DataType, Expr, Query};
 
-pub use crate::access::{
+pub use crate::access_ast::{
     AccessStatement, GrantObject, Grantee, Password, Privilege, RoleSelection, UserIdentity,
 };
 pub use crate::backup::{

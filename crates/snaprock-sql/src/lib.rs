@@ -7,6 +7,7 @@
 //! helpers, so error positions are reported the same way for both.
 
 mod access;
+mod access_ast;
 pub mod ast;
 mod backup;
 mod create_table;
@@ -14,6 +15,7 @@ mod error;
 mod parser;
 mod set;
 mod show;
+mod snapshot_filter;
 mod split;
 mod words;
 

@@ -1,0 +1,273 @@
+//! Jobs: BACKUP and RESTORE submission (one running job per database), SHOW BACKUP / RESTORE
+//! and CANCEL. A submitted job runs in its own task (`runner.rs`, `restore_runner.rs`).
+
+use super::*;
+
+impl BackupService {
+    /// BACKUP: checks everything StarRocks checks before answering OK, registers the job as the
+    /// database's current one and starts it.
+    pub async fn backup(
+        self: &Arc<Self>,
+        stmt: &BackupStatement,
+        current_db: Option<&str>,
+    ) -> Result<()> {
+        let catalog = self.catalog.snapshot();
+        let repo = self.repository(&stmt.repository);
+        let analyzed = analyze_backup(stmt, &catalog, current_db, repo.is_some())?;
+        let Some(repo) = repo else {
+            return Err(BackupError::ddl(format!(
+                "Repository {} does not exist",
+                stmt.repository
+            )));
+        };
+        let _submitting = self.submission().await?;
+        self.check_slot_free(&analyzed.database)?;
+        if repo.read_only {
+            return Err(BackupError::ddl(format!(
+                "Repository {} is read only",
+                repo.name
+            )));
+        }
+        let name_used = self.snapshot_name_in_use(&repo, &analyzed.snapshot).await?;
+        if name_used {
+            return Err(BackupError::ddl(if analyzed.incremental {
+                "Currently does not support incremental backup".to_string()
+            } else {
+                format!(
+                    "Snapshot with name '{}' already exist in repository",
+                    analyzed.snapshot
+                )
+            }));
+        }
+        let record = BackupJobRecord {
+            job_id: -1,
+            snapshot: analyzed.snapshot.clone(),
+            database: analyzed.database.clone(),
+            repository: repo.name.clone(),
+            state: BackupState::Pending,
+            objects: analyzed.objects.clone(),
+            plan: analyzed.plan.clone(),
+            create_time: now_ms(),
+            snapshot_finished_time: None,
+            upload_finished_time: None,
+            finished_time: None,
+            timeout_secs: analyzed.timeout_secs,
+            status: status_ok(),
+            task_err_msg: String::new(),
+            files_total: 0,
+            files_done: 0,
+            bytes_total: 0,
+            bytes_done: 0,
+            bytes_reused: 0,
+            info_key: None,
+        };
+        let job = BackupJob::new(record);
+        self.lock()
+            .jobs
+            .insert(analyzed.database.clone(), Job::Backup(job.clone()));
+        self.save()?;
+        info!(database = %analyzed.database, snapshot = %analyzed.snapshot, repository = %repo.name, "backup job submitted");
+        let span =
+            info_span!("backup_job", database = %analyzed.database, snapshot = %analyzed.snapshot);
+        tokio::spawn(crate::runner::run_backup(self.clone(), job, repo).instrument(span));
+        Ok(())
+    }
+
+    /// RESTORE: checks the statement, reads the snapshot's info file, registers the job as the
+    /// target database's current one and starts it. Nothing changes in the catalog until the
+    /// job commits.
+    pub async fn restore(self: &Arc<Self>, stmt: &RestoreStatement) -> Result<()> {
+        let properties = check_restore_statement(stmt)?;
+        let Some(repo) = self.repository(&stmt.repository) else {
+            return Err(BackupError::ddl(format!(
+                "Repository {} does not exist",
+                stmt.repository
+            )));
+        };
+        let info = repo
+            .read_info(&stmt.snapshot, &properties.backup_timestamp)
+            .await
+            .map_err(|e| {
+                let reason = match e {
+                    StoreError::NotFound(detail) => detail,
+                    other => other.to_string(),
+                };
+                BackupError::ddl(format!(
+                    "Failed to get info of snapshot '{}' because: {reason}. Maybe specified \
+                     wrong backup timestamp",
+                    stmt.snapshot
+                ))
+            })?;
+        if stmt.external_catalogs {
+            return Err(BackupError::ddl(format!(
+                "This is not a snapshot for external catalog restore, snapshot: {}",
+                stmt.snapshot
+            )));
+        }
+        let database = target_database(stmt, &info);
+        let _submitting = self.submission().await?;
+        self.check_slot_free(&database)?;
+        let plan = plan_restore(stmt, &info)?;
+        let record = RestoreJobRecord {
+            job_id: -1,
+            snapshot: stmt.snapshot.clone(),
+            timestamp: properties.backup_timestamp.clone(),
+            database: database.clone(),
+            source_database: info.database.clone(),
+            repository: repo.name.clone(),
+            state: RestoreState::Pending,
+            allow_load: properties.allow_load,
+            replication_num: properties.replication_num,
+            plan,
+            create_time: now_ms(),
+            meta_prepared_time: None,
+            snapshot_finished_time: None,
+            download_finished_time: None,
+            finished_time: None,
+            timeout_secs: properties.timeout_secs,
+            status: status_ok(),
+            task_err_msg: String::new(),
+            files_total: 0,
+            files_done: 0,
+            bytes_total: 0,
+            bytes_done: 0,
+        };
+        let job = RestoreJob::new(record);
+        self.lock()
+            .jobs
+            .insert(database.clone(), Job::Restore(job.clone()));
+        self.save()?;
+        info!(database = %database, snapshot = %stmt.snapshot, repository = %repo.name, "restore job submitted");
+        let span = info_span!("restore_job", database = %database, snapshot = %stmt.snapshot);
+        tokio::spawn(crate::restore_runner::run_restore(self.clone(), job, repo).instrument(span));
+        Ok(())
+    }
+
+    /// The right to submit a job: one submission at a time, so the one-job-per-database check
+    /// cannot race; waits at most 10 s as StarRocks does.
+    async fn submission(&self) -> Result<tokio::sync::MutexGuard<'_, ()>> {
+        tokio::time::timeout(SUBMIT_LOCK_TIMEOUT, self.submit_lock.lock())
+            .await
+            .map_err(|_| {
+                BackupError::ddl(
+                    "Another backup or restore job is being submitted. Please wait and try again",
+                )
+            })
+    }
+
+    fn check_slot_free(&self, database: &str) -> Result<()> {
+        match self.lock().jobs.get(database) {
+            Some(job) if !job.is_done() => Err(BackupError::ddl(
+                "Can only run one backup or restore job of a database at same time",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A name is in use if the repository holds anything under it, or a running job of
+    /// another database is writing it.
+    async fn snapshot_name_in_use(&self, repo: &Repository, snapshot: &str) -> Result<bool> {
+        let running = self.lock().jobs.values().any(|j| match j {
+            Job::Backup(b) => {
+                let r = b.lock();
+                !r.state.is_done() && r.repository == repo.name && r.snapshot == snapshot
+            }
+            Job::Restore(_) => false,
+        });
+        if running {
+            return Ok(true);
+        }
+        repo.snapshot_exists(snapshot)
+            .await
+            .map_err(|e| BackupError::ddl(e.to_string()))
+    }
+
+    /// SHOW BACKUP [FROM db]: the current job of each database, if it is a backup.
+    pub fn show_backup(&self, database: Option<&str>) -> Result<Rows> {
+        self.check_database_known(database)?;
+        let s = self.lock();
+        let rows = s
+            .jobs
+            .iter()
+            .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()))
+            .filter_map(|(_, job)| match job {
+                Job::Backup(b) => Some(b.show_row()),
+                Job::Restore(_) => None,
+            })
+            .collect();
+        Ok(Rows {
+            columns: SHOW_BACKUP_COLUMNS.to_vec(),
+            rows,
+        })
+    }
+
+    /// A database named in SHOW/CANCEL must exist, or be the target of a job (a restore
+    /// creates its database only when it commits).
+    fn check_database_known(&self, database: Option<&str>) -> Result<()> {
+        match database {
+            Some(db)
+                if self.catalog.snapshot().database(db).is_none()
+                    && !self.lock().jobs.contains_key(db) =>
+            {
+                Err(BackupError::unknown_database(db))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// SHOW RESTORE [FROM db]: the current job of each database, if it is a restore.
+    pub fn show_restore(&self, database: Option<&str>) -> Result<Rows> {
+        self.check_database_known(database)?;
+        let s = self.lock();
+        let rows = s
+            .jobs
+            .iter()
+            .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()))
+            .filter_map(|(_, job)| match job {
+                Job::Restore(r) => Some(r.show_row()),
+                Job::Backup(_) => None,
+            })
+            .collect();
+        Ok(Rows {
+            columns: SHOW_RESTORE_COLUMNS.to_vec(),
+            rows,
+        })
+    }
+
+    /// CANCEL BACKUP|RESTORE FROM db.
+    pub fn cancel(&self, database: &str, restore: bool) -> Result<()> {
+        self.check_database_known(Some(database))?;
+        let job = self.lock().jobs.get(database).cloned();
+        let cannot_cancel = |snapshot: &str, state: &str| {
+            BackupError::ddl(format!(
+                "Failed to cancel job: Job with label {snapshot} can not be cancelled. state: \
+                 {state}"
+            ))
+        };
+        match job {
+            Some(Job::Backup(backup)) if !restore => {
+                if !backup.cancel_with(|_| status_error("COMMON_ERROR", "user cancelled")) {
+                    let r = backup.lock();
+                    return Err(cannot_cancel(&r.snapshot, r.state.name()));
+                }
+                info!(database, "backup job cancelled by user");
+            }
+            Some(Job::Restore(job)) if restore => {
+                let cancelled = job.cancel_with(|r| {
+                    status_error(
+                        "COMMON_ERROR",
+                        &format!("user cancelled, current state: {}", r.state.name()),
+                    )
+                });
+                if !cancelled {
+                    let r = job.lock();
+                    return Err(cannot_cancel(&r.snapshot, r.state.name()));
+                }
+                info!(database, "restore job cancelled by user");
+            }
+            _ if restore => return Err(BackupError::ddl("No restore is currently running")),
+            _ => return Err(BackupError::ddl("No backup job is currently running")),
+        }
+        self.save()
+    }
+}

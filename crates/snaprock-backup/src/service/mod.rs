@@ -1,0 +1,112 @@
+//! The backup service: repositories, the latest job of each database, their durable record
+//! (`<data dir>/backup.json`, owner-only: it holds S3 keys), and the statements that use them.
+//!
+//! * `persist.rs`: loading and saving `backup.json`, closing jobs a restart interrupted;
+//! * `repositories.rs`: CREATE / DROP / SHOW REPOSITORY, SHOW SNAPSHOT;
+//! * `jobs.rs`: BACKUP and RESTORE submission (one job per database), SHOW BACKUP / RESTORE,
+//!   CANCEL. The jobs themselves run in `runner.rs` and `restore_runner.rs`.
+
+mod jobs;
+mod persist;
+mod repositories;
+
+use persist::RepositoryRecord;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use snaprock_sql::ast::{BackupStatement, CreateRepository, RestoreStatement, SnapshotFilter};
+use snaprock_storage::Catalog;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::analyze::analyze_backup;
+use crate::error::{BackupError, Result, StoreError};
+use crate::format::{now_ms, show_time};
+use crate::job::{
+    BackupJob, BackupJobRecord, BackupState, SHOW_BACKUP_COLUMNS, status_error, status_ok,
+};
+use crate::location::Location;
+use crate::repository::{Repository, init_remote, open_store};
+use crate::restore_analyze::{check_restore_statement, plan_restore, target_database};
+use crate::restore_job::{RestoreJob, RestoreJobRecord, RestoreState, SHOW_RESTORE_COLUMNS};
+use crate::store::TransferTuning;
+
+/// How long CREATE REPOSITORY may spend talking to storage.
+const CREATE_REPOSITORY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a submission waits for another one (StarRocks: 10 s).
+const SUBMIT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Rows for a SHOW statement: column names and text cells (`None` is NULL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rows {
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// The job a database's slot holds (one running job per database).
+#[derive(Debug, Clone)]
+pub(crate) enum Job {
+    Backup(Arc<BackupJob>),
+    Restore(Arc<RestoreJob>),
+}
+
+impl Job {
+    fn is_done(&self) -> bool {
+        match self {
+            Job::Backup(j) => j.is_done(),
+            Job::Restore(j) => j.is_done(),
+        }
+    }
+
+    fn repository(&self) -> String {
+        match self {
+            Job::Backup(j) => j.lock().repository.clone(),
+            Job::Restore(j) => j.lock().repository.clone(),
+        }
+    }
+}
+
+struct State {
+    next_id: u64,
+    repositories: BTreeMap<String, (Arc<Repository>, RepositoryRecord)>,
+    jobs: BTreeMap<String, Job>,
+}
+
+/// Repositories and backup jobs of one server.
+pub struct BackupService {
+    pub(crate) catalog: Arc<Catalog>,
+    state_path: PathBuf,
+    state: Mutex<State>,
+    /// Serializes writes of `backup.json`.
+    save_lock: Mutex<()>,
+    /// Serializes submissions, so the one-job-per-database check cannot race.
+    submit_lock: tokio::sync::Mutex<()>,
+    pub(crate) tuning: TransferTuning,
+}
+
+impl std::fmt::Debug for BackupService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupService")
+            .field("state_path", &self.state_path)
+            .finish()
+    }
+}
+
+impl BackupService {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn allocate_id(&self) -> u64 {
+        let mut s = self.lock();
+        s.next_id += 1;
+        s.next_id
+    }
+
+    pub(crate) fn repository(&self, name: &str) -> Option<Arc<Repository>> {
+        self.lock().repositories.get(name).map(|(r, _)| r.clone())
+    }
+}

@@ -1,0 +1,175 @@
+//! `backup.json`: what the service persists (repositories with their properties, the latest
+//! job of each database), and what a start does with jobs a stop interrupted.
+
+use super::*;
+
+/// A repository as persisted (with its properties, which may hold secrets).
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct RepositoryRecord {
+    pub(super) id: u64,
+    pub(super) name: String,
+    pub(super) read_only: bool,
+    pub(super) location: String,
+    pub(super) broker: Option<String>,
+    pub(super) create_time: String,
+    pub(super) properties: Vec<(String, String)>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct PersistedState {
+    next_id: u64,
+    repositories: Vec<RepositoryRecord>,
+    backup_jobs: Vec<BackupJobRecord>,
+    #[serde(default)]
+    restore_jobs: Vec<RestoreJobRecord>,
+}
+
+impl BackupService {
+    /// Loads repositories and jobs. A job that was running when the server stopped cannot
+    /// resume (the files it pinned may be gone): it ends CANCELLED, or FINISHED if its info
+    /// file, the commit point, was already written.
+    pub async fn open(data_dir: &Path, catalog: Arc<Catalog>) -> Result<Arc<Self>> {
+        let state_path = data_dir.join("backup.json");
+        let persisted: PersistedState = match std::fs::read(&state_path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                BackupError::internal(format!("{} is corrupt: {e}", state_path.display()))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => PersistedState::default(),
+            Err(e) => {
+                return Err(BackupError::internal(format!(
+                    "cannot read {}: {e}",
+                    state_path.display()
+                )));
+            }
+        };
+        let tuning = TransferTuning::default();
+        let mut repositories = BTreeMap::new();
+        for record in persisted.repositories {
+            match Location::parse(&record.location, &record.properties) {
+                Ok(location) => {
+                    let repo = Repository {
+                        id: record.id,
+                        name: record.name.clone(),
+                        read_only: record.read_only,
+                        location: record.location.clone(),
+                        broker: record.broker.clone(),
+                        create_time: record.create_time.clone(),
+                        store: open_store(&location, tuning).await,
+                    };
+                    repositories.insert(record.name.clone(), (Arc::new(repo), record));
+                }
+                Err(e) => warn!(repository = %record.name, error = %e, "repository not loaded"),
+            }
+        }
+        let mut jobs = BTreeMap::new();
+        let mut changed = false;
+        for mut record in persisted.backup_jobs {
+            if !record.state.is_done() {
+                changed = true;
+                let published = match (&record.info_key, repositories.get(&record.repository)) {
+                    (Some(key), Some((repo, _))) => repo.store.exists(key).await.unwrap_or(false),
+                    _ => false,
+                };
+                if published {
+                    record.state = BackupState::Finished;
+                    record.status = status_ok();
+                } else {
+                    let state = record.state.name();
+                    record.state = BackupState::Cancelled;
+                    record.status = status_error(
+                        "COMMON_ERROR",
+                        &format!(
+                            "the server stopped while the job was {state}; the snapshot was not \
+                             published"
+                        ),
+                    );
+                }
+                record.finished_time = Some(now_ms());
+                info!(snapshot = %record.snapshot, state = record.state.name(), "backup job closed at start");
+            }
+            jobs.insert(record.database.clone(), Job::Backup(BackupJob::new(record)));
+        }
+        let committed_restores = catalog.snapshot().restore_commits.clone();
+        for mut record in persisted.restore_jobs {
+            if !record.state.is_done() {
+                changed = true;
+                let committed =
+                    record.job_id >= 0 && committed_restores.contains(&(record.job_id as u64));
+                if committed {
+                    record.state = RestoreState::Finished;
+                    record.status = status_ok();
+                } else {
+                    let state = record.state.name();
+                    record.state = RestoreState::Cancelled;
+                    record.status = status_error(
+                        "COMMON_ERROR",
+                        &format!(
+                            "the server stopped while the job was {state}; nothing was restored"
+                        ),
+                    );
+                }
+                record.finished_time = Some(now_ms());
+                info!(snapshot = %record.snapshot, state = record.state.name(), "restore job closed at start");
+            }
+            // Backup and restore jobs share one slot per database: the newer one stays.
+            let newer = match jobs.get(&record.database) {
+                Some(Job::Backup(b)) => b.lock().create_time <= record.create_time,
+                _ => true,
+            };
+            if newer {
+                jobs.insert(
+                    record.database.clone(),
+                    Job::Restore(RestoreJob::new(record)),
+                );
+            }
+        }
+        let service = Arc::new(BackupService {
+            catalog,
+            state_path,
+            state: Mutex::new(State {
+                next_id: persisted.next_id,
+                repositories,
+                jobs,
+            }),
+            save_lock: Mutex::new(()),
+            submit_lock: tokio::sync::Mutex::new(()),
+            tuning,
+        });
+        if changed {
+            service.save()?;
+        }
+        Ok(service)
+    }
+
+    /// Writes `backup.json` atomically, readable by the owner only.
+    pub(crate) fn save(&self) -> Result<()> {
+        let _guard = self.save_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let persisted = {
+            let s = self.lock();
+            PersistedState {
+                next_id: s.next_id,
+                repositories: s.repositories.values().map(|(_, r)| r.clone()).collect(),
+                backup_jobs: s
+                    .jobs
+                    .values()
+                    .filter_map(|j| match j {
+                        Job::Backup(b) => Some(b.record()),
+                        Job::Restore(_) => None,
+                    })
+                    .collect(),
+                restore_jobs: s
+                    .jobs
+                    .values()
+                    .filter_map(|j| match j {
+                        Job::Restore(r) => Some(r.record()),
+                        Job::Backup(_) => None,
+                    })
+                    .collect(),
+            }
+        };
+        let body = serde_json::to_vec_pretty(&persisted)
+            .map_err(|e| BackupError::internal(e.to_string()))?;
+        snaprock_storage::write_private_file_atomic(&self.state_path, &body)
+            .map_err(|e| BackupError::internal(format!("cannot save backup state: {e}")))
+    }
+}
