@@ -655,3 +655,50 @@ async fn every_information_schema_table_answers() {
         "2"
     );
 }
+
+/// CREATE TABLE AS SELECT and INSERT OVERWRITE run their query as written: columns named as
+/// the select list names them, literals with quotes and backslashes kept byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctas_and_insert_overwrite_keep_names_and_literals() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE sales (city STRING, amount INT)",
+            "INSERT INTO sales VALUES ('rome', 1), ('rome', 2), ('oslo', 5)",
+            "CREATE TABLE totals AS SELECT city, sum(amount) AS total, count(*) FROM sales GROUP BY city",
+        ],
+    )
+    .await;
+    let columns: Vec<String> = rows(&mut c, "SHOW COLUMNS FROM totals")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(columns, ["city", "total", "count(*)"]);
+    assert_eq!(
+        value(&mut c, "SELECT total FROM totals WHERE city = 'rome'").await,
+        "3"
+    );
+    run(
+        &mut c,
+        &["INSERT OVERWRITE sales (amount, city) SELECT 7, 'it''s a \\\\ \"test\"'"],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut c, "SELECT city, amount FROM sales").await,
+        [vec!["it's a \\ \"test\"".to_string(), "7".into()]]
+    );
+    expect_error(
+        &mut c,
+        "CREATE TABLE broken AS SELECT nope FROM sales",
+        1054,
+        "Unknown column 'nope' in 'field list'",
+    )
+    .await;
+    let tables: Vec<String> = c.query("SHOW TABLES").await.unwrap();
+    assert!(!tables.contains(&"broken".to_string()), "{tables:?}");
+}

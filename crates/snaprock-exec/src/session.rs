@@ -228,7 +228,7 @@ impl Session {
                 if_not_exists,
             } => self.create_database(&name, if_not_exists),
             Statement::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
-            Statement::CreateTable(create) => self.create_table(*create).await,
+            Statement::CreateTable(create) => self.create_table(*create, sql).await,
             Statement::CreateTableLike {
                 name,
                 like,

@@ -6,8 +6,10 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::common::ScalarValue;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::Statement as DfStatement;
 use snaprock_sql::ast::{ObjectName as SrObjectName, Privilege};
+use snaprock_sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use snaprock_sql::sqlparser::ast::{
     self as sql_ast, Expr, Ident, ObjectName, ObjectNamePart, Statement, TableFactor,
 };
@@ -22,6 +24,19 @@ use crate::result::{Output, OutputColumn, ResultSet};
 use crate::session::Session;
 use crate::variables::VarValue;
 use crate::{ExecError, Result};
+
+/// A statement planned by DataFusion over one catalog snapshot (see `plan_statement`).
+pub(crate) struct PlannedStatement {
+    plan: LogicalPlan,
+    /// The snapshot and privileges the plan reads with (kept alive while rows stream).
+    ctx: Arc<StatementContext>,
+    /// The result columns as the client sees them.
+    pub(crate) columns: Vec<OutputColumn>,
+    /// A query or EXPLAIN (rows), else DML (a count).
+    is_query: bool,
+    /// What SLEEP() calls ask to wait before it runs.
+    sleep: std::time::Duration,
+}
 
 impl Session {
     /// A statement context over the current catalog snapshot, installed in the DataFusion
@@ -59,53 +74,80 @@ impl Session {
         ctx
     }
 
-    /// Plans and runs a standard statement.
-    pub(crate) async fn run_standard(&mut self, mut stmt: Statement, sql: &str) -> Result<Output> {
-        let names = output_names(&stmt, sql);
+    /// The one query pipeline: binds `stmt` to a catalog snapshot, resolves FILES() calls,
+    /// rewrites it the MySQL way and has DataFusion plan it. Every statement DataFusion runs
+    /// (SELECT, INSERT [OVERWRITE], DELETE, EXPLAIN, CREATE TABLE AS SELECT, SET's values, the
+    /// metadata of prepared statements) goes through here. `sql` is the text the statement's
+    /// spans point into, for result column names as written.
+    pub(crate) async fn plan_statement(
+        &mut self,
+        mut stmt: Statement,
+        sql: Option<&str>,
+        overwrite_partitions: Option<Vec<String>>,
+    ) -> Result<PlannedStatement> {
+        let names = sql.and_then(|sql| output_names(&stmt, sql));
         let ctx = self.statement_context(dml_target(&stmt, self.current_db.as_deref()));
+        if let Some(partitions) = overwrite_partitions {
+            *ctx.overwrite_partitions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
+        }
         files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
         let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
         self.apply_select_limit(&mut stmt)?;
-        if !info.sleep.is_zero() {
-            // SLEEP(n): the statement is killable meanwhile (KILL QUERY, shutdown).
-            tokio::time::sleep(info.sleep).await;
-        }
         let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
         let plan = self
             .df
             .state()
             .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
             .await?;
-        let frame = self.df.execute_logical_plan(plan).await?;
-        if !is_query {
-            let batches = frame.collect().await?;
-            return Ok(Output::affected(dml_count(&batches)));
-        }
-        let schema = frame.schema().clone();
-        let stream = frame.execute_stream().await?;
         let display = DisplayNames::new(&ctx.state, self.current_db.as_deref(), &info);
-        let columns = schema
+        let columns = plan
+            .schema()
             .fields()
             .iter()
             .enumerate()
-            .map(|(i, f)| {
-                let name = names
+            .map(|(i, f)| OutputColumn {
+                name: names
                     .as_ref()
                     .and_then(|n| n.get(i).cloned().flatten())
-                    .unwrap_or_else(|| display.name(f.name()));
-                OutputColumn {
-                    name,
-                    table: display.table.clone(),
-                    field: f.as_ref().clone(),
-                }
+                    .unwrap_or_else(|| display.name(f.name())),
+                table: display.table.clone(),
+                field: f.as_ref().clone(),
             })
             .collect();
-        Ok(Output::Rows(ResultSet {
+        Ok(PlannedStatement {
+            plan,
+            ctx,
             columns,
+            is_query,
+            sleep: info.sleep,
+        })
+    }
+
+    /// Runs a planned statement: a query streams its rows, DML answers with its count.
+    pub(crate) async fn run_planned(&mut self, planned: PlannedStatement) -> Result<Output> {
+        if !planned.sleep.is_zero() {
+            // SLEEP(n): the statement is killable meanwhile (KILL QUERY, shutdown).
+            tokio::time::sleep(planned.sleep).await;
+        }
+        let frame = self.df.execute_logical_plan(planned.plan).await?;
+        if !planned.is_query {
+            let batches = frame.collect().await?;
+            return Ok(Output::affected(dml_count(&batches)));
+        }
+        Ok(Output::Rows(ResultSet {
+            columns: planned.columns,
             batches: Vec::new(),
-            stream: Some(stream),
-            snapshot: Some(ctx.state.clone()),
+            stream: Some(frame.execute_stream().await?),
+            snapshot: Some(planned.ctx.state.clone()),
         }))
+    }
+
+    /// Plans and runs a standard statement.
+    pub(crate) async fn run_standard(&mut self, stmt: Statement, sql: &str) -> Result<Output> {
+        let planned = self.plan_statement(stmt, Some(sql), None).await?;
+        self.run_planned(planned).await
     }
 
     /// `INSERT OVERWRITE t [PARTITION (...)] [(cols)] query`.
@@ -116,59 +158,26 @@ impl Session {
         columns: Vec<String>,
         query: Box<sql_ast::Query>,
     ) -> Result<Output> {
-        let mut name_parts = Vec::new();
-        if let Some(db) = &table.database {
-            name_parts.push(ObjectNamePart::Identifier(Ident::new(db)));
-        }
-        name_parts.push(ObjectNamePart::Identifier(Ident::new(&table.name)));
-        let columns_sql = if columns.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "({})",
-                columns
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let sql = format!(
-            "INSERT OVERWRITE TABLE {} {columns_sql} {query}",
-            ObjectName(name_parts)
-        );
-        let dialect = snaprock_sql::sqlparser::dialect::HiveDialect {};
-        let mut stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(&dialect, &sql)
-            .map_err(|e| ExecError::Plan(e.to_string()))?
-            .pop()
-            .ok_or_else(|| ExecError::Plan("empty INSERT OVERWRITE".into()))?;
-        let target = dml_target(&stmt, self.current_db.as_deref());
-        let ctx = self.statement_context(target);
-        *ctx.overwrite_partitions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
-        files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
-        rewrite_statement(&mut stmt, &ctx.state, self)?;
-        let plan = self
-            .df
-            .state()
-            .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
-            .await?;
-        let batches = self.df.execute_logical_plan(plan).await?.collect().await?;
-        Ok(Output::affected(dml_count(&batches)))
+        let insert = insert_statement(&table, &columns, query, true);
+        let planned = self.plan_statement(insert, None, Some(partitions)).await?;
+        self.run_planned(planned).await
+    }
+
+    /// `INSERT INTO table query` (CREATE TABLE AS SELECT fills its new table with it).
+    pub(crate) async fn run_insert(
+        &mut self,
+        table: &SrObjectName,
+        query: Box<sql_ast::Query>,
+    ) -> Result<Output> {
+        let insert = insert_statement(table, &[], query, false);
+        let planned = self.plan_statement(insert, None, None).await?;
+        self.run_planned(planned).await
     }
 
     /// Evaluates `expr` like `SELECT expr` and returns the single value.
     pub(crate) async fn evaluate_scalar(&mut self, expr: Expr) -> Result<VarValue> {
-        let sql = format!("SELECT {expr}");
-        let stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(
-            &snaprock_sql::sqlparser::dialect::MySqlDialect {},
-            &sql,
-        )
-        .map_err(|e| ExecError::Plan(e.to_string()))?
-        .pop()
-        .ok_or_else(|| ExecError::Plan("empty expression".into()))?;
-        let Output::Rows(rows) = self.run_standard(stmt, &sql).await? else {
+        let planned = self.plan_statement(select_of(expr)?, None, None).await?;
+        let Output::Rows(rows) = self.run_planned(planned).await? else {
             return Err(ExecError::Plan("expression has no value".into()));
         };
         let batches = rows.collect().await?;
@@ -191,40 +200,27 @@ impl Session {
         })
     }
 
-    /// Output columns of a query without running it (COM_STMT_PREPARE metadata).
+    /// Output columns of a query without running it (COM_STMT_PREPARE metadata); `sql` is the
+    /// statement's text.
     pub async fn describe(&mut self, sql: &str) -> Result<Vec<OutputColumn>> {
         let statement = snaprock_sql::parse_statement(sql)?;
         let snaprock_sql::ast::Statement::Standard(stmt) = statement else {
             return Ok(Vec::new());
         };
-        let mut stmt = *stmt;
-        if !matches!(stmt, Statement::Query(_)) {
+        if !matches!(*stmt, Statement::Query(_)) {
             return Ok(Vec::new());
         }
-        let names = output_names(&stmt, sql);
-        let ctx = self.statement_context(None);
-        files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
-        let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
-        let plan = self
-            .df
-            .state()
-            .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
-            .await?;
-        let display = DisplayNames::new(&ctx.state, self.current_db.as_deref(), &info);
-        Ok(plan
-            .schema()
-            .fields()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| OutputColumn {
-                name: names
-                    .as_ref()
-                    .and_then(|n| n.get(i).cloned().flatten())
-                    .unwrap_or_else(|| display.name(f.name())),
-                table: display.table.clone(),
-                field: f.as_ref().clone(),
-            })
-            .collect())
+        Ok(self.plan_statement(*stmt, Some(sql), None).await?.columns)
+    }
+
+    /// The result columns of `query`, a part of the statement text `sql`, without running it.
+    pub(crate) async fn query_columns(
+        &mut self,
+        query: &sql_ast::Query,
+        sql: &str,
+    ) -> Result<Vec<OutputColumn>> {
+        let stmt = Statement::Query(Box::new(query.clone()));
+        Ok(self.plan_statement(stmt, Some(sql), None).await?.columns)
     }
 
     /// `SET sql_select_limit = N` limits SELECTs that have no LIMIT.
@@ -248,6 +244,66 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// `INSERT [OVERWRITE] INTO table [(columns)] query` as DataFusion's planner takes it.
+fn insert_statement(
+    table: &SrObjectName,
+    columns: &[String],
+    query: Box<sql_ast::Query>,
+    overwrite: bool,
+) -> Statement {
+    let mut name = Vec::new();
+    if let Some(db) = &table.database {
+        name.push(ObjectNamePart::Identifier(Ident::new(db)));
+    }
+    name.push(ObjectNamePart::Identifier(Ident::new(&table.name)));
+    Statement::Insert(sql_ast::Insert {
+        insert_token: AttachedToken::empty(),
+        optimizer_hints: Vec::new(),
+        or: None,
+        ignore: false,
+        into: !overwrite,
+        table: sql_ast::TableObject::TableName(ObjectName(name)),
+        table_alias: None,
+        columns: columns
+            .iter()
+            .map(|c| ObjectName(vec![ObjectNamePart::Identifier(Ident::new(c))]))
+            .collect(),
+        overwrite,
+        source: Some(query),
+        assignments: Vec::new(),
+        partitioned: None,
+        after_columns: Vec::new(),
+        has_table_keyword: overwrite,
+        on: None,
+        returning: None,
+        output: None,
+        replace_into: false,
+        priority: None,
+        insert_alias: None,
+        settings: None,
+        format_clause: None,
+        multi_table_insert_type: None,
+        multi_table_into_clauses: Vec::new(),
+        multi_table_when_clauses: Vec::new(),
+        multi_table_else_clause: None,
+    })
+}
+
+/// `SELECT expr`, built around the expression (never printed and parsed again).
+fn select_of(expr: Expr) -> Result<Statement> {
+    let dialect = snaprock_sql::sqlparser::dialect::MySqlDialect {};
+    let mut stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(&dialect, "SELECT NULL")
+        .map_err(|e| ExecError::Plan(e.to_string()))?
+        .pop()
+        .ok_or_else(|| ExecError::Plan("empty expression".into()))?;
+    if let Statement::Query(query) = &mut stmt
+        && let sql_ast::SetExpr::Select(select) = query.body.as_mut()
+    {
+        select.projection = vec![sql_ast::SelectItem::UnnamedExpr(expr)];
+    }
+    Ok(stmt)
 }
 
 /// The `count` DML plans return.

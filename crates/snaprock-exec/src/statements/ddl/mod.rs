@@ -75,15 +75,14 @@ impl Session {
         Ok(Output::ok())
     }
 
-    pub(crate) async fn create_table(&mut self, create: CreateTable) -> Result<Output> {
+    pub(crate) async fn create_table(&mut self, create: CreateTable, sql: &str) -> Result<Output> {
         let (db, name) = self.resolve(&create.name)?;
         validate_name(&name, "table")?;
         let mut create = create;
         let query = create.as_query.take();
         if let Some(query) = &query {
             // CREATE TABLE AS SELECT: the columns are the query's.
-            let sql = query.to_string();
-            let columns = self.describe(&sql).await?;
+            let columns = self.query_columns(query, sql).await?;
             if create.columns.is_empty() {
                 for c in columns {
                     let column_type = column_type_of_arrow(c.field.data_type())?;
@@ -131,8 +130,11 @@ impl Session {
             Ok(true)
         })?;
         if let (true, Some(query)) = (created, query) {
-            let insert = format!("INSERT INTO `{db}`.`{name}` {query}");
-            match Box::pin(self.execute_one(&insert)).await {
+            let target = ObjectName {
+                database: Some(db.clone()),
+                name: name.clone(),
+            };
+            match Box::pin(self.run_insert(&target, query)).await {
                 Ok(out) => return Ok(out),
                 Err(e) => {
                     // CREATE TABLE AS SELECT is all or nothing.
