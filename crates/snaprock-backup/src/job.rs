@@ -189,6 +189,8 @@ impl<R: JobRecord> TrackedJob<R> {
         }
         r.set_state(state);
         update(&mut r);
+        // Inside the job's span: which job, and now which state.
+        tracing::info!(state = ?state, "job state");
         true
     }
 

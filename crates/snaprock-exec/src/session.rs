@@ -10,7 +10,7 @@ use snaprock_sql::ast::{SetItem, SetValue, Statement, TransactionOp, VariableSco
 use snaprock_sql::sqlparser::ast::{Expr, Value};
 use snaprock_sql::{parse_statement, redact_secrets, split_statements};
 use tokio::sync::watch;
-use tracing::{Instrument, info_span};
+use tracing::{Instrument, debug, info_span};
 
 use crate::df::rewrite::SessionValues;
 use crate::engine::{ConnectionInfo, Engine, KillRequest};
@@ -146,16 +146,26 @@ impl Session {
 
     /// Runs one statement.
     pub async fn execute_one(&mut self, sql: &str) -> Result<Output> {
-        self.engine
+        let query_id = self
+            .engine
             .queries
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
         self.conn.set_command(
             "Query",
             Some(redact_secrets(sql).chars().take(200).collect()),
         );
-        let span = info_span!("statement", conn = self.conn.id);
+        // One span per statement: its query id and kind, never its text (it can hold secrets).
+        let span = info_span!(
+            "statement",
+            conn = self.conn.id,
+            query_id,
+            kind = tracing::field::Empty
+        );
         let result = async {
             let statement = parse_statement(sql)?;
+            tracing::Span::current().record("kind", statement.kind());
+            debug!("statement started");
             if !matches!(
                 statement,
                 Statement::Show(

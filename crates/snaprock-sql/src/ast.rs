@@ -331,6 +331,46 @@ pub enum Show {
     },
 }
 
+impl Statement {
+    /// The statement's kind as logs and traces name it (`SELECT`, `CREATE TABLE`, ...): never
+    /// its text, which can hold secrets.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Statement::Standard(stmt) => match stmt.as_ref() {
+                sqlparser::ast::Statement::Query(_) => "SELECT",
+                sqlparser::ast::Statement::Insert(_) => "INSERT",
+                sqlparser::ast::Statement::Delete(_) => "DELETE",
+                sqlparser::ast::Statement::Update { .. } => "UPDATE",
+                sqlparser::ast::Statement::Explain { .. } => "EXPLAIN",
+                _ => "QUERY",
+            },
+            Statement::InsertOverwrite { .. } => "INSERT OVERWRITE",
+            Statement::CreateDatabase { .. } => "CREATE DATABASE",
+            Statement::DropDatabase { .. } => "DROP DATABASE",
+            Statement::Use { .. } => "USE",
+            Statement::CreateTable(_) => "CREATE TABLE",
+            Statement::CreateTableLike { .. } => "CREATE TABLE LIKE",
+            Statement::DropTable { .. } => "DROP TABLE",
+            Statement::TruncateTable { .. } => "TRUNCATE TABLE",
+            Statement::AddPartition { .. } => "ADD PARTITION",
+            Statement::DropPartition { .. } => "DROP PARTITION",
+            Statement::CreateView(_) => "CREATE VIEW",
+            Statement::DropView { .. } => "DROP VIEW",
+            Statement::Show(_) => "SHOW",
+            Statement::Set(_) => "SET",
+            Statement::Transaction(_) => "TRANSACTION",
+            Statement::Kill { .. } => "KILL",
+            Statement::Ignored(_) => "IGNORED",
+            Statement::CreateRepository(_) => "CREATE REPOSITORY",
+            Statement::DropRepository { .. } => "DROP REPOSITORY",
+            Statement::Backup(_) => "BACKUP",
+            Statement::Restore(_) => "RESTORE",
+            Statement::CancelBackup { .. } => "CANCEL",
+            Statement::Access(_) => "ACCOUNT",
+        }
+    }
+}
+
 /// Whose grants SHOW GRANTS lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GrantsTarget {
