@@ -494,6 +494,31 @@ async fn binary_protocol_binds_dates_and_times() {
         .await
         .unwrap();
     assert_eq!(numbers, [(-7, 2.5, "x".to_string())]);
+    // A value is bound into the plan, never spliced into the text: quotes, backslashes and SQL
+    // in a string stay data.
+    let tricky = "x'); DELETE FROM d.t; -- \\ \"";
+    c.exec_drop("INSERT INTO d.t (id, s) VALUES (?, ?)", (3, tricky))
+        .await
+        .unwrap();
+    let stored: Vec<String> = c
+        .exec("SELECT s FROM d.t WHERE s = ? AND id > ?", (tricky, 2))
+        .await
+        .unwrap();
+    assert_eq!(stored, [tricky]);
+    assert_eq!(value(&mut c, "SELECT count(*) FROM d.t").await, "3");
+    // Statements DataFusion does not plan take their parameters as SQL literals.
+    c.exec_drop("SET @v = ?", (tricky,)).await.unwrap();
+    assert_eq!(value(&mut c, "SELECT @v").await, tricky);
+    let (code, _) = snaprock_tests::server_error(
+        c.exec_drop("SELECT id FROM d.t WHERE d = ?", ("not a date",))
+            .await,
+    );
+    assert_ne!(code, 0);
+    assert_eq!(
+        value(&mut c, "SELECT 1").await,
+        "1",
+        "the connection stays usable"
+    );
 }
 
 /// A statement with words the server does not understand is refused whole, never partly run.

@@ -21,6 +21,7 @@ pub use error::{ExecError, Result};
 pub use result::{Output, OutputColumn, ResultSet};
 pub use session::{Session, Warning};
 pub use snaprock_storage::{ColumnType, SQL_TYPE_METADATA_KEY};
+pub use statements::PreparedStatement;
 pub use variables::{SERVER_VERSION, VERSION_COMMENT, VarValue};
 
 /// Now, as catalog timestamps are written (`yyyy-MM-dd HH:mm:ss`, UTC).

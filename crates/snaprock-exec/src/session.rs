@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 use snaprock_access::Effective;
 use snaprock_sql::ast::UserIdentity;
@@ -146,6 +147,19 @@ impl Session {
 
     /// Runs one statement.
     pub async fn execute_one(&mut self, sql: &str) -> Result<Output> {
+        self.run_tracked(sql, parse_statement(sql).map_err(ExecError::from), None)
+            .await
+    }
+
+    /// Runs a parsed statement as a query of this session: counted, shown in the process list,
+    /// traced, authorized, killable. `params` are the values of a prepared statement's
+    /// placeholders.
+    pub(crate) async fn run_tracked(
+        &mut self,
+        sql: &str,
+        statement: Result<Statement>,
+        params: Option<Vec<ScalarValue>>,
+    ) -> Result<Output> {
         let query_id = self
             .engine
             .queries
@@ -163,7 +177,7 @@ impl Session {
             kind = tracing::field::Empty
         );
         let result = async {
-            let statement = parse_statement(sql)?;
+            let statement = statement?;
             tracing::Span::current().record("kind", statement.kind());
             debug!("statement started");
             if !matches!(
@@ -178,7 +192,7 @@ impl Session {
             self.kill.mark_unchanged();
             let mut kill = self.kill.clone();
             tokio::select! {
-                r = self.dispatch(statement, sql) => r,
+                r = self.dispatch(statement, sql, params) => r,
                 _ = wait_for_kill(&mut kill) => Err(ExecError::Interrupted),
             }
         }
@@ -191,9 +205,14 @@ impl Session {
         result
     }
 
-    async fn dispatch(&mut self, statement: Statement, sql: &str) -> Result<Output> {
+    async fn dispatch(
+        &mut self,
+        statement: Statement,
+        sql: &str,
+        params: Option<Vec<ScalarValue>>,
+    ) -> Result<Output> {
         match statement {
-            Statement::Standard(stmt) => self.run_standard(*stmt, sql).await,
+            Statement::Standard(stmt) => self.run_standard(*stmt, sql, params).await,
             Statement::InsertOverwrite {
                 table,
                 partitions,

@@ -29,7 +29,8 @@ const NATIVE_PASSWORD: &str = "mysql_native_password";
 const DEFAULT_MAX_ALLOWED_PACKET: usize = 64 << 20;
 
 struct PreparedStatement {
-    sql: String,
+    prepared: snaprock_exec::PreparedStatement,
+    /// Byte ranges of the `?` markers (for statements bound as text).
     placeholders: Vec<(usize, usize)>,
 }
 
@@ -296,21 +297,24 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
                 return info.error(kind, message.as_bytes()).await;
             }
         };
-        // The statement with NULL for each placeholder must plan: errors surface at prepare time.
-        let nulls = vec!["NULL".to_string(); placeholders.len()];
-        let probe = params::bind(query, &placeholders, &nulls);
         let session = self.session()?;
-        if let Err(e) = snaprock_sql::parse_statement(&probe) {
-            let (kind, message) = mysql_error(&e.into());
-            return info.error(kind, message.as_bytes()).await;
-        }
-        let columns = match session.describe(&probe).await {
-            Ok(c) => c.iter().map(column_definition).collect::<Vec<_>>(),
+        let prepared = match session.prepare(query, placeholders.len()).await {
+            Ok(p) => p,
             Err(e) => {
                 let (kind, message) = mysql_error(&e);
                 return info.error(kind, message.as_bytes()).await;
             }
         };
+        if !prepared.binds_values() {
+            // Bound as text at execute: with NULL for each marker, the statement must parse.
+            let nulls = vec!["NULL".to_string(); placeholders.len()];
+            let probe = params::bind(query, &placeholders, &nulls);
+            if let Err(e) = snaprock_sql::parse_statement(&probe) {
+                let (kind, message) = mysql_error(&e.into());
+                return info.error(kind, message.as_bytes()).await;
+            }
+        }
+        let columns: Vec<Column> = prepared.columns.iter().map(column_definition).collect();
         let id = self.next_statement_id;
         self.next_statement_id = self.next_statement_id.wrapping_add(1).max(1);
         let param_columns: Vec<Column> = placeholders
@@ -320,7 +324,7 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
         self.statements.insert(
             id,
             PreparedStatement {
-                sql: query.to_string(),
+                prepared,
                 placeholders,
             },
         );
@@ -337,10 +341,14 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
             let (kind, message) = protocol_error(&ProtocolError::UnknownStatement(id));
             return results.error(kind, message.as_bytes()).await;
         };
-        let mut literals = Vec::with_capacity(statement.placeholders.len());
+        let expected = statement.placeholders.len();
+        let binds = statement.prepared.binds_values();
+        let mut values = Vec::with_capacity(expected);
+        let mut literals = Vec::with_capacity(expected);
         let mut failure = None;
         for p in params {
             match p {
+                Ok(p) if binds => values.push(params::scalar(&p)),
                 Ok(p) => literals.push(params::literal(&p)),
                 Err(e) => {
                     failure = Some(ProtocolError::WrongParameters(e.to_string()));
@@ -348,20 +356,25 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
                 }
             }
         }
-        if failure.is_none() && literals.len() != statement.placeholders.len() {
+        let given = values.len() + literals.len();
+        if failure.is_none() && given != expected {
             failure = Some(ProtocolError::WrongParameters(format!(
-                "{} of {} parameters",
-                literals.len(),
-                statement.placeholders.len()
+                "{given} of {expected} parameters"
             )));
         }
         if let Some(failure) = failure {
             let (kind, message) = protocol_error(&failure);
             return results.error(kind, message.as_bytes()).await;
         }
-        let sql = params::bind(&statement.sql, &statement.placeholders, &literals);
+        let prepared = statement.prepared.clone();
+        let text =
+            (!binds).then(|| params::bind(prepared.sql(), &statement.placeholders, &literals));
         let session = self.session()?;
-        let output = session.execute_one(&sql).await;
+        let output = match text {
+            // SHOW, SET, DDL: the values as SQL literals in the text.
+            Some(sql) => session.execute_one(&sql).await,
+            None => session.execute_prepared(&prepared, values).await,
+        };
         let warnings = session.warning_count();
         write_outputs(vec![output], results, warnings).await
     }

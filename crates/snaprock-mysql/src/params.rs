@@ -1,8 +1,9 @@
-//! Server-side prepared statements: counting `?` placeholders and binding values into the text.
-//!
-//! Values are spliced into the statement at the placeholders' positions as SQL literals, so an
-//! executed prepared statement runs exactly like the equivalent COM_QUERY.
+//! Prepared-statement parameters as the binary protocol sends them: counted in the text (`?`
+//! markers outside strings and comments), turned into values for the plan (`scalar`), or, for
+//! the statements that are not planned by DataFusion (SHOW, SET, DDL), into SQL literals spliced
+//! at the markers (`literal`, `bind`).
 
+use datafusion::common::ScalarValue;
 use opensrv_mysql::{ColumnType, ParamValue, ValueInner};
 use snaprock_sql::sqlparser::dialect::MySqlDialect;
 use snaprock_sql::sqlparser::tokenizer::{Token, Tokenizer};
@@ -138,6 +139,69 @@ fn time_text(bytes: &[u8]) -> Option<String> {
     })
 }
 
+/// A parameter as the value bound into a plan: numbers as numbers, DECIMAL text as a decimal,
+/// DATE as a date, DATETIME as a timestamp, TIME and strings as text, other bytes as binary.
+pub fn scalar(param: &ParamValue<'_>) -> ScalarValue {
+    match param.value.into_inner() {
+        ValueInner::NULL => ScalarValue::Null,
+        ValueInner::Int(i) => ScalarValue::Int64(Some(i)),
+        ValueInner::UInt(u) => ScalarValue::UInt64(Some(u)),
+        ValueInner::Double(f) => ScalarValue::Float64(Some(f)),
+        ValueInner::Bytes(b) => match std::str::from_utf8(b) {
+            Ok(text) => {
+                let decimal = matches!(
+                    param.coltype,
+                    ColumnType::MYSQL_TYPE_DECIMAL | ColumnType::MYSQL_TYPE_NEWDECIMAL
+                );
+                decimal
+                    .then(|| decimal_scalar(text))
+                    .flatten()
+                    .unwrap_or_else(|| ScalarValue::Utf8(Some(text.to_string())))
+            }
+            Err(_) => ScalarValue::Binary(Some(b.to_vec())),
+        },
+        ValueInner::Date(b) | ValueInner::Datetime(b) => date_time_scalar(b),
+        ValueInner::Time(b) => ScalarValue::Utf8(time_text(b)),
+    }
+}
+
+/// `[-]digits[.digits]` as a DECIMAL of exactly that precision and scale.
+fn decimal_scalar(text: &str) -> Option<ScalarValue> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    let digits = format!("{whole}{fraction}");
+    if digits.is_empty() || digits.len() > 38 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let unscaled: i128 = digits.parse().ok()?;
+    let scale = i8::try_from(fraction.len()).ok()?;
+    let precision = u8::try_from(digits.len().max(1)).ok()?;
+    let value = if negative { -unscaled } else { unscaled };
+    Some(ScalarValue::Decimal128(Some(value), precision, scale))
+}
+
+/// A binary DATE / DATETIME as a date (no time of day) or a timestamp in microseconds.
+fn date_time_scalar(bytes: &[u8]) -> ScalarValue {
+    let Some(text) = date_time_text(bytes) else {
+        return ScalarValue::Null;
+    };
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        let days = (date - chrono::NaiveDate::default()).num_days();
+        return match i32::try_from(days) {
+            Ok(days) => ScalarValue::Date32(Some(days)),
+            Err(_) => ScalarValue::Utf8(Some(text)),
+        };
+    }
+    match chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f") {
+        Ok(dt) => ScalarValue::TimestampMicrosecond(Some(dt.and_utc().timestamp_micros()), None),
+        // '0000-00-00' and other dates chrono has no value for stay text, as MySQL shows them.
+        Err(_) => ScalarValue::Utf8(Some(text)),
+    }
+}
+
 /// `sql` with each placeholder replaced by the matching literal.
 pub fn bind(sql: &str, positions: &[(usize, usize)], literals: &[String]) -> String {
     let mut out =
@@ -191,6 +255,27 @@ mod tests {
             "03:04:05.123456"
         );
         assert_eq!(time_text(&[]).unwrap(), "00:00:00");
+    }
+
+    #[test]
+    fn parameters_become_typed_values() {
+        assert_eq!(
+            decimal_scalar("-12.340"),
+            Some(ScalarValue::Decimal128(Some(-12340), 5, 3))
+        );
+        assert_eq!(decimal_scalar("1e5"), None);
+        assert_eq!(
+            date_time_scalar(&[0xb2, 0x07, 1, 2]),
+            ScalarValue::Date32(Some(1))
+        );
+        assert_eq!(
+            date_time_scalar(&[0xb2, 0x07, 1, 1, 0, 0, 1]),
+            ScalarValue::TimestampMicrosecond(Some(1_000_000), None)
+        );
+        assert_eq!(
+            date_time_scalar(&[]),
+            ScalarValue::Utf8(Some("0000-00-00".into()))
+        );
     }
 
     #[test]

@@ -7,5 +7,7 @@ mod access;
 mod backup;
 mod column_names;
 mod ddl;
+mod prepared;
 mod query;
 mod show;
+pub use prepared::PreparedStatement;

@@ -144,9 +144,23 @@ impl Session {
         }))
     }
 
-    /// Plans and runs a standard statement.
-    pub(crate) async fn run_standard(&mut self, stmt: Statement, sql: &str) -> Result<Output> {
-        let planned = self.plan_statement(stmt, Some(sql), None).await?;
+    /// Plans and runs a standard statement; `params` bind its placeholders (`$1`, ...).
+    pub(crate) async fn run_standard(
+        &mut self,
+        stmt: Statement,
+        sql: &str,
+        params: Option<Vec<ScalarValue>>,
+    ) -> Result<Output> {
+        let mut planned = self.plan_statement(stmt, Some(sql), None).await?;
+        if let Some(values) = params {
+            let values = typed_parameters(&planned.plan, values)?;
+            planned.plan = planned.plan.with_param_values(values)?;
+            // A bare `?` in the select list takes its type from the value bound to it.
+            let fields = planned.plan.schema().fields();
+            for (column, field) in planned.columns.iter_mut().zip(fields.iter()) {
+                column.field = field.as_ref().clone();
+            }
+        }
         self.run_planned(planned).await
     }
 
@@ -304,6 +318,30 @@ fn select_of(expr: Expr) -> Result<Statement> {
         select.projection = vec![sql_ast::SelectItem::UnnamedExpr(expr)];
     }
     Ok(stmt)
+}
+
+/// Each parameter as the type the plan expects where it stands (an INT column takes a 64-bit
+/// integer as INT, a DATE column a string as DATE), as MySQL converts it.
+fn typed_parameters(plan: &LogicalPlan, values: Vec<ScalarValue>) -> Result<Vec<ScalarValue>> {
+    let types = plan.get_parameter_types()?;
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| match types.get(&format!("${}", i + 1)) {
+            Some(Some(data_type)) if !value.is_null() && &value.data_type() != data_type => {
+                value.cast_to(data_type).map_err(|_| {
+                    ExecError::InvalidValue(format!(
+                        "parameter {} ({value}) is not a {data_type}",
+                        i + 1
+                    ))
+                })
+            }
+            Some(Some(data_type)) if value.is_null() => {
+                Ok(ScalarValue::try_from(data_type).unwrap_or(value))
+            }
+            _ => Ok(value),
+        })
+        .collect()
 }
 
 /// The `count` DML plans return.
