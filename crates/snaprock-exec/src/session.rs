@@ -6,9 +6,8 @@ use std::sync::Arc;
 use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 use snaprock_access::Effective;
+use snaprock_sql::ast::Statement;
 use snaprock_sql::ast::UserIdentity;
-use snaprock_sql::ast::{SetItem, SetValue, Statement, TransactionOp, VariableScope};
-use snaprock_sql::sqlparser::ast::{Expr, Value};
 use snaprock_sql::{parse_statement, redact_secrets, split_statements};
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info_span};
@@ -205,89 +204,6 @@ impl Session {
         result
     }
 
-    async fn dispatch(
-        &mut self,
-        statement: Statement,
-        sql: &str,
-        params: Option<Vec<ScalarValue>>,
-    ) -> Result<Output> {
-        match statement {
-            Statement::Standard(stmt) => self.run_standard(*stmt, sql, params).await,
-            Statement::InsertOverwrite {
-                table,
-                partitions,
-                columns,
-                query,
-            } => {
-                self.run_insert_overwrite(table, partitions, columns, query)
-                    .await
-            }
-            Statement::Use { database } => {
-                self.use_database(&database)?;
-                Ok(Output::ok())
-            }
-            Statement::Set(items) => {
-                for item in items {
-                    self.set(item).await?;
-                }
-                Ok(Output::ok())
-            }
-            Statement::Transaction(op) => {
-                // Every statement commits on its own; BEGIN/COMMIT/ROLLBACK are accepted so
-                // drivers and pools work.
-                let _ = op == TransactionOp::Begin;
-                Ok(Output::ok())
-            }
-            Statement::Kill {
-                connection_id,
-                query_only,
-            } => {
-                let request = if query_only {
-                    KillRequest::Query
-                } else {
-                    KillRequest::Connection
-                };
-                self.engine.kill(connection_id, request)?;
-                Ok(Output::ok())
-            }
-            Statement::Ignored(_) => Ok(Output::ok()),
-            Statement::Show(show) => self.show(show).await,
-            Statement::CreateDatabase {
-                name,
-                if_not_exists,
-            } => self.create_database(&name, if_not_exists),
-            Statement::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
-            Statement::CreateTable(create) => self.create_table(*create, sql).await,
-            Statement::CreateTableLike {
-                name,
-                like,
-                if_not_exists,
-            } => self.create_table_like(&name, &like, if_not_exists),
-            Statement::DropTable { name, if_exists } => self.drop_table(&name, if_exists),
-            Statement::TruncateTable { name, partitions } => {
-                self.truncate_table(&name, &partitions).await
-            }
-            Statement::AddPartition {
-                table,
-                partition,
-                if_not_exists,
-            } => self.add_partition(&table, &partition, if_not_exists),
-            Statement::DropPartition {
-                table,
-                partition,
-                if_exists,
-            } => self.drop_partition(&table, &partition, if_exists).await,
-            Statement::CreateView(view) => self.create_view(*view).await,
-            Statement::DropView { name, if_exists } => self.drop_view(&name, if_exists),
-            Statement::CreateRepository(stmt) => self.create_repository(&stmt).await,
-            Statement::DropRepository { name } => self.drop_repository(&name),
-            Statement::Backup(stmt) => self.backup(&stmt).await,
-            Statement::Restore(stmt) => self.restore(&stmt).await,
-            Statement::CancelBackup { database, restore } => self.cancel_backup(&database, restore),
-            Statement::Access(stmt) => self.run_access_statement(*stmt),
-        }
-    }
-
     /// A numeric system variable as this session sees it (`None` if it is not a number).
     pub fn number_variable(&self, name: &str) -> Option<u64> {
         self.variable(name).ok()?.as_u64()
@@ -300,87 +216,6 @@ impl Session {
             return Ok(v.clone());
         }
         self.engine.globals.get(&lower)
-    }
-
-    async fn set(&mut self, item: SetItem) -> Result<()> {
-        match item {
-            SetItem::Names { charset, collation } => {
-                let collation = collation.unwrap_or_else(|| format!("{charset}_general_ci"));
-                for (name, value) in [
-                    ("character_set_client", charset.clone()),
-                    ("character_set_connection", charset.clone()),
-                    ("character_set_results", charset),
-                    ("collation_connection", collation),
-                ] {
-                    let (key, v) = self
-                        .engine
-                        .globals
-                        .check_session(name, VarValue::Str(value))?;
-                    self.session_vars.insert(key, v);
-                }
-                Ok(())
-            }
-            SetItem::Transaction { .. } => Ok(()),
-            SetItem::Variable { scope, name, value } => {
-                let value = match value {
-                    SetValue::Default => match scope {
-                        VariableScope::User => VarValue::Null,
-                        _ => self.engine.globals.default_value(&name)?,
-                    },
-                    SetValue::Expr(expr) => self.evaluate(*expr).await?,
-                };
-                match scope {
-                    VariableScope::User => {
-                        self.user_vars.insert(name.to_lowercase(), value);
-                    }
-                    VariableScope::Global => self.engine.globals.set(&name, value)?,
-                    VariableScope::Session => {
-                        let (key, v) = self.engine.globals.check_session(&name, value)?;
-                        // The old and new names of transaction variables stay in step.
-                        let twin = match key {
-                            "tx_isolation" => Some("transaction_isolation"),
-                            "transaction_isolation" => Some("tx_isolation"),
-                            "tx_read_only" => Some("transaction_read_only"),
-                            "transaction_read_only" => Some("tx_read_only"),
-                            _ => None,
-                        };
-                        if let Some(twin) = twin {
-                            self.session_vars.insert(twin, v.clone());
-                        }
-                        self.session_vars.insert(key, v);
-                    }
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// The value of a SET expression: bare words (`ON`, `utf8mb4`) are text; anything else is
-    /// evaluated like `SELECT expr`.
-    async fn evaluate(&mut self, expr: Expr) -> Result<VarValue> {
-        match &expr {
-            Expr::Identifier(i) if !i.value.starts_with('@') => {
-                return Ok(VarValue::Str(i.value.clone()));
-            }
-            Expr::Value(v) => match &v.value {
-                Value::Null => return Ok(VarValue::Null),
-                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
-                    return Ok(VarValue::Str(s.clone()));
-                }
-                Value::Boolean(b) => return Ok(VarValue::Int(i64::from(*b))),
-                Value::Number(n, _) => {
-                    if let Ok(i) = n.parse::<i64>() {
-                        return Ok(VarValue::Int(i));
-                    }
-                    if let Ok(u) = n.parse::<u64>() {
-                        return Ok(VarValue::UInt(u));
-                    }
-                }
-                _ => {}
-            },
-            _ => {}
-        }
-        self.evaluate_scalar(expr).await
     }
 
     /// Column definitions of a table for COM_FIELD_LIST.

@@ -3,6 +3,11 @@
 //!
 //! CSV options: `csv.column_separator` (default `,`), `csv.skip_header` (lines to skip, 0 or 1),
 //! `csv.enclose` (quote character). Paths may use globs (`file:///data/*.csv`).
+//!
+//! Why not a DataFusion `TableFunctionImpl`: its `call` is synchronous and must return a table
+//! with its schema, but a FILES() table's schema comes from listing the files and reading a
+//! Parquet footer or sampling CSV, which is I/O; so the calls are resolved (async) before
+//! planning, each into a listing table registered under the statement's own schema.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
