@@ -133,6 +133,8 @@ pub trait JobRecord: Clone + Send + 'static {
     fn deadline_ms(&self) -> i64;
     /// The Status of a job that timed out.
     fn timeout_status(&self) -> String;
+    /// SHOW's TaskErrMsg: which file failed and why.
+    fn set_task_err_msg(&mut self, message: String);
 }
 
 /// A running or finished job: its record behind a lock, and the live parts its transfers share.
@@ -237,6 +239,10 @@ macro_rules! job_record_fields {
             self.state = $state::Cancelled;
             self.status = status;
             self.finished_time = Some($crate::format::now_ms());
+        }
+
+        fn set_task_err_msg(&mut self, message: String) {
+            self.task_err_msg = message;
         }
 
         fn set_counters(&mut self, files_done: u64, bytes_done: u64) {

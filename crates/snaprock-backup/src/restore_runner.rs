@@ -6,24 +6,18 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use futures::StreamExt;
 use snaprock_storage::{DataFile, StorageError, new_data_file_path};
 use tracing::{info, warn};
 
-use crate::error::StoreError;
 use crate::format::{SnapshotFile, SnapshotMeta, now_ms, show_time};
 use crate::job::{JobRecord, status_error, status_for_store_error, status_ok};
 use crate::repository::Repository;
 use crate::restore_apply::{RestoreInput, RestoredFiles, apply_restore, reserve_ids};
 use crate::restore_job::{RestoreJob, RestoreState};
-use crate::runner::{Failed, advance, spawn_timeout};
+use crate::runner::{Failed, advance, spawn_timeout, transfer_all};
 use crate::service::BackupService;
 use crate::store::ExpectedContent;
-
-/// Data files downloaded at the same time.
-const FILES_IN_FLIGHT: usize = 4;
 
 /// One file to download: where from, where to, and what it must be.
 struct Download {
@@ -278,40 +272,22 @@ async fn download_all(
             }
         })
         .collect();
-    let mut stream = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
+    let done = transfer_all(job.as_ref(), transfers, |d: &Download, e| {
+        let status = status_for_store_error(&format!("failed to download {}", d.file.key), e);
+        (d.file.key.clone(), status)
+    })
+    .await?;
     // Files arrive in completion order; each keeps its position in its partition.
     type Positioned = Vec<(usize, Arc<DataFile>)>;
     let mut files: BTreeMap<(String, String), Positioned> = BTreeMap::new();
-    let mut failure = None;
-    while let Some((d, result)) = stream.next().await {
-        match result {
-            Ok(()) => {
-                job.files_done.fetch_add(1, Ordering::Relaxed);
-                let file = Arc::new(DataFile {
-                    path: d.relative,
-                    rows: d.file.rows,
-                    bytes: d.file.bytes,
-                    sha256: d.file.sha256,
-                });
-                files.entry(d.target).or_default().push((d.index, file));
-            }
-            Err(StoreError::Cancelled) => {}
-            Err(e) => {
-                let status =
-                    status_for_store_error(&format!("failed to download {}", d.file.key), &e);
-                job.lock().task_err_msg = format!("[{}: {e}]", d.file.key);
-                if failure.is_none() {
-                    job.cancel_with(|_| status.clone());
-                    failure = Some(Failed(status));
-                }
-            }
-        }
-    }
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
-    if job.cancel.is_cancelled() {
-        return Err(Failed::ended(job.as_ref()));
+    for d in done {
+        let file = Arc::new(DataFile {
+            path: d.relative,
+            rows: d.file.rows,
+            bytes: d.file.bytes,
+            sha256: d.file.sha256,
+        });
+        files.entry(d.target).or_default().push((d.index, file));
     }
     Ok(files
         .into_iter()

@@ -73,6 +73,49 @@ impl Failed {
     }
 }
 
+/// The one transfer loop of backup and restore: runs `transfers` (each yields its item and the
+/// store's answer) a few at a time, counting every file done. On the first failure the job is
+/// cancelled with the Status `status_of` gives, which makes every other transfer stop and clean
+/// up (abort its multipart upload, delete its partial file); all of them are awaited. Returns the
+/// items of the transfers that succeeded, in completion order.
+pub(crate) async fn transfer_all<R, T, F>(
+    job: &TrackedJob<R>,
+    transfers: Vec<F>,
+    status_of: impl Fn(&T, &StoreError) -> (String, String),
+) -> Result<Vec<T>, Failed>
+where
+    R: JobRecord,
+    F: std::future::Future<Output = (T, Result<(), StoreError>)>,
+{
+    let mut stream = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
+    let mut done = Vec::new();
+    let mut failure = None;
+    while let Some((item, result)) = stream.next().await {
+        match result {
+            Ok(()) => {
+                job.files_done.fetch_add(1, Ordering::Relaxed);
+                done.push(item);
+            }
+            Err(StoreError::Cancelled) => {}
+            Err(e) => {
+                let (key, status) = status_of(&item, &e);
+                job.lock().set_task_err_msg(format!("[{key}: {e}]"));
+                if failure.is_none() {
+                    job.cancel_with(|_| status.clone());
+                    failure = Some(Failed(status));
+                }
+            }
+        }
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    if job.cancel.is_cancelled() {
+        return Err(Failed::ended(job));
+    }
+    Ok(done)
+}
+
 /// Moves the job on, persisting the change; fails if the job was cancelled meanwhile.
 pub(crate) fn advance<R: JobRecord>(
     service: &BackupService,
@@ -289,44 +332,25 @@ async fn upload_all(
                     .store
                     .upload_file(&key, &path, &expected, &job.progress, &job.cancel)
                     .await;
-                (file, path, result)
+                ((file, path), result)
             }
         })
         .collect();
-    let mut uploads = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
-    let mut failure = None;
-    while let Some((file, path, result)) = uploads.next().await {
-        match result {
-            Ok(()) => {
-                job.files_done.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(StoreError::Cancelled) => {}
-            Err(e) => {
-                let status = match &e {
-                    StoreError::Checksum { .. } => status_error(
-                        "BAD_FILE",
-                        &format!(
-                            "local data file {} does not match its recorded checksum: {e}",
-                            path.display()
-                        ),
-                    ),
-                    _ => status_for_store_error(&format!("failed to upload {}", file.key), &e),
-                };
-                job.lock().task_err_msg = format!("[{}: {e}]", file.key);
-                if failure.is_none() {
-                    job.cancel_with(|_| status.clone());
-                    failure = Some(Failed(status));
-                }
-            }
-        }
-    }
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
-    if job.cancel.is_cancelled() {
-        return Err(Failed::ended(job));
-    }
-    Ok(())
+    transfer_all(job.as_ref(), transfers, |(file, path), e| {
+        let status = match e {
+            StoreError::Checksum { .. } => status_error(
+                "BAD_FILE",
+                &format!(
+                    "local data file {} does not match its recorded checksum: {e}",
+                    path.display()
+                ),
+            ),
+            _ => status_for_store_error(&format!("failed to upload {}", file.key), e),
+        };
+        (file.key.clone(), status)
+    })
+    .await
+    .map(|_| ())
 }
 
 /// Meta and info uploads: retried (on top of the SDK's own retries) until the job times out
