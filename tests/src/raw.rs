@@ -51,10 +51,15 @@ impl RawClient {
 
     /// Reads the greeting and logs in as `root` without a password.
     pub async fn login_root(addr: SocketAddr) -> RawClient {
+        Self::login_root_with(addr, 0).await
+    }
+
+    /// Logs in as `root` announcing `extra` capabilities too (0x400: CLIENT_INTERACTIVE).
+    pub async fn login_root_with(addr: SocketAddr, extra: u32) -> RawClient {
         let mut client = RawClient::connect(addr).await;
         client.read_packet().await.expect("greeting");
         // CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH
-        let capabilities: u32 = 0x1 | 0x200 | 0x8000 | 0x8_0000;
+        let capabilities: u32 = 0x1 | 0x200 | 0x8000 | 0x8_0000 | extra;
         let mut response = capabilities.to_le_bytes().to_vec();
         response.extend_from_slice(&(MAX_PHYSICAL as u32).to_le_bytes());
         response.push(45);

@@ -311,3 +311,54 @@ async fn long_data_is_bounded_by_max_allowed_packet() {
     let (_, answer) = client.read_packet().await.expect("execute answer");
     assert_eq!(answer, [1], "a result set of one column: {answer:?}");
 }
+
+/// An interactive client (CLIENT_INTERACTIVE, as the mysql CLI sends) idles up to
+/// `interactive_timeout`, as in MySQL; others up to `wait_timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interactive_session_uses_interactive_timeout() {
+    let server = TestServer::start().await;
+    let mut admin = server.conn().await;
+    run(&mut admin, &["SET GLOBAL interactive_timeout = 1"]).await;
+    let mut interactive = RawClient::login_root_with(server.addr, 0x400).await;
+    let mut batch = RawClient::login_root(server.addr).await;
+    let (_, goodbye) = interactive
+        .read_packet_within(Duration::from_secs(10))
+        .await
+        .expect("a goodbye");
+    assert_eq!(error_of(&goodbye).map(|(code, _)| code), Some(4031));
+    let (_, answer) = batch.query("SELECT 1").await;
+    assert_eq!(answer, [1], "the non-interactive session is still served");
+}
+
+/// `max_prepared_stmt_count` bounds the prepared statements of all connections together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_are_bounded_server_wide() {
+    let server = TestServer::start().await;
+    let mut admin = server.conn().await;
+    run(&mut admin, &["SET GLOBAL max_prepared_stmt_count = 2"]).await;
+    let mut one = server.conn().await;
+    let first = one.prep("SELECT 1").await.unwrap();
+    let mut two = server.conn().await;
+    two.prep("SELECT 2").await.unwrap();
+    let refused = admin.prep("SELECT 3").await;
+    assert_eq!(
+        snaprock_tests::server_error(refused),
+        (
+            1461,
+            "Can't create more than max_prepared_stmt_count statements (current value: 2)"
+                .to_string()
+        )
+    );
+    one.close(first).await.unwrap();
+    admin.prep("SELECT 3").await.unwrap();
+    drop(two);
+    let mut freed = false;
+    for _ in 0..100 {
+        if admin.prep("SELECT 4").await.is_ok() {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(freed, "a closed connection's statements are released");
+}

@@ -72,6 +72,8 @@ pub struct Engine {
     connections: Mutex<BTreeMap<u32, Arc<ConnectionInfo>>>,
     next_connection_id: AtomicU32,
     pub(crate) queries: AtomicU64,
+    /// Prepared statements held by all connections.
+    prepared_statements: AtomicU64,
 }
 
 impl Engine {
@@ -98,6 +100,7 @@ impl Engine {
             connections: Mutex::new(BTreeMap::new()),
             next_connection_id: AtomicU32::new(1),
             queries: AtomicU64::new(0),
+            prepared_statements: AtomicU64::new(0),
         }))
     }
 
@@ -157,6 +160,25 @@ impl Engine {
     }
 
     /// Allocates a connection id (announced in the handshake before the user is known).
+    /// Counts one more prepared statement server-wide unless `max` are held already (MySQL's
+    /// `max_prepared_stmt_count`); `false`: refused.
+    pub fn reserve_prepared_statement(&self, max: u64) -> bool {
+        self.prepared_statements
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Releases `count` prepared statements (closed, or their connection ended).
+    pub fn release_prepared_statements(&self, count: u64) {
+        let _ = self
+            .prepared_statements
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_sub(count))
+            });
+    }
+
     pub fn allocate_connection_id(&self) -> u32 {
         self.next_connection_id.fetch_add(1, Ordering::Relaxed)
     }

@@ -204,6 +204,14 @@ impl Session {
         result
     }
 
+    /// An interactive client (the `mysql` CLI) idles up to `interactive_timeout`, as in MySQL:
+    /// its session's `wait_timeout` starts from that.
+    pub fn use_interactive_timeout(&mut self) {
+        if let Ok(value) = self.engine.globals.get("interactive_timeout") {
+            self.session_vars.insert("wait_timeout", value);
+        }
+    }
+
     /// A numeric system variable as this session sees it (`None` if it is not a number).
     pub fn number_variable(&self, name: &str) -> Option<u64> {
         self.variable(name).ok()?.as_u64()

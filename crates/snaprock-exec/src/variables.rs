@@ -136,6 +136,14 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
             I(1024),
         ),
         ("max_execution_time", Int, I(0)),
+        (
+            "max_prepared_stmt_count",
+            GlobalInt {
+                min: 0,
+                max: 4_194_304,
+            },
+            I(16_382),
+        ),
         ("net_buffer_length", Int, I(16384)),
         ("net_read_timeout", Int, I(60)),
         ("net_write_timeout", Int, I(60)),

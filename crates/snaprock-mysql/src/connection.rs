@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::StreamExt;
 use opensrv_mysql::{
-    AsyncMysqlShim, Column, ColumnType, ErrorKind, FieldListWriter, InitWriter, OkResponse,
-    ParamParser, QueryResultWriter, RowWriter, StatementMetaWriter,
+    AsyncMysqlShim, CapabilityFlags, Column, ColumnType, ErrorKind, FieldListWriter, InitWriter,
+    OkResponse, ParamParser, QueryResultWriter, RowWriter, StatementMetaWriter,
 };
 use snaprock_exec::{Engine, ExecError, Output, ResultSet, Session};
 use tokio::io::AsyncWrite;
@@ -44,6 +44,8 @@ pub struct Backend {
     session: Option<Session>,
     statements: HashMap<u32, PreparedStatement>,
     next_statement_id: u32,
+    /// The client announced CLIENT_INTERACTIVE (its idle limit is `interactive_timeout`).
+    interactive: bool,
 }
 
 impl Backend {
@@ -69,6 +71,7 @@ impl Backend {
             session: None,
             statements: HashMap::new(),
             next_statement_id: 1,
+            interactive: false,
         }
     }
 
@@ -85,6 +88,8 @@ impl Backend {
 
 impl Drop for Backend {
     fn drop(&mut self) {
+        self.engine
+            .release_prepared_statements(self.statements.len() as u64);
         if self.session.is_some() {
             self.engine.unregister_connection(self.connection_id);
         }
@@ -249,6 +254,10 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
         }
     }
 
+    fn on_client_capabilities(&mut self, capabilities: CapabilityFlags) {
+        self.interactive = capabilities.contains(CapabilityFlags::CLIENT_INTERACTIVE);
+    }
+
     async fn authenticate(
         &mut self,
         auth_plugin: &str,
@@ -280,7 +289,11 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
         let info = self
             .engine
             .register_connection_with_id(self.connection_id, &user, &host);
-        self.session = Some(Session::new(self.engine.clone(), info, identity));
+        let mut session = Session::new(self.engine.clone(), info, identity);
+        if self.interactive {
+            session.use_interactive_timeout();
+        }
+        self.session = Some(session);
         info!(user = %user, "client authenticated");
         Ok(())
     }
@@ -315,6 +328,15 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
             }
         }
         let columns: Vec<Column> = prepared.columns.iter().map(column_definition).collect();
+        let max = self
+            .engine
+            .globals
+            .number("max_prepared_stmt_count")
+            .unwrap_or(16_382);
+        if !self.engine.reserve_prepared_statement(max) {
+            let (kind, message) = protocol_error(&ProtocolError::TooManyPreparedStatements(max));
+            return info.error(kind, message.as_bytes()).await;
+        }
         let id = self.next_statement_id;
         self.next_statement_id = self.next_statement_id.wrapping_add(1).max(1);
         let param_columns: Vec<Column> = placeholders
@@ -383,7 +405,9 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
     where
         W: 'async_trait,
     {
-        self.statements.remove(&stmt);
+        if self.statements.remove(&stmt).is_some() {
+            self.engine.release_prepared_statements(1);
+        }
     }
 
     async fn on_query<'a>(
@@ -452,6 +476,8 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
     }
 
     async fn on_reset_connection(&mut self) {
+        self.engine
+            .release_prepared_statements(self.statements.len() as u64);
         self.statements.clear();
         if let Some(s) = self.session.as_mut() {
             s.reset();

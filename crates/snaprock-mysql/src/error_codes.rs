@@ -31,6 +31,8 @@ pub enum ProtocolError {
     WrongParameters(String),
     /// Several statements in one COM_QUERY without CLIENT_MULTI_STATEMENTS.
     MultiStatementsOff,
+    /// COM_STMT_PREPARE over the server's `max_prepared_stmt_count`.
+    TooManyPreparedStatements(u64),
 }
 
 /// The MySQL error code and message of a protocol error.
@@ -56,6 +58,12 @@ pub fn protocol_error(error: &ProtocolError) -> (ErrorKind, String) {
         ProtocolError::WrongParameters(detail) => (
             ER_WRONG_ARGUMENTS,
             format!("Incorrect arguments to mysqld_stmt_execute: {detail}"),
+        ),
+        ProtocolError::TooManyPreparedStatements(max) => (
+            ER_MAX_PREPARED_STMT_COUNT_REACHED,
+            format!(
+                "Can't create more than max_prepared_stmt_count statements (current value: {max})"
+            ),
         ),
         ProtocolError::MultiStatementsOff => (
             ER_PARSE_ERROR,

@@ -201,6 +201,10 @@ pub trait AsyncMysqlShim<W: Send> {
         scramble
     }
 
+    /// The capabilities the client announced in its handshake, before `authenticate` (snaprock
+    /// patch: e.g. CLIENT_INTERACTIVE, which picks MySQL's `interactive_timeout`).
+    fn on_client_capabilities(&mut self, _capabilities: CapabilityFlags) {}
+
     /// Checks the client's credentials; `Err` carries the error to send (snaprock patch: 0.7.0
     /// took a bool and always answered ER_ACCESS_DENIED_NO_PASSWORD_ERROR).
     async fn authenticate(
@@ -519,6 +523,7 @@ where
             return Ok(false);
         }
         self.client_capabilities = handshake.capabilities & SERVER_CAPABILITIES;
+        self.shim.on_client_capabilities(handshake.capabilities);
 
         let username = handshake.username.clone().unwrap_or_default();
         let mut auth_response = handshake.auth_response.clone();
