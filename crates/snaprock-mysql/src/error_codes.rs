@@ -33,6 +33,12 @@ pub enum ProtocolError {
     MultiStatementsOff,
     /// COM_STMT_PREPARE over the server's `max_prepared_stmt_count`.
     TooManyPreparedStatements(u64),
+    /// A connection over `max_connections`.
+    TooManyConnections,
+    /// A packet over the size allowed (before login: the handshake's limit).
+    PacketTooLarge,
+    /// A plaintext login under `--require-secure-transport`.
+    InsecureTransport,
 }
 
 /// The MySQL error code and message of a protocol error.
@@ -64,6 +70,17 @@ pub fn protocol_error(error: &ProtocolError) -> (ErrorKind, String) {
             format!(
                 "Can't create more than max_prepared_stmt_count statements (current value: {max})"
             ),
+        ),
+        ProtocolError::TooManyConnections => (ER_CON_COUNT_ERROR, "Too many connections".into()),
+        ProtocolError::PacketTooLarge => (
+            ER_NET_PACKET_TOO_LARGE,
+            "Got a packet bigger than 'max_allowed_packet' bytes".into(),
+        ),
+        ProtocolError::InsecureTransport => (
+            ER_SECURE_TRANSPORT_REQUIRED,
+            "Connections using insecure transport are prohibited while \
+             --require_secure_transport=ON."
+                .into(),
         ),
         ProtocolError::MultiStatementsOff => (
             ER_PARSE_ERROR,

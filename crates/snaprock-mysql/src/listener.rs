@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opensrv_mysql::{
-    AsyncMysqlIntermediary, CapabilityFlags, ErrorKind, IntermediaryOptions, MAX_HANDSHAKE_PACKET,
+    AsyncMysqlIntermediary, CapabilityFlags, IntermediaryOptions, MAX_HANDSHAKE_PACKET,
 };
 use snaprock_exec::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::connection::Backend;
+use crate::error_codes::{ProtocolError, protocol_error};
 use crate::{ServerConfig, TlsSettings};
 
 /// Serves MySQL clients on `listener` until `shutdown` completes, then closes every
@@ -48,11 +49,7 @@ pub async fn serve(
         let max_connections = engine.globals.number("max_connections").unwrap_or(1024);
         if connections.len() as u64 >= max_connections {
             warn!(peer = %peer, max_connections, "connection refused: too many connections");
-            tokio::spawn(refuse(
-                stream,
-                ErrorKind::ER_CON_COUNT_ERROR,
-                b"Too many connections",
-            ));
+            tokio::spawn(refuse(stream, ProtocolError::TooManyConnections));
             continue;
         }
         let connect_timeout = engine.globals.number("connect_timeout").unwrap_or(10);
@@ -108,10 +105,8 @@ pub async fn serve(
 /// Answers a connection the server will not serve with one error packet, instead of the
 /// greeting (as MySQL does for ER_CON_COUNT_ERROR), and closes it. Before the handshake no
 /// protocol 4.1 is agreed, so the packet has no SQLSTATE.
-async fn refuse(mut stream: TcpStream, kind: ErrorKind, message: &[u8]) {
-    let mut packet = vec![0xff];
-    packet.extend_from_slice(&(kind as u16).to_le_bytes());
-    packet.extend_from_slice(message);
+async fn refuse(mut stream: TcpStream, error: ProtocolError) {
+    let packet = error_packet(&error, false);
     let _ = tokio::time::timeout(
         Duration::from_secs(1),
         write_packet(&mut stream, 0, &packet),
@@ -119,17 +114,18 @@ async fn refuse(mut stream: TcpStream, kind: ErrorKind, message: &[u8]) {
     .await;
 }
 
-fn error_packet(kind: ErrorKind, message: &[u8]) -> Vec<u8> {
+/// An ERR packet's payload; with the SQLSTATE once the client speaks protocol 4.1.
+fn error_packet(error: &ProtocolError, with_sqlstate: bool) -> Vec<u8> {
+    let (kind, message) = protocol_error(error);
     let mut err = vec![0xff];
     err.extend_from_slice(&(kind as u16).to_le_bytes());
-    err.push(b'#');
-    err.extend_from_slice(kind.sqlstate());
-    err.extend_from_slice(message);
+    if with_sqlstate {
+        err.push(b'#');
+        err.extend_from_slice(kind.sqlstate());
+    }
+    err.extend_from_slice(message.as_bytes());
     err
 }
-
-/// MySQL's ER_SECURE_TRANSPORT_REQUIRED.
-const SECURE_TRANSPORT_REQUIRED: u16 = 3159;
 
 /// A connection on a server with TLS: the greeting offers it; a client whose first packet is
 /// an SSLRequest continues over TLS, one that answers in plain text continues in plain text
@@ -149,10 +145,7 @@ async fn serve_tls_capable(
     let length = u32::from_le_bytes([header[0], header[1], header[2], 0]) as usize;
     let seq = header[3];
     if length > MAX_HANDSHAKE_PACKET {
-        let err = error_packet(
-            ErrorKind::ER_NET_PACKET_TOO_LARGE,
-            b"Got a packet bigger than 'max_allowed_packet' bytes",
-        );
+        let err = error_packet(&ProtocolError::PacketTooLarge, true);
         write_packet(&mut stream, seq.wrapping_add(1), &err).await?;
         return Ok(());
     }
@@ -183,12 +176,7 @@ async fn serve_tls_capable(
     }
     if tls.require_secure_transport {
         warn!("plaintext login refused: secure transport is required");
-        let mut err = vec![0xff];
-        err.extend_from_slice(&SECURE_TRANSPORT_REQUIRED.to_le_bytes());
-        err.extend_from_slice(b"#HY000");
-        err.extend_from_slice(
-            b"Connections using insecure transport are prohibited while --require_secure_transport=ON.",
-        );
+        let err = error_packet(&ProtocolError::InsecureTransport, true);
         write_packet(&mut stream, seq.wrapping_add(1), &err).await?;
         return Ok(());
     }

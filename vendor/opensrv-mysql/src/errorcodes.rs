@@ -1911,6 +1911,8 @@ pub enum ErrorKind {
     ER_GTID_UNSAFE_BINLOG_SPLITTABLE_STATEMENT_AND_GTID_GROUP = 1884,
     /// Slave has more GTIDs than the master has, using the master's SERVER_UUID. This may indicate that the end of the binary log was truncated or that the last binary log file was lost, e.g., after a power or disk failure when sync_binlog != 1. The master may or may not have rolled back transactions that were already replicated to the slave. Suggest to replicate any transactions that master has rolled back from slave to master, and/or commit empty transactions on master to account for transactions that have been committed on master but are not included in GTID_EXECUTED.
     ER_SLAVE_HAS_MORE_GTIDS_THAN_MASTER = 1885,
+    /// Connections using insecure transport are prohibited while --require_secure_transport=ON.
+    ER_SECURE_TRANSPORT_REQUIRED = 3159,
     /// The client was disconnected by the server because of inactivity. (MySQL 8.0.24+)
     ER_CLIENT_INTERACTION_TIMEOUT = 4031,
     /// StarRocks ERR_COMMON_ERROR: analysis and DDL errors ("Getting analyzing error. ...")
@@ -2814,6 +2816,7 @@ impl From<u16> for ErrorKind {
             1883_u16 => ErrorKind::ER_PLUGIN_CANNOT_BE_UNINSTALLED,
             1884_u16 => ErrorKind::ER_GTID_UNSAFE_BINLOG_SPLITTABLE_STATEMENT_AND_GTID_GROUP,
             1885_u16 => ErrorKind::ER_SLAVE_HAS_MORE_GTIDS_THAN_MASTER,
+            3159_u16 => ErrorKind::ER_SECURE_TRANSPORT_REQUIRED,
             4031_u16 => ErrorKind::ER_CLIENT_INTERACTION_TIMEOUT,
             5064_u16 => ErrorKind::ER_SR_COMMON_ERROR,
             5082_u16 => ErrorKind::ER_SR_WRONG_LABEL_NAME,
@@ -3719,7 +3722,8 @@ impl ErrorKind {
             | ErrorKind::ER_PLUGIN_CANNOT_BE_UNINSTALLED
             | ErrorKind::ER_GTID_UNSAFE_BINLOG_SPLITTABLE_STATEMENT_AND_GTID_GROUP
             | ErrorKind::ER_SLAVE_HAS_MORE_GTIDS_THAN_MASTER
-            | ErrorKind::ER_CLIENT_INTERACTION_TIMEOUT => b"HY000",
+            | ErrorKind::ER_CLIENT_INTERACTION_TIMEOUT
+            | ErrorKind::ER_SECURE_TRANSPORT_REQUIRED => b"HY000",
             ErrorKind::ER_XAER_NOTA => b"XAE04",
             ErrorKind::ER_XA_RBROLLBACK => b"XA100",
             ErrorKind::ER_DATA_TOO_LONG => b"22001",
