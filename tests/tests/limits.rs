@@ -227,7 +227,20 @@ async fn sigterm_lets_the_running_statement_finish() {
             .unwrap();
         answer
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // SIGTERM once the statement runs (the process list shows it).
+    let mut watcher = server.conn().await;
+    for _ in 0..200 {
+        let running = value(
+            &mut watcher,
+            "SELECT count(*) FROM information_schema.processlist WHERE info LIKE '%sleep(2)%'",
+        )
+        .await;
+        if running == "2" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(watcher);
     server.terminate();
     let (_, goodbye) = idle
         .read_packet_within(Duration::from_secs(5))
@@ -350,6 +363,8 @@ async fn prepared_statements_are_bounded_server_wide() {
         )
     );
     one.close(first).await.unwrap();
+    // COM_STMT_CLOSE has no answer: a round trip on the same connection orders it first.
+    one.query_drop("SELECT 1").await.unwrap();
     admin.prep("SELECT 3").await.unwrap();
     drop(two);
     let mut freed = false;

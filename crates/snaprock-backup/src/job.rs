@@ -1,91 +1,18 @@
-//! Backup jobs: their states, the record kept durable across restarts, and the SHOW BACKUP row.
+//! The core backup and restore jobs share: the tracked job (record behind a lock, live
+//! counters, cancel signal), the Status texts, the timeout, moving a job from state to state,
+//! and the one transfer loop that moves a job's files.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use futures::StreamExt;
+use tracing::warn;
 
 use crate::error::StoreError;
-use crate::format::show_time;
+use crate::format::now_ms;
+use crate::service::BackupService;
 use crate::store::{CancelSignal, TransferProgress};
-
-/// The states of §3.1, in order; FINISHED and CANCELLED are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum BackupState {
-    Pending,
-    Snapshoting,
-    UploadSnapshot,
-    Uploading,
-    SaveMeta,
-    UploadInfo,
-    Finished,
-    Cancelled,
-}
-
-impl BackupState {
-    pub fn name(self) -> &'static str {
-        match self {
-            BackupState::Pending => "PENDING",
-            BackupState::Snapshoting => "SNAPSHOTING",
-            BackupState::UploadSnapshot => "UPLOAD_SNAPSHOT",
-            BackupState::Uploading => "UPLOADING",
-            BackupState::SaveMeta => "SAVE_META",
-            BackupState::UploadInfo => "UPLOAD_INFO",
-            BackupState::Finished => "FINISHED",
-            BackupState::Cancelled => "CANCELLED",
-        }
-    }
-
-    pub fn is_done(self) -> bool {
-        matches!(self, BackupState::Finished | BackupState::Cancelled)
-    }
-}
-
-/// A table to back up: all its partitions (`None`) or the named ones.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlannedTable {
-    pub name: String,
-    pub partitions: Option<Vec<String>>,
-}
-
-/// What a job backs up, fixed when the statement is accepted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackupPlan {
-    pub tables: Vec<PlannedTable>,
-    pub views: Vec<String>,
-}
-
-/// Everything SHOW BACKUP shows, persisted at every state change.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BackupJobRecord {
-    /// -1 until the job starts running.
-    pub job_id: i64,
-    pub snapshot: String,
-    pub database: String,
-    pub repository: String,
-    pub state: BackupState,
-    /// The BackupObjs column.
-    pub objects: String,
-    pub plan: BackupPlan,
-    pub create_time: i64,
-    pub snapshot_finished_time: Option<i64>,
-    pub upload_finished_time: Option<i64>,
-    pub finished_time: Option<i64>,
-    pub timeout_secs: u64,
-    pub status: String,
-    pub task_err_msg: String,
-    /// Files and bytes this job uploads (files already in the repository are not counted).
-    pub files_total: u64,
-    pub files_done: u64,
-    pub bytes_total: u64,
-    pub bytes_done: u64,
-    /// Bytes of the snapshot that were already in the repository (not uploaded again).
-    pub bytes_reused: u64,
-    /// The info file's key once it is known (SAVE_META): after a crash in UPLOAD_INFO its
-    /// presence tells whether the snapshot was published.
-    pub info_key: Option<String>,
-}
 
 /// The Progress column of SHOW BACKUP and SHOW RESTORE: files and bytes moved of the total.
 pub fn transfer_progress(
@@ -120,7 +47,6 @@ pub fn status_for_store_error(context: &str, e: &StoreError) -> String {
 /// What [`TrackedJob`] needs of a job's durable record.
 pub trait JobRecord: Clone + Send + 'static {
     type State: Copy + PartialEq + std::fmt::Debug;
-    fn state(&self) -> Self::State;
     fn set_state(&mut self, state: Self::State);
     fn is_done(&self) -> bool;
     /// Ends the job as CANCELLED with `status`, setting its FinishedTime.
@@ -145,8 +71,6 @@ pub struct TrackedJob<R> {
     pub progress: TransferProgress,
     pub files_done: AtomicU64,
 }
-
-pub type BackupJob = TrackedJob<BackupJobRecord>;
 
 impl<R: JobRecord> TrackedJob<R> {
     pub fn new(record: R) -> Arc<Self> {
@@ -173,10 +97,6 @@ impl<R: JobRecord> TrackedJob<R> {
             self.progress.bytes_done.load(Ordering::Relaxed),
         );
         r
-    }
-
-    pub fn state(&self) -> R::State {
-        self.lock().state()
     }
 
     pub fn is_done(&self) -> bool {
@@ -223,10 +143,6 @@ macro_rules! job_record_fields {
     ($state:ident) => {
         type State = $state;
 
-        fn state(&self) -> $state {
-            self.state
-        }
-
         fn set_state(&mut self, state: $state) {
             self.state = state;
         }
@@ -265,68 +181,86 @@ macro_rules! job_record_fields {
 }
 pub(crate) use job_record_fields;
 
-impl JobRecord for BackupJobRecord {
-    job_record_fields!(BackupState);
+/// Data files uploaded at the same time (each with its own parts in flight).
+const FILES_IN_FLIGHT: usize = 4;
 
-    fn timeout_status(&self) -> String {
-        status_error("TIMEOUT", "")
+/// A job step failed: the Status to show.
+pub(crate) struct Failed(pub(crate) String);
+
+impl Failed {
+    /// The job was cancelled meanwhile: its Status says why.
+    pub(crate) fn ended<R: JobRecord>(job: &TrackedJob<R>) -> Self {
+        Failed(job.lock().status().to_string())
     }
 }
 
-impl TrackedJob<BackupJobRecord> {
-    /// The 14 columns of SHOW BACKUP.
-    pub fn show_row(&self) -> Vec<Option<String>> {
-        let r = self.record();
-        let time = |t: Option<i64>| t.map(show_time);
-        let (unfinished, progress) = match r.state {
-            BackupState::Pending | BackupState::Snapshoting => (String::new(), String::new()),
-            _ => {
-                let unfinished = if r.state == BackupState::Uploading {
-                    format!(
-                        "files_remaining={}",
-                        r.files_total.saturating_sub(r.files_done)
-                    )
-                } else {
-                    String::new()
-                };
-                (
-                    unfinished,
-                    transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total),
-                )
+/// Cancels the job with its timeout Status when its timeout passes.
+pub(crate) fn spawn_timeout<R: JobRecord>(job: &Arc<TrackedJob<R>>) -> tokio::task::JoinHandle<()> {
+    let remaining_ms = (job.lock().deadline_ms() - now_ms()).max(0) as u64;
+    let job = job.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(remaining_ms)).await;
+        if job.cancel_with(|r| r.timeout_status()) {
+            warn!("job timed out");
+        }
+    })
+}
+
+/// Moves the job on, persisting the change; fails if the job was cancelled meanwhile.
+pub(crate) fn advance<R: JobRecord>(
+    service: &BackupService,
+    job: &TrackedJob<R>,
+    state: R::State,
+    update: impl FnOnce(&mut R),
+) -> Result<(), Failed> {
+    if !job.advance(state, update) {
+        return Err(Failed::ended(job));
+    }
+    if let Err(e) = service.save() {
+        return Err(Failed(status_error("COMMON_ERROR", &e.message)));
+    }
+    Ok(())
+}
+
+/// The one transfer loop of backup and restore: runs `transfers` (each yields its item and the
+/// store's answer) a few at a time, counting every file done. On the first failure the job is
+/// cancelled with the Status `status_of` gives, which makes every other transfer stop and clean
+/// up (abort its multipart upload, delete its partial file); all of them are awaited. Returns the
+/// items of the transfers that succeeded, in completion order.
+pub(crate) async fn transfer_all<R, T, F>(
+    job: &TrackedJob<R>,
+    transfers: Vec<F>,
+    status_of: impl Fn(&T, &StoreError) -> (String, String),
+) -> Result<Vec<T>, Failed>
+where
+    R: JobRecord,
+    F: std::future::Future<Output = (T, Result<(), StoreError>)>,
+{
+    let mut stream = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
+    let mut done = Vec::new();
+    let mut failure = None;
+    while let Some((item, result)) = stream.next().await {
+        match result {
+            Ok(()) => {
+                job.files_done.fetch_add(1, Ordering::Relaxed);
+                done.push(item);
             }
-        };
-        vec![
-            Some(r.job_id.to_string()),
-            Some(r.snapshot),
-            Some(r.database),
-            Some(r.state.name().to_string()),
-            Some(r.objects),
-            Some(show_time(r.create_time)),
-            time(r.snapshot_finished_time),
-            time(r.upload_finished_time),
-            time(r.finished_time),
-            Some(unfinished),
-            Some(progress),
-            Some(r.task_err_msg),
-            Some(r.status),
-            Some(r.timeout_secs.to_string()),
-        ]
+            Err(StoreError::Cancelled) => {}
+            Err(e) => {
+                let (key, status) = status_of(&item, &e);
+                job.lock().set_task_err_msg(format!("[{key}: {e}]"));
+                if failure.is_none() {
+                    job.cancel_with(|_| status.clone());
+                    failure = Some(Failed(status));
+                }
+            }
+        }
     }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    if job.cancel.is_cancelled() {
+        return Err(Failed::ended(job));
+    }
+    Ok(done)
 }
-
-pub const SHOW_BACKUP_COLUMNS: [&str; 14] = [
-    "JobId",
-    "SnapshotName",
-    "DbName",
-    "State",
-    "BackupObjs",
-    "CreateTime",
-    "SnapshotFinishedTime",
-    "UploadFinishedTime",
-    "FinishedTime",
-    "UnfinishedTasks",
-    "Progress",
-    "TaskErrMsg",
-    "Status",
-    "Timeout",
-];

@@ -1,25 +1,22 @@
 //! Repositories, the snapshot format, and backup and restore jobs.
 //!
 //! A repository is a named location (`s3a://bucket/prefix` or `file:///path`) reached through
-//! an [`store::ObjectStore`]. BACKUP checks the statement ([`analyze`]), registers a job as the
-//! database's current one ([`service`]) and runs it in the background ([`runner`]): it pins one
+//! an [`store::ObjectStore`]. BACKUP checks the statement (`backup::analyze`), registers a job as
+//! the database's current one ([`service`]) and runs it in the background (`backup::runner`,
+//! over the job core in `job`): it pins one
 //! catalog snapshot, uploads the Parquet data files the repository does not hold yet (they are
 //! content-addressed, see [`format`]), then writes the meta file and, last, the info file that
-//! makes the snapshot visible. RESTORE (`restore_*`) reads the info and meta files, checks the
+//! makes the snapshot visible. RESTORE (`restore/`) reads the info and meta files, checks the
 //! job against a copy of the catalog, downloads and verifies the data files into new local
 //! files, and switches everything in one catalog commit.
 
-pub mod analyze;
+mod backup;
 pub mod error;
 pub mod format;
-pub mod job;
+mod job;
 pub mod location;
 pub mod repository;
-mod restore_analyze;
-mod restore_apply;
-mod restore_job;
-mod restore_runner;
-mod runner;
+mod restore;
 pub mod service;
 pub mod store;
 

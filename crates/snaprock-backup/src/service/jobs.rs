@@ -69,7 +69,7 @@ impl BackupService {
         info!(database = %analyzed.database, snapshot = %analyzed.snapshot, repository = %repo.name, "backup job submitted");
         let span =
             info_span!("backup_job", database = %analyzed.database, snapshot = %analyzed.snapshot);
-        tokio::spawn(crate::runner::run_backup(self.clone(), job, repo).instrument(span));
+        tokio::spawn(crate::backup::runner::run_backup(self.clone(), job, repo).instrument(span));
         Ok(())
     }
 
@@ -139,7 +139,7 @@ impl BackupService {
         self.save()?;
         info!(database = %database, snapshot = %stmt.snapshot, repository = %repo.name, "restore job submitted");
         let span = info_span!("restore_job", database = %database, snapshot = %stmt.snapshot);
-        tokio::spawn(crate::restore_runner::run_restore(self.clone(), job, repo).instrument(span));
+        tokio::spawn(crate::restore::runner::run_restore(self.clone(), job, repo).instrument(span));
         Ok(())
     }
 

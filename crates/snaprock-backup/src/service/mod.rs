@@ -22,16 +22,15 @@ use snaprock_sql::ast::{BackupStatement, CreateRepository, RestoreStatement, Sna
 use snaprock_storage::Catalog;
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::analyze::analyze_backup;
+use crate::backup::analyze::analyze_backup;
+use crate::backup::job::{BackupJob, BackupJobRecord, BackupState, SHOW_BACKUP_COLUMNS};
 use crate::error::{BackupError, Result, StoreError};
 use crate::format::{now_ms, show_time};
-use crate::job::{
-    BackupJob, BackupJobRecord, BackupState, SHOW_BACKUP_COLUMNS, status_error, status_ok,
-};
+use crate::job::{status_error, status_ok};
 use crate::location::Location;
 use crate::repository::{Repository, init_remote, open_store};
-use crate::restore_analyze::{check_restore_statement, plan_restore, target_database};
-use crate::restore_job::{RestoreJob, RestoreJobRecord, RestoreState, SHOW_RESTORE_COLUMNS};
+use crate::restore::analyze::{check_restore_statement, plan_restore, target_database};
+use crate::restore::job::{RestoreJob, RestoreJobRecord, RestoreState, SHOW_RESTORE_COLUMNS};
 use crate::store::TransferTuning;
 
 /// How long CREATE REPOSITORY may spend talking to storage.

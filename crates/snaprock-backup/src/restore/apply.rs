@@ -11,7 +11,7 @@ use snaprock_storage::{
 
 use crate::format::{SnapshotMeta, TableSnapshot};
 use crate::job::status_error;
-use crate::restore_job::RestorePlan;
+use crate::restore::job::RestorePlan;
 
 /// A table (`partition` = None) or partition of a restore target, by target table name.
 pub(crate) type ObjectKey = (String, Option<String>);

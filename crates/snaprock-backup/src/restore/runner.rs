@@ -11,11 +11,11 @@ use snaprock_storage::{DataFile, StorageError, new_data_file_path};
 use tracing::{info, warn};
 
 use crate::format::{SnapshotFile, SnapshotMeta, now_ms, show_time};
+use crate::job::{Failed, advance, spawn_timeout, transfer_all};
 use crate::job::{JobRecord, status_error, status_for_store_error, status_ok};
 use crate::repository::Repository;
-use crate::restore_apply::{RestoreInput, RestoredFiles, apply_restore, reserve_ids};
-use crate::restore_job::{RestoreJob, RestoreState};
-use crate::runner::{Failed, advance, spawn_timeout, transfer_all};
+use crate::restore::apply::{RestoreInput, RestoredFiles, apply_restore, reserve_ids};
+use crate::restore::job::{RestoreJob, RestoreState};
 use crate::service::BackupService;
 use crate::store::ExpectedContent;
 
@@ -199,8 +199,8 @@ async fn steps(
 /// The local file of every data file of the restored partitions.
 fn plan_downloads(
     meta: &SnapshotMeta,
-    plan: &crate::restore_job::RestorePlan,
-    reserved: &BTreeMap<crate::restore_apply::ObjectKey, u64>,
+    plan: &crate::restore::job::RestorePlan,
+    reserved: &BTreeMap<crate::restore::apply::ObjectKey, u64>,
 ) -> Result<Vec<Download>, Failed> {
     let missing = |what: String| {
         Failed(status_error(

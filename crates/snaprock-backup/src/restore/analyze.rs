@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use snaprock_sql::ast::{BackupObject, ObjectKind, RestoreStatement};
 
-use crate::analyze::{DEFAULT_TIMEOUT_SECS, parse_timeout, valid_label};
+use crate::backup::analyze::{DEFAULT_TIMEOUT_SECS, parse_timeout, valid_label};
 use crate::error::{BackupError, Result};
 use crate::format::SnapshotInfo;
-use crate::restore_job::{RestorePlan, RestoreTable, RestoreView};
+use crate::restore::job::{RestorePlan, RestoreTable, RestoreView};
 
 /// The properties of a RESTORE.
 #[derive(Debug, Clone, PartialEq, Eq)]

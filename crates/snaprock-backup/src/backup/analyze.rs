@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use snaprock_sql::ast::{BackupObject, BackupStatement, ObjectKind};
 use snaprock_storage::CatalogState;
 
+use crate::backup::job::{BackupPlan, PlannedTable};
 use crate::error::{BackupError, Result};
-use crate::job::{BackupPlan, PlannedTable};
 
 /// Default and minimum of the `timeout` property, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 86_400;
@@ -18,7 +18,6 @@ pub const MIN_TIMEOUT_SECS: u64 = 600;
 pub struct AnalyzedBackup {
     pub database: String,
     pub snapshot: String,
-    pub repository: String,
     pub plan: BackupPlan,
     pub timeout_secs: u64,
     pub incremental: bool,
@@ -126,7 +125,6 @@ pub fn analyze_backup(
     Ok(AnalyzedBackup {
         database,
         snapshot: stmt.snapshot.clone(),
-        repository: stmt.repository.clone(),
         plan,
         timeout_secs,
         incremental,

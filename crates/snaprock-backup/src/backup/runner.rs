@@ -5,28 +5,24 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
 use snaprock_storage::CatalogState;
 use tracing::{info, warn};
 
+use crate::backup::job::{BackupJob, BackupState};
 use crate::error::StoreError;
 use crate::format::{
     self, FORMAT_NAME, FORMAT_VERSION, PartitionSnapshot, SnapshotFile, SnapshotInfo, SnapshotMeta,
     TableSnapshot, ViewSnapshot, now_ms,
 };
 use crate::job::{
-    BackupJob, BackupState, JobRecord, TrackedJob, status_error, status_for_store_error, status_ok,
+    Failed, advance, spawn_timeout, status_error, status_for_store_error, status_ok, transfer_all,
 };
 use crate::repository::Repository;
 use crate::service::BackupService;
 use crate::store::ExpectedContent;
-
-/// Data files uploaded at the same time (each with its own parts in flight).
-const FILES_IN_FLIGHT: usize = 4;
 
 pub(crate) async fn run_backup(
     service: Arc<BackupService>,
@@ -49,87 +45,6 @@ pub(crate) async fn run_backup(
     if let Err(e) = service.save() {
         warn!(error = %e, "could not save the job's final state");
     }
-}
-
-/// Cancels the job with its timeout Status when its timeout passes.
-pub(crate) fn spawn_timeout<R: JobRecord>(job: &Arc<TrackedJob<R>>) -> tokio::task::JoinHandle<()> {
-    let remaining_ms = (job.lock().deadline_ms() - now_ms()).max(0) as u64;
-    let job = job.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(remaining_ms)).await;
-        if job.cancel_with(|r| r.timeout_status()) {
-            warn!("job timed out");
-        }
-    })
-}
-
-/// A job step failed: the Status to show.
-pub(crate) struct Failed(pub(crate) String);
-
-impl Failed {
-    /// The job was cancelled meanwhile: its Status says why.
-    pub(crate) fn ended<R: JobRecord>(job: &TrackedJob<R>) -> Self {
-        Failed(job.lock().status().to_string())
-    }
-}
-
-/// The one transfer loop of backup and restore: runs `transfers` (each yields its item and the
-/// store's answer) a few at a time, counting every file done. On the first failure the job is
-/// cancelled with the Status `status_of` gives, which makes every other transfer stop and clean
-/// up (abort its multipart upload, delete its partial file); all of them are awaited. Returns the
-/// items of the transfers that succeeded, in completion order.
-pub(crate) async fn transfer_all<R, T, F>(
-    job: &TrackedJob<R>,
-    transfers: Vec<F>,
-    status_of: impl Fn(&T, &StoreError) -> (String, String),
-) -> Result<Vec<T>, Failed>
-where
-    R: JobRecord,
-    F: std::future::Future<Output = (T, Result<(), StoreError>)>,
-{
-    let mut stream = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
-    let mut done = Vec::new();
-    let mut failure = None;
-    while let Some((item, result)) = stream.next().await {
-        match result {
-            Ok(()) => {
-                job.files_done.fetch_add(1, Ordering::Relaxed);
-                done.push(item);
-            }
-            Err(StoreError::Cancelled) => {}
-            Err(e) => {
-                let (key, status) = status_of(&item, &e);
-                job.lock().set_task_err_msg(format!("[{key}: {e}]"));
-                if failure.is_none() {
-                    job.cancel_with(|_| status.clone());
-                    failure = Some(Failed(status));
-                }
-            }
-        }
-    }
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
-    if job.cancel.is_cancelled() {
-        return Err(Failed::ended(job));
-    }
-    Ok(done)
-}
-
-/// Moves the job on, persisting the change; fails if the job was cancelled meanwhile.
-pub(crate) fn advance<R: JobRecord>(
-    service: &BackupService,
-    job: &TrackedJob<R>,
-    state: R::State,
-    update: impl FnOnce(&mut R),
-) -> Result<(), Failed> {
-    if !job.advance(state, update) {
-        return Err(Failed::ended(job));
-    }
-    if let Err(e) = service.save() {
-        return Err(Failed(status_error("COMMON_ERROR", &e.message)));
-    }
-    Ok(())
 }
 
 async fn steps(
