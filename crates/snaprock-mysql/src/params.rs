@@ -101,22 +101,54 @@ pub fn literal(param: &ParamValue<'_>) -> String {
 /// then hour, minute, second, then microseconds u32) as MySQL's text: the date alone when
 /// there is no time of day, as a DATE column compares it.
 fn date_time_text(bytes: &[u8]) -> Option<String> {
-    let u32_at = |i: usize| Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?));
-    let (year, month, day) = match bytes.len() {
-        0 => return Some("0000-00-00".to_string()),
-        4 | 7 | 11 => (u16::from_le_bytes([bytes[0], bytes[1]]), bytes[2], bytes[3]),
-        _ => return None,
-    };
+    let DateTimeParts {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        micros,
+    } = date_time_parts(bytes)?;
     let date = format!("{year:04}-{month:02}-{day:02}");
-    let (hour, minute, second) = match bytes.len() {
-        4 => (0, 0, 0),
-        _ => (bytes[4], bytes[5], bytes[6]),
-    };
-    let micros = if bytes.len() == 11 { u32_at(7)? } else { 0 };
     Some(match (hour, minute, second, micros) {
         (0, 0, 0, 0) => date,
         (_, _, _, 0) => format!("{date} {hour:02}:{minute:02}:{second:02}"),
         _ => format!("{date} {hour:02}:{minute:02}:{second:02}.{micros:06}"),
+    })
+}
+
+/// The fields of a binary DATE / DATETIME (all zero for the 0-byte zero date).
+struct DateTimeParts {
+    year: u16,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+    micros: u32,
+}
+
+fn date_time_parts(bytes: &[u8]) -> Option<DateTimeParts> {
+    let u32_at = |i: usize| Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?));
+    let (year, month, day) = match bytes.len() {
+        0 => (0, 0, 0),
+        4 | 7 | 11 => (u16::from_le_bytes([bytes[0], bytes[1]]), bytes[2], bytes[3]),
+        _ => return None,
+    };
+    let (hour, minute, second) = match bytes.len() {
+        0 | 4 => (0, 0, 0),
+        _ => (bytes[4], bytes[5], bytes[6]),
+    };
+    let micros = if bytes.len() == 11 { u32_at(7)? } else { 0 };
+    Some(DateTimeParts {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        micros,
     })
 }
 
@@ -185,20 +217,30 @@ fn decimal_scalar(text: &str) -> Option<ScalarValue> {
 
 /// A binary DATE / DATETIME as a date (no time of day) or a timestamp in microseconds.
 fn date_time_scalar(bytes: &[u8]) -> ScalarValue {
-    let Some(text) = date_time_text(bytes) else {
+    let Some(p) = date_time_parts(bytes) else {
         return ScalarValue::Null;
     };
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+    let Some(date) =
+        chrono::NaiveDate::from_ymd_opt(i32::from(p.year), u32::from(p.month), u32::from(p.day))
+    else {
+        // '0000-00-00' and other dates chrono has no value for stay text, as MySQL shows them.
+        return ScalarValue::Utf8(date_time_text(bytes));
+    };
+    if (p.hour, p.minute, p.second, p.micros) == (0, 0, 0, 0) {
         let days = (date - chrono::NaiveDate::default()).num_days();
         return match i32::try_from(days) {
             Ok(days) => ScalarValue::Date32(Some(days)),
-            Err(_) => ScalarValue::Utf8(Some(text)),
+            Err(_) => ScalarValue::Utf8(date_time_text(bytes)),
         };
     }
-    match chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f") {
-        Ok(dt) => ScalarValue::TimestampMicrosecond(Some(dt.and_utc().timestamp_micros()), None),
-        // '0000-00-00' and other dates chrono has no value for stay text, as MySQL shows them.
-        Err(_) => ScalarValue::Utf8(Some(text)),
+    match date.and_hms_micro_opt(
+        u32::from(p.hour),
+        u32::from(p.minute),
+        u32::from(p.second),
+        p.micros,
+    ) {
+        Some(dt) => ScalarValue::TimestampMicrosecond(Some(dt.and_utc().timestamp_micros()), None),
+        None => ScalarValue::Utf8(date_time_text(bytes)),
     }
 }
 
