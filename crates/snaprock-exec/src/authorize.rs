@@ -25,259 +25,261 @@ const ANY_TABLE_PRIVILEGE: &[Privilege] = &[
     Privilege::Export,
 ];
 
-impl Session {
-    /// Ok if this session may run `statement`; otherwise the denial, and nothing has run.
-    pub(crate) fn authorize(&self, statement: &Statement) -> Result<()> {
-        let p = self.privileges();
-        let system = |privilege| p.check(privilege, &Target::System);
-        match statement {
-            // Reads and the DML target are checked as the planner resolves the tables.
-            Statement::Standard(_) | Statement::InsertOverwrite { .. } => Ok(()),
-            // USE / COM_INIT_DB check in `use_database`.
-            Statement::Use { .. } => Ok(()),
-            Statement::Transaction(_) | Statement::Ignored(_) => Ok(()),
-            Statement::Set(items) => {
-                for item in items {
-                    if let SetItem::Variable {
-                        scope: VariableScope::Global,
-                        ..
-                    } = item
-                    {
-                        system(Privilege::Operate)?;
-                    }
-                }
-                Ok(())
-            }
-            Statement::Kill { connection_id, .. } => {
-                let own = self
-                    .engine
-                    .connections()
-                    .iter()
-                    .any(|c| u64::from(c.id) == *connection_id && c.user == self.conn.user);
-                if !own {
+/// Ok if this session may run `statement`; otherwise the denial, and nothing has run.
+pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> {
+    let p = session.privileges();
+    let system = |privilege| p.check(privilege, &Target::System);
+    match statement {
+        // Reads and the DML target are checked as the planner resolves the tables.
+        Statement::Standard(_) | Statement::InsertOverwrite { .. } => Ok(()),
+        // USE / COM_INIT_DB check in `use_database`.
+        Statement::Use { .. } => Ok(()),
+        Statement::Transaction(_) | Statement::Ignored(_) => Ok(()),
+        Statement::Set(items) => {
+            for item in items {
+                if let SetItem::Variable {
+                    scope: VariableScope::Global,
+                    ..
+                } = item
+                {
                     system(Privilege::Operate)?;
                 }
-                Ok(())
             }
-            Statement::Show(show) => self.authorize_show(&p, show),
-            Statement::CreateDatabase { .. } => {
-                Ok(p.check(Privilege::CreateDatabase, &Target::Catalog)?)
+            Ok(())
+        }
+        Statement::Kill { connection_id, .. } => {
+            let own = session
+                .engine
+                .connections()
+                .iter()
+                .any(|c| u64::from(c.id) == *connection_id && c.user == session.conn.user);
+            if !own {
+                system(Privilege::Operate)?;
             }
-            Statement::DropDatabase { name, .. } => {
-                Ok(p.check(Privilege::Drop, &Target::Database(name.clone()))?)
+            Ok(())
+        }
+        Statement::Show(show) => authorize_show(session, &p, show),
+        Statement::CreateDatabase { .. } => {
+            Ok(p.check(Privilege::CreateDatabase, &Target::Catalog)?)
+        }
+        Statement::DropDatabase { name, .. } => {
+            Ok(p.check(Privilege::Drop, &Target::Database(name.clone()))?)
+        }
+        Statement::CreateTable(create) => {
+            let (db, _) = session.resolve(&create.name)?;
+            // The rows of CREATE TABLE AS SELECT are inserted by a checked INSERT.
+            Ok(p.check(Privilege::CreateTable, &Target::Database(db))?)
+        }
+        Statement::CreateTableLike { name, like, .. } => {
+            let (db, _) = session.resolve(name)?;
+            p.check(Privilege::CreateTable, &Target::Database(db))?;
+            let (like_db, like_table) = session.resolve(like)?;
+            Ok(p.check(Privilege::Select, &Target::table(&like_db, &like_table))?)
+        }
+        Statement::CreateView(view) => {
+            let (db, _) = session.resolve(&view.name)?;
+            // The view's query is planned with this session's privileges (SELECT on what
+            // it reads) before the view is stored.
+            Ok(p.check(Privilege::CreateView, &Target::Database(db))?)
+        }
+        Statement::DropTable { name, .. } | Statement::DropView { name, .. } => {
+            check_table(session, &p, Privilege::Drop, name)
+        }
+        Statement::TruncateTable { name, .. } => check_table(session, &p, Privilege::Delete, name),
+        Statement::AddPartition { table, .. } | Statement::DropPartition { table, .. } => {
+            check_table(session, &p, Privilege::Alter, table)
+        }
+        Statement::CreateRepository(_) | Statement::DropRepository { .. } => {
+            Ok(system(Privilege::Repository)?)
+        }
+        Statement::Backup(stmt) => {
+            system(Privilege::Repository)?;
+            authorize_backup(session, &p, stmt)
+        }
+        Statement::Restore(stmt) => {
+            system(Privilege::Repository)?;
+            authorize_restore(session, &p, stmt)
+        }
+        Statement::CancelBackup { .. } => Ok(system(Privilege::Repository)?),
+        Statement::Access(stmt) => authorize_access(session, &p, stmt),
+    }
+}
+
+fn check_table(
+    session: &Session,
+    p: &Effective,
+    privilege: Privilege,
+    name: &ObjectName,
+) -> Result<()> {
+    let (db, table) = session.resolve(name)?;
+    Ok(p.check(privilege, &Target::table(&db, &table))?)
+}
+
+fn check_sees_table(session: &Session, p: &Effective, name: &ObjectName) -> Result<()> {
+    let (db, table) = session.resolve(name)?;
+    Ok(p.check_any(ANY_TABLE_PRIVILEGE, &Target::table(&db, &table))?)
+}
+
+/// MySQL's 1044 for a database the session holds nothing on.
+pub(crate) fn check_sees_database(session: &Session, db: &str) -> Result<()> {
+    if db.eq_ignore_ascii_case(crate::df::catalog_provider::INFORMATION_SCHEMA)
+        || session.privileges().sees_database(db)
+    {
+        return Ok(());
+    }
+    Err(ExecError::DatabaseAccessDenied {
+        user: session.identity.user.clone(),
+        host: session.identity.host.clone(),
+        database: db.to_string(),
+    })
+}
+
+fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
+    let system = |privilege| p.check(privilege, &Target::System);
+    match show {
+        // Filtered to what the session may see where they are answered.
+        Show::Databases { .. } | Show::Processlist { .. } => Ok(()),
+        Show::Tables { database, .. } | Show::TableStatus { database, .. } => {
+            match database.clone().or_else(|| session.current_db.clone()) {
+                Some(db) => check_sees_database(session, &db),
+                None => Ok(()),
             }
-            Statement::CreateTable(create) => {
-                let (db, _) = self.resolve(&create.name)?;
-                // The rows of CREATE TABLE AS SELECT are inserted by a checked INSERT.
-                Ok(p.check(Privilege::CreateTable, &Target::Database(db))?)
-            }
-            Statement::CreateTableLike { name, like, .. } => {
-                let (db, _) = self.resolve(name)?;
-                p.check(Privilege::CreateTable, &Target::Database(db))?;
-                let (like_db, like_table) = self.resolve(like)?;
-                Ok(p.check(Privilege::Select, &Target::table(&like_db, &like_table))?)
-            }
-            Statement::CreateView(view) => {
-                let (db, _) = self.resolve(&view.name)?;
-                // The view's query is planned with this session's privileges (SELECT on what
-                // it reads) before the view is stored.
-                Ok(p.check(Privilege::CreateView, &Target::Database(db))?)
-            }
-            Statement::DropTable { name, .. } | Statement::DropView { name, .. } => {
-                self.check_table(&p, Privilege::Drop, name)
-            }
-            Statement::TruncateTable { name, .. } => self.check_table(&p, Privilege::Delete, name),
-            Statement::AddPartition { table, .. } | Statement::DropPartition { table, .. } => {
-                self.check_table(&p, Privilege::Alter, table)
-            }
-            Statement::CreateRepository(_) | Statement::DropRepository { .. } => {
-                Ok(system(Privilege::Repository)?)
-            }
-            Statement::Backup(stmt) => {
-                system(Privilege::Repository)?;
-                self.authorize_backup(&p, stmt)
-            }
-            Statement::Restore(stmt) => {
-                system(Privilege::Repository)?;
-                self.authorize_restore(&p, stmt)
-            }
-            Statement::CancelBackup { .. } => Ok(system(Privilege::Repository)?),
-            Statement::Access(stmt) => self.authorize_access(&p, stmt),
+        }
+        Show::Columns { table, .. }
+        | Show::CreateTable { table }
+        | Show::Index { table }
+        | Show::Partitions { table, .. } => check_sees_table(session, p, table),
+        Show::CreateView { view } => check_sees_table(session, p, view),
+        Show::CreateDatabase { database } => check_sees_database(session, database),
+        Show::Variables { .. }
+        | Show::Status { .. }
+        | Show::Warnings
+        | Show::Errors
+        | Show::Engines
+        | Show::Charset { .. }
+        | Show::Collation { .. }
+        | Show::ProcedureStatus { .. }
+        | Show::Triggers { .. }
+        | Show::Events { .. }
+        | Show::Plugins
+        | Show::Privileges
+        | Show::Profiles
+        | Show::OpenTables => Ok(()),
+        Show::Grants { target } => match target {
+            GrantsTarget::CurrentUser => Ok(()),
+            GrantsTarget::User(u) if *u == session.identity => Ok(()),
+            GrantsTarget::Role(r) if p.current_roles.contains(r) => Ok(()),
+            GrantsTarget::User(_) | GrantsTarget::Role(_) => Ok(system(Privilege::Grant)?),
+        },
+        Show::Users | Show::Roles => Ok(system(Privilege::Grant)?),
+        // SHOW REPOSITORIES has no check in StarRocks; it names buckets, so it needs
+        // REPOSITORY here like every other repository statement.
+        Show::Repositories | Show::Backup { .. } | Show::Restore { .. } | Show::Snapshot { .. } => {
+            Ok(system(Privilege::Repository)?)
         }
     }
+}
 
-    fn check_table(&self, p: &Effective, privilege: Privilege, name: &ObjectName) -> Result<()> {
-        let (db, table) = self.resolve(name)?;
-        Ok(p.check(privilege, &Target::table(&db, &table))?)
-    }
-
-    fn check_sees_table(&self, p: &Effective, name: &ObjectName) -> Result<()> {
-        let (db, table) = self.resolve(name)?;
-        Ok(p.check_any(ANY_TABLE_PRIVILEGE, &Target::table(&db, &table))?)
-    }
-
-    /// MySQL's 1044 for a database the session holds nothing on.
-    pub(crate) fn check_sees_database(&self, db: &str) -> Result<()> {
-        if db.eq_ignore_ascii_case(crate::df::catalog_provider::INFORMATION_SCHEMA)
-            || self.privileges().sees_database(db)
-        {
-            return Ok(());
-        }
-        Err(ExecError::DatabaseAccessDenied {
-            user: self.identity.user.clone(),
-            host: self.identity.host.clone(),
-            database: db.to_string(),
-        })
-    }
-
-    fn authorize_show(&self, p: &Effective, show: &Show) -> Result<()> {
-        let system = |privilege| p.check(privilege, &Target::System);
-        match show {
-            // Filtered to what the session may see where they are answered.
-            Show::Databases { .. } | Show::Processlist { .. } => Ok(()),
-            Show::Tables { database, .. } | Show::TableStatus { database, .. } => {
-                match database.clone().or_else(|| self.current_db.clone()) {
-                    Some(db) => self.check_sees_database(&db),
-                    None => Ok(()),
-                }
-            }
-            Show::Columns { table, .. }
-            | Show::CreateTable { table }
-            | Show::Index { table }
-            | Show::Partitions { table, .. } => self.check_sees_table(p, table),
-            Show::CreateView { view } => self.check_sees_table(p, view),
-            Show::CreateDatabase { database } => self.check_sees_database(database),
-            Show::Variables { .. }
-            | Show::Status { .. }
-            | Show::Warnings
-            | Show::Errors
-            | Show::Engines
-            | Show::Charset { .. }
-            | Show::Collation { .. }
-            | Show::ProcedureStatus { .. }
-            | Show::Triggers { .. }
-            | Show::Events { .. }
-            | Show::Plugins
-            | Show::Privileges
-            | Show::Profiles
-            | Show::OpenTables => Ok(()),
-            Show::Grants { target } => match target {
-                GrantsTarget::CurrentUser => Ok(()),
-                GrantsTarget::User(u) if *u == self.identity => Ok(()),
-                GrantsTarget::Role(r) if p.current_roles.contains(r) => Ok(()),
-                GrantsTarget::User(_) | GrantsTarget::Role(_) => Ok(system(Privilege::Grant)?),
-            },
-            Show::Users | Show::Roles => Ok(system(Privilege::Grant)?),
-            // SHOW REPOSITORIES has no check in StarRocks; it names buckets, so it needs
-            // REPOSITORY here like every other repository statement.
-            Show::Repositories
-            | Show::Backup { .. }
-            | Show::Restore { .. }
-            | Show::Snapshot { .. } => Ok(system(Privilege::Repository)?),
-        }
-    }
-
-    /// EXPORT on every table and view the backup takes.
-    fn authorize_backup(&self, p: &Effective, stmt: &BackupStatement) -> Result<()> {
-        let Some(db) = stmt
-            .database
-            .clone()
-            .or_else(|| stmt.label_database.clone())
-            .or_else(|| self.current_db.clone())
-        else {
-            return Ok(()); // The analysis answers "No database selected".
-        };
-        let state = self.engine.catalog.snapshot();
-        let (tables, views) = match state.database(&db) {
-            Some(d) => (
-                d.tables.keys().cloned().collect::<Vec<_>>(),
-                d.views.keys().cloned().collect::<Vec<_>>(),
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
-        let names: Vec<String> = match &stmt.objects {
-            None => tables.iter().chain(&views).cloned().collect(),
-            Some(objects) => {
-                let mut names = Vec::new();
-                for object in objects {
-                    match (object.kind, object.all) {
-                        (ObjectKind::Function, _) => {}
-                        (ObjectKind::Table | ObjectKind::Any, true) => names.extend(tables.clone()),
-                        (ObjectKind::View | ObjectKind::MaterializedView, true) => {
-                            names.extend(views.clone())
-                        }
-                        (_, false) => names.push(object.name.name.clone()),
+/// EXPORT on every table and view the backup takes.
+fn authorize_backup(session: &Session, p: &Effective, stmt: &BackupStatement) -> Result<()> {
+    let Some(db) = stmt
+        .database
+        .clone()
+        .or_else(|| stmt.label_database.clone())
+        .or_else(|| session.current_db.clone())
+    else {
+        return Ok(()); // The analysis answers "No database selected".
+    };
+    let state = session.engine.catalog.snapshot();
+    let (tables, views) = match state.database(&db) {
+        Some(d) => (
+            d.tables.keys().cloned().collect::<Vec<_>>(),
+            d.views.keys().cloned().collect::<Vec<_>>(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let names: Vec<String> = match &stmt.objects {
+        None => tables.iter().chain(&views).cloned().collect(),
+        Some(objects) => {
+            let mut names = Vec::new();
+            for object in objects {
+                match (object.kind, object.all) {
+                    (ObjectKind::Function, _) => {}
+                    (ObjectKind::Table | ObjectKind::Any, true) => names.extend(tables.clone()),
+                    (ObjectKind::View | ObjectKind::MaterializedView, true) => {
+                        names.extend(views.clone())
                     }
+                    (_, false) => names.push(object.name.name.clone()),
                 }
-                names
             }
+            names
+        }
+    };
+    for name in names {
+        p.check(Privilege::Export, &Target::table(&db, &name))?;
+    }
+    Ok(())
+}
+
+/// Without ON: CREATE DATABASE (the restore may create the database). With ON: CREATE TABLE
+/// on the target database if it exists (else CREATE DATABASE), INSERT on each table that
+/// already exists and would be replaced.
+fn authorize_restore(session: &Session, p: &Effective, stmt: &RestoreStatement) -> Result<()> {
+    let target_db = stmt
+        .label_database
+        .clone()
+        .or_else(|| stmt.database_alias.clone())
+        .or_else(|| stmt.database.clone());
+    let state = session.engine.catalog.snapshot();
+    let existing = target_db.as_deref().and_then(|d| state.database(d));
+    let (Some(objects), Some(db)) = (&stmt.objects, existing) else {
+        return Ok(p.check(Privilege::CreateDatabase, &Target::Catalog)?);
+    };
+    p.check(Privilege::CreateTable, &Target::Database(db.name.clone()))?;
+    for object in objects {
+        let names: Vec<String> = if object.all {
+            db.tables.keys().chain(db.views.keys()).cloned().collect()
+        } else {
+            vec![
+                object
+                    .alias
+                    .clone()
+                    .unwrap_or_else(|| object.name.name.clone()),
+            ]
         };
         for name in names {
-            p.check(Privilege::Export, &Target::table(&db, &name))?;
-        }
-        Ok(())
-    }
-
-    /// Without ON: CREATE DATABASE (the restore may create the database). With ON: CREATE TABLE
-    /// on the target database if it exists (else CREATE DATABASE), INSERT on each table that
-    /// already exists and would be replaced.
-    fn authorize_restore(&self, p: &Effective, stmt: &RestoreStatement) -> Result<()> {
-        let target_db = stmt
-            .label_database
-            .clone()
-            .or_else(|| stmt.database_alias.clone())
-            .or_else(|| stmt.database.clone());
-        let state = self.engine.catalog.snapshot();
-        let existing = target_db.as_deref().and_then(|d| state.database(d));
-        let (Some(objects), Some(db)) = (&stmt.objects, existing) else {
-            return Ok(p.check(Privilege::CreateDatabase, &Target::Catalog)?);
-        };
-        p.check(Privilege::CreateTable, &Target::Database(db.name.clone()))?;
-        for object in objects {
-            let names: Vec<String> = if object.all {
-                db.tables.keys().chain(db.views.keys()).cloned().collect()
-            } else {
-                vec![
-                    object
-                        .alias
-                        .clone()
-                        .unwrap_or_else(|| object.name.name.clone()),
-                ]
-            };
-            for name in names {
-                if db.tables.contains_key(&name) || db.views.contains_key(&name) {
-                    p.check(Privilege::Insert, &Target::table(&db.name, &name))?;
-                }
+            if db.tables.contains_key(&name) || db.views.contains_key(&name) {
+                p.check(Privilege::Insert, &Target::table(&db.name, &name))?;
             }
         }
-        Ok(())
     }
+    Ok(())
+}
 
-    fn authorize_access(&self, p: &Effective, stmt: &AccessStatement) -> Result<()> {
-        let grant = || -> Result<()> { Ok(p.check(Privilege::Grant, &Target::System)?) };
-        match stmt {
-            // Users change their own password without GRANT.
-            AccessStatement::SetPassword { user, .. } => match user {
-                Some(u) if *u != self.identity => grant(),
-                _ => Ok(()),
-            },
-            AccessStatement::AlterUser {
-                user,
-                default_roles: None,
-                ..
-            } if *user == self.identity => Ok(()),
-            // Checked against the user's granted roles when it runs.
-            AccessStatement::SetRole(_) => Ok(()),
-            AccessStatement::CreateUser { .. }
-            | AccessStatement::AlterUser { .. }
-            | AccessStatement::DropUser { .. }
-            | AccessStatement::SetDefaultRole { .. }
-            | AccessStatement::CreateRole { .. }
-            | AccessStatement::DropRole { .. }
-            | AccessStatement::Grant { .. }
-            | AccessStatement::Revoke { .. }
-            | AccessStatement::GrantRole { .. }
-            | AccessStatement::RevokeRole { .. } => grant(),
-        }
+fn authorize_access(session: &Session, p: &Effective, stmt: &AccessStatement) -> Result<()> {
+    let grant = || -> Result<()> { Ok(p.check(Privilege::Grant, &Target::System)?) };
+    match stmt {
+        // Users change their own password without GRANT.
+        AccessStatement::SetPassword { user, .. } => match user {
+            Some(u) if *u != session.identity => grant(),
+            _ => Ok(()),
+        },
+        AccessStatement::AlterUser {
+            user,
+            default_roles: None,
+            ..
+        } if *user == session.identity => Ok(()),
+        // Checked against the user's granted roles when it runs.
+        AccessStatement::SetRole(_) => Ok(()),
+        AccessStatement::CreateUser { .. }
+        | AccessStatement::AlterUser { .. }
+        | AccessStatement::DropUser { .. }
+        | AccessStatement::SetDefaultRole { .. }
+        | AccessStatement::CreateRole { .. }
+        | AccessStatement::DropRole { .. }
+        | AccessStatement::Grant { .. }
+        | AccessStatement::Revoke { .. }
+        | AccessStatement::GrantRole { .. }
+        | AccessStatement::RevokeRole { .. } => grant(),
     }
 }

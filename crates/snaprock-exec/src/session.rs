@@ -6,12 +6,13 @@ use std::sync::Arc;
 use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 use snaprock_access::Effective;
-use snaprock_sql::ast::Statement;
 use snaprock_sql::ast::UserIdentity;
+use snaprock_sql::ast::{ObjectName, Statement};
 use snaprock_sql::{parse_statement, redact_secrets, split_statements};
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info_span};
 
+use crate::authorize::{authorize, check_sees_database};
 use crate::df::rewrite::SessionValues;
 use crate::engine::{ConnectionInfo, Engine, KillRequest};
 use crate::result::{Output, OutputColumn};
@@ -95,6 +96,18 @@ impl Session {
             .effective(&self.identity, &self.active_roles)
     }
 
+    /// `[db.]name` → (database, name), using the current database.
+    pub(crate) fn resolve(&self, name: &ObjectName) -> Result<(String, String)> {
+        let db = match &name.database {
+            Some(db) => db.clone(),
+            None => self
+                .current_db
+                .clone()
+                .ok_or(ExecError::NoDatabaseSelected)?,
+        };
+        Ok((db, name.name.clone()))
+    }
+
     pub fn current_database(&self) -> Option<&str> {
         self.current_db.as_deref()
     }
@@ -106,7 +119,7 @@ impl Session {
 
     /// USE db / COM_INIT_DB / a database in the handshake.
     pub fn use_database(&mut self, db: &str) -> Result<()> {
-        self.check_sees_database(db)?;
+        check_sees_database(self, db)?;
         let state = self.engine.catalog.snapshot();
         if !db.eq_ignore_ascii_case(crate::df::catalog_provider::INFORMATION_SCHEMA)
             && state.database(db).is_none()
@@ -187,11 +200,11 @@ impl Session {
             ) {
                 self.warnings.clear();
             }
-            self.authorize(&statement)?;
+            authorize(self, &statement)?;
             self.kill.mark_unchanged();
             let mut kill = self.kill.clone();
             tokio::select! {
-                r = self.dispatch(statement, sql, params) => r,
+                r = crate::statements::dispatch(self, statement, sql, params) => r,
                 _ = wait_for_kill(&mut kill) => Err(ExecError::Interrupted),
             }
         }

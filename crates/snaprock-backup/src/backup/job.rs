@@ -1,9 +1,11 @@
-//! A backup job's durable record: its states, what it backs up, its SHOW BACKUP row.
+//! What a backup job adds to the common job record: its states, what it backs up, its SHOW
+//! BACKUP columns.
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::show_time;
-use crate::job::{JobRecord, TrackedJob, job_record_fields, status_error, transfer_progress};
+use crate::job::{
+    Cell, JobKind, JobRecord, JobState, ShowColumn, TrackedJob, status_error, time_cell,
+};
 
 /// The states of §3.1, in order; FINISHED and CANCELLED are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,8 +21,12 @@ pub enum BackupState {
     Cancelled,
 }
 
-impl BackupState {
-    pub fn name(self) -> &'static str {
+impl JobState for BackupState {
+    const PENDING: Self = BackupState::Pending;
+    const FINISHED: Self = BackupState::Finished;
+    const CANCELLED: Self = BackupState::Cancelled;
+
+    fn name(self) -> &'static str {
         match self {
             BackupState::Pending => "PENDING",
             BackupState::Snapshoting => "SNAPSHOTING",
@@ -33,8 +39,8 @@ impl BackupState {
         }
     }
 
-    pub fn is_done(self) -> bool {
-        matches!(self, BackupState::Finished | BackupState::Cancelled)
+    fn is_transferring(self) -> bool {
+        self == BackupState::Uploading
     }
 }
 
@@ -52,30 +58,14 @@ pub struct BackupPlan {
     pub views: Vec<String>,
 }
 
-/// Everything SHOW BACKUP shows, persisted at every state change.
+/// What only a backup job keeps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BackupJobRecord {
-    /// -1 until the job starts running.
-    pub job_id: i64,
-    pub snapshot: String,
-    pub database: String,
-    pub repository: String,
-    pub state: BackupState,
+pub struct BackupDetail {
     /// The BackupObjs column.
     pub objects: String,
     pub plan: BackupPlan,
-    pub create_time: i64,
     pub snapshot_finished_time: Option<i64>,
     pub upload_finished_time: Option<i64>,
-    pub finished_time: Option<i64>,
-    pub timeout_secs: u64,
-    pub status: String,
-    pub task_err_msg: String,
-    /// Files and bytes this job uploads (files already in the repository are not counted).
-    pub files_total: u64,
-    pub files_done: u64,
-    pub bytes_total: u64,
-    pub bytes_done: u64,
     /// Bytes of the snapshot that were already in the repository (not uploaded again).
     pub bytes_reused: u64,
     /// The info file's key once it is known (SAVE_META): after a crash in UPLOAD_INFO its
@@ -83,70 +73,41 @@ pub struct BackupJobRecord {
     pub info_key: Option<String>,
 }
 
-pub type BackupJob = TrackedJob<BackupJobRecord>;
+pub type BackupJobRecord = JobRecord<BackupDetail>;
+pub type BackupJob = TrackedJob<BackupDetail>;
 
-impl JobRecord for BackupJobRecord {
-    job_record_fields!(BackupState);
+impl JobKind for BackupDetail {
+    type State = BackupState;
 
-    fn timeout_status(&self) -> String {
+    /// The 14 columns of SHOW BACKUP.
+    const SHOW_COLUMNS: &'static [ShowColumn<Self>] = &[
+        ShowColumn::new("JobId", Cell::JobId),
+        ShowColumn::new("SnapshotName", Cell::Snapshot),
+        ShowColumn::new("DbName", Cell::Database),
+        ShowColumn::new("State", Cell::State),
+        ShowColumn::new("BackupObjs", Cell::Detail(|d| Some(d.objects.clone()))),
+        ShowColumn::new("CreateTime", Cell::CreateTime),
+        ShowColumn::new(
+            "SnapshotFinishedTime",
+            Cell::Detail(|d| time_cell(d.snapshot_finished_time)),
+        ),
+        ShowColumn::new(
+            "UploadFinishedTime",
+            Cell::Detail(|d| time_cell(d.upload_finished_time)),
+        ),
+        ShowColumn::new("FinishedTime", Cell::FinishedTime),
+        ShowColumn::new("UnfinishedTasks", Cell::UnfinishedTasks),
+        ShowColumn::new("Progress", Cell::Progress),
+        ShowColumn::new("TaskErrMsg", Cell::TaskErrMsg),
+        ShowColumn::new("Status", Cell::Status),
+        ShowColumn::new("Timeout", Cell::Timeout),
+    ];
+
+    fn timeout_status(_: &BackupJobRecord) -> String {
         status_error("TIMEOUT", "")
     }
-}
 
-impl TrackedJob<BackupJobRecord> {
-    /// The 14 columns of SHOW BACKUP.
-    pub fn show_row(&self) -> Vec<Option<String>> {
-        let r = self.record();
-        let time = |t: Option<i64>| t.map(show_time);
-        let (unfinished, progress) = match r.state {
-            BackupState::Pending | BackupState::Snapshoting => (String::new(), String::new()),
-            _ => {
-                let unfinished = if r.state == BackupState::Uploading {
-                    format!(
-                        "files_remaining={}",
-                        r.files_total.saturating_sub(r.files_done)
-                    )
-                } else {
-                    String::new()
-                };
-                (
-                    unfinished,
-                    transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total),
-                )
-            }
-        };
-        vec![
-            Some(r.job_id.to_string()),
-            Some(r.snapshot),
-            Some(r.database),
-            Some(r.state.name().to_string()),
-            Some(r.objects),
-            Some(show_time(r.create_time)),
-            time(r.snapshot_finished_time),
-            time(r.upload_finished_time),
-            time(r.finished_time),
-            Some(unfinished),
-            Some(progress),
-            Some(r.task_err_msg),
-            Some(r.status),
-            Some(r.timeout_secs.to_string()),
-        ]
+    fn shows_progress(r: &BackupJobRecord) -> bool {
+        !matches!(r.state, BackupState::Pending | BackupState::Snapshoting)
     }
 }
-
-pub const SHOW_BACKUP_COLUMNS: [&str; 14] = [
-    "JobId",
-    "SnapshotName",
-    "DbName",
-    "State",
-    "BackupObjs",
-    "CreateTime",
-    "SnapshotFinishedTime",
-    "UploadFinishedTime",
-    "FinishedTime",
-    "UnfinishedTasks",
-    "Progress",
-    "TaskErrMsg",
-    "Status",
-    "Timeout",
-];

@@ -62,7 +62,7 @@ async fn steps(
     let catalog = service.catalog.snapshot();
     let (meta, local_paths) = capture(service, job, &catalog)?;
     advance(service, job, BackupState::UploadSnapshot, |r| {
-        r.snapshot_finished_time = Some(now_ms())
+        r.detail.snapshot_finished_time = Some(now_ms())
     })?;
 
     let stored = repo
@@ -78,7 +78,7 @@ async fn steps(
     advance(service, job, BackupState::Uploading, |r| {
         r.files_total = files_total;
         r.bytes_total = bytes_total;
-        r.bytes_reused = bytes_reused;
+        r.detail.bytes_reused = bytes_reused;
     })?;
     info!(
         files = files_total,
@@ -89,7 +89,7 @@ async fn steps(
 
     upload_all(job, repo, to_upload, &local_paths).await?;
     advance(service, job, BackupState::SaveMeta, |r| {
-        r.upload_finished_time = Some(now_ms())
+        r.detail.upload_finished_time = Some(now_ms())
     })?;
 
     let meta_body = serde_json::to_vec_pretty(&meta)
@@ -106,7 +106,7 @@ async fn steps(
     );
     let info_key_for_record = info_key.clone();
     advance(service, job, BackupState::UploadInfo, |r| {
-        r.info_key = Some(info_key_for_record)
+        r.detail.info_key = Some(info_key_for_record)
     })?;
 
     put_with_retry(job, repo, &meta_key, Bytes::from(meta_body)).await?;
@@ -114,8 +114,7 @@ async fn steps(
 
     // The info file is the commit point. A cancel that won the race un-publishes it.
     let finished = job.advance(BackupState::Finished, |r| {
-        r.finished_time = Some(now_ms());
-        r.status = status_ok();
+        r.end(BackupState::Finished, status_ok())
     });
     if !finished {
         if let Err(e) = repo.store.delete(&info_key).await {
@@ -140,7 +139,7 @@ fn capture(
     let data_root = service.catalog.data_root();
     let mut local_paths = BTreeMap::new();
     let mut tables = Vec::new();
-    for planned in &record.plan.tables {
+    for planned in &record.detail.plan.tables {
         let table = db
             .tables
             .get(&planned.name)
@@ -198,7 +197,7 @@ fn capture(
         });
     }
     let mut views = Vec::new();
-    for name in &record.plan.views {
+    for name in &record.detail.plan.views {
         let view = db
             .views
             .get(name)

@@ -1,10 +1,11 @@
-//! Restore jobs: their states, what they restore, the record kept durable across restarts, and
-//! the SHOW RESTORE row.
+//! What a restore job adds to the common job record: its states, what it restores, its SHOW
+//! RESTORE columns.
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::show_time;
-use crate::job::{JobRecord, TrackedJob, job_record_fields, status_error, transfer_progress};
+use crate::job::{
+    Cell, JobKind, JobRecord, JobState, ShowColumn, TrackedJob, status_error, time_cell,
+};
 
 /// The states of §3.2, in order; FINISHED and CANCELLED are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,8 +21,12 @@ pub enum RestoreState {
     Cancelled,
 }
 
-impl RestoreState {
-    pub fn name(self) -> &'static str {
+impl JobState for RestoreState {
+    const PENDING: Self = RestoreState::Pending;
+    const FINISHED: Self = RestoreState::Finished;
+    const CANCELLED: Self = RestoreState::Cancelled;
+
+    fn name(self) -> &'static str {
         match self {
             RestoreState::Pending => "PENDING",
             RestoreState::Snapshoting => "SNAPSHOTING",
@@ -34,8 +39,8 @@ impl RestoreState {
         }
     }
 
-    pub fn is_done(self) -> bool {
-        matches!(self, RestoreState::Finished | RestoreState::Cancelled)
+    fn is_transferring(self) -> bool {
+        self == RestoreState::Downloading
     }
 }
 
@@ -80,115 +85,77 @@ impl RestorePlan {
     }
 }
 
-/// Everything SHOW RESTORE shows, persisted at every state change.
+/// What only a restore job keeps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RestoreJobRecord {
-    /// -1 until the job starts running.
-    pub job_id: i64,
-    pub snapshot: String,
+pub struct RestoreDetail {
     /// The `backup_timestamp` exactly as given.
     pub timestamp: String,
-    /// The database restored into.
-    pub database: String,
     /// The database name recorded in the snapshot.
     pub source_database: String,
-    pub repository: String,
-    pub state: RestoreState,
     pub allow_load: bool,
     pub replication_num: u32,
     pub plan: RestorePlan,
-    pub create_time: i64,
     pub meta_prepared_time: Option<i64>,
     pub snapshot_finished_time: Option<i64>,
     pub download_finished_time: Option<i64>,
-    pub finished_time: Option<i64>,
-    pub timeout_secs: u64,
-    pub status: String,
-    pub task_err_msg: String,
-    pub files_total: u64,
-    pub files_done: u64,
-    pub bytes_total: u64,
-    pub bytes_done: u64,
 }
 
-pub type RestoreJob = TrackedJob<RestoreJobRecord>;
+pub type RestoreJobRecord = JobRecord<RestoreDetail>;
+pub type RestoreJob = TrackedJob<RestoreDetail>;
 
-impl JobRecord for RestoreJobRecord {
-    job_record_fields!(RestoreState);
+impl JobKind for RestoreDetail {
+    type State = RestoreState;
 
-    fn timeout_status(&self) -> String {
+    /// The 18 columns of SHOW RESTORE.
+    const SHOW_COLUMNS: &'static [ShowColumn<Self>] = &[
+        ShowColumn::new("JobId", Cell::JobId),
+        ShowColumn::new("Label", Cell::Snapshot),
+        ShowColumn::new("Timestamp", Cell::Detail(|d| Some(d.timestamp.clone()))),
+        ShowColumn::new("DbName", Cell::Database),
+        ShowColumn::new("State", Cell::State),
+        ShowColumn::new(
+            "AllowLoad",
+            Cell::Detail(|d| Some(d.allow_load.to_string())),
+        ),
+        ShowColumn::new(
+            "ReplicationNum",
+            Cell::Detail(|d| Some(d.replication_num.to_string())),
+        ),
+        ShowColumn::new("RestoreObjs", Cell::Detail(|d| Some(d.plan.describe()))),
+        ShowColumn::new("CreateTime", Cell::CreateTime),
+        ShowColumn::new(
+            "MetaPreparedTime",
+            Cell::Detail(|d| time_cell(d.meta_prepared_time)),
+        ),
+        ShowColumn::new(
+            "SnapshotFinishedTime",
+            Cell::Detail(|d| time_cell(d.snapshot_finished_time)),
+        ),
+        ShowColumn::new(
+            "DownloadFinishedTime",
+            Cell::Detail(|d| time_cell(d.download_finished_time)),
+        ),
+        ShowColumn::new("FinishedTime", Cell::FinishedTime),
+        ShowColumn::new("UnfinishedTasks", Cell::UnfinishedTasks),
+        ShowColumn::new("Progress", Cell::Progress),
+        ShowColumn::new("TaskErrMsg", Cell::TaskErrMsg),
+        ShowColumn::new("Status", Cell::Status),
+        ShowColumn::new("Timeout", Cell::Timeout),
+    ];
+
+    fn timeout_status(r: &RestoreJobRecord) -> String {
         // Two spaces before "timeout", as StarRocks writes it.
         status_error(
             "TIMEOUT",
-            &format!("restore job with label: {}  timeout.", self.snapshot),
+            &format!("restore job with label: {}  timeout.", r.snapshot),
         )
     }
-}
 
-impl TrackedJob<RestoreJobRecord> {
-    /// The 18 columns of SHOW RESTORE.
-    pub fn show_row(&self) -> Vec<Option<String>> {
-        let r = self.record();
-        let time = |t: Option<i64>| t.map(show_time);
-        let started_transfers =
-            !matches!(r.state, RestoreState::Pending | RestoreState::Snapshoting)
-                && (r.files_total > 0 || r.download_finished_time.is_some());
-        let unfinished = if r.state == RestoreState::Downloading {
-            format!(
-                "files_remaining={}",
-                r.files_total.saturating_sub(r.files_done)
-            )
-        } else {
-            String::new()
-        };
-        let progress = if started_transfers {
-            transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total)
-        } else {
-            String::new()
-        };
-        vec![
-            Some(r.job_id.to_string()),
-            Some(r.snapshot.clone()),
-            Some(r.timestamp.clone()),
-            Some(r.database.clone()),
-            Some(r.state.name().to_string()),
-            Some(r.allow_load.to_string()),
-            Some(r.replication_num.to_string()),
-            Some(r.plan.describe()),
-            Some(show_time(r.create_time)),
-            time(r.meta_prepared_time),
-            time(r.snapshot_finished_time),
-            time(r.download_finished_time),
-            time(r.finished_time),
-            Some(unfinished),
-            Some(progress),
-            Some(r.task_err_msg),
-            Some(r.status),
-            Some(r.timeout_secs.to_string()),
-        ]
+    fn shows_progress(r: &RestoreJobRecord) -> bool {
+        !matches!(r.state, RestoreState::Pending | RestoreState::Snapshoting)
+            && (r.files_total > 0 || r.detail.download_finished_time.is_some())
     }
 }
-
-pub const SHOW_RESTORE_COLUMNS: [&str; 18] = [
-    "JobId",
-    "Label",
-    "Timestamp",
-    "DbName",
-    "State",
-    "AllowLoad",
-    "ReplicationNum",
-    "RestoreObjs",
-    "CreateTime",
-    "MetaPreparedTime",
-    "SnapshotFinishedTime",
-    "DownloadFinishedTime",
-    "FinishedTime",
-    "UnfinishedTasks",
-    "Progress",
-    "TaskErrMsg",
-    "Status",
-    "Timeout",
-];
 
 #[cfg(test)]
 mod tests {

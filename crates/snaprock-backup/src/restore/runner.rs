@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use crate::format::{SnapshotFile, SnapshotMeta, now_ms, show_time};
 use crate::job::{Failed, advance, spawn_timeout, transfer_all};
-use crate::job::{JobRecord, status_error, status_for_store_error, status_ok};
+use crate::job::{status_error, status_for_store_error, status_ok};
 use crate::repository::Repository;
 use crate::restore::apply::{RestoreInput, RestoredFiles, apply_restore, reserve_ids};
 use crate::restore::job::{RestoreJob, RestoreState};
@@ -80,7 +80,7 @@ async fn steps(
 
     // PENDING: the meta file, checked against the catalog as it is now.
     let info = repo
-        .read_info(&record.snapshot, &record.timestamp)
+        .read_info(&record.snapshot, &record.detail.timestamp)
         .await
         .map_err(|e| Failed(status_for_store_error("Failed to read backup info", &e)))?;
     let meta = repo.read_meta(&record.snapshot, &info).await.map_err(|e| {
@@ -97,7 +97,7 @@ async fn steps(
         let input = RestoreInput {
             database: &record.database,
             meta: &meta,
-            plan: &record.plan,
+            plan: &record.detail.plan,
             files: &no_files,
             reserved: &no_ids,
             now: &now,
@@ -105,20 +105,20 @@ async fn steps(
         apply_restore(&mut trial, &input).map_err(Failed)?;
     }
     advance(service, job, RestoreState::Snapshoting, |r| {
-        r.meta_prepared_time = Some(now_ms())
+        r.detail.meta_prepared_time = Some(now_ms())
     })?;
 
     // SNAPSHOTING: ids for what the job creates; the files go into their directories.
     let reserved = service
         .catalog
-        .commit(|s| Ok(reserve_ids(s, &record.database, &record.plan)))
+        .commit(|s| Ok(reserve_ids(s, &record.database, &record.detail.plan)))
         .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
     advance(service, job, RestoreState::Download, |r| {
-        r.snapshot_finished_time = Some(now_ms())
+        r.detail.snapshot_finished_time = Some(now_ms())
     })?;
 
     // DOWNLOAD: one new local file per data file of every restored partition.
-    let downloads = plan_downloads(&meta, &record.plan, &reserved)?;
+    let downloads = plan_downloads(&meta, &record.detail.plan, &reserved)?;
     let files_total = downloads.len() as u64;
     let bytes_total: u64 = downloads.iter().map(|d| d.file.bytes).sum();
     advance(service, job, RestoreState::Downloading, |r| {
@@ -132,13 +132,14 @@ async fn steps(
     downloaded.extend(downloads.iter().map(|d| data_root.join(&d.relative)));
     let files = download_all(job, repo, &data_root, downloads).await?;
     advance(service, job, RestoreState::Commit, |r| {
-        r.download_finished_time = Some(now_ms())
+        r.detail.download_finished_time = Some(now_ms())
     })?;
 
     // COMMIT: writers of the existing target tables finish first, then wait for the commit.
     let mut table_ids: Vec<u64> = {
         let state = service.catalog.snapshot();
         record
+            .detail
             .plan
             .tables
             .iter()
@@ -159,7 +160,7 @@ async fn steps(
     let input = RestoreInput {
         database: &record.database,
         meta: &meta,
-        plan: &record.plan,
+        plan: &record.detail.plan,
         files: &files,
         reserved: &reserved,
         now: &now,
@@ -187,9 +188,7 @@ async fn steps(
                 &format!("the catalog commit failed: {e}"),
             )));
         }
-        r.state = RestoreState::Finished;
-        r.status = status_ok();
-        r.finished_time = Some(now_ms());
+        r.end(RestoreState::Finished, status_ok());
     }
     drop(guards);
     downloaded.clear();

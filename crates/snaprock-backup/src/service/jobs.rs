@@ -39,28 +39,20 @@ impl BackupService {
                 )
             }));
         }
-        let record = BackupJobRecord {
-            job_id: -1,
-            snapshot: analyzed.snapshot.clone(),
-            database: analyzed.database.clone(),
-            repository: repo.name.clone(),
-            state: BackupState::Pending,
-            objects: analyzed.objects.clone(),
-            plan: analyzed.plan.clone(),
-            create_time: now_ms(),
-            snapshot_finished_time: None,
-            upload_finished_time: None,
-            finished_time: None,
-            timeout_secs: analyzed.timeout_secs,
-            status: status_ok(),
-            task_err_msg: String::new(),
-            files_total: 0,
-            files_done: 0,
-            bytes_total: 0,
-            bytes_done: 0,
-            bytes_reused: 0,
-            info_key: None,
-        };
+        let record = BackupJobRecord::pending(
+            analyzed.snapshot.clone(),
+            analyzed.database.clone(),
+            repo.name.clone(),
+            analyzed.timeout_secs,
+            BackupDetail {
+                objects: analyzed.objects.clone(),
+                plan: analyzed.plan.clone(),
+                snapshot_finished_time: None,
+                upload_finished_time: None,
+                bytes_reused: 0,
+                info_key: None,
+            },
+        );
         let job = BackupJob::new(record);
         self.lock()
             .jobs
@@ -108,30 +100,22 @@ impl BackupService {
         let _submitting = self.submission().await?;
         self.check_slot_free(&database)?;
         let plan = plan_restore(stmt, &info)?;
-        let record = RestoreJobRecord {
-            job_id: -1,
-            snapshot: stmt.snapshot.clone(),
-            timestamp: properties.backup_timestamp.clone(),
-            database: database.clone(),
-            source_database: info.database.clone(),
-            repository: repo.name.clone(),
-            state: RestoreState::Pending,
-            allow_load: properties.allow_load,
-            replication_num: properties.replication_num,
-            plan,
-            create_time: now_ms(),
-            meta_prepared_time: None,
-            snapshot_finished_time: None,
-            download_finished_time: None,
-            finished_time: None,
-            timeout_secs: properties.timeout_secs,
-            status: status_ok(),
-            task_err_msg: String::new(),
-            files_total: 0,
-            files_done: 0,
-            bytes_total: 0,
-            bytes_done: 0,
-        };
+        let record = RestoreJobRecord::pending(
+            stmt.snapshot.clone(),
+            database.clone(),
+            repo.name.clone(),
+            properties.timeout_secs,
+            RestoreDetail {
+                timestamp: properties.backup_timestamp.clone(),
+                source_database: info.database.clone(),
+                allow_load: properties.allow_load,
+                replication_num: properties.replication_num,
+                plan,
+                meta_prepared_time: None,
+                snapshot_finished_time: None,
+                download_finished_time: None,
+            },
+        );
         let job = RestoreJob::new(record);
         self.lock()
             .jobs
@@ -184,19 +168,37 @@ impl BackupService {
 
     /// SHOW BACKUP [FROM db]: the current job of each database, if it is a backup.
     pub fn show_backup(&self, database: Option<&str>) -> Result<Rows> {
+        self.show_jobs::<BackupDetail>(database, |job| match job {
+            Job::Backup(b) => Some(b.show_row()),
+            Job::Restore(_) => None,
+        })
+    }
+
+    /// SHOW RESTORE [FROM db]: the current job of each database, if it is a restore.
+    pub fn show_restore(&self, database: Option<&str>) -> Result<Rows> {
+        self.show_jobs::<RestoreDetail>(database, |job| match job {
+            Job::Restore(r) => Some(r.show_row()),
+            Job::Backup(_) => None,
+        })
+    }
+
+    /// The one SHOW builder of jobs: the rows `row_of` gives for the current job of each
+    /// database (or of `database`), under the columns of kind `K`.
+    fn show_jobs<K: JobKind>(
+        &self,
+        database: Option<&str>,
+        row_of: impl Fn(&Job) -> Option<Vec<Option<String>>>,
+    ) -> Result<Rows> {
         self.check_database_known(database)?;
         let s = self.lock();
         let rows = s
             .jobs
             .iter()
             .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()))
-            .filter_map(|(_, job)| match job {
-                Job::Backup(b) => Some(b.show_row()),
-                Job::Restore(_) => None,
-            })
+            .filter_map(|(_, job)| row_of(job))
             .collect();
         Ok(Rows {
-            columns: SHOW_BACKUP_COLUMNS.to_vec(),
+            columns: JobRecord::<K>::show_column_names(),
             rows,
         })
     }
@@ -213,25 +215,6 @@ impl BackupService {
             }
             _ => Ok(()),
         }
-    }
-
-    /// SHOW RESTORE [FROM db]: the current job of each database, if it is a restore.
-    pub fn show_restore(&self, database: Option<&str>) -> Result<Rows> {
-        self.check_database_known(database)?;
-        let s = self.lock();
-        let rows = s
-            .jobs
-            .iter()
-            .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()))
-            .filter_map(|(_, job)| match job {
-                Job::Restore(r) => Some(r.show_row()),
-                Job::Backup(_) => None,
-            })
-            .collect();
-        Ok(Rows {
-            columns: SHOW_RESTORE_COLUMNS.to_vec(),
-            rows,
-        })
     }
 
     /// CANCEL BACKUP|RESTORE FROM db.

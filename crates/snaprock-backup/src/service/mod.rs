@@ -23,14 +23,14 @@ use snaprock_storage::Catalog;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::backup::analyze::analyze_backup;
-use crate::backup::job::{BackupJob, BackupJobRecord, BackupState, SHOW_BACKUP_COLUMNS};
+use crate::backup::job::{BackupDetail, BackupJob, BackupJobRecord};
 use crate::error::{BackupError, Result, StoreError};
 use crate::format::{now_ms, show_time};
-use crate::job::{status_error, status_ok};
+use crate::job::{JobKind, JobRecord, JobState, status_error, status_ok};
 use crate::location::Location;
 use crate::repository::{Repository, init_remote, open_store};
 use crate::restore::analyze::{check_restore_statement, plan_restore, target_database};
-use crate::restore::job::{RestoreJob, RestoreJobRecord, RestoreState, SHOW_RESTORE_COLUMNS};
+use crate::restore::job::{RestoreDetail, RestoreJob, RestoreJobRecord};
 use crate::store::TransferTuning;
 
 /// How long CREATE REPOSITORY may spend talking to storage.

@@ -64,52 +64,26 @@ impl BackupService {
         let mut jobs = BTreeMap::new();
         let mut changed = false;
         for mut record in persisted.backup_jobs {
-            if !record.state.is_done() {
+            if !record.is_done() {
                 changed = true;
-                let published = match (&record.info_key, repositories.get(&record.repository)) {
+                let published = match (
+                    &record.detail.info_key,
+                    repositories.get(&record.repository),
+                ) {
                     (Some(key), Some((repo, _))) => repo.store.exists(key).await.unwrap_or(false),
                     _ => false,
                 };
-                if published {
-                    record.state = BackupState::Finished;
-                    record.status = status_ok();
-                } else {
-                    let state = record.state.name();
-                    record.state = BackupState::Cancelled;
-                    record.status = status_error(
-                        "COMMON_ERROR",
-                        &format!(
-                            "the server stopped while the job was {state}; the snapshot was not \
-                             published"
-                        ),
-                    );
-                }
-                record.finished_time = Some(now_ms());
-                info!(snapshot = %record.snapshot, state = record.state.name(), "backup job closed at start");
+                close_interrupted(&mut record, published, "the snapshot was not published");
             }
             jobs.insert(record.database.clone(), Job::Backup(BackupJob::new(record)));
         }
         let committed_restores = catalog.snapshot().restore_commits.clone();
         for mut record in persisted.restore_jobs {
-            if !record.state.is_done() {
+            if !record.is_done() {
                 changed = true;
                 let committed =
                     record.job_id >= 0 && committed_restores.contains(&(record.job_id as u64));
-                if committed {
-                    record.state = RestoreState::Finished;
-                    record.status = status_ok();
-                } else {
-                    let state = record.state.name();
-                    record.state = RestoreState::Cancelled;
-                    record.status = status_error(
-                        "COMMON_ERROR",
-                        &format!(
-                            "the server stopped while the job was {state}; nothing was restored"
-                        ),
-                    );
-                }
-                record.finished_time = Some(now_ms());
-                info!(snapshot = %record.snapshot, state = record.state.name(), "restore job closed at start");
+                close_interrupted(&mut record, committed, "nothing was restored");
             }
             // Backup and restore jobs share one slot per database: the newer one stays.
             let newer = match jobs.get(&record.database) {
@@ -172,4 +146,20 @@ impl BackupService {
         snaprock_storage::write_private_file_atomic(&self.state_path, &body)
             .map_err(|e| BackupError::internal(format!("cannot save backup state: {e}")))
     }
+}
+
+/// Ends a job the server stopped in the middle of: FINISHED if its last step took effect
+/// (`completed`), else CANCELLED with a Status that says where it stopped and `consequence`.
+fn close_interrupted<K: JobKind>(record: &mut JobRecord<K>, completed: bool, consequence: &str) {
+    if completed {
+        record.end(K::State::FINISHED, status_ok());
+    } else {
+        let state = record.state.name();
+        let status = status_error(
+            "COMMON_ERROR",
+            &format!("the server stopped while the job was {state}; {consequence}"),
+        );
+        record.end(K::State::CANCELLED, status);
+    }
+    info!(snapshot = %record.snapshot, state = record.state.name(), "job closed at start");
 }

@@ -16,76 +16,79 @@ fn rows_output(rows: Rows) -> Result<Output> {
     Ok(Output::Rows(builder.into_result()?))
 }
 
-impl Session {
-    /// Whether the session holds EXPORT on every table and view of `db`.
-    fn may_export_all_of(&self, db: &str) -> bool {
-        let privileges = self.privileges();
-        let state = self.engine.catalog.snapshot();
-        state.database(db).is_none_or(|d| {
-            d.tables.keys().chain(d.views.keys()).all(|t| {
-                privileges.allows(
-                    snaprock_sql::ast::Privilege::Export,
-                    &snaprock_access::Target::table(db, t),
-                )
-            })
+/// Whether the session holds EXPORT on every table and view of `db`.
+fn may_export_all_of(session: &Session, db: &str) -> bool {
+    let privileges = session.privileges();
+    let state = session.engine.catalog.snapshot();
+    state.database(db).is_none_or(|d| {
+        d.tables.keys().chain(d.views.keys()).all(|t| {
+            privileges.allows(
+                snaprock_sql::ast::Privilege::Export,
+                &snaprock_access::Target::table(db, t),
+            )
         })
-    }
+    })
+}
 
-    pub(crate) async fn create_repository(&mut self, stmt: &CreateRepository) -> Result<Output> {
-        self.engine().backup.create_repository(stmt).await?;
-        Ok(Output::ok())
-    }
+pub(crate) async fn create_repository(
+    session: &mut Session,
+    stmt: &CreateRepository,
+) -> Result<Output> {
+    session.engine().backup.create_repository(stmt).await?;
+    Ok(Output::ok())
+}
 
-    pub(crate) fn drop_repository(&mut self, name: &str) -> Result<Output> {
-        self.engine().backup.drop_repository(name)?;
-        Ok(Output::ok())
-    }
+pub(crate) fn drop_repository(session: &mut Session, name: &str) -> Result<Output> {
+    session.engine().backup.drop_repository(name)?;
+    Ok(Output::ok())
+}
 
-    pub(crate) async fn backup(&mut self, stmt: &BackupStatement) -> Result<Output> {
-        let current = self.current_database().map(str::to_string);
-        let backup = self.engine().backup.clone();
-        backup.backup(stmt, current.as_deref()).await?;
-        Ok(Output::ok())
-    }
+pub(crate) async fn backup(session: &mut Session, stmt: &BackupStatement) -> Result<Output> {
+    let current = session.current_database().map(str::to_string);
+    let backup = session.engine().backup.clone();
+    backup.backup(stmt, current.as_deref()).await?;
+    Ok(Output::ok())
+}
 
-    pub(crate) async fn restore(&mut self, stmt: &RestoreStatement) -> Result<Output> {
-        let backup = self.engine().backup.clone();
-        backup.restore(stmt).await?;
-        Ok(Output::ok())
-    }
+pub(crate) async fn restore(session: &mut Session, stmt: &RestoreStatement) -> Result<Output> {
+    let backup = session.engine().backup.clone();
+    backup.restore(stmt).await?;
+    Ok(Output::ok())
+}
 
-    pub(crate) fn cancel_backup(&mut self, database: &str, restore: bool) -> Result<Output> {
-        self.engine().backup.cancel(database, restore)?;
-        Ok(Output::ok())
-    }
+pub(crate) fn cancel_backup(
+    session: &mut Session,
+    database: &str,
+    restore: bool,
+) -> Result<Output> {
+    session.engine().backup.cancel(database, restore)?;
+    Ok(Output::ok())
+}
 
-    /// SHOW REPOSITORIES / BACKUP / RESTORE / SNAPSHOT.
-    pub(crate) async fn show_backup_info(&mut self, show: Show) -> Result<Output> {
-        let backup = self.engine().backup.clone();
-        let rows = match show {
-            Show::Repositories => backup.show_repositories(),
-            Show::Backup { database } => {
-                let mut rows = backup.show_backup(database.as_deref())?;
-                // As StarRocks: a job of a database whose tables the session may not all
-                // export is not shown.
-                let db_column = rows.columns.iter().position(|c| *c == "DbName");
-                rows.rows.retain(|row| {
-                    db_column
-                        .and_then(|i| row.get(i).cloned().flatten())
-                        .is_some_and(|db| self.may_export_all_of(&db))
-                });
-                rows
-            }
-            Show::Restore { database } => backup.show_restore(database.as_deref())?,
-            Show::Snapshot { repository, filter } => {
-                backup.show_snapshot(&repository, &filter).await?
-            }
-            other => {
-                return Err(ExecError::Unsupported(format!(
-                    "not a backup SHOW: {other:?}"
-                )));
-            }
-        };
-        rows_output(rows)
-    }
+/// SHOW REPOSITORIES / BACKUP / RESTORE / SNAPSHOT.
+pub(crate) async fn show_backup_info(session: &mut Session, show: Show) -> Result<Output> {
+    let backup = session.engine().backup.clone();
+    let rows = match show {
+        Show::Repositories => backup.show_repositories(),
+        Show::Backup { database } => {
+            let mut rows = backup.show_backup(database.as_deref())?;
+            // As StarRocks: a job of a database whose tables the session may not all
+            // export is not shown.
+            let db_column = rows.columns.iter().position(|c| *c == "DbName");
+            rows.rows.retain(|row| {
+                db_column
+                    .and_then(|i| row.get(i).cloned().flatten())
+                    .is_some_and(|db| may_export_all_of(session, &db))
+            });
+            rows
+        }
+        Show::Restore { database } => backup.show_restore(database.as_deref())?,
+        Show::Snapshot { repository, filter } => backup.show_snapshot(&repository, &filter).await?,
+        other => {
+            return Err(ExecError::Unsupported(format!(
+                "not a backup SHOW: {other:?}"
+            )));
+        }
+    };
+    rows_output(rows)
 }

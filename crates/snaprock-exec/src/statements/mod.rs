@@ -21,88 +21,87 @@ use crate::engine::KillRequest;
 use crate::result::Output;
 use crate::session::Session;
 
-impl Session {
-    /// The dispatch table: each parsed and authorized statement to its handler.
-    pub(crate) async fn dispatch(
-        &mut self,
-        statement: Statement,
-        sql: &str,
-        params: Option<Vec<ScalarValue>>,
-    ) -> Result<Output> {
-        match statement {
-            Statement::Standard(stmt) => self.run_standard(*stmt, sql, params).await,
-            Statement::InsertOverwrite {
-                table,
-                partitions,
-                columns,
-                query,
-            } => {
-                self.run_insert_overwrite(table, partitions, columns, query)
-                    .await
-            }
-            Statement::Use { database } => {
-                self.use_database(&database)?;
-                Ok(Output::ok())
-            }
-            Statement::Set(items) => {
-                for item in items {
-                    self.set(item).await?;
-                }
-                Ok(Output::ok())
-            }
-            Statement::Transaction(op) => {
-                // Every statement commits on its own; BEGIN/COMMIT/ROLLBACK are accepted so
-                // drivers and pools work.
-                let _ = op == TransactionOp::Begin;
-                Ok(Output::ok())
-            }
-            Statement::Kill {
-                connection_id,
-                query_only,
-            } => {
-                let request = if query_only {
-                    KillRequest::Query
-                } else {
-                    KillRequest::Connection
-                };
-                self.engine.kill(connection_id, request)?;
-                Ok(Output::ok())
-            }
-            Statement::Ignored(_) => Ok(Output::ok()),
-            Statement::Show(show) => self.show(show).await,
-            Statement::CreateDatabase {
-                name,
-                if_not_exists,
-            } => self.create_database(&name, if_not_exists),
-            Statement::DropDatabase { name, if_exists } => self.drop_database(&name, if_exists),
-            Statement::CreateTable(create) => self.create_table(*create, sql).await,
-            Statement::CreateTableLike {
-                name,
-                like,
-                if_not_exists,
-            } => self.create_table_like(&name, &like, if_not_exists),
-            Statement::DropTable { name, if_exists } => self.drop_table(&name, if_exists),
-            Statement::TruncateTable { name, partitions } => {
-                self.truncate_table(&name, &partitions).await
-            }
-            Statement::AddPartition {
-                table,
-                partition,
-                if_not_exists,
-            } => self.add_partition(&table, &partition, if_not_exists),
-            Statement::DropPartition {
-                table,
-                partition,
-                if_exists,
-            } => self.drop_partition(&table, &partition, if_exists).await,
-            Statement::CreateView(view) => self.create_view(*view).await,
-            Statement::DropView { name, if_exists } => self.drop_view(&name, if_exists),
-            Statement::CreateRepository(stmt) => self.create_repository(&stmt).await,
-            Statement::DropRepository { name } => self.drop_repository(&name),
-            Statement::Backup(stmt) => self.backup(&stmt).await,
-            Statement::Restore(stmt) => self.restore(&stmt).await,
-            Statement::CancelBackup { database, restore } => self.cancel_backup(&database, restore),
-            Statement::Access(stmt) => self.run_access_statement(*stmt),
+/// The dispatch table: each parsed and authorized statement to its handler.
+pub(crate) async fn dispatch(
+    session: &mut Session,
+    statement: Statement,
+    sql: &str,
+    params: Option<Vec<ScalarValue>>,
+) -> Result<Output> {
+    match statement {
+        Statement::Standard(stmt) => query::run_standard(session, *stmt, sql, params).await,
+        Statement::InsertOverwrite {
+            table,
+            partitions,
+            columns,
+            query,
+        } => query::run_insert_overwrite(session, table, partitions, columns, query).await,
+        Statement::Use { database } => {
+            session.use_database(&database)?;
+            Ok(Output::ok())
         }
+        Statement::Set(items) => {
+            for item in items {
+                set::set(session, item).await?;
+            }
+            Ok(Output::ok())
+        }
+        Statement::Transaction(op) => {
+            // Every statement commits on its own; BEGIN/COMMIT/ROLLBACK are accepted so
+            // drivers and pools work.
+            let _ = op == TransactionOp::Begin;
+            Ok(Output::ok())
+        }
+        Statement::Kill {
+            connection_id,
+            query_only,
+        } => {
+            let request = if query_only {
+                KillRequest::Query
+            } else {
+                KillRequest::Connection
+            };
+            session.engine.kill(connection_id, request)?;
+            Ok(Output::ok())
+        }
+        Statement::Ignored(_) => Ok(Output::ok()),
+        Statement::Show(show) => show::show(session, show).await,
+        Statement::CreateDatabase {
+            name,
+            if_not_exists,
+        } => ddl::create_database(session, &name, if_not_exists),
+        Statement::DropDatabase { name, if_exists } => {
+            ddl::drop_database(session, &name, if_exists)
+        }
+        Statement::CreateTable(create) => ddl::create_table(session, *create, sql).await,
+        Statement::CreateTableLike {
+            name,
+            like,
+            if_not_exists,
+        } => ddl::create_table_like(session, &name, &like, if_not_exists),
+        Statement::DropTable { name, if_exists } => ddl::drop_table(session, &name, if_exists),
+        Statement::TruncateTable { name, partitions } => {
+            ddl::truncate_table(session, &name, &partitions).await
+        }
+        Statement::AddPartition {
+            table,
+            partition,
+            if_not_exists,
+        } => ddl::add_partition(session, &table, &partition, if_not_exists),
+        Statement::DropPartition {
+            table,
+            partition,
+            if_exists,
+        } => ddl::drop_partition(session, &table, &partition, if_exists).await,
+        Statement::CreateView(view) => ddl::create_view(session, *view).await,
+        Statement::DropView { name, if_exists } => ddl::drop_view(session, &name, if_exists),
+        Statement::CreateRepository(stmt) => backup::create_repository(session, &stmt).await,
+        Statement::DropRepository { name } => backup::drop_repository(session, &name),
+        Statement::Backup(stmt) => backup::backup(session, &stmt).await,
+        Statement::Restore(stmt) => backup::restore(session, &stmt).await,
+        Statement::CancelBackup { database, restore } => {
+            backup::cancel_backup(session, &database, restore)
+        }
+        Statement::Access(stmt) => access::run_access_statement(session, *stmt),
     }
 }

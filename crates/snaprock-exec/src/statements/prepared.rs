@@ -60,7 +60,7 @@ impl Session {
                 "{markers} parameter markers, {params} of them where a value can stand"
             )));
         }
-        let planned = self.plan_statement(stmt.clone(), Some(sql), None).await?;
+        let planned = super::query::plan_statement(self, stmt.clone(), Some(sql), None).await?;
         let columns = if matches!(stmt, Statement::Query(_)) {
             planned.columns
         } else {

@@ -38,226 +38,235 @@ pub(crate) struct PlannedStatement {
     sleep: std::time::Duration,
 }
 
-impl Session {
-    /// A statement context over the current catalog snapshot, installed in the DataFusion
-    /// context.
-    pub(crate) fn statement_context(&self, dml_target: Option<DmlTarget>) -> Arc<StatementContext> {
-        let state = self.engine.catalog.snapshot();
-        let privileges = self.privileges();
-        let ctx = Arc::new(StatementContext {
-            engine: self.engine.clone(),
-            visible: std::sync::OnceLock::new(),
-            state,
-            privileges: Some(privileges),
-            dml_target,
-            overwrite_partitions: Mutex::new(None),
-            files_tables: Mutex::new(HashMap::new()),
+/// A statement context over the current catalog snapshot, installed in the DataFusion
+/// context.
+pub(crate) fn statement_context(
+    session: &Session,
+    dml_target: Option<DmlTarget>,
+) -> Arc<StatementContext> {
+    let state = session.engine.catalog.snapshot();
+    let privileges = session.privileges();
+    let ctx = Arc::new(StatementContext {
+        engine: session.engine.clone(),
+        visible: std::sync::OnceLock::new(),
+        state,
+        privileges: Some(privileges),
+        dml_target,
+        overwrite_partitions: Mutex::new(None),
+        files_tables: Mutex::new(HashMap::new()),
+    });
+    for (name, checked) in [(CATALOG_NAME, true), (VIEW_CATALOG, false)] {
+        let catalog = SnapshotCatalog {
+            ctx: ctx.clone(),
+            checked,
+        };
+        session.df.register_catalog(name, Arc::new(catalog));
+    }
+    let schema = session
+        .current_db
+        .clone()
+        .unwrap_or_else(|| NO_DATABASE.to_string());
+    session
+        .df
+        .state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .catalog
+        .default_schema = schema;
+    ctx
+}
+
+/// The one query pipeline: binds `stmt` to a catalog snapshot, resolves FILES() calls,
+/// rewrites it the MySQL way and has DataFusion plan it. Every statement DataFusion runs
+/// (SELECT, INSERT [OVERWRITE], DELETE, EXPLAIN, CREATE TABLE AS SELECT, SET's values, the
+/// metadata of prepared statements) goes through here. `sql` is the text the statement's
+/// spans point into, for result column names as written.
+pub(crate) async fn plan_statement(
+    session: &mut Session,
+    mut stmt: Statement,
+    sql: Option<&str>,
+    overwrite_partitions: Option<Vec<String>>,
+) -> Result<PlannedStatement> {
+    let names = sql.and_then(|sql| output_names(&stmt, sql));
+    let ctx = statement_context(session, dml_target(&stmt, session.current_db.as_deref()));
+    if let Some(partitions) = overwrite_partitions {
+        *ctx.overwrite_partitions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
+    }
+    files_fn::resolve_files_calls(&mut stmt, &session.df, &ctx).await?;
+    let info = rewrite_statement(&mut stmt, &ctx.state, session)?;
+    apply_select_limit(session, &mut stmt)?;
+    let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
+    let plan = session
+        .df
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
+        .await?;
+    let display = DisplayNames::new(&ctx.state, session.current_db.as_deref(), &info);
+    let columns = plan
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| OutputColumn {
+            name: names
+                .as_ref()
+                .and_then(|n| n.get(i).cloned().flatten())
+                .unwrap_or_else(|| display.name(f.name())),
+            table: display.table.clone(),
+            field: f.as_ref().clone(),
+        })
+        .collect();
+    Ok(PlannedStatement {
+        plan,
+        ctx,
+        columns,
+        is_query,
+        sleep: info.sleep,
+    })
+}
+
+/// Runs a planned statement: a query streams its rows, DML answers with its count.
+pub(crate) async fn run_planned(
+    session: &mut Session,
+    planned: PlannedStatement,
+) -> Result<Output> {
+    if !planned.sleep.is_zero() {
+        // SLEEP(n): the statement is killable meanwhile (KILL QUERY, shutdown).
+        tokio::time::sleep(planned.sleep).await;
+    }
+    let frame = session.df.execute_logical_plan(planned.plan).await?;
+    if !planned.is_query {
+        let batches = frame.collect().await?;
+        return Ok(Output::affected(dml_count(&batches)));
+    }
+    Ok(Output::Rows(ResultSet {
+        columns: planned.columns,
+        batches: Vec::new(),
+        stream: Some(frame.execute_stream().await?),
+        snapshot: Some(planned.ctx.state.clone()),
+    }))
+}
+
+/// Plans and runs a standard statement; `params` bind its placeholders (`$1`, ...).
+pub(crate) async fn run_standard(
+    session: &mut Session,
+    stmt: Statement,
+    sql: &str,
+    params: Option<Vec<ScalarValue>>,
+) -> Result<Output> {
+    let mut planned = plan_statement(session, stmt, Some(sql), None).await?;
+    if let Some(values) = params {
+        let values = typed_parameters(&planned.plan, values)?;
+        planned.plan = planned.plan.with_param_values(values)?;
+        // A bare `?` in the select list takes its type from the value bound to it.
+        let fields = planned.plan.schema().fields();
+        for (column, field) in planned.columns.iter_mut().zip(fields.iter()) {
+            column.field = field.as_ref().clone();
+        }
+    }
+    run_planned(session, planned).await
+}
+
+/// `INSERT OVERWRITE t [PARTITION (...)] [(cols)] query`.
+pub(crate) async fn run_insert_overwrite(
+    session: &mut Session,
+    table: SrObjectName,
+    partitions: Vec<String>,
+    columns: Vec<String>,
+    query: Box<sql_ast::Query>,
+) -> Result<Output> {
+    let insert = insert_statement(&table, &columns, query, true);
+    let planned = plan_statement(session, insert, None, Some(partitions)).await?;
+    run_planned(session, planned).await
+}
+
+/// `INSERT INTO table query` (CREATE TABLE AS SELECT fills its new table with it).
+pub(crate) async fn run_insert(
+    session: &mut Session,
+    table: &SrObjectName,
+    query: Box<sql_ast::Query>,
+) -> Result<Output> {
+    let insert = insert_statement(table, &[], query, false);
+    let planned = plan_statement(session, insert, None, None).await?;
+    run_planned(session, planned).await
+}
+
+/// Evaluates `expr` like `SELECT expr` and returns the single value.
+pub(crate) async fn evaluate_scalar(session: &mut Session, expr: Expr) -> Result<VarValue> {
+    let planned = plan_statement(session, select_of(expr)?, None, None).await?;
+    let Output::Rows(rows) = run_planned(session, planned).await? else {
+        return Err(ExecError::Plan("expression has no value".into()));
+    };
+    let batches = rows.collect().await?;
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(VarValue::Null);
+    };
+    let value = ScalarValue::try_from_array(batch.column(0), 0)?;
+    Ok(match value {
+        v if v.is_null() => VarValue::Null,
+        ScalarValue::Int8(Some(v)) => VarValue::Int(v.into()),
+        ScalarValue::Int16(Some(v)) => VarValue::Int(v.into()),
+        ScalarValue::Int32(Some(v)) => VarValue::Int(v.into()),
+        ScalarValue::Int64(Some(v)) => VarValue::Int(v),
+        ScalarValue::UInt64(Some(v)) => VarValue::UInt(v),
+        ScalarValue::Boolean(Some(b)) => VarValue::Int(i64::from(b)),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => VarValue::Str(s),
+        other => VarValue::Str(other.to_string()),
+    })
+}
+
+/// Output columns of a query without running it (COM_STMT_PREPARE metadata); `sql` is the
+/// statement's text.
+pub(crate) async fn describe(session: &mut Session, sql: &str) -> Result<Vec<OutputColumn>> {
+    let statement = snaprock_sql::parse_statement(sql)?;
+    let snaprock_sql::ast::Statement::Standard(stmt) = statement else {
+        return Ok(Vec::new());
+    };
+    if !matches!(*stmt, Statement::Query(_)) {
+        return Ok(Vec::new());
+    }
+    Ok(plan_statement(session, *stmt, Some(sql), None)
+        .await?
+        .columns)
+}
+
+/// The result columns of `query`, a part of the statement text `sql`, without running it.
+pub(crate) async fn query_columns(
+    session: &mut Session,
+    query: &sql_ast::Query,
+    sql: &str,
+) -> Result<Vec<OutputColumn>> {
+    let stmt = Statement::Query(Box::new(query.clone()));
+    Ok(plan_statement(session, stmt, Some(sql), None)
+        .await?
+        .columns)
+}
+
+/// `SET sql_select_limit = N` limits SELECTs that have no LIMIT.
+fn apply_select_limit(session: &Session, stmt: &mut Statement) -> Result<()> {
+    let Statement::Query(query) = stmt else {
+        return Ok(());
+    };
+    let limit = match session.variable("sql_select_limit")? {
+        VarValue::Int(v) if v >= 0 => v as u64,
+        _ => return Ok(()),
+    };
+    if query.limit_clause.is_none() {
+        query.limit_clause = Some(sql_ast::LimitClause::LimitOffset {
+            limit: Some(Expr::value(sql_ast::Value::Number(
+                limit.to_string(),
+                false,
+            ))),
+            offset: None,
+            limit_by: Vec::new(),
         });
-        for (name, checked) in [(CATALOG_NAME, true), (VIEW_CATALOG, false)] {
-            let catalog = SnapshotCatalog {
-                ctx: ctx.clone(),
-                checked,
-            };
-            self.df.register_catalog(name, Arc::new(catalog));
-        }
-        let schema = self
-            .current_db
-            .clone()
-            .unwrap_or_else(|| NO_DATABASE.to_string());
-        self.df
-            .state_ref()
-            .write()
-            .config_mut()
-            .options_mut()
-            .catalog
-            .default_schema = schema;
-        ctx
     }
-
-    /// The one query pipeline: binds `stmt` to a catalog snapshot, resolves FILES() calls,
-    /// rewrites it the MySQL way and has DataFusion plan it. Every statement DataFusion runs
-    /// (SELECT, INSERT [OVERWRITE], DELETE, EXPLAIN, CREATE TABLE AS SELECT, SET's values, the
-    /// metadata of prepared statements) goes through here. `sql` is the text the statement's
-    /// spans point into, for result column names as written.
-    pub(crate) async fn plan_statement(
-        &mut self,
-        mut stmt: Statement,
-        sql: Option<&str>,
-        overwrite_partitions: Option<Vec<String>>,
-    ) -> Result<PlannedStatement> {
-        let names = sql.and_then(|sql| output_names(&stmt, sql));
-        let ctx = self.statement_context(dml_target(&stmt, self.current_db.as_deref()));
-        if let Some(partitions) = overwrite_partitions {
-            *ctx.overwrite_partitions
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
-        }
-        files_fn::resolve_files_calls(&mut stmt, &self.df, &ctx).await?;
-        let info = rewrite_statement(&mut stmt, &ctx.state, self)?;
-        self.apply_select_limit(&mut stmt)?;
-        let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
-        let plan = self
-            .df
-            .state()
-            .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
-            .await?;
-        let display = DisplayNames::new(&ctx.state, self.current_db.as_deref(), &info);
-        let columns = plan
-            .schema()
-            .fields()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| OutputColumn {
-                name: names
-                    .as_ref()
-                    .and_then(|n| n.get(i).cloned().flatten())
-                    .unwrap_or_else(|| display.name(f.name())),
-                table: display.table.clone(),
-                field: f.as_ref().clone(),
-            })
-            .collect();
-        Ok(PlannedStatement {
-            plan,
-            ctx,
-            columns,
-            is_query,
-            sleep: info.sleep,
-        })
-    }
-
-    /// Runs a planned statement: a query streams its rows, DML answers with its count.
-    pub(crate) async fn run_planned(&mut self, planned: PlannedStatement) -> Result<Output> {
-        if !planned.sleep.is_zero() {
-            // SLEEP(n): the statement is killable meanwhile (KILL QUERY, shutdown).
-            tokio::time::sleep(planned.sleep).await;
-        }
-        let frame = self.df.execute_logical_plan(planned.plan).await?;
-        if !planned.is_query {
-            let batches = frame.collect().await?;
-            return Ok(Output::affected(dml_count(&batches)));
-        }
-        Ok(Output::Rows(ResultSet {
-            columns: planned.columns,
-            batches: Vec::new(),
-            stream: Some(frame.execute_stream().await?),
-            snapshot: Some(planned.ctx.state.clone()),
-        }))
-    }
-
-    /// Plans and runs a standard statement; `params` bind its placeholders (`$1`, ...).
-    pub(crate) async fn run_standard(
-        &mut self,
-        stmt: Statement,
-        sql: &str,
-        params: Option<Vec<ScalarValue>>,
-    ) -> Result<Output> {
-        let mut planned = self.plan_statement(stmt, Some(sql), None).await?;
-        if let Some(values) = params {
-            let values = typed_parameters(&planned.plan, values)?;
-            planned.plan = planned.plan.with_param_values(values)?;
-            // A bare `?` in the select list takes its type from the value bound to it.
-            let fields = planned.plan.schema().fields();
-            for (column, field) in planned.columns.iter_mut().zip(fields.iter()) {
-                column.field = field.as_ref().clone();
-            }
-        }
-        self.run_planned(planned).await
-    }
-
-    /// `INSERT OVERWRITE t [PARTITION (...)] [(cols)] query`.
-    pub(crate) async fn run_insert_overwrite(
-        &mut self,
-        table: SrObjectName,
-        partitions: Vec<String>,
-        columns: Vec<String>,
-        query: Box<sql_ast::Query>,
-    ) -> Result<Output> {
-        let insert = insert_statement(&table, &columns, query, true);
-        let planned = self.plan_statement(insert, None, Some(partitions)).await?;
-        self.run_planned(planned).await
-    }
-
-    /// `INSERT INTO table query` (CREATE TABLE AS SELECT fills its new table with it).
-    pub(crate) async fn run_insert(
-        &mut self,
-        table: &SrObjectName,
-        query: Box<sql_ast::Query>,
-    ) -> Result<Output> {
-        let insert = insert_statement(table, &[], query, false);
-        let planned = self.plan_statement(insert, None, None).await?;
-        self.run_planned(planned).await
-    }
-
-    /// Evaluates `expr` like `SELECT expr` and returns the single value.
-    pub(crate) async fn evaluate_scalar(&mut self, expr: Expr) -> Result<VarValue> {
-        let planned = self.plan_statement(select_of(expr)?, None, None).await?;
-        let Output::Rows(rows) = self.run_planned(planned).await? else {
-            return Err(ExecError::Plan("expression has no value".into()));
-        };
-        let batches = rows.collect().await?;
-        let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
-            return Ok(VarValue::Null);
-        };
-        let value = ScalarValue::try_from_array(batch.column(0), 0)?;
-        Ok(match value {
-            v if v.is_null() => VarValue::Null,
-            ScalarValue::Int8(Some(v)) => VarValue::Int(v.into()),
-            ScalarValue::Int16(Some(v)) => VarValue::Int(v.into()),
-            ScalarValue::Int32(Some(v)) => VarValue::Int(v.into()),
-            ScalarValue::Int64(Some(v)) => VarValue::Int(v),
-            ScalarValue::UInt64(Some(v)) => VarValue::UInt(v),
-            ScalarValue::Boolean(Some(b)) => VarValue::Int(i64::from(b)),
-            ScalarValue::Utf8(Some(s))
-            | ScalarValue::LargeUtf8(Some(s))
-            | ScalarValue::Utf8View(Some(s)) => VarValue::Str(s),
-            other => VarValue::Str(other.to_string()),
-        })
-    }
-
-    /// Output columns of a query without running it (COM_STMT_PREPARE metadata); `sql` is the
-    /// statement's text.
-    pub async fn describe(&mut self, sql: &str) -> Result<Vec<OutputColumn>> {
-        let statement = snaprock_sql::parse_statement(sql)?;
-        let snaprock_sql::ast::Statement::Standard(stmt) = statement else {
-            return Ok(Vec::new());
-        };
-        if !matches!(*stmt, Statement::Query(_)) {
-            return Ok(Vec::new());
-        }
-        Ok(self.plan_statement(*stmt, Some(sql), None).await?.columns)
-    }
-
-    /// The result columns of `query`, a part of the statement text `sql`, without running it.
-    pub(crate) async fn query_columns(
-        &mut self,
-        query: &sql_ast::Query,
-        sql: &str,
-    ) -> Result<Vec<OutputColumn>> {
-        let stmt = Statement::Query(Box::new(query.clone()));
-        Ok(self.plan_statement(stmt, Some(sql), None).await?.columns)
-    }
-
-    /// `SET sql_select_limit = N` limits SELECTs that have no LIMIT.
-    fn apply_select_limit(&self, stmt: &mut Statement) -> Result<()> {
-        let Statement::Query(query) = stmt else {
-            return Ok(());
-        };
-        let limit = match self.variable("sql_select_limit")? {
-            VarValue::Int(v) if v >= 0 => v as u64,
-            _ => return Ok(()),
-        };
-        if query.limit_clause.is_none() {
-            query.limit_clause = Some(sql_ast::LimitClause::LimitOffset {
-                limit: Some(Expr::value(sql_ast::Value::Number(
-                    limit.to_string(),
-                    false,
-                ))),
-                offset: None,
-                limit_by: Vec::new(),
-            });
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// `INSERT [OVERWRITE] INTO table [(columns)] query` as DataFusion's planner takes it.

@@ -20,391 +20,394 @@ use crate::result::Output;
 use crate::session::Session;
 use crate::{ExecError, Result, now_text};
 
-impl Session {
-    /// `[db.]name` → (database, name), using the current database.
-    pub(crate) fn resolve(&self, name: &ObjectName) -> Result<(String, String)> {
-        let db = match &name.database {
-            Some(db) => db.clone(),
-            None => self
-                .current_db
-                .clone()
-                .ok_or(ExecError::NoDatabaseSelected)?,
-        };
-        Ok((db, name.name.clone()))
-    }
-
-    pub(crate) fn create_database(&mut self, name: &str, if_not_exists: bool) -> Result<Output> {
-        validate_name(name, "database")?;
-        let now = now_text();
-        let created = self.engine.catalog.commit(|s| {
-            if s.databases.contains_key(name) {
-                if if_not_exists {
-                    return Ok(false);
-                }
-                return Err(StorageError::DatabaseExists(name.to_string()));
+pub(crate) fn create_database(
+    session: &mut Session,
+    name: &str,
+    if_not_exists: bool,
+) -> Result<Output> {
+    validate_name(name, "database")?;
+    let now = now_text();
+    let created = session.engine.catalog.commit(|s| {
+        if s.databases.contains_key(name) {
+            if if_not_exists {
+                return Ok(false);
             }
-            let id = s.allocate_id();
-            s.databases.insert(
-                name.to_string(),
-                Arc::new(DatabaseMeta {
-                    id,
-                    name: name.to_string(),
-                    created_at: now.clone(),
-                    tables: BTreeMap::new(),
-                    views: BTreeMap::new(),
-                }),
-            );
-            Ok(true)
-        })?;
-        Ok(Output::affected(u64::from(created)))
-    }
-
-    pub(crate) fn drop_database(&mut self, name: &str, if_exists: bool) -> Result<Output> {
-        let dropped = self
-            .engine
-            .catalog
-            .commit(|s| match s.databases.remove(name) {
-                Some(_) => Ok(true),
-                None if if_exists => Ok(false),
-                None => Err(StorageError::UnknownDatabase(name.to_string())),
-            })?;
-        if dropped && self.current_db.as_deref() == Some(name) {
-            self.current_db = None;
-            self.conn.set_database(None);
+            return Err(StorageError::DatabaseExists(name.to_string()));
         }
-        Ok(Output::ok())
-    }
+        let id = s.allocate_id();
+        s.databases.insert(
+            name.to_string(),
+            Arc::new(DatabaseMeta {
+                id,
+                name: name.to_string(),
+                created_at: now.clone(),
+                tables: BTreeMap::new(),
+                views: BTreeMap::new(),
+            }),
+        );
+        Ok(true)
+    })?;
+    Ok(Output::affected(u64::from(created)))
+}
 
-    pub(crate) async fn create_table(&mut self, create: CreateTable, sql: &str) -> Result<Output> {
-        let (db, name) = self.resolve(&create.name)?;
-        validate_name(&name, "table")?;
-        let mut create = create;
-        let query = create.as_query.take();
-        if let Some(query) = &query {
-            // CREATE TABLE AS SELECT: the columns are the query's.
-            let columns = self.query_columns(query, sql).await?;
-            if create.columns.is_empty() {
-                for c in columns {
-                    let column_type = column_type_of_arrow(c.field.data_type())?;
-                    create.columns.push(ColumnDef {
-                        name: c.name,
-                        data_type: DataType::Custom(
-                            snaprock_sql::sqlparser::ast::ObjectName::from(vec![
-                                snaprock_sql::sqlparser::ast::Ident::new("SNAPROCK_TYPE"),
-                            ]),
-                            vec![
-                                serde_json::to_string(&column_type)
-                                    .map_err(|e| ExecError::Plan(e.to_string()))?,
-                            ],
-                        ),
-                        nullable: Some(true),
-                        default: None,
-                        comment: None,
-                        aggregation: None,
-                        auto_increment: false,
-                        primary_key: false,
-                    });
-                }
-            }
-        }
-        let now = now_text();
-        let meta = build_table(&create, &now)?;
-        let created = self.engine.catalog.commit(|s| {
-            let dbm = s
-                .databases
-                .get(&db)
-                .ok_or_else(|| StorageError::UnknownDatabase(db.clone()))?;
-            if dbm.tables.contains_key(&name) || dbm.views.contains_key(&name) {
-                if create.if_not_exists {
-                    return Ok(false);
-                }
-                return Err(StorageError::TableExists(name.clone()));
-            }
-            let mut meta = meta.clone();
-            meta.id = s.allocate_id();
-            for p in &mut meta.partitions {
-                p.id = s.allocate_id();
-            }
-            let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-            dbm.tables.insert(name.clone(), Arc::new(meta));
-            Ok(true)
+pub(crate) fn drop_database(session: &mut Session, name: &str, if_exists: bool) -> Result<Output> {
+    let dropped = session
+        .engine
+        .catalog
+        .commit(|s| match s.databases.remove(name) {
+            Some(_) => Ok(true),
+            None if if_exists => Ok(false),
+            None => Err(StorageError::UnknownDatabase(name.to_string())),
         })?;
-        if let (true, Some(query)) = (created, query) {
-            let target = ObjectName {
-                database: Some(db.clone()),
-                name: name.clone(),
-            };
-            match Box::pin(self.run_insert(&target, query)).await {
-                Ok(out) => return Ok(out),
-                Err(e) => {
-                    // CREATE TABLE AS SELECT is all or nothing.
-                    let _ = self.drop_table(
-                        &ObjectName {
-                            database: Some(db),
-                            name,
-                        },
-                        true,
-                    );
-                    return Err(e);
-                }
-            }
-        }
-        Ok(Output::ok())
+    if dropped && session.current_db.as_deref() == Some(name) {
+        session.current_db = None;
+        session.conn.set_database(None);
     }
+    Ok(Output::ok())
+}
 
-    pub(crate) fn create_table_like(
-        &mut self,
-        name: &ObjectName,
-        like: &ObjectName,
-        if_not_exists: bool,
-    ) -> Result<Output> {
-        let (db, table) = self.resolve(name)?;
-        let (src_db, src) = self.resolve(like)?;
-        let now = now_text();
-        self.engine.catalog.commit(|s| {
-            let source = s.table_or_err(&src_db, &src)?;
-            let dbm = s
-                .databases
-                .get(&db)
-                .ok_or_else(|| StorageError::UnknownDatabase(db.clone()))?;
-            if dbm.tables.contains_key(&table) || dbm.views.contains_key(&table) {
-                if if_not_exists {
-                    return Ok(());
-                }
-                return Err(StorageError::TableExists(table.clone()));
-            }
-            let mut meta = TableMeta::clone(&source);
-            meta.id = s.allocate_id();
-            meta.name = table.clone();
-            meta.created_at = now.clone();
-            meta.updated_at = now.clone();
-            for p in &mut meta.partitions {
-                p.id = s.allocate_id();
-                p.files.clear();
-                p.version = 1;
-                p.version_time = now.clone();
-            }
-            let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-            dbm.tables.insert(table.clone(), Arc::new(meta));
-            Ok(())
-        })?;
-        Ok(Output::ok())
-    }
-
-    pub(crate) fn drop_table(&mut self, name: &ObjectName, if_exists: bool) -> Result<Output> {
-        let (db, table) = self.resolve(name)?;
-        self.engine.catalog.commit(|s| {
-            let Some(dbm) = s.databases.get_mut(&db) else {
-                return if if_exists {
-                    Ok(())
-                } else {
-                    Err(StorageError::UnknownDatabase(db.clone()))
-                };
-            };
-            if !dbm.tables.contains_key(&table) {
-                return if if_exists {
-                    Ok(())
-                } else {
-                    Err(StorageError::UnknownTable {
-                        database: db.clone(),
-                        table: table.clone(),
-                    })
-                };
-            }
-            Arc::make_mut(dbm).tables.remove(&table);
-            Ok(())
-        })?;
-        Ok(Output::ok())
-    }
-
-    pub(crate) async fn truncate_table(
-        &mut self,
-        name: &ObjectName,
-        partitions: &[String],
-    ) -> Result<Output> {
-        let (db, table_name) = self.resolve(name)?;
-        let state = self.engine.catalog.snapshot();
-        let planned = state
-            .table(&db, &table_name)
-            .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{table_name}")))?
-            .clone();
-        let _guard = self.engine.catalog.lock_table(planned.id).await;
-        let state = self.engine.catalog.snapshot();
-        let table = state
-            .table(&db, &table_name)
-            .filter(|t| t.id == planned.id)
-            .ok_or(StorageError::Conflict)?
-            .clone();
-        let mut changes = Vec::new();
-        for p in &table.partitions {
-            if partitions.is_empty() || partitions.iter().any(|n| n.eq_ignore_ascii_case(&p.name)) {
-                changes.push(PartitionChange {
-                    partition_id: p.id,
-                    files: Vec::new(),
-                    replace: true,
+pub(crate) async fn create_table(
+    session: &mut Session,
+    create: CreateTable,
+    sql: &str,
+) -> Result<Output> {
+    let (db, name) = session.resolve(&create.name)?;
+    validate_name(&name, "table")?;
+    let mut create = create;
+    let query = create.as_query.take();
+    if let Some(query) = &query {
+        // CREATE TABLE AS SELECT: the columns are the query's.
+        let columns = super::query::query_columns(session, query, sql).await?;
+        if create.columns.is_empty() {
+            for c in columns {
+                let column_type = column_type_of_arrow(c.field.data_type())?;
+                create.columns.push(ColumnDef {
+                    name: c.name,
+                    data_type: DataType::Custom(
+                        snaprock_sql::sqlparser::ast::ObjectName::from(vec![
+                            snaprock_sql::sqlparser::ast::Ident::new("SNAPROCK_TYPE"),
+                        ]),
+                        vec![
+                            serde_json::to_string(&column_type)
+                                .map_err(|e| ExecError::Plan(e.to_string()))?,
+                        ],
+                    ),
+                    nullable: Some(true),
+                    default: None,
+                    comment: None,
+                    aggregation: None,
+                    auto_increment: false,
+                    primary_key: false,
                 });
             }
         }
-        for n in partitions {
-            if table.partition(n).is_none() {
-                return Err(StorageError::UnknownPartition {
-                    table: table.name.clone(),
-                    partition: n.clone(),
-                }
-                .into());
-            }
-        }
-        commit_partition_changes(&self.engine.catalog, &db, &table, changes)?;
-        Ok(Output::ok())
     }
-
-    pub(crate) fn add_partition(
-        &mut self,
-        name: &ObjectName,
-        def: &PartitionDef,
-        if_not_exists: bool,
-    ) -> Result<Output> {
-        let (db, table) = self.resolve(name)?;
-        let now = now_text();
-        self.engine.catalog.commit(|s| {
-            let t = s.table_or_err(&db, &table)?;
-            if t.partition(&def.name).is_some() {
-                if if_not_exists {
-                    return Ok(());
-                }
-                return Err(StorageError::PartitionExists(def.name.clone()));
+    let now = now_text();
+    let meta = build_table(&create, &now)?;
+    let created = session.engine.catalog.commit(|s| {
+        let dbm = s
+            .databases
+            .get(&db)
+            .ok_or_else(|| StorageError::UnknownDatabase(db.clone()))?;
+        if dbm.tables.contains_key(&name) || dbm.views.contains_key(&name) {
+            if create.if_not_exists {
+                return Ok(false);
             }
-            let column_types = partition_column_types(&t)?;
-            let previous: Vec<PartitionBounds> =
-                t.partitions.iter().map(|p| p.bounds.clone()).collect();
-            let bounds = partition_bounds(&t.partitioning, &column_types, def, &previous)
-                .map_err(|e| StorageError::InvalidDefinition(e.to_string()))?;
-            t.check_no_overlap(&bounds, &def.name)?;
-            let id = s.allocate_id();
-            let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-            let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
-            tm.partitions.push(PartitionMeta {
-                id,
-                name: def.name.clone(),
-                bounds,
-                version: 1,
-                version_time: now.clone(),
-                files: Vec::new(),
-            });
-            tm.sort_partitions();
-            tm.updated_at = now.clone();
-            Ok(())
-        })?;
-        Ok(Output::ok())
-    }
-
-    pub(crate) async fn drop_partition(
-        &mut self,
-        name: &ObjectName,
-        partition: &str,
-        if_exists: bool,
-    ) -> Result<Output> {
-        let (db, table) = self.resolve(name)?;
-        let planned = self
-            .engine
-            .catalog
-            .snapshot()
-            .table(&db, &table)
-            .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{table}")))?
-            .clone();
-        let _guard = self.engine.catalog.lock_table(planned.id).await;
-        self.engine.catalog.commit(|s| {
-            let t = s.table_or_err(&db, &table)?;
-            if t.partitioning == Partitioning::Unpartitioned {
-                return Err(StorageError::InvalidDefinition(format!(
-                    "Table '{table}' is not partitioned"
-                )));
-            }
-            if t.partition(partition).is_none() {
-                return if if_exists {
-                    Ok(())
-                } else {
-                    Err(StorageError::UnknownPartition {
-                        table: table.clone(),
-                        partition: partition.to_string(),
-                    })
-                };
-            }
-            let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-            let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
-            tm.partitions
-                .retain(|p| !p.name.eq_ignore_ascii_case(partition));
-            tm.updated_at = now_text();
-            Ok(())
-        })?;
-        Ok(Output::ok())
-    }
-
-    pub(crate) async fn create_view(&mut self, view: CreateView) -> Result<Output> {
-        let (db, name) = self.resolve(&view.name)?;
-        validate_name(&name, "view")?;
-        if self.engine.catalog.snapshot().database(&db).is_none() {
-            return Err(ExecError::UnknownDatabase(db));
+            return Err(StorageError::TableExists(name.clone()));
         }
-        // The query must plan now (unknown tables and columns are errors at CREATE VIEW).
-        let previous_db = self.current_db.clone();
-        self.current_db = Some(db.clone());
-        let described = self.describe(&view.query_sql).await;
-        self.current_db = previous_db;
-        let columns = described?;
-        if !view.columns.is_empty() && view.columns.len() != columns.len() {
-            return Err(ExecError::InvalidDefinition(
-                "In definition of view, derived table or common table expression, SELECT list and column names list have different column counts".into(),
-            ));
+        let mut meta = meta.clone();
+        meta.id = s.allocate_id();
+        for p in &mut meta.partitions {
+            p.id = s.allocate_id();
         }
-        let meta = ViewMeta {
+        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
+        dbm.tables.insert(name.clone(), Arc::new(meta));
+        Ok(true)
+    })?;
+    if let (true, Some(query)) = (created, query) {
+        let target = ObjectName {
+            database: Some(db.clone()),
             name: name.clone(),
-            columns: view.columns.clone(),
-            query_sql: view.query_sql.clone(),
-            comment: view.comment.clone(),
-            created_at: now_text(),
         };
-        self.engine.catalog.commit(|s| {
-            let dbm = s
-                .databases
-                .get(&db)
-                .ok_or_else(|| StorageError::UnknownDatabase(db.clone()))?;
-            if dbm.tables.contains_key(&name) {
-                return Err(StorageError::TableExists(name.clone()));
+        match Box::pin(super::query::run_insert(session, &target, query)).await {
+            Ok(out) => return Ok(out),
+            Err(e) => {
+                // CREATE TABLE AS SELECT is all or nothing.
+                let _ = drop_table(
+                    session,
+                    &ObjectName {
+                        database: Some(db),
+                        name,
+                    },
+                    true,
+                );
+                return Err(e);
             }
-            if dbm.views.contains_key(&name) && !view.or_replace {
-                if view.if_not_exists {
-                    return Ok(());
-                }
-                return Err(StorageError::TableExists(name.clone()));
-            }
-            let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-            dbm.views.insert(name.clone(), Arc::new(meta.clone()));
-            Ok(())
-        })?;
-        Ok(Output::ok())
+        }
     }
+    Ok(Output::ok())
+}
 
-    pub(crate) fn drop_view(&mut self, name: &ObjectName, if_exists: bool) -> Result<Output> {
-        let (db, view) = self.resolve(name)?;
-        self.engine.catalog.commit(|s| {
-            let exists = s.database(&db).is_some_and(|d| d.views.contains_key(&view));
-            if !exists {
-                return if if_exists {
-                    Ok(())
-                } else {
-                    Err(StorageError::UnknownTable {
-                        database: db.clone(),
-                        table: view.clone(),
-                    })
-                };
+pub(crate) fn create_table_like(
+    session: &mut Session,
+    name: &ObjectName,
+    like: &ObjectName,
+    if_not_exists: bool,
+) -> Result<Output> {
+    let (db, table) = session.resolve(name)?;
+    let (src_db, src) = session.resolve(like)?;
+    let now = now_text();
+    session.engine.catalog.commit(|s| {
+        let source = s.table_or_err(&src_db, &src)?;
+        let dbm = s
+            .databases
+            .get(&db)
+            .ok_or_else(|| StorageError::UnknownDatabase(db.clone()))?;
+        if dbm.tables.contains_key(&table) || dbm.views.contains_key(&table) {
+            if if_not_exists {
+                return Ok(());
             }
-            let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-            dbm.views.remove(&view);
-            Ok(())
-        })?;
-        Ok(Output::ok())
+            return Err(StorageError::TableExists(table.clone()));
+        }
+        let mut meta = TableMeta::clone(&source);
+        meta.id = s.allocate_id();
+        meta.name = table.clone();
+        meta.created_at = now.clone();
+        meta.updated_at = now.clone();
+        for p in &mut meta.partitions {
+            p.id = s.allocate_id();
+            p.files.clear();
+            p.version = 1;
+            p.version_time = now.clone();
+        }
+        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
+        dbm.tables.insert(table.clone(), Arc::new(meta));
+        Ok(())
+    })?;
+    Ok(Output::ok())
+}
+
+pub(crate) fn drop_table(
+    session: &mut Session,
+    name: &ObjectName,
+    if_exists: bool,
+) -> Result<Output> {
+    let (db, table) = session.resolve(name)?;
+    session.engine.catalog.commit(|s| {
+        let Some(dbm) = s.databases.get_mut(&db) else {
+            return if if_exists {
+                Ok(())
+            } else {
+                Err(StorageError::UnknownDatabase(db.clone()))
+            };
+        };
+        if !dbm.tables.contains_key(&table) {
+            return if if_exists {
+                Ok(())
+            } else {
+                Err(StorageError::UnknownTable {
+                    database: db.clone(),
+                    table: table.clone(),
+                })
+            };
+        }
+        Arc::make_mut(dbm).tables.remove(&table);
+        Ok(())
+    })?;
+    Ok(Output::ok())
+}
+
+pub(crate) async fn truncate_table(
+    session: &mut Session,
+    name: &ObjectName,
+    partitions: &[String],
+) -> Result<Output> {
+    let (db, table_name) = session.resolve(name)?;
+    let state = session.engine.catalog.snapshot();
+    let planned = state
+        .table(&db, &table_name)
+        .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{table_name}")))?
+        .clone();
+    let _guard = session.engine.catalog.lock_table(planned.id).await;
+    let state = session.engine.catalog.snapshot();
+    let table = state
+        .table(&db, &table_name)
+        .filter(|t| t.id == planned.id)
+        .ok_or(StorageError::Conflict)?
+        .clone();
+    let mut changes = Vec::new();
+    for p in &table.partitions {
+        if partitions.is_empty() || partitions.iter().any(|n| n.eq_ignore_ascii_case(&p.name)) {
+            changes.push(PartitionChange {
+                partition_id: p.id,
+                files: Vec::new(),
+                replace: true,
+            });
+        }
     }
+    for n in partitions {
+        if table.partition(n).is_none() {
+            return Err(StorageError::UnknownPartition {
+                table: table.name.clone(),
+                partition: n.clone(),
+            }
+            .into());
+        }
+    }
+    commit_partition_changes(&session.engine.catalog, &db, &table, changes)?;
+    Ok(Output::ok())
+}
+
+pub(crate) fn add_partition(
+    session: &mut Session,
+    name: &ObjectName,
+    def: &PartitionDef,
+    if_not_exists: bool,
+) -> Result<Output> {
+    let (db, table) = session.resolve(name)?;
+    let now = now_text();
+    session.engine.catalog.commit(|s| {
+        let t = s.table_or_err(&db, &table)?;
+        if t.partition(&def.name).is_some() {
+            if if_not_exists {
+                return Ok(());
+            }
+            return Err(StorageError::PartitionExists(def.name.clone()));
+        }
+        let column_types = partition_column_types(&t)?;
+        let previous: Vec<PartitionBounds> =
+            t.partitions.iter().map(|p| p.bounds.clone()).collect();
+        let bounds = partition_bounds(&t.partitioning, &column_types, def, &previous)
+            .map_err(|e| StorageError::InvalidDefinition(e.to_string()))?;
+        t.check_no_overlap(&bounds, &def.name)?;
+        let id = s.allocate_id();
+        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
+        let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
+        tm.partitions.push(PartitionMeta {
+            id,
+            name: def.name.clone(),
+            bounds,
+            version: 1,
+            version_time: now.clone(),
+            files: Vec::new(),
+        });
+        tm.sort_partitions();
+        tm.updated_at = now.clone();
+        Ok(())
+    })?;
+    Ok(Output::ok())
+}
+
+pub(crate) async fn drop_partition(
+    session: &mut Session,
+    name: &ObjectName,
+    partition: &str,
+    if_exists: bool,
+) -> Result<Output> {
+    let (db, table) = session.resolve(name)?;
+    let planned = session
+        .engine
+        .catalog
+        .snapshot()
+        .table(&db, &table)
+        .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{table}")))?
+        .clone();
+    let _guard = session.engine.catalog.lock_table(planned.id).await;
+    session.engine.catalog.commit(|s| {
+        let t = s.table_or_err(&db, &table)?;
+        if t.partitioning == Partitioning::Unpartitioned {
+            return Err(StorageError::InvalidDefinition(format!(
+                "Table '{table}' is not partitioned"
+            )));
+        }
+        if t.partition(partition).is_none() {
+            return if if_exists {
+                Ok(())
+            } else {
+                Err(StorageError::UnknownPartition {
+                    table: table.clone(),
+                    partition: partition.to_string(),
+                })
+            };
+        }
+        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
+        let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
+        tm.partitions
+            .retain(|p| !p.name.eq_ignore_ascii_case(partition));
+        tm.updated_at = now_text();
+        Ok(())
+    })?;
+    Ok(Output::ok())
+}
+
+pub(crate) async fn create_view(session: &mut Session, view: CreateView) -> Result<Output> {
+    let (db, name) = session.resolve(&view.name)?;
+    validate_name(&name, "view")?;
+    if session.engine.catalog.snapshot().database(&db).is_none() {
+        return Err(ExecError::UnknownDatabase(db));
+    }
+    // The query must plan now (unknown tables and columns are errors at CREATE VIEW).
+    let previous_db = session.current_db.clone();
+    session.current_db = Some(db.clone());
+    let described = super::query::describe(session, &view.query_sql).await;
+    session.current_db = previous_db;
+    let columns = described?;
+    if !view.columns.is_empty() && view.columns.len() != columns.len() {
+        return Err(ExecError::InvalidDefinition(
+            "In definition of view, derived table or common table expression, SELECT list and column names list have different column counts".into(),
+        ));
+    }
+    let meta = ViewMeta {
+        name: name.clone(),
+        columns: view.columns.clone(),
+        query_sql: view.query_sql.clone(),
+        comment: view.comment.clone(),
+        created_at: now_text(),
+    };
+    session.engine.catalog.commit(|s| {
+        let dbm = s
+            .databases
+            .get(&db)
+            .ok_or_else(|| StorageError::UnknownDatabase(db.clone()))?;
+        if dbm.tables.contains_key(&name) {
+            return Err(StorageError::TableExists(name.clone()));
+        }
+        if dbm.views.contains_key(&name) && !view.or_replace {
+            if view.if_not_exists {
+                return Ok(());
+            }
+            return Err(StorageError::TableExists(name.clone()));
+        }
+        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
+        dbm.views.insert(name.clone(), Arc::new(meta.clone()));
+        Ok(())
+    })?;
+    Ok(Output::ok())
+}
+
+pub(crate) fn drop_view(
+    session: &mut Session,
+    name: &ObjectName,
+    if_exists: bool,
+) -> Result<Output> {
+    let (db, view) = session.resolve(name)?;
+    session.engine.catalog.commit(|s| {
+        let exists = s.database(&db).is_some_and(|d| d.views.contains_key(&view));
+        if !exists {
+            return if if_exists {
+                Ok(())
+            } else {
+                Err(StorageError::UnknownTable {
+                    database: db.clone(),
+                    table: view.clone(),
+                })
+            };
+        }
+        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
+        dbm.views.remove(&view);
+        Ok(())
+    })?;
+    Ok(Output::ok())
 }
 
 fn validate_name(name: &str, what: &str) -> Result<()> {

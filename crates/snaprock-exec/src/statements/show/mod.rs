@@ -17,59 +17,59 @@ use crate::result::{Cell, Output, ResultSet, RowsBuilder};
 use crate::session::Session;
 use crate::{ExecError, Result};
 
-impl Session {
-    /// Runs a SHOW statement (already authorized) over what the session may see.
-    pub(crate) async fn show(&mut self, show: Show) -> Result<Output> {
-        let state = crate::df::catalog_provider::visible_state(
-            &self.engine.catalog.snapshot(),
-            &self.privileges(),
-        );
-        match show {
-            Show::Databases { filter } => schema::databases(filter, &state).await,
-            Show::Tables {
-                full,
-                database,
-                filter,
-            } => schema::tables(self, full, database, filter, &state).await,
-            Show::Columns {
-                full,
-                table,
-                filter,
-            } => schema::columns(self, full, table, filter).await,
-            Show::CreateTable { table } => schema::create_table(self, table, &state).await,
-            Show::CreateView { view } => schema::create_view(self, view, &state).await,
-            Show::CreateDatabase { database } => schema::create_database(database, &state).await,
-            Show::Variables { global, filter } => server::variables(self, global, filter).await,
-            Show::Status { filter, .. } => server::status(self, filter).await,
-            Show::Warnings | Show::Errors => server::warnings(self).await,
-            Show::Engines => server::engines().await,
-            Show::Charset { filter } => server::charset(filter).await,
-            Show::Collation { filter } => server::collation(filter).await,
-            Show::Processlist { .. } => server::processlist(self).await,
-            Show::TableStatus { database, filter } => {
-                schema::table_status(self, database, filter, &state).await
-            }
-            Show::Index { table } => schema::index(self, table).await,
-            Show::Partitions { table, filter, .. } => schema::partitions(self, table, filter).await,
-            show @ (Show::Grants { .. } | Show::Users | Show::Roles) => self.show_accounts(&show),
-            Show::ProcedureStatus { filter, .. } => server::procedure_status(filter).await,
-            Show::Triggers { filter, .. } => server::triggers(filter).await,
-            Show::Events { .. } => server::events().await,
-            Show::Plugins => server::plugins().await,
-            Show::Privileges => Ok(Output::Rows(
-                RowsBuilder::text(&["Privilege", "Context", "Comment"]).into_result()?,
-            )),
-            Show::Profiles => Ok(Output::Rows(
-                RowsBuilder::text(&["Query_ID", "Duration", "Query"]).into_result()?,
-            )),
-            show @ (Show::Repositories
-            | Show::Backup { .. }
-            | Show::Restore { .. }
-            | Show::Snapshot { .. }) => self.show_backup_info(show).await,
-            Show::OpenTables => Ok(Output::Rows(
-                RowsBuilder::text(&["Database", "Table", "In_use", "Name_locked"]).into_result()?,
-            )),
+/// Runs a SHOW statement (already authorized) over what the session may see.
+pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
+    let state = crate::df::catalog_provider::visible_state(
+        &session.engine.catalog.snapshot(),
+        &session.privileges(),
+    );
+    match show {
+        Show::Databases { filter } => schema::databases(filter, &state).await,
+        Show::Tables {
+            full,
+            database,
+            filter,
+        } => schema::tables(session, full, database, filter, &state).await,
+        Show::Columns {
+            full,
+            table,
+            filter,
+        } => schema::columns(session, full, table, filter).await,
+        Show::CreateTable { table } => schema::create_table(session, table, &state).await,
+        Show::CreateView { view } => schema::create_view(session, view, &state).await,
+        Show::CreateDatabase { database } => schema::create_database(database, &state).await,
+        Show::Variables { global, filter } => server::variables(session, global, filter).await,
+        Show::Status { filter, .. } => server::status(session, filter).await,
+        Show::Warnings | Show::Errors => server::warnings(session).await,
+        Show::Engines => server::engines().await,
+        Show::Charset { filter } => server::charset(filter).await,
+        Show::Collation { filter } => server::collation(filter).await,
+        Show::Processlist { .. } => server::processlist(session).await,
+        Show::TableStatus { database, filter } => {
+            schema::table_status(session, database, filter, &state).await
         }
+        Show::Index { table } => schema::index(session, table).await,
+        Show::Partitions { table, filter, .. } => schema::partitions(session, table, filter).await,
+        show @ (Show::Grants { .. } | Show::Users | Show::Roles) => {
+            super::access::show_accounts(session, &show)
+        }
+        Show::ProcedureStatus { filter, .. } => server::procedure_status(filter).await,
+        Show::Triggers { filter, .. } => server::triggers(filter).await,
+        Show::Events { .. } => server::events().await,
+        Show::Plugins => server::plugins().await,
+        Show::Privileges => Ok(Output::Rows(
+            RowsBuilder::text(&["Privilege", "Context", "Comment"]).into_result()?,
+        )),
+        Show::Profiles => Ok(Output::Rows(
+            RowsBuilder::text(&["Query_ID", "Duration", "Query"]).into_result()?,
+        )),
+        show @ (Show::Repositories
+        | Show::Backup { .. }
+        | Show::Restore { .. }
+        | Show::Snapshot { .. }) => super::backup::show_backup_info(session, show).await,
+        Show::OpenTables => Ok(Output::Rows(
+            RowsBuilder::text(&["Database", "Table", "In_use", "Name_locked"]).into_result()?,
+        )),
     }
 }
 

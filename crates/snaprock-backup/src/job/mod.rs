@@ -1,6 +1,9 @@
-//! The core backup and restore jobs share: the tracked job (record behind a lock, live
-//! counters, cancel signal), the Status texts, the timeout, moving a job from state to state,
-//! and the one transfer loop that moves a job's files.
+//! The core backup and restore jobs share: the one record type (`record.rs`), the tracked job
+//! (record behind a lock, live counters, cancel signal), the Status texts, the timeout, moving
+//! a job from state to state, and the one transfer loop that moves a job's files.
+
+mod record;
+pub use record::{Cell, JobKind, JobRecord, JobState, ShowColumn, time_cell};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -44,37 +47,18 @@ pub fn status_for_store_error(context: &str, e: &StoreError) -> String {
     status_error(code, &format!("{context}: {e}"))
 }
 
-/// What [`TrackedJob`] needs of a job's durable record.
-pub trait JobRecord: Clone + Send + 'static {
-    type State: Copy + PartialEq + std::fmt::Debug;
-    fn set_state(&mut self, state: Self::State);
-    fn is_done(&self) -> bool;
-    /// Ends the job as CANCELLED with `status`, setting its FinishedTime.
-    fn end_cancelled(&mut self, status: String);
-    /// Folds the live transfer counters into the record.
-    fn set_counters(&mut self, files_done: u64, bytes_done: u64);
-    fn counters(&self) -> (u64, u64);
-    fn status(&self) -> &str;
-    /// Epoch milliseconds at which the job times out.
-    fn deadline_ms(&self) -> i64;
-    /// The Status of a job that timed out.
-    fn timeout_status(&self) -> String;
-    /// SHOW's TaskErrMsg: which file failed and why.
-    fn set_task_err_msg(&mut self, message: String);
-}
-
 /// A running or finished job: its record behind a lock, and the live parts its transfers share.
 #[derive(Debug)]
-pub struct TrackedJob<R> {
-    record: Mutex<R>,
+pub struct TrackedJob<K: JobKind> {
+    record: Mutex<JobRecord<K>>,
     pub cancel: Arc<CancelSignal>,
     pub progress: TransferProgress,
     pub files_done: AtomicU64,
 }
 
-impl<R: JobRecord> TrackedJob<R> {
-    pub fn new(record: R) -> Arc<Self> {
-        let (files_done, bytes_done) = record.counters();
+impl<K: JobKind> TrackedJob<K> {
+    pub fn new(record: JobRecord<K>) -> Arc<Self> {
+        let (files_done, bytes_done) = (record.files_done, record.bytes_done);
         let progress = TransferProgress::default();
         progress.add(bytes_done);
         Arc::new(TrackedJob {
@@ -85,18 +69,21 @@ impl<R: JobRecord> TrackedJob<R> {
         })
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, R> {
+    pub fn lock(&self) -> MutexGuard<'_, JobRecord<K>> {
         self.record.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A copy of the record with the live counters folded in.
-    pub fn record(&self) -> R {
+    pub fn record(&self) -> JobRecord<K> {
         let mut r = self.lock().clone();
-        r.set_counters(
-            self.files_done.load(Ordering::Relaxed),
-            self.progress.bytes_done.load(Ordering::Relaxed),
-        );
+        r.files_done = self.files_done.load(Ordering::Relaxed);
+        r.bytes_done = self.progress.bytes_done.load(Ordering::Relaxed);
         r
+    }
+
+    /// The job's SHOW row, live counters included.
+    pub fn show_row(&self) -> Vec<Option<String>> {
+        self.record().show_row()
     }
 
     pub fn is_done(&self) -> bool {
@@ -104,12 +91,12 @@ impl<R: JobRecord> TrackedJob<R> {
     }
 
     /// Moves to `state` unless the job already ended (cancelled); returns whether it moved.
-    pub fn advance(&self, state: R::State, update: impl FnOnce(&mut R)) -> bool {
+    pub fn advance(&self, state: K::State, update: impl FnOnce(&mut JobRecord<K>)) -> bool {
         let mut r = self.lock();
         if r.is_done() {
             return false;
         }
-        r.set_state(state);
+        r.state = state;
         update(&mut r);
         // Inside the job's span: which job, and now which state.
         tracing::info!(state = ?state, "job state");
@@ -118,14 +105,14 @@ impl<R: JobRecord> TrackedJob<R> {
 
     /// Ends the job as CANCELLED with the status `status` builds from the record, unless it
     /// already ended; signals its transfers.
-    pub fn cancel_with(&self, status: impl FnOnce(&R) -> String) -> bool {
+    pub fn cancel_with(&self, status: impl FnOnce(&JobRecord<K>) -> String) -> bool {
         let ended = {
             let mut r = self.lock();
             if r.is_done() {
                 false
             } else {
                 let status = status(&r);
-                r.end_cancelled(status);
+                r.end(K::State::CANCELLED, status);
                 true
             }
         };
@@ -136,51 +123,6 @@ impl<R: JobRecord> TrackedJob<R> {
     }
 }
 
-/// The [`JobRecord`] methods that backup and restore records share field for field (both have
-/// `state`, `status`, `create_time`, `finished_time`, `timeout_secs`, `files_done`,
-/// `bytes_done`); each record adds its own `timeout_status`.
-macro_rules! job_record_fields {
-    ($state:ident) => {
-        type State = $state;
-
-        fn set_state(&mut self, state: $state) {
-            self.state = state;
-        }
-
-        fn is_done(&self) -> bool {
-            self.state.is_done()
-        }
-
-        fn end_cancelled(&mut self, status: String) {
-            self.state = $state::Cancelled;
-            self.status = status;
-            self.finished_time = Some($crate::format::now_ms());
-        }
-
-        fn set_task_err_msg(&mut self, message: String) {
-            self.task_err_msg = message;
-        }
-
-        fn set_counters(&mut self, files_done: u64, bytes_done: u64) {
-            self.files_done = files_done;
-            self.bytes_done = bytes_done;
-        }
-
-        fn counters(&self) -> (u64, u64) {
-            (self.files_done, self.bytes_done)
-        }
-
-        fn status(&self) -> &str {
-            &self.status
-        }
-
-        fn deadline_ms(&self) -> i64 {
-            self.create_time + self.timeout_secs as i64 * 1000
-        }
-    };
-}
-pub(crate) use job_record_fields;
-
 /// Data files uploaded at the same time (each with its own parts in flight).
 const FILES_IN_FLIGHT: usize = 4;
 
@@ -189,29 +131,29 @@ pub(crate) struct Failed(pub(crate) String);
 
 impl Failed {
     /// The job was cancelled meanwhile: its Status says why.
-    pub(crate) fn ended<R: JobRecord>(job: &TrackedJob<R>) -> Self {
-        Failed(job.lock().status().to_string())
+    pub(crate) fn ended<K: JobKind>(job: &TrackedJob<K>) -> Self {
+        Failed(job.lock().status.clone())
     }
 }
 
 /// Cancels the job with its timeout Status when its timeout passes.
-pub(crate) fn spawn_timeout<R: JobRecord>(job: &Arc<TrackedJob<R>>) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_timeout<K: JobKind>(job: &Arc<TrackedJob<K>>) -> tokio::task::JoinHandle<()> {
     let remaining_ms = (job.lock().deadline_ms() - now_ms()).max(0) as u64;
     let job = job.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(remaining_ms)).await;
-        if job.cancel_with(|r| r.timeout_status()) {
+        if job.cancel_with(|r| K::timeout_status(r)) {
             warn!("job timed out");
         }
     })
 }
 
 /// Moves the job on, persisting the change; fails if the job was cancelled meanwhile.
-pub(crate) fn advance<R: JobRecord>(
+pub(crate) fn advance<K: JobKind>(
     service: &BackupService,
-    job: &TrackedJob<R>,
-    state: R::State,
-    update: impl FnOnce(&mut R),
+    job: &TrackedJob<K>,
+    state: K::State,
+    update: impl FnOnce(&mut JobRecord<K>),
 ) -> Result<(), Failed> {
     if !job.advance(state, update) {
         return Err(Failed::ended(job));
@@ -227,13 +169,13 @@ pub(crate) fn advance<R: JobRecord>(
 /// cancelled with the Status `status_of` gives, which makes every other transfer stop and clean
 /// up (abort its multipart upload, delete its partial file); all of them are awaited. Returns the
 /// items of the transfers that succeeded, in completion order.
-pub(crate) async fn transfer_all<R, T, F>(
-    job: &TrackedJob<R>,
+pub(crate) async fn transfer_all<K, T, F>(
+    job: &TrackedJob<K>,
     transfers: Vec<F>,
     status_of: impl Fn(&T, &StoreError) -> (String, String),
 ) -> Result<Vec<T>, Failed>
 where
-    R: JobRecord,
+    K: JobKind,
     F: std::future::Future<Output = (T, Result<(), StoreError>)>,
 {
     let mut stream = futures::stream::iter(transfers).buffer_unordered(FILES_IN_FLIGHT);
@@ -248,7 +190,7 @@ where
             Err(StoreError::Cancelled) => {}
             Err(e) => {
                 let (key, status) = status_of(&item, &e);
-                job.lock().set_task_err_msg(format!("[{key}: {e}]"));
+                job.lock().task_err_msg = format!("[{key}: {e}]");
                 if failure.is_none() {
                     job.cancel_with(|_| status.clone());
                     failure = Some(Failed(status));

@@ -1,0 +1,179 @@
+//! The one durable record of a job, backup or restore: the fields every job has (what SHOW
+//! shows of any job, the transfer counters, the timeout) and the kind's own `detail`; and the
+//! one SHOW builder, which walks the kind's column list so a column name cannot drift from its
+//! value.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::format::{now_ms, show_time};
+
+/// The states of a kind of job; FINISHED and CANCELLED are final.
+pub trait JobState:
+    Copy + PartialEq + std::fmt::Debug + Send + Serialize + DeserializeOwned + 'static
+{
+    const PENDING: Self;
+    const FINISHED: Self;
+    const CANCELLED: Self;
+    /// The name SHOW shows.
+    fn name(self) -> &'static str;
+    /// While the job moves files (UPLOADING, DOWNLOADING): UnfinishedTasks counts them down.
+    fn is_transferring(self) -> bool;
+
+    fn is_done(self) -> bool {
+        self == Self::FINISHED || self == Self::CANCELLED
+    }
+}
+
+/// What a kind of job (backup, restore) keeps beside the common fields, and how SHOW shows it.
+pub trait JobKind: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned + 'static {
+    type State: JobState;
+    /// The columns of this kind's SHOW statement, in order.
+    const SHOW_COLUMNS: &'static [ShowColumn<Self>];
+    /// The Status of a job that timed out.
+    fn timeout_status(record: &JobRecord<Self>) -> String;
+    /// Whether the Progress column shows the transfer counters yet.
+    fn shows_progress(record: &JobRecord<Self>) -> bool;
+}
+
+/// Everything SHOW shows of a job, persisted at every state change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(serialize = "K: Serialize", deserialize = "K: DeserializeOwned"))]
+pub struct JobRecord<K: JobKind> {
+    /// -1 until the job starts running.
+    pub job_id: i64,
+    pub snapshot: String,
+    /// The database backed up, or restored into.
+    pub database: String,
+    pub repository: String,
+    pub state: K::State,
+    pub create_time: i64,
+    pub finished_time: Option<i64>,
+    pub timeout_secs: u64,
+    pub status: String,
+    pub task_err_msg: String,
+    /// Files and bytes this job moves (for a backup, files already in the repository are not
+    /// counted).
+    pub files_total: u64,
+    pub files_done: u64,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+    /// What only this kind of job has.
+    #[serde(flatten)]
+    pub detail: K,
+}
+
+impl<K: JobKind> JobRecord<K> {
+    /// A new PENDING job, created now, with an OK status and nothing moved.
+    pub fn pending(
+        snapshot: String,
+        database: String,
+        repository: String,
+        timeout_secs: u64,
+        detail: K,
+    ) -> Self {
+        JobRecord {
+            job_id: -1,
+            snapshot,
+            database,
+            repository,
+            state: K::State::PENDING,
+            create_time: now_ms(),
+            finished_time: None,
+            timeout_secs,
+            status: super::status_ok(),
+            task_err_msg: String::new(),
+            files_total: 0,
+            files_done: 0,
+            bytes_total: 0,
+            bytes_done: 0,
+            detail,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.state.is_done()
+    }
+
+    /// Ends the job in `state` (FINISHED or CANCELLED) with `status`, setting its FinishedTime.
+    pub fn end(&mut self, state: K::State, status: String) {
+        self.state = state;
+        self.status = status;
+        self.finished_time = Some(now_ms());
+    }
+
+    /// Epoch milliseconds at which the job times out.
+    pub fn deadline_ms(&self) -> i64 {
+        self.create_time + self.timeout_secs as i64 * 1000
+    }
+
+    /// The SHOW row: one cell per column of `K::SHOW_COLUMNS`.
+    pub fn show_row(&self) -> Vec<Option<String>> {
+        K::SHOW_COLUMNS.iter().map(|c| c.value(self)).collect()
+    }
+
+    pub fn show_column_names() -> Vec<&'static str> {
+        K::SHOW_COLUMNS.iter().map(|c| c.name).collect()
+    }
+}
+
+/// One column of SHOW BACKUP / SHOW RESTORE: its name and where its value comes from.
+pub struct ShowColumn<K: JobKind> {
+    pub name: &'static str,
+    pub cell: Cell<K>,
+}
+
+/// Where a SHOW cell's value comes from.
+pub enum Cell<K: JobKind> {
+    JobId,
+    Snapshot,
+    Database,
+    State,
+    CreateTime,
+    FinishedTime,
+    /// `files_remaining=N` while the files move, else empty.
+    UnfinishedTasks,
+    /// `[files: d/t], [bytes: d/t]` once the kind says so, else empty.
+    Progress,
+    TaskErrMsg,
+    Status,
+    Timeout,
+    /// A value of the kind's own.
+    Detail(fn(&K) -> Option<String>),
+}
+
+impl<K: JobKind> ShowColumn<K> {
+    pub const fn new(name: &'static str, cell: Cell<K>) -> Self {
+        ShowColumn { name, cell }
+    }
+
+    fn value(&self, r: &JobRecord<K>) -> Option<String> {
+        let text = match &self.cell {
+            Cell::JobId => r.job_id.to_string(),
+            Cell::Snapshot => r.snapshot.clone(),
+            Cell::Database => r.database.clone(),
+            Cell::State => r.state.name().to_string(),
+            Cell::CreateTime => show_time(r.create_time),
+            Cell::FinishedTime => return r.finished_time.map(show_time),
+            Cell::UnfinishedTasks if r.state.is_transferring() => format!(
+                "files_remaining={}",
+                r.files_total.saturating_sub(r.files_done)
+            ),
+            Cell::UnfinishedTasks => String::new(),
+            Cell::Progress if K::shows_progress(r) => {
+                super::transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total)
+            }
+            Cell::Progress => String::new(),
+            Cell::TaskErrMsg => r.task_err_msg.clone(),
+            Cell::Status => r.status.clone(),
+            Cell::Timeout => r.timeout_secs.to_string(),
+            Cell::Detail(value) => return value(&r.detail),
+        };
+        Some(text)
+    }
+}
+
+/// A time cell of a kind's own (NULL until the time is known).
+pub fn time_cell(t: Option<i64>) -> Option<String> {
+    t.map(show_time)
+}
