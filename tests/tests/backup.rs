@@ -955,6 +955,21 @@ async fn readme_backup_section_runs_as_written() {
             run(&mut c, &[&sql]).await;
         }
     }
+
+    // The snapshot attached and checked in place: the same rows, no row missing, OK.
+    for sql in readme_statements("## Query and check a snapshot in place") {
+        if sql.starts_with("SELECT count") {
+            assert_eq!(value(&mut c, &sql).await, source_rows, "{sql}");
+        } else if sql.starts_with("SELECT") {
+            assert!(rows(&mut c, &sql).await.is_empty(), "{sql}");
+        } else if sql.starts_with("ADMIN") {
+            let check = rows(&mut c, &sql).await;
+            assert_eq!(check.len(), 1, "{check:?}");
+            assert_eq!(check[0][1], "OK", "{check:?}");
+        } else {
+            run(&mut c, &[&sql]).await;
+        }
+    }
 }
 
 /// Neither the log (at trace level, the most an operator can turn on) nor any answer of the

@@ -21,4 +21,4 @@ pub mod service;
 pub mod store;
 
 pub use error::{BackupError, BackupErrorKind, StoreError};
-pub use service::{BackupService, Rows};
+pub use service::{BackupService, Rows, SnapshotDatabase};

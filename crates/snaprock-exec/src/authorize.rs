@@ -89,6 +89,10 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         Statement::AddPartition { table, .. } | Statement::DropPartition { table, .. } => {
             check_table(session, &p, Privilege::Alter, table)
         }
+        // Attaching reads a repository; the database is then one like any other.
+        Statement::AttachSnapshot(_) | Statement::CheckSnapshot(_) => {
+            Ok(system(Privilege::Repository)?)
+        }
         Statement::CreateRepository(_) | Statement::DropRepository { .. } => {
             Ok(system(Privilege::Repository)?)
         }

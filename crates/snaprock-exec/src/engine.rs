@@ -1,5 +1,6 @@
 //! The shared server state: catalog, global variables, and the registry of connections.
 
+use datafusion::execution::runtime_env::RuntimeEnv;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -74,6 +75,9 @@ pub struct Engine {
     pub(crate) queries: AtomicU64,
     /// Prepared statements held by all connections.
     prepared_statements: AtomicU64,
+    /// DataFusion's runtime, shared by every session: its object stores (the catalog's file
+    /// router) and its caches (Parquet footers) serve all of them.
+    pub(crate) runtime: Arc<RuntimeEnv>,
 }
 
 impl Engine {
@@ -91,7 +95,9 @@ impl Engine {
         let data_dir = catalog.root().to_path_buf();
         let backup = BackupService::open(&data_dir, catalog.clone()).await?;
         let access = AccessControl::open(&data_dir, root_password)?;
+        let runtime = crate::df::new_runtime(&catalog)?;
         Ok(Arc::new(Engine {
+            runtime,
             catalog,
             backup,
             access,

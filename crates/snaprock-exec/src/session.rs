@@ -65,7 +65,7 @@ impl Session {
         Session {
             identity,
             active_roles,
-            df: crate::df::new_datafusion_context(),
+            df: crate::df::new_datafusion_context(&engine.runtime),
             engine,
             conn,
             current_db: None,

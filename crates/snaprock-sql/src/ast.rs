@@ -6,7 +6,8 @@ pub use crate::access_ast::{
     AccessStatement, GrantObject, Grantee, Password, Privilege, RoleSelection, UserIdentity,
 };
 pub use crate::backup::{
-    BackupObject, BackupStatement, CreateRepository, ObjectKind, RestoreStatement, SnapshotFilter,
+    AttachSnapshot, BackupObject, BackupStatement, CheckSnapshot, CreateRepository, ObjectKind,
+    RestoreStatement, SnapshotFilter,
 };
 
 /// One parsed statement.
@@ -29,6 +30,10 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
+    /// `CREATE DATABASE db FROM SNAPSHOT snap ON repo`: a snapshot attached read-only.
+    AttachSnapshot(Box<AttachSnapshot>),
+    /// `ADMIN CHECK SNAPSHOT snap ON repo`: verifies a snapshot where it is.
+    CheckSnapshot(Box<CheckSnapshot>),
     Use {
         database: String,
     },
@@ -347,6 +352,8 @@ impl Statement {
             Statement::InsertOverwrite { .. } => "INSERT OVERWRITE",
             Statement::CreateDatabase { .. } => "CREATE DATABASE",
             Statement::DropDatabase { .. } => "DROP DATABASE",
+            Statement::AttachSnapshot(_) => "CREATE DATABASE FROM SNAPSHOT",
+            Statement::CheckSnapshot(_) => "ADMIN CHECK SNAPSHOT",
             Statement::Use { .. } => "USE",
             Statement::CreateTable(_) => "CREATE TABLE",
             Statement::CreateTableLike { .. } => "CREATE TABLE LIKE",

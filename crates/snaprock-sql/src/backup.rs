@@ -91,6 +91,51 @@ pub struct RestoreStatement {
     pub external_catalogs: bool,
 }
 
+/// `CREATE DATABASE [IF NOT EXISTS] db FROM SNAPSHOT snap ON repo [PROPERTIES (...)]`: the
+/// snapshot attached as a read-only database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachSnapshot {
+    pub database: String,
+    pub if_not_exists: bool,
+    pub snapshot: String,
+    pub repository: String,
+    pub properties: Vec<(String, String)>,
+}
+
+/// `ADMIN CHECK SNAPSHOT snap ON repo [PROPERTIES ("backup_timestamp" = ..., "level" = ...)]`:
+/// verifies a snapshot in its repository without restoring it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSnapshot {
+    pub snapshot: String,
+    pub repository: String,
+    pub properties: Vec<(String, String)>,
+}
+
+/// The rest of `CREATE DATABASE [IF NOT EXISTS] db` once `FROM SNAPSHOT` is next.
+pub(crate) fn parse_attach_snapshot(
+    p: &mut Parser,
+    database: String,
+    if_not_exists: bool,
+) -> PResult<Statement> {
+    expect_word(p, "FROM")?;
+    expect_word(p, "SNAPSHOT")?;
+    let snapshot = parse_name(p)?;
+    expect_word(p, "ON")?;
+    let repository = parse_name(p)?;
+    let properties = if parse_word(p, "PROPERTIES") {
+        parse_properties_body(p)?
+    } else {
+        Vec::new()
+    };
+    Ok(Statement::AttachSnapshot(Box::new(AttachSnapshot {
+        database,
+        if_not_exists,
+        snapshot,
+        repository,
+        properties,
+    })))
+}
+
 /// Parses the statements of this module when they are next; `None` if the text is not one.
 pub(crate) fn parse_backup_statement(p: &mut Parser) -> PResult<Option<Statement>> {
     let stmt = if peek_word(p, "CREATE")
@@ -105,6 +150,26 @@ pub(crate) fn parse_backup_statement(p: &mut Parser) -> PResult<Option<Statement
         Statement::DropRepository {
             name: parse_name(p)?,
         }
+    } else if peek_word(p, "ADMIN")
+        && peek_nth_word(p, 1, "CHECK")
+        && peek_nth_word(p, 2, "SNAPSHOT")
+    {
+        for _ in 0..3 {
+            p.next_token();
+        }
+        let snapshot = parse_name(p)?;
+        expect_word(p, "ON")?;
+        let repository = parse_name(p)?;
+        let properties = if parse_word(p, "PROPERTIES") {
+            parse_properties_body(p)?
+        } else {
+            Vec::new()
+        };
+        Statement::CheckSnapshot(Box::new(CheckSnapshot {
+            snapshot,
+            repository,
+            properties,
+        }))
     } else if peek_word(p, "SHOW") && peek_nth_word(p, 1, "REPOSITORIES") {
         p.next_token();
         p.next_token();

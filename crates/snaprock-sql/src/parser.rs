@@ -200,6 +200,9 @@ fn parse_create(p: &mut Parser, sql: &str) -> PResult<Statement> {
     if parse_word(p, "DATABASE") || parse_word(p, "SCHEMA") {
         let if_not_exists = parse_if_not_exists(p);
         let name = parse_name(p)?;
+        if peek_word(p, "FROM") {
+            return crate::backup::parse_attach_snapshot(p, name, if_not_exists);
+        }
         parse_database_options(p)?;
         return Ok(Statement::CreateDatabase {
             name,
@@ -474,7 +477,7 @@ mod tests {
     #[test]
     fn trailing_words_are_refused_not_skipped() {
         for sql in [
-            "CREATE DATABASE x FROM SNAPSHOT s ON r",
+            "CREATE DATABASE x FROM SNAPSHOT s ON r extra",
             "CREATE DATABASE x anything at all",
             "CREATE DATABASE x DEFAULT",
             "ALTER TABLE t ADD PARTITION p VALUES LESS THAN ('1') nonsense",
@@ -486,6 +489,8 @@ mod tests {
         for sql in [
             "CREATE DATABASE x DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci",
             "CREATE DATABASE IF NOT EXISTS x CHARSET = utf8 PROPERTIES (\"a\" = \"b\")",
+            "CREATE DATABASE x FROM SNAPSHOT s ON r",
+            "CREATE DATABASE x FROM SNAPSHOT s ON r PROPERTIES (\"backup_timestamp\" = \"t\")",
             "ALTER TABLE t ADD PARTITION p VALUES LESS THAN ('1') DISTRIBUTED BY HASH(k) BUCKETS 4",
         ] {
             assert!(parse_statement(sql).is_ok(), "{sql}");

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use tracing::{debug, info, warn};
 
+use crate::locations::FileRouter;
 use crate::meta::{CatalogState, DataFile};
 use crate::{Result, StorageError};
 
@@ -25,6 +26,8 @@ pub struct Catalog {
     table_locks: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     /// Files no longer in the current state, deleted once no held state lists them.
     retired_files: Mutex<Vec<(Weak<DataFile>, PathBuf)>>,
+    /// The object store table reads go through (see `locations.rs`).
+    files: Arc<FileRouter>,
 }
 
 /// Exclusive right to change one table's data until dropped.
@@ -52,7 +55,9 @@ impl Catalog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => CatalogState::default(),
             Err(e) => return Err(StorageError::io(&path, e)),
         };
+        let files = Arc::new(FileRouter::new(&data_root)?);
         let catalog = Catalog {
+            files,
             root: root.to_path_buf(),
             data_root,
             state: RwLock::new(Arc::new(state)),
@@ -76,14 +81,16 @@ impl Catalog {
         &self.data_root
     }
 
-    /// Where `file` lives, as an object-store path of the local file system (what DataFusion's
-    /// scans read). Percent-encoding follows object_store's rules, so any directory name works.
-    pub fn object_path(&self, file: &DataFile) -> Result<object_store::path::Path> {
-        let path = self.data_root.join(&file.path);
-        object_store::path::Path::from_absolute_path(&path).map_err(|e| StorageError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })
+    /// Where `file` lives, as a path of the file router (what DataFusion's scans read, under
+    /// [`crate::FILES_URL`]). Percent-encoding follows object_store's rules, so any directory
+    /// name works.
+    pub fn object_path(&self, file: &DataFile) -> object_store::path::Path {
+        FileRouter::path_of(file)
+    }
+
+    /// The object store every table read goes through; repositories are mounted on it.
+    pub fn files(&self) -> &Arc<FileRouter> {
+        &self.files
     }
 
     /// The current state. Holding it keeps every file it lists on disk.
@@ -110,6 +117,7 @@ impl Catalog {
         let old = self.snapshot();
         let mut new = CatalogState::clone(&old);
         let out = change(&mut new)?;
+        check_attached_unchanged(&old, &new)?;
         new.version = old.version + 1;
         self.persist(&new)?;
         let retired = retired_files(&old, &new);
@@ -168,6 +176,7 @@ impl Catalog {
     fn remove_orphan_files(&self) -> Result<usize> {
         let state = self.snapshot();
         let referenced: HashSet<PathBuf> = all_files(&state)
+            .filter(|f| f.home.is_local())
             .map(|f| self.data_root.join(&f.path))
             .collect();
         let mut removed = 0;
@@ -186,6 +195,25 @@ impl Catalog {
         }
         Ok(removed)
     }
+}
+
+/// A database attached from a snapshot is read-only: a commit may add or remove it whole, never
+/// change it (the one place every write path passes, so none can forget).
+fn check_attached_unchanged(old: &CatalogState, new: &CatalogState) -> Result<()> {
+    for (name, old_db) in &old.databases {
+        if old_db.attached.is_none() {
+            continue;
+        }
+        if let Some(new_db) = new.databases.get(name)
+            && !Arc::ptr_eq(old_db, new_db)
+        {
+            return Err(old_db
+                .check_writable()
+                .err()
+                .unwrap_or(StorageError::Conflict));
+        }
+    }
+    Ok(())
 }
 
 /// fsync a directory so a rename or new file in it is durable.
@@ -230,9 +258,10 @@ fn retired_files(old: &CatalogState, new: &CatalogState) -> Vec<Arc<DataFile>> {
         return candidates;
     }
     new_paths.extend(all_files(new).map(|f| f.path.as_str()));
+    // Only local files are the catalog's to delete; a repository's belong to the repository.
     candidates
         .into_iter()
-        .filter(|f| !new_paths.contains(f.path.as_str()))
+        .filter(|f| f.home.is_local() && !new_paths.contains(f.path.as_str()))
         .collect()
 }
 
@@ -252,6 +281,7 @@ mod tests {
                 created_at: String::new(),
                 tables: BTreeMap::new(),
                 views: BTreeMap::new(),
+                attached: None,
             }),
         );
         Ok(())

@@ -60,7 +60,8 @@ impl Catalog {
     pub async fn compact_once(self: &Arc<Self>, policy: CompactionPolicy) -> Result<usize> {
         let state = self.snapshot();
         let mut candidates = Vec::new();
-        for db in state.databases.values() {
+        // An attached snapshot is read-only and its files are the repository's.
+        for db in state.databases.values().filter(|d| d.attached.is_none()) {
             for table in db.tables.values() {
                 for p in &table.partitions {
                     let small = p
@@ -232,6 +233,7 @@ mod tests {
                         created_at: String::new(),
                         tables,
                         views: BTreeMap::new(),
+                        attached: None,
                     }),
                 );
                 Ok(())

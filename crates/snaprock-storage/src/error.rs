@@ -33,6 +33,15 @@ pub enum StorageError {
     InvalidDefinition(String),
     #[error("Database '{0}' is not empty")]
     DatabaseNotEmpty(String),
+    #[error(
+        "Database '{database}' is snapshot '{snapshot}' of repository '{repository}', attached \
+         read-only: it cannot be changed (DROP DATABASE detaches it)"
+    )]
+    ReadOnlySnapshotDatabase {
+        database: String,
+        snapshot: String,
+        repository: String,
+    },
     #[error("The table changed while this statement ran; retry it")]
     Conflict,
     #[error("I/O error on {path}: {source}")]

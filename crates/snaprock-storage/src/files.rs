@@ -17,6 +17,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
 
+use crate::locations::FileHome;
 use crate::meta::DataFile;
 use crate::{Result, StorageError};
 
@@ -138,6 +139,7 @@ impl DataFileWriter {
             rows: self.rows,
             bytes,
             sha256: hex(&hasher.finalize()),
+            home: FileHome::Local,
         })
     }
 
@@ -218,6 +220,23 @@ pub fn write_private_file_atomic(path: &Path, body: &[u8]) -> std::io::Result<()
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The length of a Parquet file's metadata, from its last 8 bytes (length and `PAR1`).
+pub fn parquet_metadata_len(last8: &[u8]) -> Result<u64> {
+    match last8 {
+        [a, b, c, d, b'P', b'A', b'R', b'1'] => Ok(u64::from(u32::from_le_bytes([*a, *b, *c, *d]))),
+        _ => Err(StorageError::InvalidDefinition(
+            "not a Parquet file (no PAR1 footer)".into(),
+        )),
+    }
+}
+
+/// The rows of a Parquet file, from its metadata (the bytes [`parquet_metadata_len`] names).
+pub fn parquet_rows(metadata: &[u8]) -> Result<u64> {
+    let meta =
+        datafusion::parquet::file::metadata::ParquetMetaDataReader::decode_metadata(metadata)?;
+    Ok(meta.file_metadata().num_rows().max(0) as u64)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod catalog;
 mod compaction;
 mod error;
 mod files;
+mod locations;
 mod meta;
 mod partition;
 mod types;
@@ -19,8 +20,10 @@ pub use catalog::{Catalog, TableWriteGuard};
 pub use compaction::{CompactionPolicy, compact_partition_files};
 pub use error::StorageError;
 pub use files::{
-    DataFileWriter, new_data_file_path, read_data_file, write_batches, write_private_file_atomic,
+    DataFileWriter, new_data_file_path, parquet_metadata_len, parquet_rows, read_data_file,
+    write_batches, write_private_file_atomic,
 };
+pub use locations::{FILES_URL, FileHome, FileRouter};
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
 pub use types::{ColumnType, SQL_TYPE_METADATA_KEY};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
+use crate::locations::FileHome;
 use crate::types::{ColumnType, SQL_TYPE_METADATA_KEY};
 
 /// One immutable state of the whole catalog.
@@ -71,6 +72,32 @@ pub struct DatabaseMeta {
     pub created_at: String,
     pub tables: BTreeMap<String, Arc<TableMeta>>,
     pub views: BTreeMap<String, Arc<ViewMeta>>,
+    /// Set for a snapshot attached as a read-only database (its files are in the repository).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached: Option<AttachedSnapshot>,
+}
+
+/// The snapshot a read-only database reads (`CREATE DATABASE d FROM SNAPSHOT s ON repo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedSnapshot {
+    pub repository: String,
+    pub snapshot: String,
+    /// The snapshot's `backup_timestamp`.
+    pub timestamp: String,
+}
+
+impl DatabaseMeta {
+    /// Refuses any change to an attached snapshot.
+    pub fn check_writable(&self) -> crate::Result<()> {
+        match &self.attached {
+            None => Ok(()),
+            Some(a) => Err(crate::StorageError::ReadOnlySnapshotDatabase {
+                database: self.name.clone(),
+                snapshot: a.snapshot.clone(),
+                repository: a.repository.clone(),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,12 +197,15 @@ pub enum PartitionBounds {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DataFile {
-    /// Path relative to the data directory's `data/` folder.
+    /// Path relative to the data directory's `data/` folder, or the key in its home.
     pub path: String,
     pub rows: u64,
     pub bytes: u64,
     /// Hex SHA-256 of the file's bytes, computed while it was written.
     pub sha256: String,
+    /// Where the bytes are (the data directory unless said otherwise).
+    #[serde(default, skip_serializing_if = "FileHome::is_local")]
+    pub home: FileHome,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -82,6 +82,13 @@ pub fn analyze_backup(
     let Some(db) = catalog.database(&database) else {
         return Err(BackupError::unknown_database(&database));
     };
+    if let Some(attached) = &db.attached {
+        return Err(BackupError::ddl(format!(
+            "Database {database} is snapshot '{}' of repository {} attached read-only: its data \
+             is already in that repository",
+            attached.snapshot, attached.repository
+        )));
+    }
     if !valid_label(&stmt.snapshot) {
         return Err(BackupError::wrong_label(&stmt.snapshot));
     }

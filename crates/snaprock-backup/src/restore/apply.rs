@@ -84,6 +84,7 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
                 created_at: input.now.to_string(),
                 tables: BTreeMap::new(),
                 views: BTreeMap::new(),
+                attached: None,
             }),
         );
     }

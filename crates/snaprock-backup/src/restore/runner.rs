@@ -285,6 +285,7 @@ async fn download_all(
             rows: d.file.rows,
             bytes: d.file.bytes,
             sha256: d.file.sha256,
+            home: snaprock_storage::FileHome::Local,
         });
         files.entry(d.target).or_default().push((d.index, file));
     }

@@ -97,6 +97,10 @@ impl BackupService {
             )));
         }
         let database = target_database(stmt, &info);
+        if let Some(db) = self.catalog.snapshot().database(&database) {
+            db.check_writable()
+                .map_err(|e| BackupError::ddl(format!("Cannot restore into {database}: {e}")))?;
+        }
         let _submitting = self.submission().await?;
         self.check_slot_free(&database)?;
         let plan = plan_restore(stmt, &info)?;

@@ -3,13 +3,18 @@
 //!
 //! * `persist.rs`: loading and saving `backup.json`, closing jobs a restart interrupted;
 //! * `repositories.rs`: CREATE / DROP / SHOW REPOSITORY, SHOW SNAPSHOT;
+//! * `attach.rs`: snapshots attached as read-only databases (CREATE DATABASE ... FROM SNAPSHOT);
+//! * `verify.rs`: ADMIN CHECK SNAPSHOT;
 //! * `jobs.rs`: BACKUP and RESTORE submission (one job per database), SHOW BACKUP / RESTORE,
 //!   CANCEL. The jobs themselves run in `runner.rs` and `restore_runner.rs`.
 
+mod attach;
 mod jobs;
 mod persist;
 mod repositories;
+mod verify;
 
+pub use attach::SnapshotDatabase;
 use persist::RepositoryRecord;
 
 use std::collections::BTreeMap;

@@ -56,6 +56,10 @@ impl BackupService {
                         create_time: record.create_time.clone(),
                         store: open_store(&location, tuning).await,
                     };
+                    let files = crate::store::RepositoryFiles::new(repo.store.clone(), &repo.name);
+                    catalog
+                        .files()
+                        .mount_repository(&repo.name, Arc::new(files));
                     repositories.insert(record.name.clone(), (Arc::new(repo), record));
                 }
                 Err(e) => warn!(repository = %record.name, error = %e, "repository not loaded"),

@@ -81,6 +81,7 @@ impl BackupService {
                 create_time,
                 store,
             };
+            self.mount(&repo);
             s.repositories
                 .insert(stmt.name.clone(), (Arc::new(repo), record));
         }
@@ -104,7 +105,16 @@ impl BackupService {
                     "Backup or restore job is running on this repository. Can not drop it",
                 ));
             }
+            let attached = self.attached_databases(name);
+            if !attached.is_empty() {
+                return Err(BackupError::ddl(format!(
+                    "Repository {name} is read by database {} (attached from a snapshot): drop \
+                     that database first",
+                    attached.join(", ")
+                )));
+            }
             s.repositories.remove(name);
+            self.catalog.files().unmount_repository(name);
         }
         self.save()?;
         info!(repository = %name, "repository dropped");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::{
     CancelSignal, ExpectedContent, ObjectEntry, ObjectStore, TransferProgress, hex, verify_digest,
@@ -137,6 +137,22 @@ impl ObjectStore for LocalStore {
             Ok(bytes) => Ok(Bytes::from(bytes)),
             Err(e) => Err(not_found_or(key, &path, e)),
         }
+    }
+
+    async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, StoreError> {
+        let path = self.path(key);
+        let mut file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| not_found_or(key, &path, e))?;
+        file.seek(std::io::SeekFrom::Start(range.start))
+            .await
+            .map_err(|e| StoreError::io(path.display(), e))?;
+        let mut buf = Vec::with_capacity(range.end.saturating_sub(range.start) as usize);
+        file.take(range.end.saturating_sub(range.start))
+            .read_to_end(&mut buf)
+            .await
+            .map_err(|e| StoreError::io(path.display(), e))?;
+        Ok(Bytes::from(buf))
     }
 
     async fn exists(&self, key: &str) -> Result<bool, StoreError> {

@@ -6,6 +6,7 @@
 
 mod local;
 mod s3;
+mod table_reads;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::error::StoreError;
 
 pub use local::LocalStore;
 pub use s3::{S3Credentials, S3Settings, S3Store};
+pub use table_reads::RepositoryFiles;
 
 /// One object in a listing; `key` is relative to the store's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +119,9 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     async fn put(&self, key: &str, body: Bytes) -> Result<(), StoreError>;
     /// Reads a small object whole.
     async fn get(&self, key: &str) -> Result<Bytes, StoreError>;
+    /// Reads bytes `range` of an object (one ranged GET); the range ends at most at the
+    /// object's end.
+    async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, StoreError>;
     /// Whether an object exists.
     async fn exists(&self, key: &str) -> Result<bool, StoreError>;
     /// Every object whose key starts with `prefix`, in key order.

@@ -17,14 +17,26 @@ pub(crate) mod prune;
 pub(crate) mod rewrite;
 pub(crate) mod rewrite_functions;
 
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use snaprock_sql::sqlparser::ast::{Statement, TableFactor, VisitMut, VisitorMut};
+use std::sync::Arc;
 
 use crate::{ExecError, Result};
 use catalog_provider::{CATALOG_NAME, NO_DATABASE};
 
 /// A DataFusion context configured the MySQL way (see `rewrite` for the rest).
-pub(crate) fn new_datafusion_context() -> SessionContext {
+/// The runtime every session shares, with the catalog's file router registered under
+/// `FILES_URL` (every table scan reads through it).
+pub(crate) fn new_runtime(catalog: &snaprock_storage::Catalog) -> Result<Arc<RuntimeEnv>> {
+    let runtime = RuntimeEnvBuilder::new().build_arc()?;
+    let url = ObjectStoreUrl::parse(snaprock_storage::FILES_URL)?;
+    runtime.register_object_store(url.as_ref(), catalog.files().clone());
+    Ok(runtime)
+}
+
+pub(crate) fn new_datafusion_context(runtime: &Arc<RuntimeEnv>) -> SessionContext {
     let config = SessionConfig::new()
         .with_default_catalog_and_schema(CATALOG_NAME, NO_DATABASE)
         .with_create_default_catalog_and_schema(false)
@@ -37,7 +49,7 @@ pub(crate) fn new_datafusion_context() -> SessionContext {
             false,
         )
         .set_str("datafusion.sql_parser.dialect", "MySQL");
-    let ctx = SessionContext::new_with_config(config);
+    let ctx = SessionContext::new_with_config_rt(config, runtime.clone());
     crate::df::mysql_functions::register(&ctx);
     ctx
 }

@@ -99,6 +99,21 @@ pub(crate) fn default_expr(text: &str, column_type: &ColumnType) -> Result<Expr>
     Ok(Expr::Literal(value, None))
 }
 
+/// Where every table scan reads: the catalog's file router.
+fn files_url() -> DfResult<ObjectStoreUrl> {
+    ObjectStoreUrl::parse(snaprock_storage::FILES_URL)
+}
+
+impl SnaprockTable {
+    /// Refuses writes to a database attached from a snapshot before any file is written.
+    fn check_writable(&self) -> DfResult<()> {
+        match self.ctx.state.database(&self.database) {
+            Some(db) => db.check_writable().map_err(|e| external(e.into())),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A plan producing the single `count` row DML statements return.
 pub(crate) fn count_plan(count: u64) -> DfResult<Arc<dyn ExecutionPlan>> {
     let schema = Arc::new(Schema::new(vec![Field::new(
@@ -152,11 +167,10 @@ impl TableProvider for SnaprockTable {
             .flat_map(|p| p.files.iter())
             .map(|f| {
                 let mut file = PartitionedFile::new(String::new(), f.bytes);
-                file.object_meta.location =
-                    catalog.object_path(f).map_err(|e| external(e.into()))?;
-                Ok(file)
+                file.object_meta.location = catalog.object_path(f);
+                file
             })
-            .collect::<DfResult<_>>()?;
+            .collect();
         if files.is_empty() {
             let projected = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
@@ -171,7 +185,7 @@ impl TableProvider for SnaprockTable {
             file_groups[i % groups].push(f);
         }
         let source = Arc::new(ParquetSource::new(self.schema.clone()));
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+        let config = FileScanConfigBuilder::new(files_url()?, source)
             .with_file_groups(file_groups.into_iter().map(FileGroup::new).collect())
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
@@ -185,6 +199,7 @@ impl TableProvider for SnaprockTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.check_writable()?;
         let overwrite = match insert_op {
             InsertOp::Append => None,
             InsertOp::Overwrite | InsertOp::Replace => Some(
@@ -210,6 +225,7 @@ impl TableProvider for SnaprockTable {
         state: &dyn Session,
         filters: Vec<Expr>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.check_writable()?;
         let deleted = dml::delete_rows(
             &self.ctx.engine.catalog,
             &self.database,

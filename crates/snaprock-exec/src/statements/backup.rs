@@ -2,11 +2,17 @@
 //! rows become result sets here.
 
 use snaprock_backup::Rows;
-use snaprock_sql::ast::{BackupStatement, CreateRepository, RestoreStatement, Show};
+use std::sync::Arc;
+
+use snaprock_sql::ast::{
+    AttachSnapshot, BackupStatement, CheckSnapshot, CreateRepository, RestoreStatement, Show,
+};
+use snaprock_storage::{CatalogState, StorageError};
+use tracing::info;
 
 use crate::result::{Cell, Output, RowsBuilder};
 use crate::session::Session;
-use crate::{ExecError, Result};
+use crate::{ExecError, Result, now_text};
 
 fn rows_output(rows: Rows) -> Result<Output> {
     let mut builder = RowsBuilder::text(&rows.columns);
@@ -63,6 +69,40 @@ pub(crate) fn cancel_backup(
 ) -> Result<Output> {
     session.engine().backup.cancel(database, restore)?;
     Ok(Output::ok())
+}
+
+/// `CREATE DATABASE d FROM SNAPSHOT s ON repo`: reads the snapshot's info and meta files,
+/// then adds the read-only database in one catalog commit.
+pub(crate) async fn attach_snapshot(
+    session: &mut Session,
+    stmt: &AttachSnapshot,
+) -> Result<Output> {
+    super::ddl::validate_name(&stmt.database, "database")?;
+    let exists = |state: &CatalogState| state.databases.contains_key(&stmt.database);
+    if stmt.if_not_exists && exists(&session.engine.catalog.snapshot()) {
+        return Ok(Output::affected(0));
+    }
+    let snapshot = session.engine.backup.read_snapshot_database(stmt).await?;
+    let now = now_text();
+    let created = session.engine.catalog.commit(|s| {
+        if exists(s) {
+            if stmt.if_not_exists {
+                return Ok(false);
+            }
+            return Err(StorageError::DatabaseExists(stmt.database.clone()));
+        }
+        let db = snapshot.database(s, &stmt.database, &now);
+        s.databases.insert(stmt.database.clone(), Arc::new(db));
+        Ok(true)
+    })?;
+    info!(database = %stmt.database, snapshot = %stmt.snapshot, repository = %stmt.repository, "snapshot attached");
+    Ok(Output::affected(u64::from(created)))
+}
+
+/// `ADMIN CHECK SNAPSHOT`: one row per problem found, or one saying OK.
+pub(crate) async fn check_snapshot(session: &mut Session, stmt: &CheckSnapshot) -> Result<Output> {
+    let backup = session.engine.backup.clone();
+    rows_output(backup.check_snapshot(stmt).await?)
 }
 
 /// SHOW REPOSITORIES / BACKUP / RESTORE / SNAPSHOT.

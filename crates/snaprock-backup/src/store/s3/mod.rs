@@ -219,6 +219,28 @@ impl ObjectStore for S3Store {
         Ok(data.into_bytes())
     }
 
+    async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, StoreError> {
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        let full = self.full_key(key);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .range(format!("bytes={}-{}", range.start, range.end - 1))
+            .send()
+            .await
+            .map_err(|e| self.error(&full, e))?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
+        Ok(data.into_bytes())
+    }
+
     async fn exists(&self, key: &str) -> Result<bool, StoreError> {
         let full = self.full_key(key);
         match self

@@ -43,6 +43,7 @@ pub(crate) fn create_database(
                 created_at: now.clone(),
                 tables: BTreeMap::new(),
                 views: BTreeMap::new(),
+                attached: None,
             }),
         );
         Ok(true)
@@ -410,7 +411,7 @@ pub(crate) fn drop_view(
     Ok(Output::ok())
 }
 
-fn validate_name(name: &str, what: &str) -> Result<()> {
+pub(super) fn validate_name(name: &str, what: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 256
         || name.contains('/')

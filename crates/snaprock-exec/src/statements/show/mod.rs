@@ -113,7 +113,9 @@ pub(super) async fn filtered(mut rows: RowsBuilder, filter: Option<ShowFilter>) 
             lowercase_identifiers(&mut expr);
             let expr = *expr;
             let batch = rows.batch()?;
-            let ctx = crate::df::new_datafusion_context();
+            // Hand-built rows only: no table files, so a runtime of its own.
+            let runtime = Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default());
+            let ctx = crate::df::new_datafusion_context(&runtime);
             let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             let catalog = datafusion::catalog::MemoryCatalogProvider::new();
             let schema = Arc::new(datafusion::catalog::MemorySchemaProvider::new());
