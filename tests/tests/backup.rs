@@ -516,7 +516,11 @@ async fn every_refusal_has_starrocks_error_and_changes_nothing() {
         vec![vec![
             "missing".to_string(),
             String::new(),
-            "ERROR: no snapshot".to_string()
+            "ERROR: no snapshot".to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
         ]]
     );
 

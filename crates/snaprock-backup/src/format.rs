@@ -206,6 +206,19 @@ pub struct SnapshotInfo {
     pub backup_objects: BTreeMap<String, ObjectInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snaprock: Option<InfoExtension>,
+    /// StarRocks 4.2: the server (cluster) that wrote the snapshot; only it drops it without
+    /// FORCE, and only its sweeper expires it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    /// Epoch milliseconds at which the snapshot was published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_time: Option<i64>,
+    /// The `ttl` property as written (`7 DAY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+    /// Epoch milliseconds after which the snapshot is dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<i64>,
 }
 
 impl SnapshotInfo {
@@ -246,6 +259,10 @@ impl SnapshotInfo {
             starrocks_meta_version: STARROCKS_META_VERSION,
             backup_result: "succeed".to_string(),
             backup_objects: objects,
+            cluster_id: None,
+            finish_time: None,
+            ttl: None,
+            expire_time: None,
             snaprock: Some(InfoExtension {
                 format: FORMAT_NAME.to_string(),
                 format_version: FORMAT_VERSION,

@@ -13,8 +13,10 @@
 mod backup;
 pub mod error;
 pub mod format;
+mod gc;
 mod job;
 pub mod location;
+mod locks;
 pub mod repository;
 mod restore;
 pub mod service;

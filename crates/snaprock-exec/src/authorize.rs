@@ -90,7 +90,7 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
             check_table(session, &p, Privilege::Alter, table)
         }
         // Attaching reads a repository; the database is then one like any other.
-        Statement::AttachSnapshot(_) | Statement::CheckSnapshot(_) => {
+        Statement::AttachSnapshot(_) | Statement::CheckSnapshot(_) | Statement::DropSnapshot(_) => {
             Ok(system(Privilege::Repository)?)
         }
         Statement::CreateRepository(_) | Statement::DropRepository { .. } => {

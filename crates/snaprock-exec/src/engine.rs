@@ -110,8 +110,11 @@ impl Engine {
         }))
     }
 
-    /// Starts background work (compaction of small files); stops when the engine is dropped.
+    /// Starts background work (compaction of small files, the backup service's sweeper); stops
+    /// when the engine is dropped.
     pub fn start_background_tasks(self: &Arc<Self>, every: Duration) {
+        // Expired snapshots and repository garbage collections waiting for jobs to end.
+        self.backup.start_sweeper();
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);

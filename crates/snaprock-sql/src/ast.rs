@@ -6,8 +6,8 @@ pub use crate::access_ast::{
     AccessStatement, GrantObject, Grantee, Password, Privilege, RoleSelection, UserIdentity,
 };
 pub use crate::backup::{
-    AttachSnapshot, BackupObject, BackupStatement, CheckSnapshot, CreateRepository, ObjectKind,
-    RestoreStatement, SnapshotFilter,
+    AttachSnapshot, BackupObject, BackupStatement, CheckSnapshot, CreateRepository, DropSnapshot,
+    ObjectKind, RestoreStatement, SnapshotFilter,
 };
 
 /// One parsed statement.
@@ -34,6 +34,8 @@ pub enum Statement {
     AttachSnapshot(Box<AttachSnapshot>),
     /// `ADMIN CHECK SNAPSHOT snap ON repo`: verifies a snapshot where it is.
     CheckSnapshot(Box<CheckSnapshot>),
+    /// `DROP SNAPSHOT snap ON repo [FORCE]`.
+    DropSnapshot(Box<DropSnapshot>),
     Use {
         database: String,
     },
@@ -354,6 +356,7 @@ impl Statement {
             Statement::DropDatabase { .. } => "DROP DATABASE",
             Statement::AttachSnapshot(_) => "CREATE DATABASE FROM SNAPSHOT",
             Statement::CheckSnapshot(_) => "ADMIN CHECK SNAPSHOT",
+            Statement::DropSnapshot(_) => "DROP SNAPSHOT",
             Statement::Use { .. } => "USE",
             Statement::CreateTable(_) => "CREATE TABLE",
             Statement::CreateTableLike { .. } => "CREATE TABLE LIKE",

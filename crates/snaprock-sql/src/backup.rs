@@ -102,6 +102,14 @@ pub struct AttachSnapshot {
     pub properties: Vec<(String, String)>,
 }
 
+/// `DROP SNAPSHOT snap ON repo [FORCE]` (StarRocks 4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropSnapshot {
+    pub snapshot: String,
+    pub repository: String,
+    pub force: bool,
+}
+
 /// `ADMIN CHECK SNAPSHOT snap ON repo [PROPERTIES ("backup_timestamp" = ..., "level" = ...)]`:
 /// verifies a snapshot in its repository without restoring it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +177,17 @@ pub(crate) fn parse_backup_statement(p: &mut Parser) -> PResult<Option<Statement
             snapshot,
             repository,
             properties,
+        }))
+    } else if peek_word(p, "DROP") && peek_nth_word(p, 1, "SNAPSHOT") {
+        p.next_token();
+        p.next_token();
+        let snapshot = parse_name(p)?;
+        expect_word(p, "ON")?;
+        let repository = parse_name(p)?;
+        Statement::DropSnapshot(Box::new(DropSnapshot {
+            snapshot,
+            repository,
+            force: parse_word(p, "FORCE"),
         }))
     } else if peek_word(p, "SHOW") && peek_nth_word(p, 1, "REPOSITORIES") {
         p.next_token();

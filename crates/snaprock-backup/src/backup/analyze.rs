@@ -13,6 +13,9 @@ use crate::error::{BackupError, Result};
 pub const DEFAULT_TIMEOUT_SECS: u64 = 86_400;
 pub const MIN_TIMEOUT_SECS: u64 = 600;
 
+/// The `ttl` property: as written, and in seconds.
+pub type Ttl = (String, u64);
+
 /// A BACKUP that passed the parser-level and analyzer checks.
 #[derive(Debug, Clone)]
 pub struct AnalyzedBackup {
@@ -21,6 +24,7 @@ pub struct AnalyzedBackup {
     pub plan: BackupPlan,
     pub timeout_secs: u64,
     pub incremental: bool,
+    pub ttl: Option<Ttl>,
     /// The BackupObjs column.
     pub objects: String,
 }
@@ -101,7 +105,7 @@ pub fn analyze_backup(
             stmt.repository
         )));
     }
-    let (timeout_secs, incremental) = backup_properties(&stmt.properties)?;
+    let (timeout_secs, incremental, ttl) = backup_properties(&stmt.properties)?;
 
     let mut plan = BackupPlan::default();
     match &stmt.objects {
@@ -135,6 +139,7 @@ pub fn analyze_backup(
         plan,
         timeout_secs,
         incremental,
+        ttl,
         objects,
     })
 }
@@ -226,12 +231,12 @@ fn add_object(
     Ok(())
 }
 
-/// `type` and `timeout`, the only BACKUP properties.
-fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool)> {
+/// `type`, `timeout` and `ttl` (StarRocks 4.2), the only BACKUP properties.
+fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool, Option<Ttl>)> {
     let unknown: Vec<&str> = properties
         .iter()
         .map(|(k, _)| k.as_str())
-        .filter(|k| !matches!(*k, "type" | "timeout"))
+        .filter(|k| !matches!(*k, "type" | "timeout" | "ttl"))
         .collect();
     if !unknown.is_empty() {
         return Err(BackupError::analysis(format!(
@@ -241,9 +246,11 @@ fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool)> {
     }
     let mut timeout = DEFAULT_TIMEOUT_SECS;
     let mut incremental = false;
+    let mut ttl = None;
     for (key, value) in properties {
         match key.as_str() {
             "timeout" => timeout = parse_timeout(value)?,
+            "ttl" => ttl = Some((value.trim().to_string(), parse_ttl(value)?)),
             _ => {
                 if value.eq_ignore_ascii_case("incremental") {
                     incremental = true;
@@ -255,7 +262,34 @@ fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool)> {
             }
         }
     }
-    Ok((timeout, incremental))
+    Ok((timeout, incremental, ttl))
+}
+
+/// The `ttl` property: `<n> SECOND | MINUTE | HOUR | DAY` (plural accepted), n ≥ 1.
+pub fn parse_ttl(value: &str) -> Result<u64> {
+    let invalid = || {
+        BackupError::analysis(format!(
+            "Invalid ttl: {value} (write a number and a unit: SECOND, MINUTE, HOUR or DAY, e.g. \
+             \"7 DAY\")"
+        ))
+    };
+    let mut words = value.split_whitespace();
+    let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next()) else {
+        return Err(invalid());
+    };
+    let n: u64 = n.parse().map_err(|_| invalid())?;
+    let unit = unit.to_ascii_uppercase();
+    let seconds = match unit.trim_end_matches('S') {
+        "SECOND" => 1,
+        "MINUTE" => 60,
+        "HOUR" => 3600,
+        "DAY" => 86400,
+        _ => return Err(invalid()),
+    };
+    match n.checked_mul(seconds) {
+        Some(total) if n > 0 => Ok(total),
+        _ => Err(invalid()),
+    }
 }
 
 /// The `timeout` property: seconds, at least 600.

@@ -71,6 +71,9 @@ pub struct BackupDetail {
     /// The info file's key once it is known (SAVE_META): after a crash in UPLOAD_INFO its
     /// presence tells whether the snapshot was published.
     pub info_key: Option<String>,
+    /// The `ttl` property: as written, and in seconds.
+    #[serde(default)]
+    pub ttl: Option<(String, u64)>,
 }
 
 pub type BackupJobRecord = JobRecord<BackupDetail>;

@@ -20,6 +20,7 @@ use crate::format::{
 use crate::job::{
     Failed, advance, spawn_timeout, status_error, status_for_store_error, status_ok, transfer_all,
 };
+use crate::locks::RepoLock;
 use crate::repository::Repository;
 use crate::service::BackupService;
 use crate::store::ExpectedContent;
@@ -65,6 +66,33 @@ async fn steps(
         r.detail.snapshot_finished_time = Some(now_ms())
     })?;
 
+    // A shared lock from before the repository is listed (which files to reuse) until the
+    // snapshot is published: no collection deletes a file this job relies on.
+    let owner = format!("{}-backup-{job_id}", service.cluster_id);
+    let lock = match RepoLock::shared(repo, &owner, &job.cancel).await {
+        Ok(lock) => lock,
+        Err(StoreError::Cancelled) => return Err(Failed::ended(job)),
+        Err(e) => {
+            return Err(Failed(status_for_store_error(
+                "failed to lock the repository",
+                &e,
+            )));
+        }
+    };
+    let result = upload_and_publish(service, job, repo, meta, &local_paths, &lock).await;
+    lock.release().await;
+    result
+}
+
+/// UPLOADING, SAVE_META, UPLOAD_INFO, FINISHED, under the repository lock.
+async fn upload_and_publish(
+    service: &Arc<BackupService>,
+    job: &Arc<BackupJob>,
+    repo: &Arc<Repository>,
+    meta: SnapshotMeta,
+    local_paths: &BTreeMap<String, PathBuf>,
+    lock: &RepoLock,
+) -> Result<(), Failed> {
     let stored = repo
         .stored_data_files()
         .await
@@ -87,7 +115,7 @@ async fn steps(
         "uploading"
     );
 
-    upload_all(job, repo, to_upload, &local_paths).await?;
+    upload_all(job, repo, to_upload, local_paths).await?;
     advance(service, job, BackupState::SaveMeta, |r| {
         r.detail.upload_finished_time = Some(now_ms())
     })?;
@@ -95,7 +123,15 @@ async fn steps(
     let meta_body = serde_json::to_vec_pretty(&meta)
         .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
     let meta_file = format::with_md5("__meta", &meta_body);
-    let info = SnapshotInfo::from_meta(&meta, meta_file.clone());
+    let mut info = SnapshotInfo::from_meta(&meta, meta_file.clone());
+    let finish_time = now_ms();
+    let ttl = job.lock().detail.ttl.clone();
+    info.cluster_id = Some(service.cluster_id.clone());
+    info.finish_time = Some(finish_time);
+    info.expire_time = ttl
+        .as_ref()
+        .map(|(_, secs)| finish_time + *secs as i64 * 1000);
+    info.ttl = ttl.map(|(text, _)| text);
     let info_body = serde_json::to_vec_pretty(&info)
         .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
     let dir = format::snapshot_dir(&repo.name, &meta.snapshot);
@@ -109,6 +145,12 @@ async fn steps(
         r.detail.info_key = Some(info_key_for_record)
     })?;
 
+    if !lock.is_trusted() {
+        return Err(Failed(status_error(
+            "COMMON_ERROR",
+            "the repository lock could not be refreshed; nothing was published",
+        )));
+    }
     put_with_retry(job, repo, &meta_key, Bytes::from(meta_body)).await?;
     put_with_retry(job, repo, &info_key, Bytes::from(info_body)).await?;
 
@@ -121,6 +163,12 @@ async fn steps(
             warn!(error = %e, "could not remove the info file of a cancelled backup");
         }
         return Err(Failed::ended(job));
+    }
+    if let Some(expire_ms) = info.expire_time {
+        service.expires(&repo.name, &meta.snapshot, expire_ms);
+        if let Err(e) = service.save() {
+            warn!(error = %e, "could not save the snapshot's expiry");
+        }
     }
     Ok(())
 }

@@ -10,9 +10,11 @@ use std::sync::Arc;
 use snaprock_storage::{DataFile, StorageError, new_data_file_path};
 use tracing::{info, warn};
 
+use crate::error::StoreError;
 use crate::format::{SnapshotFile, SnapshotMeta, now_ms, show_time};
 use crate::job::{Failed, advance, spawn_timeout, transfer_all};
 use crate::job::{status_error, status_for_store_error, status_ok};
+use crate::locks::RepoLock;
 use crate::repository::Repository;
 use crate::restore::apply::{RestoreInput, RestoredFiles, apply_restore, reserve_ids};
 use crate::restore::job::{RestoreJob, RestoreState};
@@ -35,7 +37,21 @@ pub(crate) async fn run_restore(
 ) {
     let timer = spawn_timeout(&job);
     let mut downloaded = Vec::new();
-    let result = steps(&service, &job, &repo, &mut downloaded).await;
+    // A shared lock on the repository while the job reads it: no collection deletes a file
+    // of the snapshot meanwhile, even if the snapshot is dropped.
+    let owner = format!("{}-restore", service.cluster_id);
+    let result = match RepoLock::shared(&repo, &owner, &job.cancel).await {
+        Ok(lock) => {
+            let result = steps(&service, &job, &repo, &mut downloaded).await;
+            lock.release().await;
+            result
+        }
+        Err(StoreError::Cancelled) => Err(Failed::ended(&job)),
+        Err(e) => Err(Failed(status_for_store_error(
+            "failed to lock the repository",
+            &e,
+        ))),
+    };
     timer.abort();
     match result {
         Ok(()) => info!("restore job finished"),

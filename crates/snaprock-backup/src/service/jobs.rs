@@ -51,6 +51,7 @@ impl BackupService {
                 upload_finished_time: None,
                 bytes_reused: 0,
                 info_key: None,
+                ttl: analyzed.ttl.clone(),
             },
         );
         let job = BackupJob::new(record);

@@ -5,17 +5,19 @@
 //! * `repositories.rs`: CREATE / DROP / SHOW REPOSITORY, SHOW SNAPSHOT;
 //! * `attach.rs`: snapshots attached as read-only databases (CREATE DATABASE ... FROM SNAPSHOT);
 //! * `verify.rs`: ADMIN CHECK SNAPSHOT;
+//! * `drop.rs`: DROP SNAPSHOT, snapshot expiry, garbage collection requests;
 //! * `jobs.rs`: BACKUP and RESTORE submission (one job per database), SHOW BACKUP / RESTORE,
 //!   CANCEL. The jobs themselves run in `runner.rs` and `restore_runner.rs`.
 
 mod attach;
+mod drop;
 mod jobs;
 mod persist;
 mod repositories;
 mod verify;
 
 pub use attach::SnapshotDatabase;
-use persist::RepositoryRecord;
+use persist::{ExpiringSnapshot, RepositoryRecord};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +27,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use snaprock_sql::ast::{BackupStatement, CreateRepository, RestoreStatement, SnapshotFilter};
 use snaprock_storage::Catalog;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::backup::analyze::analyze_backup;
 use crate::backup::job::{BackupDetail, BackupJob, BackupJobRecord};
@@ -65,6 +67,13 @@ impl Job {
         }
     }
 
+    fn snapshot(&self) -> String {
+        match self {
+            Job::Backup(j) => j.lock().snapshot.clone(),
+            Job::Restore(j) => j.lock().snapshot.clone(),
+        }
+    }
+
     fn repository(&self) -> String {
         match self {
             Job::Backup(j) => j.lock().repository.clone(),
@@ -77,10 +86,16 @@ struct State {
     next_id: u64,
     repositories: BTreeMap<String, (Arc<Repository>, RepositoryRecord)>,
     jobs: BTreeMap<String, Job>,
+    /// Snapshots this server published with a `ttl`.
+    expiring: Vec<ExpiringSnapshot>,
+    /// Repositories whose garbage collection waits for running jobs to end.
+    gc_pending: std::collections::BTreeSet<String>,
 }
 
 /// Repositories and backup jobs of one server.
 pub struct BackupService {
+    /// Persisted on first start; names this server in the snapshots it publishes.
+    pub(crate) cluster_id: String,
     pub(crate) catalog: Arc<Catalog>,
     state_path: PathBuf,
     state: Mutex<State>,

@@ -22,6 +22,20 @@ struct PersistedState {
     backup_jobs: Vec<BackupJobRecord>,
     #[serde(default)]
     restore_jobs: Vec<RestoreJobRecord>,
+    /// This server's cluster id, written into the info file of every snapshot it publishes.
+    #[serde(default)]
+    cluster_id: String,
+    /// Snapshots this server published with a `ttl`, until its sweeper drops them.
+    #[serde(default)]
+    expiring: Vec<ExpiringSnapshot>,
+}
+
+/// A snapshot to drop once its time is up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ExpiringSnapshot {
+    pub(crate) repository: String,
+    pub(crate) snapshot: String,
+    pub(crate) expire_ms: i64,
 }
 
 impl BackupService {
@@ -101,13 +115,21 @@ impl BackupService {
                 );
             }
         }
+        let mut cluster_id = persisted.cluster_id;
+        if cluster_id.is_empty() {
+            cluster_id = format!("{:016x}", rand::random::<u64>());
+            changed = true;
+        }
         let service = Arc::new(BackupService {
+            cluster_id,
             catalog,
             state_path,
             state: Mutex::new(State {
                 next_id: persisted.next_id,
                 repositories,
                 jobs,
+                expiring: persisted.expiring,
+                gc_pending: Default::default(),
             }),
             save_lock: Mutex::new(()),
             submit_lock: tokio::sync::Mutex::new(()),
@@ -126,6 +148,8 @@ impl BackupService {
             let s = self.lock();
             PersistedState {
                 next_id: s.next_id,
+                cluster_id: self.cluster_id.clone(),
+                expiring: s.expiring.clone(),
                 repositories: s.repositories.values().map(|(_, r)| r.clone()).collect(),
                 backup_jobs: s
                     .jobs

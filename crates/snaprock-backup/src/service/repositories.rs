@@ -160,21 +160,15 @@ impl BackupService {
                 "Repository [{repository}] does not exist"
             )));
         };
-        let list_columns = vec!["Snapshot", "Timestamp", "Status"];
-        let listing_row = |name: &str, result: std::result::Result<_, StoreError>| match result {
-            Ok(crate::repository::SnapshotListing {
-                timestamps, valid, ..
-            }) => vec![
-                Some(name.to_string()),
-                Some(timestamps.join("\n")),
-                Some(if valid { "OK" } else { "ERROR: no snapshot" }.to_string()),
-            ],
-            Err(e) => vec![
-                Some(name.to_string()),
-                None,
-                Some(format!("ERROR: Failed to get info: {e}")),
-            ],
-        };
+        let list_columns = vec![
+            "Snapshot",
+            "Timestamp",
+            "Status",
+            "ClusterId",
+            "FinishTime",
+            "TTL",
+            "ExpireTime",
+        ];
         match filter {
             SnapshotFilter::Invalid(message) => Err(BackupError::semantic(message)),
             SnapshotFilter::All | SnapshotFilter::In(_) => {
@@ -190,7 +184,7 @@ impl BackupService {
                     {
                         continue;
                     }
-                    rows.push(listing_row(&name, repo.snapshot_listing(&name).await));
+                    rows.push(listing_row(&repo, &name).await);
                 }
                 Ok(Rows {
                     columns: list_columns,
@@ -199,7 +193,7 @@ impl BackupService {
             }
             SnapshotFilter::Name(name) => Ok(Rows {
                 columns: list_columns,
-                rows: vec![listing_row(name, repo.snapshot_listing(name).await)],
+                rows: vec![listing_row(&repo, name).await],
             }),
             SnapshotFilter::NameAndTimestamp { name, timestamp } => {
                 let row = match repo.read_info(name, timestamp).await {
@@ -225,6 +219,50 @@ impl BackupService {
             }
         }
     }
+}
+
+/// One row of the SHOW SNAPSHOT list: the snapshot, its timestamps, and StarRocks 4.2's
+/// ClusterId, FinishTime, TTL and ExpireTime read from each timestamp's info file (one line
+/// per timestamp, as the Timestamp column).
+async fn listing_row(repo: &Repository, name: &str) -> Vec<Option<String>> {
+    let listing = match repo.snapshot_listing(name).await {
+        Ok(listing) => listing,
+        Err(e) => {
+            let mut row = vec![
+                Some(name.to_string()),
+                None,
+                Some(format!("ERROR: Failed to get info: {e}")),
+            ];
+            row.extend([None, None, None, None]);
+            return row;
+        }
+    };
+    let mut extra: [Vec<String>; 4] = Default::default();
+    for timestamp in listing
+        .timestamps
+        .iter()
+        .filter(|t| !t.starts_with("Invalid"))
+    {
+        let info = repo.read_info(name, timestamp).await.ok();
+        let info = info.as_ref();
+        let time = |t: Option<i64>| t.map(show_time).unwrap_or_default();
+        extra[0].push(info.and_then(|i| i.cluster_id.clone()).unwrap_or_default());
+        extra[1].push(time(info.and_then(|i| i.finish_time)));
+        extra[2].push(info.and_then(|i| i.ttl.clone()).unwrap_or_default());
+        extra[3].push(time(info.and_then(|i| i.expire_time)));
+    }
+    let status = if listing.valid {
+        "OK"
+    } else {
+        "ERROR: no snapshot"
+    };
+    let mut row = vec![
+        Some(name.to_string()),
+        Some(listing.timestamps.join("\n")),
+        Some(status.to_string()),
+    ];
+    row.extend(extra.into_iter().map(|lines| Some(lines.join("\n"))));
+    row
 }
 
 /// StarRocks' common-name rule for repositories.

@@ -85,6 +85,19 @@ async fn publish(tmp: &Path, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Whether a directory holds anything but hidden (temporary) entries.
+async fn has_entries(dir: &Path) -> bool {
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return false;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            return true;
+        }
+    }
+    false
+}
+
 fn not_found_or(key: &str, path: &Path, e: std::io::Error) -> StoreError {
     if e.kind() == std::io::ErrorKind::NotFound {
         StoreError::NotFound(key.to_string())
@@ -225,7 +238,8 @@ impl ObjectStore for LocalStore {
         {
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_dir = entry.file_type().await.map(|t| t.is_dir()).unwrap_or(false);
-            if is_dir && !name.starts_with('.') {
+            // An emptied directory (a dropped snapshot's) is no prefix, as in S3.
+            if is_dir && !name.starts_with('.') && has_entries(&entry.path()).await {
                 out.push(name);
             }
         }

@@ -5,7 +5,8 @@ use snaprock_backup::Rows;
 use std::sync::Arc;
 
 use snaprock_sql::ast::{
-    AttachSnapshot, BackupStatement, CheckSnapshot, CreateRepository, RestoreStatement, Show,
+    AttachSnapshot, BackupStatement, CheckSnapshot, CreateRepository, DropSnapshot,
+    RestoreStatement, Show,
 };
 use snaprock_storage::{CatalogState, StorageError};
 use tracing::info;
@@ -97,6 +98,13 @@ pub(crate) async fn attach_snapshot(
     })?;
     info!(database = %stmt.database, snapshot = %stmt.snapshot, repository = %stmt.repository, "snapshot attached");
     Ok(Output::affected(u64::from(created)))
+}
+
+/// `DROP SNAPSHOT snap ON repo [FORCE]`.
+pub(crate) async fn drop_snapshot(session: &mut Session, stmt: &DropSnapshot) -> Result<Output> {
+    let backup = session.engine.backup.clone();
+    backup.drop_snapshot(stmt).await?;
+    Ok(Output::ok())
 }
 
 /// `ADMIN CHECK SNAPSHOT`: one row per problem found, or one saying OK.

@@ -72,6 +72,7 @@ pub(crate) async fn dispatch(
         } => ddl::create_database(session, &name, if_not_exists),
         Statement::AttachSnapshot(stmt) => backup::attach_snapshot(session, &stmt).await,
         Statement::CheckSnapshot(stmt) => backup::check_snapshot(session, &stmt).await,
+        Statement::DropSnapshot(stmt) => backup::drop_snapshot(session, &stmt).await,
         Statement::DropDatabase { name, if_exists } => {
             ddl::drop_database(session, &name, if_exists)
         }
