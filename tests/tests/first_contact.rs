@@ -527,7 +527,7 @@ async fn trailing_words_are_a_syntax_error() {
     let server = TestServer::start().await;
     let mut c = server.conn().await;
     for sql in [
-        "CREATE DATABASE x FROM SNAPSHOT s ON r",
+        "CREATE DATABASE x FROM SNAPSHOT s ON r trailing",
         "CREATE DATABASE x anything at all",
         "CREATE DATABASE x DEFAULT",
         "START TRANSACTION maybe",

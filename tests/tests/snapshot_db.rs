@@ -190,6 +190,11 @@ async fn live_and_snapshot_join_and_the_database_survives_a_restart() {
     );
     let before = rows(&mut c, "SELECT * FROM hub_before.member ORDER BY id").await;
     assert_eq!(before.len(), 5);
+    let shown = rows(&mut c, "SHOW CREATE DATABASE hub_before").await;
+    assert!(
+        shown[0][1].starts_with("CREATE DATABASE `hub_before` FROM SNAPSHOT `before` ON `repo`"),
+        "{shown:?}"
+    );
 
     // Compaction never touches it, and a restart keeps it attached and readable.
     drop(c);

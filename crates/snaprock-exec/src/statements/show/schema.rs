@@ -183,14 +183,19 @@ pub(super) async fn create_view(
 
 /// `SHOW CREATE DATABASE`.
 pub(super) async fn create_database(database: String, state: &CatalogState) -> Result<Output> {
-    if state.database(&database).is_none() {
+    let Some(db) = state.database(&database) else {
         return Err(ExecError::UnknownDatabase(database));
-    }
+    };
+    // An attached snapshot shows the statement that attaches it again.
+    let text = match &db.attached {
+        None => format!("CREATE DATABASE `{database}`"),
+        Some(a) => format!(
+            "CREATE DATABASE `{database}` FROM SNAPSHOT `{}` ON `{}`\nPROPERTIES (\"backup_timestamp\" = \"{}\")",
+            a.snapshot, a.repository, a.timestamp
+        ),
+    };
     let mut rows = RowsBuilder::text(&["Database", "Create Database"]);
-    rows.push(vec![
-        t(&database),
-        t(&format!("CREATE DATABASE `{database}`")),
-    ]);
+    rows.push(vec![t(&database), t(&text)]);
     Ok(Output::Rows(rows.into_result()?))
 }
 
