@@ -107,6 +107,20 @@ async fn a_snapshot_on_s3_is_queried_in_place_and_refuses_writes() {
         "pruned scan read {pruned_reads} ranges, full scan {full_reads}"
     );
 
+    // The repository failing: a clear error, the connection still usable, then rows again.
+    s3.faults.read_fail_next.store(1000, Ordering::SeqCst);
+    let (code, message) = server_error(
+        d.query_drop("SELECT sum(score), max(city) FROM member")
+            .await,
+    );
+    assert_eq!(code, 1105, "{message}");
+    assert!(message.contains("repository"), "{message}");
+    s3.faults.clear();
+    assert_eq!(
+        rows(&mut d, "SELECT * FROM member ORDER BY id").await,
+        expected
+    );
+
     // Writes and DDL are refused with an error that says it is a snapshot; data unchanged.
     for sql in [
         "INSERT INTO member VALUES (9, 'Rome', '2025-02-02', 9.0)",
