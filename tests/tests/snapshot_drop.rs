@@ -191,8 +191,29 @@ async fn another_servers_snapshot_needs_force_and_ttl_expires() {
 async fn dropping_a_snapshot_never_deletes_a_file_a_running_backup_reuses() {
     let s3 = TestS3::start().await;
     let server = TestServer::start().await;
+    let d = server.conn().await;
+    race_backups_against_drops(&s3, &server, d, "").await;
+}
+
+/// The same race with the drops sent by a second server sharing the repository (FORCE: the
+/// snapshots are the first server's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drop_on_another_server_never_deletes_a_file_a_running_backup_reuses() {
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let other = TestServer::start().await;
+    let mut d = other.conn().await;
+    run(&mut d, &[&s3.create_repository_sql("repo", "race", false)]).await;
+    race_backups_against_drops(&s3, &server, d, " FORCE").await;
+}
+
+async fn race_backups_against_drops(
+    s3: &TestS3,
+    server: &TestServer,
+    mut d: mysql_async::Conn,
+    force: &str,
+) {
     let mut c = server.conn().await;
-    let mut d = server.conn().await;
     run(
         &mut c,
         &[
@@ -224,7 +245,7 @@ async fn dropping_a_snapshot_never_deletes_a_file_a_running_backup_reuses() {
         .await;
         run(&mut c, &[&format!("ALTER TABLE r.t{i} DROP PARTITION p2")]).await;
         let before = data_files(&root).len();
-        let drop = format!("DROP SNAPSHOT base{i} ON repo");
+        let drop = format!("DROP SNAPSHOT base{i} ON repo{force}");
         let next = format!("BACKUP SNAPSHOT r.next{i} TO repo ON (t{i})");
         if i % 2 == 0 {
             run(&mut d, &[&drop]).await;
