@@ -2,7 +2,9 @@
 //! comes back, every refusal answers clearly, and a BACKUP that reuses files of a snapshot being
 //! dropped never publishes a snapshot with a file missing, in either order, run many times.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use mysql_async::prelude::Queryable;
 use snaprock_tests::s3::{TestS3, files_under};
@@ -237,14 +239,29 @@ async fn race_backups_against_drops(
             ],
         )
         .await;
+        let before: HashSet<String> = data_files(&root).into_iter().collect();
         backup(
             &mut c,
             &format!("BACKUP SNAPSHOT r.base{i} TO repo ON (t{i})"),
             "r",
         )
         .await;
-        run(&mut c, &[&format!("ALTER TABLE r.t{i} DROP PARTITION p2")]).await;
-        let before = data_files(&root).len();
+        let base_files: Vec<String> = data_files(&root)
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
+        assert_eq!(base_files.len(), 2, "p1's shared file and p2's own");
+        // p2 goes (its file is base's alone); p1 gets a new file, which next must upload
+        // (slowly) while it reuses p1's shared one: the window a collection must not use.
+        run(
+            &mut c,
+            &[
+                &format!("ALTER TABLE r.t{i} DROP PARTITION p2"),
+                &format!("INSERT INTO r.t{i} VALUES (2, 'new {i}')"),
+            ],
+        )
+        .await;
+        s3.faults.delay_ms.store(400, Ordering::SeqCst);
         let drop = format!("DROP SNAPSHOT base{i} ON repo{force}");
         let next = format!("BACKUP SNAPSHOT r.next{i} TO repo ON (t{i})");
         if i % 2 == 0 {
@@ -252,13 +269,16 @@ async fn race_backups_against_drops(
             run(&mut c, &[&next]).await;
         } else {
             run(&mut c, &[&next]).await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             run(&mut d, &[&drop]).await;
         }
         let row = wait_for_backup_state(&mut c, "r", &["FINISHED", "CANCELLED"]).await;
+        s3.faults.delay_ms.store(0, Ordering::SeqCst);
         assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
-        // The collection has run once base's own file is gone; the shared one must be there.
+        // The collection has run once one of base's files is gone; it must be p2's alone.
+        let data = root.join("__data");
         wait_until(
-            || data_files(&root).len() == before - 1,
+            || base_files.iter().any(|f| !data.join(f).exists()),
             "base's own file deleted",
         )
         .await;
