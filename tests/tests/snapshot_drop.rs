@@ -152,6 +152,25 @@ async fn another_servers_snapshot_needs_force_and_ttl_expires() {
     .await;
     let (_, message) = server_error(cb.query_drop("DROP SNAPSHOT of_a ON repo FORCE").await);
     assert!(message.contains("read only"), "{message}");
+    // A restore from a READ ONLY repository writes nothing there, not even a lock.
+    std::fs::remove_dir_all(root.join("__locks")).unwrap();
+    let ts = snaprock_tests::snapshot_timestamp(&mut cb, "repo", "of_a").await;
+    run(
+        &mut cb,
+        &[&format!(
+            "RESTORE SNAPSHOT of_a FROM repo DATABASE d AS d_copy \
+             PROPERTIES (\"backup_timestamp\" = \"{ts}\")"
+        )],
+    )
+    .await;
+    let row =
+        snaprock_tests::wait_for_restore_state(&mut cb, "d_copy", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
+    assert_eq!(value(&mut cb, "SELECT v FROM d_copy.t").await, "from a");
+    assert!(
+        !root.join("__locks").exists(),
+        "nothing written to a READ ONLY repository"
+    );
     run(
         &mut cb,
         &["DROP REPOSITORY repo", &repo_sql("repo", dir.path(), false)],

@@ -38,12 +38,21 @@ pub(crate) async fn run_restore(
     let timer = spawn_timeout(&job);
     let mut downloaded = Vec::new();
     // A shared lock on the repository while the job reads it: no collection deletes a file
-    // of the snapshot meanwhile, even if the snapshot is dropped.
+    // of the snapshot meanwhile, even if the snapshot is dropped. A READ ONLY repository is
+    // never written to (its credentials may not allow it): there a file dropped by another
+    // server meanwhile fails the download's check and the job, and nothing is committed.
     let owner = format!("{}-restore", service.cluster_id);
-    let result = match RepoLock::shared(&repo, &owner, &job.cancel).await {
+    let lock = if repo.read_only {
+        Ok(None)
+    } else {
+        RepoLock::shared(&repo, &owner, &job.cancel).await.map(Some)
+    };
+    let result = match lock {
         Ok(lock) => {
             let result = steps(&service, &job, &repo, &mut downloaded).await;
-            lock.release().await;
+            if let Some(lock) = lock {
+                lock.release().await;
+            }
             result
         }
         Err(StoreError::Cancelled) => Err(Failed::ended(&job)),
