@@ -60,6 +60,19 @@ async fn drop_snapshot_returns_space_and_keeps_what_others_use() {
     )
     .await;
     backup(&mut c, "BACKUP SNAPSHOT d.s1 TO repo", "d").await;
+    // Locks of a server that died long ago: ignored (the next backup goes on), then removed by
+    // the next collection.
+    std::fs::create_dir_all(root.join("__locks")).unwrap();
+    for kind in ["shared", "exclusive"] {
+        std::fs::write(
+            root.join(format!("__locks/{kind}-dead-server-0")),
+            format!(
+                r#"{{"owner":"dead","exclusive":{},"written_ms":0}}"#,
+                kind == "exclusive"
+            ),
+        )
+        .unwrap();
+    }
     // s2 shares p1's file with s1 and has its own p2 file; s1's p2 file is s1's alone.
     run(
         &mut c,
@@ -94,6 +107,10 @@ async fn drop_snapshot_returns_space_and_keeps_what_others_use() {
     assert_eq!(names, ["s2"]);
     assert!(files_under(&root.join("__ss_s1")).is_empty());
     wait_until(|| data_files(&root).len() == 2, "s1's own file deleted").await;
+    assert!(
+        files_under(&root.join("__locks")).is_empty(),
+        "stale locks removed by the collection"
+    );
     check_ok(&mut c, "s2", "repo").await;
 
     // Refusals, each leaving the snapshot in place.

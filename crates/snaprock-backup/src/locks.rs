@@ -60,9 +60,13 @@ async fn write_lock(repo: &Repository, key: &str, body: &LockBody) -> Result<(),
     repo.store.put(key, Bytes::from(bytes)).await
 }
 
-/// The locks other than `own` that are not stale: `(key, exclusive)`.
-async fn other_live_locks(repo: &Repository, own: &str) -> Result<Vec<(String, bool)>, StoreError> {
+/// The locks other than `own`: the live ones as `(key, exclusive)`, and the keys of stale ones.
+async fn other_locks(
+    repo: &Repository,
+    own: &str,
+) -> Result<(Vec<(String, bool)>, Vec<String>), StoreError> {
     let mut live = Vec::new();
+    let mut stale = Vec::new();
     for entry in repo.store.list(&locks_prefix(repo)).await? {
         if entry.key == own {
             continue;
@@ -77,12 +81,15 @@ async fn other_live_locks(repo: &Repository, own: &str) -> Result<Vec<(String, b
             Some(b) if now_ms() - b.written_ms < STALE_AFTER.as_millis() as i64 => {
                 live.push((entry.key, b.exclusive))
             }
-            Some(_) => debug!(key = %entry.key, "ignoring a stale repository lock"),
+            Some(_) => {
+                debug!(key = %entry.key, "ignoring a stale repository lock");
+                stale.push(entry.key);
+            }
             // Unreadable: treat as a live exclusive lock rather than guess.
             None => live.push((entry.key, true)),
         }
     }
-    Ok(live)
+    Ok((live, stale))
 }
 
 impl RepoLock {
@@ -146,9 +153,11 @@ impl RepoLock {
         loop {
             cancel.check()?;
             let lock = Self::write(repo, owner, false).await?;
-            let others = other_live_locks(repo, &lock.key).await;
+            let others = other_locks(repo, &lock.key).await;
             match others {
-                Ok(others) if !others.iter().any(|(_, exclusive)| *exclusive) => return Ok(lock),
+                Ok((others, _)) if !others.iter().any(|(_, exclusive)| *exclusive) => {
+                    return Ok(lock);
+                }
                 Ok(_) => lock.release().await,
                 Err(e) => {
                     lock.release().await;
@@ -170,8 +179,16 @@ impl RepoLock {
         owner: &str,
     ) -> Result<Option<Self>, StoreError> {
         let lock = Self::write(repo, owner, true).await?;
-        match other_live_locks(repo, &lock.key).await {
-            Ok(others) if others.is_empty() => Ok(Some(lock)),
+        match other_locks(repo, &lock.key).await {
+            Ok((others, stale)) if others.is_empty() => {
+                // Dead servers' locks: removed by the one holder that may remove anything.
+                for key in stale {
+                    if let Err(e) = repo.store.delete(&key).await {
+                        warn!(key, error = %e, "could not remove a stale repository lock");
+                    }
+                }
+                Ok(Some(lock))
+            }
             Ok(_) => {
                 lock.release().await;
                 Ok(None)

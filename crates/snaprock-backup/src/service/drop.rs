@@ -135,6 +135,9 @@ impl BackupService {
     /// Collects `repository` now in the background, or as soon as no job holds it.
     pub(crate) fn request_collection(self: &Arc<Self>, repository: &str) {
         self.lock().gc_pending.insert(repository.to_string());
+        if let Err(e) = self.save() {
+            warn!(error = %e, "could not save the pending collection");
+        }
         let service = self.clone();
         tokio::spawn(async move { service.collect_pending().await });
     }
@@ -150,6 +153,9 @@ impl BackupService {
             match collect_garbage(&repo, &self.cluster_id).await {
                 Ok(Some(_)) => {
                     self.lock().gc_pending.remove(&name);
+                    if let Err(e) = self.save() {
+                        warn!(error = %e, "could not save the end of a collection");
+                    }
                 }
                 Ok(None) => debug!(repository = %name, "collection waits for running jobs"),
                 Err(e) => warn!(repository = %name, error = %e, "garbage collection failed"),

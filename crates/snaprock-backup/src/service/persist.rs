@@ -28,6 +28,9 @@ struct PersistedState {
     /// Snapshots this server published with a `ttl`, until its sweeper drops them.
     #[serde(default)]
     expiring: Vec<ExpiringSnapshot>,
+    /// Repositories a drop left to collect (the sweeper collects them after a restart too).
+    #[serde(default)]
+    gc_pending: Vec<String>,
 }
 
 /// A snapshot to drop once its time is up.
@@ -129,7 +132,7 @@ impl BackupService {
                 repositories,
                 jobs,
                 expiring: persisted.expiring,
-                gc_pending: Default::default(),
+                gc_pending: persisted.gc_pending.into_iter().collect(),
             }),
             save_lock: Mutex::new(()),
             submit_lock: tokio::sync::Mutex::new(()),
@@ -150,6 +153,7 @@ impl BackupService {
                 next_id: s.next_id,
                 cluster_id: self.cluster_id.clone(),
                 expiring: s.expiring.clone(),
+                gc_pending: s.gc_pending.iter().cloned().collect(),
                 repositories: s.repositories.values().map(|(_, r)| r.clone()).collect(),
                 backup_jobs: s
                     .jobs
