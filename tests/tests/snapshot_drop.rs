@@ -325,3 +325,34 @@ async fn race_backups_against_drops(
         "every lock released"
     );
 }
+
+/// A snapshot a job of this server is writing cannot be dropped; once published it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_being_written_is_not_dropped() {
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE w",
+            "CREATE TABLE w.t (k INT, v STRING) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)",
+            "INSERT INTO w.t VALUES (1, 'a'), (2, 'b')",
+            &s3.create_repository_sql("repo", "busy", false),
+        ],
+    )
+    .await;
+    s3.faults.delay_ms.store(1500, Ordering::SeqCst);
+    run(&mut c, &["BACKUP SNAPSHOT w.busy TO repo"]).await;
+    let (code, message) = server_error(c.query_drop("DROP SNAPSHOT busy ON repo").await);
+    assert_eq!(code, 5064, "{message}");
+    assert!(
+        message.contains("used by a running backup or restore job"),
+        "{message}"
+    );
+    let row = wait_for_backup_state(&mut c, "w", &["FINISHED", "CANCELLED"]).await;
+    s3.faults.clear();
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    run(&mut c, &["DROP SNAPSHOT busy ON repo"]).await;
+    assert!(rows(&mut c, "SHOW SNAPSHOT ON repo").await.is_empty());
+}
