@@ -62,6 +62,23 @@ async fn a_snapshot_on_s3_is_queried_in_place_and_refuses_writes() {
         "attaching reads the manifest only, no data file"
     );
 
+    // Footers are read once and cached for every later query.
+    let reads = s3.faults.data_reads.load(Ordering::SeqCst);
+    assert_eq!(
+        value(&mut d, "SELECT count(*) FROM hub_0207.member").await,
+        "5"
+    );
+    let first = s3.faults.data_reads.load(Ordering::SeqCst) - reads;
+    assert_eq!(
+        value(&mut d, "SELECT count(*) FROM hub_0207.member").await,
+        "5"
+    );
+    let second = s3.faults.data_reads.load(Ordering::SeqCst) - reads - first;
+    assert!(
+        first > 0 && second < first,
+        "first query {first} reads, second {second}"
+    );
+
     // An ordinary database to every client.
     let dbs = rows(&mut d, "SHOW DATABASES").await;
     assert!(dbs.iter().any(|r| r[0] == "hub_0207"), "{dbs:?}");

@@ -12,6 +12,7 @@ use datafusion::common::ScalarValue;
 use datafusion::datasource::TableType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::sink::DataSinkExec;
 use datafusion::datasource::source::DataSourceExec;
@@ -184,8 +185,19 @@ impl TableProvider for SnaprockTable {
         for (i, f) in files.into_iter().enumerate() {
             file_groups[i % groups].push(f);
         }
-        let source = Arc::new(ParquetSource::new(self.schema.clone()));
-        let config = FileScanConfigBuilder::new(files_url()?, source)
+        // Parquet footers are cached in the runtime every session shares: a file's metadata is
+        // read once (one ranged GET for a repository's file), not at every query.
+        let url = files_url()?;
+        let runtime = state.runtime_env();
+        let readers = CachedParquetFileReaderFactory::new(
+            runtime.object_store(&url)?,
+            runtime.cache_manager.get_file_metadata_cache(),
+        );
+        let source = Arc::new(
+            ParquetSource::new(self.schema.clone())
+                .with_parquet_file_reader_factory(Arc::new(readers)),
+        );
+        let config = FileScanConfigBuilder::new(url, source)
             .with_file_groups(file_groups.into_iter().map(FileGroup::new).collect())
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
