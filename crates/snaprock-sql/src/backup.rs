@@ -119,6 +119,13 @@ pub struct CheckSnapshot {
     pub properties: Vec<(String, String)>,
 }
 
+/// `<snapshot> ON <repository>`.
+fn parse_snapshot_on_repository(p: &mut Parser) -> PResult<(String, String)> {
+    let snapshot = parse_name(p)?;
+    expect_word(p, "ON")?;
+    Ok((snapshot, parse_name(p)?))
+}
+
 /// The rest of `CREATE DATABASE [IF NOT EXISTS] db` once `FROM SNAPSHOT` is next.
 pub(crate) fn parse_attach_snapshot(
     p: &mut Parser,
@@ -127,14 +134,8 @@ pub(crate) fn parse_attach_snapshot(
 ) -> PResult<Statement> {
     expect_word(p, "FROM")?;
     expect_word(p, "SNAPSHOT")?;
-    let snapshot = parse_name(p)?;
-    expect_word(p, "ON")?;
-    let repository = parse_name(p)?;
-    let properties = if parse_word(p, "PROPERTIES") {
-        parse_properties_body(p)?
-    } else {
-        Vec::new()
-    };
+    let (snapshot, repository) = parse_snapshot_on_repository(p)?;
+    let properties = parse_optional_properties(p)?;
     Ok(Statement::AttachSnapshot(Box::new(AttachSnapshot {
         database,
         if_not_exists,
@@ -165,14 +166,8 @@ pub(crate) fn parse_backup_statement(p: &mut Parser) -> PResult<Option<Statement
         for _ in 0..3 {
             p.next_token();
         }
-        let snapshot = parse_name(p)?;
-        expect_word(p, "ON")?;
-        let repository = parse_name(p)?;
-        let properties = if parse_word(p, "PROPERTIES") {
-            parse_properties_body(p)?
-        } else {
-            Vec::new()
-        };
+        let (snapshot, repository) = parse_snapshot_on_repository(p)?;
+        let properties = parse_optional_properties(p)?;
         Statement::CheckSnapshot(Box::new(CheckSnapshot {
             snapshot,
             repository,
@@ -181,9 +176,7 @@ pub(crate) fn parse_backup_statement(p: &mut Parser) -> PResult<Option<Statement
     } else if peek_word(p, "DROP") && peek_nth_word(p, 1, "SNAPSHOT") {
         p.next_token();
         p.next_token();
-        let snapshot = parse_name(p)?;
-        expect_word(p, "ON")?;
-        let repository = parse_name(p)?;
+        let (snapshot, repository) = parse_snapshot_on_repository(p)?;
         Statement::DropSnapshot(Box::new(DropSnapshot {
             snapshot,
             repository,

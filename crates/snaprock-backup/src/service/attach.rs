@@ -35,16 +35,8 @@ impl BackupService {
                 }
             }
         }
-        let Some(repo) = self.repository(&stmt.repository) else {
-            return Err(BackupError::ddl(format!(
-                "Repository {} does not exist",
-                stmt.repository
-            )));
-        };
-        let timestamp = match timestamp {
-            Some(t) => t,
-            None => only_timestamp(&repo, &stmt.snapshot).await?,
-        };
+        let repo = self.existing_repository(&stmt.repository)?;
+        let timestamp = snapshot_timestamp(&repo, &stmt.snapshot, timestamp).await?;
         let cannot_read = |e: StoreError| {
             BackupError::ddl(format!(
                 "Failed to read snapshot '{}' at {timestamp}: {e}",
@@ -84,6 +76,12 @@ impl BackupService {
             .collect()
     }
 
+    /// The repository `name`, or StarRocks' error for one that does not exist.
+    pub(crate) fn existing_repository(&self, name: &str) -> Result<Arc<Repository>> {
+        self.repository(name)
+            .ok_or_else(|| BackupError::ddl(format!("Repository {name} does not exist")))
+    }
+
     /// Makes a repository's data files readable by table scans.
     pub(crate) fn mount(&self, repo: &Repository) {
         let files = crate::store::RepositoryFiles::new(repo.store.clone(), &repo.name);
@@ -93,8 +91,20 @@ impl BackupService {
     }
 }
 
+/// The `backup_timestamp` given, or else the snapshot's only one.
+pub(super) async fn snapshot_timestamp(
+    repo: &Repository,
+    snapshot: &str,
+    given: Option<String>,
+) -> Result<String> {
+    match given {
+        Some(t) => Ok(t),
+        None => only_timestamp(repo, snapshot).await,
+    }
+}
+
 /// The one timestamp of `snapshot`; an error naming them when there are several.
-pub(super) async fn only_timestamp(repo: &Repository, snapshot: &str) -> Result<String> {
+async fn only_timestamp(repo: &Repository, snapshot: &str) -> Result<String> {
     let listing = repo
         .snapshot_listing(snapshot)
         .await

@@ -18,12 +18,7 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
 impl BackupService {
     /// DROP SNAPSHOT snap ON repo [FORCE].
     pub async fn drop_snapshot(self: &Arc<Self>, stmt: &DropSnapshot) -> Result<()> {
-        let Some(repo) = self.repository(&stmt.repository) else {
-            return Err(BackupError::ddl(format!(
-                "Repository {} does not exist",
-                stmt.repository
-            )));
-        };
+        let repo = self.existing_repository(&stmt.repository)?;
         if repo.read_only {
             return Err(BackupError::ddl(format!(
                 "Repository {} is read only: snapshots cannot be dropped from it",

@@ -62,16 +62,8 @@ impl BackupService {
                 }
             }
         }
-        let Some(repo) = self.repository(&stmt.repository) else {
-            return Err(BackupError::ddl(format!(
-                "Repository {} does not exist",
-                stmt.repository
-            )));
-        };
-        let timestamp = match timestamp {
-            Some(t) => t,
-            None => super::attach::only_timestamp(&repo, &stmt.snapshot).await?,
-        };
+        let repo = self.existing_repository(&stmt.repository)?;
+        let timestamp = super::attach::snapshot_timestamp(&repo, &stmt.snapshot, timestamp).await?;
         let unreadable = |what: &str, e: StoreError| {
             Ok(Rows {
                 columns: COLUMNS.to_vec(),
