@@ -75,6 +75,26 @@ impl S3Store {
         }
     }
 
+    /// One GET of an object, whole or the HTTP `range` given, read into memory.
+    async fn read_object(&self, key: &str, range: Option<String>) -> Result<Bytes, StoreError> {
+        let full = self.full_key(key);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .set_range(range)
+            .send()
+            .await
+            .map_err(|e| self.error(&full, e))?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
+        Ok(data.into_bytes())
+    }
+
     fn error<E>(&self, what: &str, err: SdkError<E, HttpResponse>) -> StoreError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -202,43 +222,15 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
-        let full = self.full_key(key);
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&full)
-            .send()
-            .await
-            .map_err(|e| self.error(&full, e))?;
-        let data = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
-        Ok(data.into_bytes())
+        self.read_object(key, None).await
     }
 
     async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, StoreError> {
         if range.is_empty() {
             return Ok(Bytes::new());
         }
-        let full = self.full_key(key);
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&full)
-            .range(format!("bytes={}-{}", range.start, range.end - 1))
-            .send()
-            .await
-            .map_err(|e| self.error(&full, e))?;
-        let data = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
-        Ok(data.into_bytes())
+        let header = format!("bytes={}-{}", range.start, range.end - 1);
+        self.read_object(key, Some(header)).await
     }
 
     async fn exists(&self, key: &str) -> Result<bool, StoreError> {
