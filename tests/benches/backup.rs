@@ -5,7 +5,8 @@
 //! run, the same objects are downloaded with plain aws-sdk-s3 GETs into local files. Prints
 //! MB/s of each, the ratios, the server's RSS growth during the backup and the restore, and the
 //! time of a second backup of the unchanged table; then the same snapshot attached in place
-//! (CREATE DATABASE ... FROM SNAPSHOT): time to its first answer against the restore's.
+//! (CREATE DATABASE ... FROM SNAPSHOT) and restored instantly (`"instant" = "true"`): time to
+//! their first answer against the restore's.
 //!
 //! `cargo build --release -p snaprock && cargo bench -p snaprock-tests --bench backup`
 //! (SNAPROCK_BENCH_CSV_ROWS = rows of the generated CSV, default 2 M; the table is that CSV
@@ -338,6 +339,27 @@ async fn main() {
         .unwrap();
     let restored_scan = scan_started.elapsed();
 
+    // The same snapshot restored instantly: statement sent until the first query answers
+    // (the job polled every 50 ms until it has committed), then until every file is local.
+    let instant_started = Instant::now();
+    c.query_drop(format!(
+        "RESTORE SNAPSHOT instant.full FROM bench_repo PROPERTIES \
+         (\"backup_timestamp\" = \"{timestamp}\", \"instant\" = \"true\")"
+    ))
+    .await
+    .unwrap();
+    wait_for_restore_state(&mut c, "instant", &["DOWNLOADING", "FINISHED"]).await;
+    let instant_rows: String = c
+        .query_first("SELECT count(*) FROM instant.t")
+        .await
+        .unwrap()
+        .unwrap();
+    let instant_to_first_query = instant_started.elapsed();
+    assert_eq!(instant_rows, rows);
+    let row = wait_for_restore_state(&mut c, "instant", &["FINISHED", "CANCELLED"]).await;
+    let instant_to_local = instant_started.elapsed();
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+
     // The raw download ceiling: the same objects, plain GETs, same parallelism.
     let repo_data = s3
         .bucket_dir()
@@ -420,6 +442,13 @@ async fn main() {
         restore_to_first_query.as_secs_f64(),
         attach_to_first_query.as_secs_f64(),
         restore_to_first_query.as_secs_f64() / attach_to_first_query.as_secs_f64()
+    );
+    println!(
+        "time to first query: instant restore {:.3} s ({:.0}x sooner than restore), every \
+         file local after {:.2} s",
+        instant_to_first_query.as_secs_f64(),
+        restore_to_first_query.as_secs_f64() / instant_to_first_query.as_secs_f64(),
+        instant_to_local.as_secs_f64()
     );
     println!(
         "SELECT max(payload): restored table {:.2} s, attached snapshot {:.2} s",

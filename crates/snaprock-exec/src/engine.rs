@@ -115,6 +115,8 @@ impl Engine {
     pub fn start_background_tasks(self: &Arc<Self>, every: Duration) {
         // Expired snapshots and repository garbage collections waiting for jobs to end.
         self.backup.start_sweeper();
+        // Instant restores that had committed when the server stopped download on.
+        self.backup.resume_jobs();
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);

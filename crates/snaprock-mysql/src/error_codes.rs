@@ -168,6 +168,7 @@ fn storage_error(error: &StorageError) -> (ErrorKind, String) {
         StorageError::Conflict => ER_LOCK_DEADLOCK,
         StorageError::ReadOnlySnapshotDatabase { .. } => ER_OPTION_PREVENTS_STATEMENT,
         StorageError::Io { .. }
+        | StorageError::RemoteFileUnavailable { .. }
         | StorageError::CorruptCatalog { .. }
         | StorageError::Arrow(_)
         | StorageError::Parquet(_)

@@ -8,7 +8,11 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use tracing::{debug, info, warn};
 
-use crate::locations::FileRouter;
+use datafusion::arrow::array::RecordBatch;
+use object_store::ObjectStoreExt;
+
+use crate::files::{read_data_file, read_parquet_bytes};
+use crate::locations::{FileHome, FileRouter};
 use crate::meta::{CatalogState, DataFile};
 use crate::{Result, StorageError};
 
@@ -86,6 +90,23 @@ impl Catalog {
     /// name works.
     pub fn object_path(&self, file: &DataFile) -> object_store::path::Path {
         FileRouter::path_of(file)
+    }
+
+    /// Reads a whole data file wherever it lives: the data directory, or a repository through
+    /// the file router (a table an instant restore is still downloading).
+    pub async fn read_file(&self, file: &DataFile) -> Result<Vec<RecordBatch>> {
+        let FileHome::Repository(repository) = &file.home else {
+            return read_data_file(&self.data_root, file);
+        };
+        let unavailable = |e: object_store::Error| StorageError::RemoteFileUnavailable {
+            file: file.path.clone(),
+            repository: repository.clone(),
+            reason: e.to_string(),
+        };
+        let path = FileRouter::path_of(file);
+        let result = self.files.get(&path).await.map_err(unavailable)?;
+        let bytes = result.bytes().await.map_err(unavailable)?;
+        read_parquet_bytes(bytes)
     }
 
     /// The object store every table read goes through; repositories are mounted on it.

@@ -63,7 +63,13 @@ impl Catalog {
         // An attached snapshot is read-only and its files are the repository's.
         for db in state.databases.values().filter(|d| d.attached.is_none()) {
             for table in db.tables.values() {
-                for p in &table.partitions {
+                // A partition with files still in a repository (an instant restore is
+                // downloading them) waits until they are local.
+                let local = table
+                    .partitions
+                    .iter()
+                    .filter(|p| p.files.iter().all(|f| f.home.is_local()));
+                for p in local {
                     let small = p
                         .files
                         .iter()

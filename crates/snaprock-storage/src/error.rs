@@ -44,6 +44,14 @@ pub enum StorageError {
     },
     #[error("The table changed while this statement ran; retry it")]
     Conflict,
+    /// A data file whose bytes are still in a repository (an instant restore is downloading
+    /// it) could not be read there.
+    #[error("Data file {file} cannot be read from repository {repository}: {reason}")]
+    RemoteFileUnavailable {
+        file: String,
+        repository: String,
+        reason: String,
+    },
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,

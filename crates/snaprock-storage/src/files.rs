@@ -195,6 +195,18 @@ pub fn read_data_file(data_root: &Path, file: &DataFile) -> Result<Vec<RecordBat
     Ok(out)
 }
 
+/// Reads a whole data file held in memory (one fetched from a repository).
+pub(crate) fn read_parquet_bytes(bytes: bytes::Bytes) -> Result<Vec<RecordBatch>> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?
+        .with_batch_size(8192)
+        .build()?;
+    let mut out = Vec::new();
+    for batch in reader {
+        out.push(batch?);
+    }
+    Ok(out)
+}
+
 /// Writes a small private file (mode 0600: it may hold secrets) atomically: a temporary file,
 /// fsync, rename over `path`, fsync of the directory. A crash leaves the old or the new file.
 pub fn write_private_file_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {

@@ -206,6 +206,17 @@ fn capture(
                 })
                 .collect::<Result<_, _>>()?,
         };
+        let remote = chosen.iter().flat_map(|p| &p.files).find_map(|f| match &f.home {
+            snaprock_storage::FileHome::Repository(r) => Some(r),
+            snaprock_storage::FileHome::Local => None,
+        });
+        if let Some(repository) = remote {
+            return Err(common(format!(
+                "table {} still reads files from repository {repository} (an instant restore \
+                 is downloading them): back it up when its restore job has FINISHED",
+                planned.name
+            )));
+        }
         let partitions = chosen
             .into_iter()
             .map(|p| PartitionSnapshot {

@@ -104,11 +104,11 @@ impl<K: JobKind> TrackedJob<K> {
     }
 
     /// Ends the job as CANCELLED with the status `status` builds from the record, unless it
-    /// already ended; signals its transfers.
+    /// already ended or can no longer be cancelled; signals its transfers.
     pub fn cancel_with(&self, status: impl FnOnce(&JobRecord<K>) -> String) -> bool {
         let ended = {
             let mut r = self.lock();
-            if r.is_done() {
+            if r.is_done() || !K::cancellable(&r) {
                 false
             } else {
                 let status = status(&r);
@@ -124,7 +124,7 @@ impl<K: JobKind> TrackedJob<K> {
 }
 
 /// Data files uploaded at the same time (each with its own parts in flight).
-const FILES_IN_FLIGHT: usize = 4;
+pub(crate) const FILES_IN_FLIGHT: usize = 4;
 
 /// A job step failed: the Status to show.
 pub(crate) struct Failed(pub(crate) String);

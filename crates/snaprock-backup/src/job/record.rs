@@ -34,6 +34,11 @@ pub trait JobKind: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned
     fn timeout_status(record: &JobRecord<Self>) -> String;
     /// Whether the Progress column shows the transfer counters yet.
     fn shows_progress(record: &JobRecord<Self>) -> bool;
+    /// Whether CANCEL (or the timeout) may still end the job: not once it has committed
+    /// something a client can see.
+    fn cancellable(_record: &JobRecord<Self>) -> bool {
+        true
+    }
 }
 
 /// Everything SHOW shows of a job, persisted at every state change.

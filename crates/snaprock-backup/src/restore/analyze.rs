@@ -18,6 +18,9 @@ pub struct RestoreProperties {
     pub replication_num: u32,
     pub timeout_secs: u64,
     pub allow_load: bool,
+    /// `"instant" = "true"`: commit first, reading the files from the repository, then
+    /// download them in the background.
+    pub instant: bool,
 }
 
 /// This server keeps one copy of every partition; `replication_num` is shown, not used.
@@ -83,16 +86,7 @@ fn restore_properties(properties: &[(String, String)]) -> Result<RestoreProperti
         Some(v) => parse_timeout(v)?,
         None => DEFAULT_TIMEOUT_SECS,
     };
-    let allow_load = match get("allow_load") {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(v) => {
-            return Err(BackupError::analysis(format!(
-                "Invalid allow load value: {v}"
-            )));
-        }
-    };
+    let allow_load = parse_bool(get("allow_load"), "allow load")?;
     let replication_num = match get("replication_num") {
         None => DEFAULT_REPLICATION_NUM,
         Some(v) => match v.trim().parse::<u32>() {
@@ -108,6 +102,7 @@ fn restore_properties(properties: &[(String, String)]) -> Result<RestoreProperti
     let Some(backup_timestamp) = get("backup_timestamp") else {
         return Err(BackupError::analysis("Missing backup_timestamp property"));
     };
+    let instant = parse_bool(get("instant"), "instant")?;
     for key in ["meta_version", "starrocks_meta_version"] {
         if let Some(v) = get(key)
             && v.trim().parse::<i32>().is_err()
@@ -124,6 +119,7 @@ fn restore_properties(properties: &[(String, String)]) -> Result<RestoreProperti
         "backup_timestamp",
         "meta_version",
         "starrocks_meta_version",
+        "instant",
     ];
     let unknown: Vec<&str> = properties
         .iter()
@@ -141,7 +137,18 @@ fn restore_properties(properties: &[(String, String)]) -> Result<RestoreProperti
         replication_num,
         timeout_secs,
         allow_load,
+        instant,
     })
+}
+
+/// `true` / `false` in any case (absent: false); anything else is `Invalid <what> value`.
+fn parse_bool(value: Option<&str>, what: &str) -> Result<bool> {
+    match value {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(BackupError::analysis(format!("Invalid {what} value: {v}"))),
+    }
 }
 
 /// The database a RESTORE writes into: the label's, the `AS` alias, `DATABASE src`, or the one
@@ -311,6 +318,9 @@ mod tests {
         assert_eq!(ok.replication_num, 3);
         assert!(ok.allow_load);
         assert_eq!(ok.timeout_secs, 3600);
+        assert!(!ok.instant);
+        let instant = restore_properties(&props(&[("backup_timestamp", "x"), ("instant", "True")]));
+        assert!(instant.unwrap().instant);
         let err = |pairs: &[(&str, &str)]| restore_properties(&props(pairs)).unwrap_err().message;
         assert!(err(&[]).contains("Missing backup_timestamp property"));
         assert!(
@@ -325,6 +335,10 @@ mod tests {
         assert!(
             err(&[("backup_timestamp", "x"), ("allow_load", "maybe")])
                 .contains("Invalid allow load value: maybe")
+        );
+        assert!(
+            err(&[("backup_timestamp", "x"), ("instant", "yes")])
+                .contains("Invalid instant value: yes")
         );
     }
 }

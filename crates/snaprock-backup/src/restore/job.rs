@@ -98,6 +98,14 @@ pub struct RestoreDetail {
     pub meta_prepared_time: Option<i64>,
     pub snapshot_finished_time: Option<i64>,
     pub download_finished_time: Option<i64>,
+    /// `"instant" = "true"`: the commit comes first, with the files still in the repository;
+    /// the job then downloads them in the background.
+    #[serde(default)]
+    pub instant: bool,
+    /// When an instant restore committed: from then on it can no longer be cancelled, and a
+    /// restart resumes its download.
+    #[serde(default)]
+    pub committed_time: Option<i64>,
 }
 
 pub type RestoreJobRecord = JobRecord<RestoreDetail>;
@@ -149,6 +157,10 @@ impl JobKind for RestoreDetail {
             "TIMEOUT",
             &format!("restore job with label: {}  timeout.", r.snapshot),
         )
+    }
+
+    fn cancellable(r: &RestoreJobRecord) -> bool {
+        r.detail.committed_time.is_none()
     }
 
     fn shows_progress(r: &RestoreJobRecord) -> bool {

@@ -2,12 +2,15 @@
 //! catalog, download and verify every data file into new local files, then switch all tables,
 //! partitions and views of the job in one catalog commit. Until that commit nothing a client can
 //! see has changed; if the job ends any other way its downloaded files are removed.
+//!
+//! An instant restore (`"instant" = "true"`) commits right after the checks, with every file
+//! still in the repository, then downloads them (`instant.rs`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use snaprock_storage::{DataFile, StorageError, new_data_file_path};
+use snaprock_storage::{DataFile, FileHome, StorageError, new_data_file_path};
 use tracing::{info, warn};
 
 use crate::error::StoreError;
@@ -104,6 +107,70 @@ async fn steps(
     let record = job.record();
 
     // PENDING: the meta file, checked against the catalog as it is now.
+    let meta = read_checked_meta(service, repo, &record).await?;
+    advance(service, job, RestoreState::Snapshoting, |r| {
+        r.detail.meta_prepared_time = Some(now_ms())
+    })?;
+
+    // SNAPSHOTING: ids for what the job creates; the files go into their directories.
+    let reserved = service
+        .catalog
+        .commit(|s| Ok(reserve_ids(s, &record.database, &record.detail.plan)))
+        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
+    let downloads = plan_downloads(&meta, &record.detail.plan, &reserved)?;
+    let files_total = downloads.len() as u64;
+    let bytes_total: u64 = downloads.iter().map(|d| d.file.bytes).sum();
+    let files = if record.detail.instant {
+        // An instant restore commits first: its tables read their files in the repository
+        // until the download after the commit swaps in local copies.
+        advance(service, job, RestoreState::Commit, |r| {
+            r.detail.snapshot_finished_time = Some(now_ms());
+            r.files_total = files_total;
+            r.bytes_total = bytes_total;
+        })?;
+        repository_files(&repo.name, downloads)
+    } else {
+        advance(service, job, RestoreState::Download, |r| {
+            r.detail.snapshot_finished_time = Some(now_ms())
+        })?;
+        // DOWNLOAD: one new local file per data file of every restored partition.
+        advance(service, job, RestoreState::Downloading, |r| {
+            r.files_total = files_total;
+            r.bytes_total = bytes_total;
+        })?;
+        info!(files = files_total, bytes = bytes_total, "downloading");
+        // DOWNLOADING
+        let data_root = service.catalog.data_root().to_path_buf();
+        downloaded.extend(downloads.iter().map(|d| data_root.join(&d.relative)));
+        let files = download_all(job, repo, &data_root, downloads).await?;
+        advance(service, job, RestoreState::Commit, |r| {
+            r.detail.download_finished_time = Some(now_ms())
+        })?;
+        files
+    };
+    let input = RestoreInput {
+        database: &record.database,
+        meta: &meta,
+        plan: &record.detail.plan,
+        files: &files,
+        reserved: &reserved,
+        now: "",
+    };
+    commit(service, job, input, job_id).await?;
+    downloaded.clear();
+    if record.detail.instant {
+        crate::restore::instant::download_committed_files(service, job, repo).await;
+    }
+    Ok(())
+}
+
+/// PENDING: reads the snapshot's info and meta files and checks the restore against the
+/// catalog as it is now, on a copy (nothing changes).
+async fn read_checked_meta(
+    service: &BackupService,
+    repo: &Repository,
+    record: &crate::restore::job::RestoreJobRecord,
+) -> Result<SnapshotMeta, Failed> {
     let info = repo
         .read_info(&record.snapshot, &record.detail.timestamp)
         .await
@@ -115,60 +182,38 @@ async fn steps(
         ))
     })?;
     let now = show_time(now_ms());
-    {
-        let mut trial = snaprock_storage::CatalogState::clone(&service.catalog.snapshot());
-        let no_files = BTreeMap::new();
-        let no_ids = BTreeMap::new();
-        let input = RestoreInput {
-            database: &record.database,
-            meta: &meta,
-            plan: &record.detail.plan,
-            files: &no_files,
-            reserved: &no_ids,
-            now: &now,
-        };
-        apply_restore(&mut trial, &input).map_err(Failed)?;
-    }
-    advance(service, job, RestoreState::Snapshoting, |r| {
-        r.detail.meta_prepared_time = Some(now_ms())
-    })?;
+    let mut trial = snaprock_storage::CatalogState::clone(&service.catalog.snapshot());
+    let no_files = BTreeMap::new();
+    let no_ids = BTreeMap::new();
+    let input = RestoreInput {
+        database: &record.database,
+        meta: &meta,
+        plan: &record.detail.plan,
+        files: &no_files,
+        reserved: &no_ids,
+        now: &now,
+    };
+    apply_restore(&mut trial, &input).map_err(Failed)?;
+    Ok(meta)
+}
 
-    // SNAPSHOTING: ids for what the job creates; the files go into their directories.
-    let reserved = service
-        .catalog
-        .commit(|s| Ok(reserve_ids(s, &record.database, &record.detail.plan)))
-        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
-    advance(service, job, RestoreState::Download, |r| {
-        r.detail.snapshot_finished_time = Some(now_ms())
-    })?;
-
-    // DOWNLOAD: one new local file per data file of every restored partition.
-    let downloads = plan_downloads(&meta, &record.detail.plan, &reserved)?;
-    let files_total = downloads.len() as u64;
-    let bytes_total: u64 = downloads.iter().map(|d| d.file.bytes).sum();
-    advance(service, job, RestoreState::Downloading, |r| {
-        r.files_total = files_total;
-        r.bytes_total = bytes_total;
-    })?;
-    info!(files = files_total, bytes = bytes_total, "downloading");
-
-    // DOWNLOADING
-    let data_root = service.catalog.data_root().to_path_buf();
-    downloaded.extend(downloads.iter().map(|d| data_root.join(&d.relative)));
-    let files = download_all(job, repo, &data_root, downloads).await?;
-    advance(service, job, RestoreState::Commit, |r| {
-        r.detail.download_finished_time = Some(now_ms())
-    })?;
-
-    // COMMIT: writers of the existing target tables finish first, then wait for the commit.
+/// COMMIT and COMMITTING: writers of the existing target tables finish first, then one
+/// catalog commit switches every table, partition and view of the job. It is decided under
+/// the job's lock, so a CANCEL or the timeout either comes first (nothing is committed) or
+/// finds the job FINISHED, or, for an instant restore, DOWNLOADING and past cancelling.
+async fn commit(
+    service: &BackupService,
+    job: &RestoreJob,
+    input: RestoreInput<'_>,
+    job_id: u64,
+) -> Result<(), Failed> {
     let mut table_ids: Vec<u64> = {
         let state = service.catalog.snapshot();
-        record
-            .detail
+        input
             .plan
             .tables
             .iter()
-            .filter_map(|t| state.table(&record.database, &t.target).map(|t| t.id))
+            .filter_map(|t| state.table(input.database, &t.target).map(|t| t.id))
             .collect()
     };
     table_ids.sort_unstable();
@@ -179,17 +224,8 @@ async fn steps(
     }
     advance(service, job, RestoreState::Committing, |_| {})?;
 
-    // COMMITTING: one catalog commit, decided under the job's lock so a CANCEL or the timeout
-    // either comes first (nothing is committed) or finds the job FINISHED.
     let now = show_time(now_ms());
-    let input = RestoreInput {
-        database: &record.database,
-        meta: &meta,
-        plan: &record.detail.plan,
-        files: &files,
-        reserved: &reserved,
-        now: &now,
-    };
+    let input = RestoreInput { now: &now, ..input };
     {
         let mut r = job.lock();
         if r.is_done() {
@@ -213,11 +249,52 @@ async fn steps(
                 &format!("the catalog commit failed: {e}"),
             )));
         }
-        r.end(RestoreState::Finished, status_ok());
+        if r.detail.instant {
+            r.detail.committed_time = Some(now_ms());
+            r.state = RestoreState::Downloading;
+        } else {
+            r.end(RestoreState::Finished, status_ok());
+        }
     }
     drop(guards);
-    downloaded.clear();
+    if let Err(e) = service.save() {
+        warn!(error = %e, "could not save the job's state after its commit");
+    }
     Ok(())
+}
+
+/// The files of an instant restore before its download: each read in place in the
+/// repository, by its key there.
+fn repository_files(repository: &str, downloads: Vec<Download>) -> RestoredFiles {
+    positioned(downloads.into_iter().map(|d| {
+        let file = DataFile {
+            path: d.file.key.clone(),
+            rows: d.file.rows,
+            bytes: d.file.bytes,
+            sha256: d.file.sha256.clone(),
+            home: FileHome::Repository(repository.to_string()),
+        };
+        (d, file)
+    }))
+}
+
+/// Groups files by (target table, partition), each at its position in the partition.
+fn positioned(files: impl Iterator<Item = (Download, DataFile)>) -> RestoredFiles {
+    type Positioned = Vec<(usize, Arc<DataFile>)>;
+    let mut grouped: BTreeMap<(String, String), Positioned> = BTreeMap::new();
+    for (d, file) in files {
+        grouped
+            .entry(d.target)
+            .or_default()
+            .push((d.index, Arc::new(file)));
+    }
+    grouped
+        .into_iter()
+        .map(|(target, mut list)| {
+            list.sort_by_key(|(index, _)| *index);
+            (target, list.into_iter().map(|(_, f)| f).collect())
+        })
+        .collect()
 }
 
 /// The local file of every data file of the restored partitions.
@@ -302,23 +379,14 @@ async fn download_all(
     })
     .await?;
     // Files arrive in completion order; each keeps its position in its partition.
-    type Positioned = Vec<(usize, Arc<DataFile>)>;
-    let mut files: BTreeMap<(String, String), Positioned> = BTreeMap::new();
-    for d in done {
-        let file = Arc::new(DataFile {
-            path: d.relative,
+    Ok(positioned(done.into_iter().map(|d| {
+        let file = DataFile {
+            path: d.relative.clone(),
             rows: d.file.rows,
             bytes: d.file.bytes,
-            sha256: d.file.sha256,
-            home: snaprock_storage::FileHome::Local,
-        });
-        files.entry(d.target).or_default().push((d.index, file));
-    }
-    Ok(files
-        .into_iter()
-        .map(|(target, mut list)| {
-            list.sort_by_key(|(index, _)| *index);
-            (target, list.into_iter().map(|(_, f)| f).collect())
-        })
-        .collect())
+            sha256: d.file.sha256.clone(),
+            home: FileHome::Local,
+        };
+        (d, file)
+    })))
 }

@@ -119,6 +119,8 @@ impl BackupService {
                 meta_prepared_time: None,
                 snapshot_finished_time: None,
                 download_finished_time: None,
+                instant: properties.instant,
+                committed_time: None,
             },
         );
         let job = RestoreJob::new(record);

@@ -43,8 +43,10 @@ pub(crate) struct ExpiringSnapshot {
 
 impl BackupService {
     /// Loads repositories and jobs. A job that was running when the server stopped cannot
-    /// resume (the files it pinned may be gone): it ends CANCELLED, or FINISHED if its info
-    /// file, the commit point, was already written.
+    /// resume (the files it pinned may be gone): it ends CANCELLED, or FINISHED if its commit
+    /// point (a backup's info file, a restore's catalog commit) was already passed. The one
+    /// exception is an instant restore past its commit: it stays DOWNLOADING and
+    /// [`BackupService::resume_jobs`] carries on with it.
     pub async fn open(data_dir: &Path, catalog: Arc<Catalog>) -> Result<Arc<Self>> {
         let state_path = data_dir.join("backup.json");
         let persisted: PersistedState = match std::fs::read(&state_path) {
@@ -104,7 +106,14 @@ impl BackupService {
                 changed = true;
                 let committed =
                     record.job_id >= 0 && committed_restores.contains(&(record.job_id as u64));
-                close_interrupted(&mut record, committed, "nothing was restored");
+                if committed && record.detail.instant {
+                    // Its tables are live and read from the repository: the download
+                    // resumes (`resume_jobs`).
+                    record.detail.committed_time.get_or_insert_with(now_ms);
+                    record.state = crate::restore::job::RestoreState::Downloading;
+                } else {
+                    close_interrupted(&mut record, committed, "nothing was restored");
+                }
             }
             // Backup and restore jobs share one slot per database: the newer one stays.
             let newer = match jobs.get(&record.database) {
@@ -142,6 +151,45 @@ impl BackupService {
             service.save()?;
         }
         Ok(service)
+    }
+
+    /// Restarts the download of every instant restore that had committed when the server
+    /// stopped.
+    pub fn resume_jobs(self: &Arc<Self>) {
+        let resumable: Vec<Arc<RestoreJob>> = self
+            .lock()
+            .jobs
+            .values()
+            .filter_map(|j| match j {
+                Job::Restore(r) if !r.is_done() && r.lock().detail.committed_time.is_some() => {
+                    Some(r.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for job in resumable {
+            let (database, snapshot, repository) = {
+                let r = job.lock();
+                (r.database.clone(), r.snapshot.clone(), r.repository.clone())
+            };
+            let span = info_span!("restore_job", database = %database, snapshot = %snapshot);
+            let service = self.clone();
+            tokio::spawn(
+                async move {
+                    // The repository may fail to load (its record is kept): wait for it.
+                    let repo = loop {
+                        if let Some(repo) = service.repository(&repository) {
+                            break repo;
+                        }
+                        job.lock().task_err_msg =
+                            format!("[repository {repository} is not available]; retrying");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    };
+                    crate::restore::instant::resume(service, job, repo).await;
+                }
+                .instrument(span),
+            );
+        }
     }
 
     /// Writes `backup.json` atomically, readable by the owner only.

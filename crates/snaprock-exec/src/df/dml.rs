@@ -24,7 +24,6 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, SendableRecordBatc
 use futures::StreamExt;
 use snaprock_storage::{
     Catalog, ColumnType, DataFile, DataFileWriter, PartitionRouter, StorageError, TableMeta,
-    read_data_file,
 };
 
 use crate::df::catalog_provider::external;
@@ -250,7 +249,8 @@ impl InsertSink {
                     partition,
                     &batches,
                     self.overwrite.is_some(),
-                )?;
+                )
+                .await?;
                 changes.push(PartitionChange {
                     partition_id: partition.id,
                     files: file.into_iter().collect(),
@@ -302,7 +302,7 @@ impl DataSink for InsertSink {
 
 /// PRIMARY/UNIQUE KEY tables: new rows replace existing rows with the same key (the last new
 /// row of a key wins). Rewrites the partition as one file.
-fn merge_on_key(
+async fn merge_on_key(
     catalog: &Catalog,
     table: &TableMeta,
     partition: &snaprock_storage::PartitionMeta,
@@ -340,7 +340,7 @@ fn merge_on_key(
         DataFileWriter::create(catalog.data_root(), table.id, partition.id, schema.clone())?;
     if !overwrite {
         for file in &partition.files {
-            for old in read_data_file(catalog.data_root(), file)? {
+            for old in catalog.read_file(file).await? {
                 let old_keys: Vec<_> = key_indexes.iter().map(|i| old.column(*i).clone()).collect();
                 let old_keys = converter.convert_columns(&old_keys)?;
                 let survive: BooleanArray = (0..old.num_rows())
@@ -411,7 +411,7 @@ pub(crate) async fn delete_rows(
         let mut kept = Vec::new();
         let mut removed_here = 0u64;
         for file in &partition.files {
-            for batch in read_data_file(catalog.data_root(), file)? {
+            for batch in catalog.read_file(file).await? {
                 let matches = physical.evaluate(&batch)?.into_array(batch.num_rows())?;
                 let matches = matches
                     .as_boolean_opt()
