@@ -64,10 +64,15 @@ async fn tables_answer_at_once_and_accept_writes_while_files_download() {
     // Another server (a migration); the repository is unreachable for data from the start.
     let server = TestServer::start().await;
     let mut d = server.conn().await;
-    run(&mut d, &[&s3.create_repository_sql("repo", "instant", false)]).await;
+    run(
+        &mut d,
+        &[&s3.create_repository_sql("repo", "instant", false)],
+    )
+    .await;
     s3.faults.read_fail_next.store(ALWAYS, Ordering::SeqCst);
     run(&mut d, &[&instant_restore(&ts)]).await;
-    let row = wait_for_restore_state(&mut d, "hub", &["DOWNLOADING", "FINISHED", "CANCELLED"]).await;
+    let row =
+        wait_for_restore_state(&mut d, "hub", &["DOWNLOADING", "FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "State"), "DOWNLOADING", "{row:?}");
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
 
@@ -78,7 +83,10 @@ async fn tables_answer_at_once_and_accept_writes_while_files_download() {
     );
     assert_eq!(rows(&mut d, "DESC hub.member").await.len(), 3);
     // A query that needs a file gets a clear error; the connection stays usable.
-    let (code, message) = server_error(d.query::<mysql_async::Row, _>("SELECT * FROM hub.member").await);
+    let (code, message) = server_error(
+        d.query::<mysql_async::Row, _>("SELECT * FROM hub.member")
+            .await,
+    );
     assert_eq!(code, 1105, "{message}");
     assert!(message.contains("__data/"), "{message}");
     assert_eq!(value(&mut d, "SELECT 1 + 1").await, "2");
@@ -100,7 +108,11 @@ async fn tables_answer_at_once_and_accept_writes_while_files_download() {
     assert!(column(&last, "TaskErrMsg").contains("retrying"), "{last:?}");
     assert_eq!(column(&last, "State"), "DOWNLOADING");
     // Writes that need no old file work even now.
-    run(&mut d, &["INSERT INTO hub.member VALUES (5, 'Kyiv', '2025-05-05')"]).await;
+    run(
+        &mut d,
+        &["INSERT INTO hub.member VALUES (5, 'Kyiv', '2025-05-05')"],
+    )
+    .await;
     // The database's one job slot is the restore's until everything is local.
     let (_, message) = server_error(d.query_drop("BACKUP SNAPSHOT hub.snap2 TO repo").await);
     assert!(message.contains("one backup or restore job"), "{message}");
@@ -110,7 +122,10 @@ async fn tables_answer_at_once_and_accept_writes_while_files_download() {
     s3.faults.clear();
     let mut expected = members.clone();
     expected.push(vec!["5".into(), "Kyiv".into(), "2025-05-05".into()]);
-    assert_eq!(rows(&mut d, "SELECT * FROM hub.member ORDER BY id").await, expected);
+    assert_eq!(
+        rows(&mut d, "SELECT * FROM hub.member ORDER BY id").await,
+        expected
+    );
     run(
         &mut d,
         &[
@@ -143,10 +158,18 @@ async fn tables_answer_at_once_and_accept_writes_while_files_download() {
 
     // Everything is local now: with the repository failing again, every query still answers.
     s3.faults.read_fail_next.store(ALWAYS, Ordering::SeqCst);
-    assert_eq!(rows(&mut d, "SELECT * FROM hub.member ORDER BY id").await, expected);
+    assert_eq!(
+        rows(&mut d, "SELECT * FROM hub.member ORDER BY id").await,
+        expected
+    );
     assert_eq!(
         rows(&mut d, "SELECT * FROM hub.kv ORDER BY k").await,
-        strings(&[&["1", "one"], &["2", "TWO"], &["3", "three"], &["4", "four"]])
+        strings(&[
+            &["1", "one"],
+            &["2", "TWO"],
+            &["3", "three"],
+            &["4", "four"]
+        ])
     );
     assert_eq!(
         rows(&mut d, "SELECT id FROM hub.oslo ORDER BY id").await,
@@ -164,11 +187,20 @@ async fn a_kill_9_during_the_download_resumes_it_at_the_next_start() {
     let ts = backup_source(&mut c, &s3).await;
     let members = rows(&mut c, "SELECT * FROM hub.member ORDER BY id").await;
     let kv = rows(&mut c, "SELECT * FROM hub.kv ORDER BY k").await;
-    run(&mut c, &["DROP TABLE hub.member", "DROP TABLE hub.kv", "DROP VIEW hub.oslo"]).await;
+    run(
+        &mut c,
+        &[
+            "DROP TABLE hub.member",
+            "DROP TABLE hub.kv",
+            "DROP VIEW hub.oslo",
+        ],
+    )
+    .await;
 
     s3.faults.read_fail_next.store(ALWAYS, Ordering::SeqCst);
     run(&mut c, &[&instant_restore(&ts)]).await;
-    let row = wait_for_restore_state(&mut c, "hub", &["DOWNLOADING", "FINISHED", "CANCELLED"]).await;
+    let row =
+        wait_for_restore_state(&mut c, "hub", &["DOWNLOADING", "FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "State"), "DOWNLOADING", "{row:?}");
     drop(c);
     server.kill9();
@@ -193,7 +225,10 @@ async fn a_kill_9_during_the_download_resumes_it_at_the_next_start() {
     s3.faults.read_fail_next.store(ALWAYS, Ordering::SeqCst);
     let server = ServerProcess::start(data_dir.path()).await;
     let mut c = server.conn().await;
-    assert_eq!(rows(&mut c, "SELECT * FROM hub.member ORDER BY id").await, members);
+    assert_eq!(
+        rows(&mut c, "SELECT * FROM hub.member ORDER BY id").await,
+        members
+    );
     assert_eq!(rows(&mut c, "SELECT * FROM hub.kv ORDER BY k").await, kv);
     let row = show_restore(&mut c, "hub").await;
     assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");

@@ -206,10 +206,13 @@ fn capture(
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let remote = chosen.iter().flat_map(|p| &p.files).find_map(|f| match &f.home {
-            snaprock_storage::FileHome::Repository(r) => Some(r),
-            snaprock_storage::FileHome::Local => None,
-        });
+        let remote = chosen
+            .iter()
+            .flat_map(|p| &p.files)
+            .find_map(|f| match &f.home {
+                snaprock_storage::FileHome::Repository(r) => Some(r),
+                snaprock_storage::FileHome::Local => None,
+            });
         if let Some(repository) = remote {
             return Err(common(format!(
                 "table {} still reads files from repository {repository} (an instant restore \

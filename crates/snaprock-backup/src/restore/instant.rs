@@ -83,7 +83,11 @@ pub(crate) async fn download_committed_files(
 
 /// Resumes, after a restart, an instant restore that had committed: takes the repository's
 /// shared lock again (retrying while the repository is unreachable), then downloads.
-pub(crate) async fn resume(service: Arc<BackupService>, job: Arc<RestoreJob>, repo: Arc<Repository>) {
+pub(crate) async fn resume(
+    service: Arc<BackupService>,
+    job: Arc<RestoreJob>,
+    repo: Arc<Repository>,
+) {
     info!("resuming the download of an instant restore");
     let owner = format!("{}-restore", service.cluster_id);
     let never = CancelSignal::new();
@@ -192,7 +196,10 @@ async fn localize(
         }
         Err(e) => {
             remove_quietly(&path).await;
-            Err(format!("{}: the catalog commit failed: {e}", remote.file.path))
+            Err(format!(
+                "{}: the catalog commit failed: {e}",
+                remote.file.path
+            ))
         }
     }
 }
