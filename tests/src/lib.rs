@@ -464,3 +464,20 @@ pub fn readme_statements(heading: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Writes a CSV of `rows` rows with 64 pseudo-random hex characters each (hardly compressible).
+pub fn write_random_csv(path: &Path, rows: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..rows {
+        let mut text = String::with_capacity(64);
+        for _ in 0..4 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            text.push_str(&format!("{state:016x}"));
+        }
+        writeln!(out, "{i},{text}").unwrap();
+    }
+}

@@ -11,6 +11,7 @@ use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
 use snaprock_tests::{
     ServerProcess, TestServer, column, expect_error, readme_statements, rows, run, server_error,
     show_backup, value, wait_for_backup_state, wait_for_restore_state, wait_until,
+    write_random_csv,
 };
 
 const MEMBER_TABLE: &str = "CREATE TABLE sr_hub.sr_member (
@@ -669,23 +670,6 @@ async fn s3_backup_is_seen_by_a_second_server_and_no_secret_is_shown() {
     }
 }
 
-/// Writes a CSV of `rows` rows with 64 pseudo-random hex characters each (hardly compressible).
-fn write_random_csv(path: &Path, rows: usize) {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    for i in 0..rows {
-        let mut text = String::with_capacity(64);
-        for _ in 0..4 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            text.push_str(&format!("{state:016x}"));
-        }
-        writeln!(out, "{i},{text}").unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_faults_cancel_and_concurrent_writes() {
     let s3 = TestS3::start().await;
@@ -831,48 +815,6 @@ async fn s3_faults_cancel_and_concurrent_writes() {
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
     assert!(check_data_files(&repo_root).1 >= 400_000);
     assert_eq!(s3.open_multipart_uploads(), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_during_a_backup_ends_the_job_cancelled_and_publishes_nothing() {
-    let s3 = TestS3::start().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(data_dir.path()).await;
-    let mut c = server.conn().await;
-    run(
-        &mut c,
-        &[
-            &s3.create_repository_sql("repo", "crash", false),
-            "CREATE DATABASE d",
-            "CREATE TABLE d.t (k INT, v STRING)",
-        ],
-    )
-    .await;
-    for i in 0..8 {
-        run(&mut c, &[&format!("INSERT INTO d.t VALUES ({i}, 'x')")]).await;
-    }
-    s3.faults.delay_ms.store(1000, Ordering::SeqCst);
-    run(&mut c, &["BACKUP SNAPSHOT d.snap TO repo"]).await;
-    wait_for_backup_state(&mut c, "d", &["UPLOADING"]).await;
-    drop(c);
-    server.kill9();
-    s3.faults.clear();
-
-    let server = ServerProcess::start(data_dir.path()).await;
-    let mut c = server.conn().await;
-    let row = show_backup(&mut c, "d").await;
-    assert_eq!(column(&row, "State"), "CANCELLED");
-    assert_eq!(
-        column(&row, "Status"),
-        "[COMMON_ERROR, msg: the server stopped while the job was UPLOADING; the snapshot was not published]"
-    );
-    assert!(rows(&mut c, "SHOW SNAPSHOT ON repo").await.is_empty());
-    run(&mut c, &["BACKUP SNAPSHOT d.snap TO repo"]).await;
-    let row = wait_for_backup_state(&mut c, "d", &["FINISHED", "CANCELLED"]).await;
-    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
-    assert_eq!(value(&mut c, "SELECT count(*) FROM d.t").await, "8");
-    drop(c);
-    server.kill9();
 }
 
 /// Points README text at the test's S3 server instead of docker-compose's MinIO.

@@ -4,13 +4,12 @@
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use mysql_async::prelude::*;
 use snaprock_tests::s3::{TestS3, files_under};
 use snaprock_tests::{
-    ServerProcess, TestServer, column, expect_error, rows, run, server_error, show_restore,
-    snapshot_timestamp, value, wait_for_backup_state, wait_for_restore_state, wait_until,
+    TestServer, column, expect_error, rows, run, server_error, show_restore, snapshot_timestamp,
+    value, wait_for_backup_state, wait_for_restore_state, wait_until,
 };
 
 const ALL_TYPES_TABLE: &str = "CREATE TABLE src.all_types (
@@ -786,79 +785,4 @@ async fn s3_migration_verification_and_cancel() {
     .await;
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
     assert_eq!(value(&mut cb, "SELECT count(*) FROM b3.t").await, "6");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_during_a_restore_leaves_the_old_data() {
-    let s3 = TestS3::start().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(data_dir.path()).await;
-    let mut c = server.conn().await;
-    run(
-        &mut c,
-        &[
-            &s3.create_repository_sql("repo", "crash", false),
-            "CREATE DATABASE d",
-            &t_table("d"),
-            "INSERT INTO d.t VALUES (1, '2024-01-05', 'snap'), (2, '2024-02-05', 'snap'), \
-             (3, '2024-03-05', 'snap')",
-        ],
-    )
-    .await;
-    backup_and_wait(&mut c, "BACKUP SNAPSHOT d.snap TO repo", "d").await;
-    let ts = snapshot_timestamp(&mut c, "repo", "snap").await;
-    run(
-        &mut c,
-        &[
-            "DELETE FROM d.t WHERE id = 3",
-            "INSERT INTO d.t VALUES (4, '2024-01-09', 'after')",
-        ],
-    )
-    .await;
-    let old = rows(&mut c, "SELECT * FROM d.t ORDER BY id").await;
-    s3.faults.read_delay_ms.store(1000, Ordering::SeqCst);
-    run(
-        &mut c,
-        &[&format!(
-            "RESTORE SNAPSHOT d.snap FROM repo PROPERTIES (\"backup_timestamp\" = \"{ts}\")"
-        )],
-    )
-    .await;
-    wait_for_restore_state(&mut c, "d", &["DOWNLOADING"]).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    drop(c);
-    server.kill9();
-    s3.faults.clear();
-
-    let server = ServerProcess::start(data_dir.path()).await;
-    let mut c = server.conn().await;
-    let row = show_restore(&mut c, "d").await;
-    assert_eq!(column(&row, "State"), "CANCELLED");
-    assert_eq!(
-        column(&row, "Status"),
-        "[COMMON_ERROR, msg: the server stopped while the job was DOWNLOADING; nothing was restored]"
-    );
-    assert_eq!(rows(&mut c, "SELECT * FROM d.t ORDER BY id").await, old);
-    let leftovers: Vec<String> = data_files(data_dir.path())
-        .into_iter()
-        .filter(|f| f.contains("download"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-
-    // The same restore, uninterrupted, now succeeds.
-    let row = restore_and_wait(
-        &mut c,
-        &format!("RESTORE SNAPSHOT d.snap FROM repo PROPERTIES (\"backup_timestamp\" = \"{ts}\")"),
-        "d",
-    )
-    .await;
-    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
-    let restored: Vec<String> = rows(&mut c, "SELECT v FROM d.t ORDER BY id")
-        .await
-        .into_iter()
-        .map(|r| r[0].clone())
-        .collect();
-    assert_eq!(restored, ["snap", "snap", "snap"]);
-    drop(c);
-    server.kill9();
 }

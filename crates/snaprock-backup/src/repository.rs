@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::error::StoreError;
 use crate::format::{self, RepoInfo, SnapshotInfo, SnapshotMeta};
 use crate::location::Location;
-use crate::store::{LocalStore, ObjectStore, S3Store, TransferTuning};
+use crate::store::{LocalStore, ObjectStore, S3Store, TransferTuning, UploadJournal};
 
 /// A repository as the catalog keeps it.
 #[derive(Debug)]
@@ -35,10 +35,14 @@ pub struct SnapshotListing {
 }
 
 /// Opens the store of a location (no request is sent).
-pub async fn open_store(location: &Location, tuning: TransferTuning) -> Arc<dyn ObjectStore> {
+pub async fn open_store(
+    location: &Location,
+    tuning: TransferTuning,
+    journal: Option<UploadJournal>,
+) -> Arc<dyn ObjectStore> {
     match location {
         Location::File(path) => Arc::new(LocalStore::new(path.clone())),
-        Location::S3(settings) => Arc::new(S3Store::connect(settings, tuning).await),
+        Location::S3(settings) => Arc::new(S3Store::connect(settings, tuning, journal).await),
     }
 }
 

@@ -115,7 +115,7 @@ impl Engine {
     pub fn start_background_tasks(self: &Arc<Self>, every: Duration) {
         // Expired snapshots and repository garbage collections waiting for jobs to end.
         self.backup.start_sweeper();
-        // Instant restores that had committed when the server stopped download on.
+        // Backup and restore jobs the server's stop interrupted continue where they were.
         self.backup.resume_jobs();
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {

@@ -142,6 +142,7 @@ impl Catalog {
         new.version = old.version + 1;
         self.persist(&new)?;
         let retired = retired_files(&old, &new);
+        let released = released_files(&old, &new);
         {
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
             *state = Arc::new(new);
@@ -155,15 +156,28 @@ impl Catalog {
                     .map(|f| (Arc::downgrade(&f), self.data_root.join(&f.path))),
             );
         }
+        if !released.is_empty() {
+            // A released file no state lists: deleted at the sweep below, unless it is already
+            // in the list (retired while held) with states that still read it.
+            let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
+            let listed: HashSet<PathBuf> = list.iter().map(|(_, p)| p.clone()).collect();
+            for path in released {
+                let path = self.data_root.join(path);
+                if !listed.contains(&path) {
+                    list.push((Weak::new(), path));
+                }
+            }
+        }
         self.sweep_retired_files();
         Ok(out)
     }
 
-    /// Deletes retired files that no held state lists any more.
+    /// Deletes retired files that no held state lists any more and no job holds.
     pub fn sweep_retired_files(&self) {
+        let held = self.held_paths(&self.snapshot());
         let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
         list.retain(|(weak, path)| {
-            if weak.strong_count() > 0 {
+            if weak.strong_count() > 0 || held.contains(path) {
                 return true;
             }
             match std::fs::remove_file(path) {
@@ -194,12 +208,43 @@ impl Catalog {
         Ok(())
     }
 
+    /// Keeps `paths` (relative to the data root) for `holder` across restarts, until
+    /// [`Catalog::release_files`]; replaces what `holder` held before.
+    pub fn hold_files(&self, holder: &str, paths: Vec<String>) -> Result<()> {
+        self.commit(|state| {
+            state.held_files.insert(holder.to_string(), paths);
+            Ok(())
+        })
+    }
+
+    /// Ends `holder`'s hold: its files no state lists are deleted once no query reads them.
+    pub fn release_files(&self, holder: &str) -> Result<()> {
+        if !self.snapshot().held_files.contains_key(holder) {
+            return Ok(());
+        }
+        self.commit(|state| {
+            state.held_files.remove(holder);
+            Ok(())
+        })
+    }
+
+    /// Absolute paths of every file a job holds in `state`.
+    fn held_paths(&self, state: &CatalogState) -> HashSet<PathBuf> {
+        state
+            .held_files
+            .values()
+            .flatten()
+            .map(|p| self.data_root.join(p))
+            .collect()
+    }
+
     fn remove_orphan_files(&self) -> Result<usize> {
         let state = self.snapshot();
-        let referenced: HashSet<PathBuf> = all_files(&state)
+        let mut referenced: HashSet<PathBuf> = all_files(&state)
             .filter(|f| f.home.is_local())
             .map(|f| self.data_root.join(&f.path))
             .collect();
+        referenced.extend(self.held_paths(&state));
         let mut removed = 0;
         let mut stack = vec![self.data_root.clone()];
         while let Some(dir) = stack.pop() {
@@ -251,6 +296,26 @@ fn all_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
         .flat_map(|db| db.tables.values())
         .flat_map(|t| t.partitions.iter())
         .flat_map(|p| p.files.iter())
+}
+
+/// Paths held in `old` that `new` neither holds nor lists.
+fn released_files(old: &CatalogState, new: &CatalogState) -> Vec<String> {
+    if old.held_files == new.held_files {
+        return Vec::new();
+    }
+    let mut kept: HashSet<&str> = new
+        .held_files
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    kept.extend(all_files(new).map(|f| f.path.as_str()));
+    old.held_files
+        .values()
+        .flatten()
+        .filter(|p| !kept.contains(p.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// Files listed in `old` but not in `new` (only tables that changed are compared).
@@ -338,5 +403,29 @@ mod tests {
         Catalog::open(dir.path()).unwrap();
         assert!(!orphan.exists());
         assert!(!dir.path().join(CATALOG_TMP).exists());
+    }
+
+    #[test]
+    fn held_files_survive_open_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = dir.path().join("data/t1/p1/held.parquet");
+        let other = dir.path().join("data/t1/p1/other.parquet");
+        std::fs::create_dir_all(held.parent().unwrap()).unwrap();
+        std::fs::write(&held, b"kept").unwrap();
+        std::fs::write(&other, b"junk").unwrap();
+        {
+            let catalog = Catalog::open(dir.path()).unwrap();
+            catalog
+                .hold_files("restore-7", vec!["t1/p1/held.parquet".into()])
+                .unwrap();
+        }
+        std::fs::write(&held, b"kept").unwrap();
+        std::fs::write(&other, b"junk").unwrap();
+        let catalog = Catalog::open(dir.path()).unwrap();
+        assert!(held.exists(), "a held file is not an orphan");
+        assert!(!other.exists());
+        catalog.release_files("restore-7").unwrap();
+        assert!(!held.exists(), "a released file no state lists is deleted");
+        assert!(catalog.snapshot().held_files.is_empty());
     }
 }

@@ -21,6 +21,12 @@ pub struct CatalogState {
     /// crash, a job found here was committed even if its own record says otherwise.
     #[serde(default)]
     pub restore_commits: Vec<u64>,
+    /// Data files a job keeps across a restart, by the job that holds them, as paths relative
+    /// to the data root: a backup's captured files until they are uploaded, a restore's
+    /// downloads until they are committed. Held files are neither deleted as orphans at open
+    /// nor swept when no state lists them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub held_files: BTreeMap<String, Vec<String>>,
 }
 
 /// How many restore job ids `CatalogState::restore_commits` keeps.

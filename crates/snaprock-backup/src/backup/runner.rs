@@ -1,6 +1,10 @@
 //! Runs one backup job through its states: pin a consistent catalog snapshot, upload the data
 //! files the repository does not hold yet, then write the meta file and, last, the info file
 //! that makes the snapshot visible.
+//!
+//! What it captured is kept until the job ends (the catalog holds the files, the plan file
+//! keeps the meta): a job a restart interrupted continues from UPLOADING, and the repository's
+//! listing skips every file already uploaded.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use snaprock_storage::CatalogState;
 use tracing::{info, warn};
 
@@ -18,7 +23,8 @@ use crate::format::{
     TableSnapshot, ViewSnapshot, now_ms,
 };
 use crate::job::{
-    Failed, advance, spawn_timeout, status_error, status_for_store_error, status_ok, transfer_all,
+    Failed, advance, plan_file, spawn_timeout, status_error, status_for_store_error, status_ok,
+    transfer_all,
 };
 use crate::locks::RepoLock;
 use crate::repository::Repository;
@@ -33,6 +39,9 @@ pub(crate) async fn run_backup(
     let timer = spawn_timeout(&job);
     let result = steps(&service, &job, &repo).await;
     timer.abort();
+    if job.lock().job_id >= 0 {
+        plan_file::release(&service, &plan_file::holder("backup", &job.record()));
+    }
     match result {
         Ok(()) => info!("backup job finished"),
         Err(Failed(status)) => {
@@ -48,23 +57,34 @@ pub(crate) async fn run_backup(
     }
 }
 
+/// What a backup captured: the snapshot's meta and where each of its files lives locally
+/// (relative to the data root). Saved in the job's plan file.
+#[derive(Serialize, Deserialize)]
+struct Captured {
+    meta: SnapshotMeta,
+    local_paths: BTreeMap<String, String>,
+}
+
 async fn steps(
     service: &Arc<BackupService>,
     job: &Arc<BackupJob>,
     repo: &Arc<Repository>,
 ) -> Result<(), Failed> {
-    let job_id = service.allocate_id() as i64;
-    advance(service, job, BackupState::Snapshoting, |r| {
-        r.job_id = job_id
-    })?;
-
-    // The catalog state read here is held until the job ends: every file it lists stays on
-    // disk, and later writes to the tables create new files this snapshot does not see.
-    let catalog = service.catalog.snapshot();
-    let (meta, local_paths) = capture(service, job, &catalog)?;
-    advance(service, job, BackupState::UploadSnapshot, |r| {
-        r.detail.snapshot_finished_time = Some(now_ms())
-    })?;
+    let captured = match resumed_capture(service, job) {
+        Some(captured) => {
+            info!("backup job continues after a restart");
+            captured
+        }
+        None => capture_and_hold(service, job)?,
+    };
+    let data_root = service.catalog.data_root();
+    let local_paths: BTreeMap<String, PathBuf> = captured
+        .local_paths
+        .iter()
+        .map(|(key, relative)| (key.clone(), data_root.join(relative)))
+        .collect();
+    let meta = captured.meta;
+    let job_id = job.lock().job_id;
 
     // A shared lock from before the repository is listed (which files to reuse) until the
     // snapshot is published: no collection deletes a file this job relies on.
@@ -82,6 +102,53 @@ async fn steps(
     let result = upload_and_publish(service, job, repo, meta, &local_paths, &lock).await;
     lock.release().await;
     result
+}
+
+/// SNAPSHOTING: reads the catalog once and captures the snapshot from it; the catalog then
+/// holds its files for the job (later writes to the tables neither change nor delete them,
+/// across a restart too) and the plan file keeps the meta.
+fn capture_and_hold(service: &BackupService, job: &BackupJob) -> Result<Captured, Failed> {
+    let job_id = match job.lock().job_id {
+        id if id >= 0 => id,
+        _ => service.allocate_id() as i64,
+    };
+    advance(service, job, BackupState::Snapshoting, |r| {
+        r.job_id = job_id
+    })?;
+    // The state read here keeps every file it lists on disk until the hold is committed.
+    let catalog = service.catalog.snapshot();
+    let (meta, local_paths) = capture(job, &catalog)?;
+    let holder = plan_file::holder("backup", &job.record());
+    service
+        .catalog
+        .hold_files(&holder, local_paths.values().cloned().collect())
+        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
+    drop(catalog);
+    let captured = Captured { meta, local_paths };
+    plan_file::write(service, &holder, &captured)?;
+    advance(service, job, BackupState::UploadSnapshot, |r| {
+        r.detail.snapshot_finished_time = Some(now_ms())
+    })?;
+    Ok(captured)
+}
+
+/// The capture of a job a restart interrupted after SNAPSHOTING, if its plan file and the
+/// catalog's hold on its files are both there.
+fn resumed_capture(service: &BackupService, job: &BackupJob) -> Option<Captured> {
+    let record = job.record();
+    if record.job_id < 0
+        || matches!(
+            record.state,
+            BackupState::Pending | BackupState::Snapshoting
+        )
+    {
+        return None;
+    }
+    let holder = plan_file::holder("backup", &record);
+    if !service.catalog.snapshot().held_files.contains_key(&holder) {
+        return None;
+    }
+    plan_file::read(service, &holder)
 }
 
 /// UPLOADING, SAVE_META, UPLOAD_INFO, FINISHED, under the repository lock.
@@ -103,6 +170,7 @@ async fn upload_and_publish(
     let files_total = to_upload.len() as u64;
     let bytes_total: u64 = to_upload.iter().map(|f| f.bytes).sum();
     let bytes_reused: u64 = reused.iter().map(|f| f.bytes).sum();
+    job.reset_progress();
     advance(service, job, BackupState::Uploading, |r| {
         r.files_total = files_total;
         r.bytes_total = bytes_total;
@@ -173,18 +241,17 @@ async fn upload_and_publish(
     Ok(())
 }
 
-/// Builds the snapshot's meta from one catalog state; returns the local path of every file.
+/// Builds the snapshot's meta from one catalog state; returns the local path of every file,
+/// relative to the data root.
 fn capture(
-    service: &BackupService,
     job: &BackupJob,
     catalog: &CatalogState,
-) -> Result<(SnapshotMeta, BTreeMap<String, PathBuf>), Failed> {
+) -> Result<(SnapshotMeta, BTreeMap<String, String>), Failed> {
     let record = job.record();
     let common = |msg: String| Failed(status_error("COMMON_ERROR", &msg));
     let db = catalog
         .database(&record.database)
         .ok_or_else(|| common(format!("database {} does not exist", record.database)))?;
-    let data_root = service.catalog.data_root();
     let mut local_paths = BTreeMap::new();
     let mut tables = Vec::new();
     for planned in &record.detail.plan.tables {
@@ -234,7 +301,7 @@ fn capture(
                     .iter()
                     .map(|f| {
                         let key = format::data_file_key(&f.sha256);
-                        local_paths.insert(key.clone(), data_root.join(&f.path));
+                        local_paths.insert(key.clone(), f.path.clone());
                         SnapshotFile {
                             key,
                             rows: f.rows,

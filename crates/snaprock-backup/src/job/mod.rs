@@ -1,7 +1,9 @@
 //! The core backup and restore jobs share: the one record type (`record.rs`), the tracked job
 //! (record behind a lock, live counters, cancel signal), the Status texts, the timeout, moving
-//! a job from state to state, and the one transfer loop that moves a job's files.
+//! a job from state to state, the one transfer loop that moves a job's files, and what a job
+//! keeps to continue after a restart (`plan_file.rs`).
 
+pub(crate) mod plan_file;
 mod record;
 pub use record::{Cell, JobKind, JobRecord, JobState, ShowColumn, time_cell};
 
@@ -69,6 +71,12 @@ impl<K: JobKind> TrackedJob<K> {
         })
     }
 
+    /// Counts from zero again: a job resumed after a restart recounts what it moves.
+    pub fn reset_progress(&self) {
+        self.files_done.store(0, Ordering::Relaxed);
+        self.progress.bytes_done.store(0, Ordering::Relaxed);
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, JobRecord<K>> {
         self.record.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -101,6 +109,21 @@ impl<K: JobKind> TrackedJob<K> {
         // Inside the job's span: which job, and now which state.
         tracing::info!(state = ?state, "job state");
         true
+    }
+
+    /// For a resumed job whose repository is not loaded: says so in TaskErrMsg; true once the
+    /// job ended (CANCEL) or timed out (then it ends CANCELLED).
+    pub fn wait_for_repository(&self, repository: &str) -> bool {
+        if self.is_done() {
+            return true;
+        }
+        // Past its deadline a job ends timed out, unless it can no longer be cancelled (an
+        // instant restore past its commit): that one waits on.
+        if now_ms() >= self.lock().deadline_ms() && self.cancel_with(|r| K::timeout_status(r)) {
+            return true;
+        }
+        self.lock().task_err_msg = format!("[repository {repository} is not available]; retrying");
+        false
     }
 
     /// Ends the job as CANCELLED with the status `status` builds from the record, unless it

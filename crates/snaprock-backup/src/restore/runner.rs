@@ -5,21 +5,26 @@
 //!
 //! An instant restore (`"instant" = "true"`) commits right after the checks, with every file
 //! still in the repository, then downloads them (`instant.rs`).
+//!
+//! The downloads' local paths and the ids they go under are decided once and kept (the plan
+//! file, and the catalog holds the paths): a job a restart interrupted continues, and a file
+//! already downloaded and still verifying is not downloaded again.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use snaprock_storage::{DataFile, FileHome, StorageError, new_data_file_path};
 use tracing::{info, warn};
 
 use crate::error::StoreError;
 use crate::format::{SnapshotFile, SnapshotMeta, now_ms, show_time};
-use crate::job::{Failed, advance, spawn_timeout, transfer_all};
+use crate::job::{Failed, advance, plan_file, spawn_timeout, transfer_all};
 use crate::job::{status_error, status_for_store_error, status_ok};
 use crate::locks::RepoLock;
 use crate::repository::Repository;
-use crate::restore::apply::{RestoreInput, RestoredFiles, apply_restore, reserve_ids};
+use crate::restore::apply::{ObjectKey, RestoreInput, RestoredFiles, apply_restore, reserve_ids};
 use crate::restore::job::{RestoreJob, RestoreState};
 use crate::service::BackupService;
 use crate::store::ExpectedContent;
@@ -65,6 +70,7 @@ pub(crate) async fn run_restore(
         ))),
     };
     timer.abort();
+    let holder = plan_file::holder("restore", &job.record());
     match result {
         Ok(()) => info!("restore job finished"),
         Err(Failed(status)) => {
@@ -76,9 +82,19 @@ pub(crate) async fn run_restore(
             remove_files(&downloaded).await;
         }
     }
+    // A committed job's files are the tables' now; a failed one's are deleted.
+    plan_file::release(&service, &holder);
     if let Err(e) = service.save() {
         warn!(error = %e, "could not save the job's final state");
     }
+}
+
+/// What a restore decided before its downloads, kept in its plan file: the ids it reserved and
+/// the local path of each download, in plan order.
+#[derive(Serialize, Deserialize)]
+struct DownloadPlan {
+    reserved: Vec<(ObjectKey, u64)>,
+    local_paths: Vec<String>,
 }
 
 /// Removes files a job downloaded but never committed.
@@ -100,7 +116,10 @@ async fn steps(
     repo: &Arc<Repository>,
     downloaded: &mut Vec<PathBuf>,
 ) -> Result<(), Failed> {
-    let job_id = service.allocate_id();
+    let job_id = match job.lock().job_id {
+        id if id >= 0 => id as u64,
+        _ => service.allocate_id(),
+    };
     advance(service, job, RestoreState::Pending, |r| {
         r.job_id = job_id as i64
     })?;
@@ -113,11 +132,14 @@ async fn steps(
     })?;
 
     // SNAPSHOTING: ids for what the job creates; the files go into their directories.
-    let reserved = service
-        .catalog
-        .commit(|s| Ok(reserve_ids(s, &record.database, &record.detail.plan)))
-        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
-    let downloads = plan_downloads(&meta, &record.detail.plan, &reserved)?;
+    let holder = plan_file::holder("restore", &record);
+    let (reserved, downloads) = match resumed_plan(service, &holder, &meta, &record)? {
+        Some(planned) => {
+            info!("restore job continues after a restart");
+            planned
+        }
+        None => plan_and_hold(service, &holder, &meta, &record)?,
+    };
     let files_total = downloads.len() as u64;
     let bytes_total: u64 = downloads.iter().map(|d| d.file.bytes).sum();
     let files = if record.detail.instant {
@@ -134,6 +156,7 @@ async fn steps(
             r.detail.snapshot_finished_time = Some(now_ms())
         })?;
         // DOWNLOAD: one new local file per data file of every restored partition.
+        job.reset_progress();
         advance(service, job, RestoreState::Downloading, |r| {
             r.files_total = files_total;
             r.bytes_total = bytes_total;
@@ -156,7 +179,7 @@ async fn steps(
         reserved: &reserved,
         now: "",
     };
-    commit(service, job, input, job_id).await?;
+    commit(service, job, input, job_id, &holder).await?;
     downloaded.clear();
     if record.detail.instant {
         crate::restore::instant::download_committed_files(service, job, repo).await;
@@ -206,6 +229,7 @@ async fn commit(
     job: &RestoreJob,
     input: RestoreInput<'_>,
     job_id: u64,
+    holder: &str,
 ) -> Result<(), Failed> {
     let mut table_ids: Vec<u64> = {
         let state = service.catalog.snapshot();
@@ -238,6 +262,8 @@ async fn commit(
                 return Err(StorageError::Conflict);
             }
             state.record_restore_commit(job_id);
+            // The downloaded files are the tables' from this commit on.
+            state.held_files.remove(holder);
             Ok(())
         });
         if let Some(status) = refused {
@@ -261,6 +287,63 @@ async fn commit(
         warn!(error = %e, "could not save the job's state after its commit");
     }
     Ok(())
+}
+
+/// The ids a restore reserved, and its downloads.
+type Planned = (BTreeMap<ObjectKey, u64>, Vec<Download>);
+
+/// SNAPSHOTING of a new job: reserves the ids and decides the local path of every download;
+/// the catalog holds those paths and the plan file keeps them, for a restart.
+fn plan_and_hold(
+    service: &BackupService,
+    holder: &str,
+    meta: &SnapshotMeta,
+    record: &crate::restore::job::RestoreJobRecord,
+) -> Result<Planned, Failed> {
+    let common = |e: StorageError| Failed(status_error("COMMON_ERROR", &e.to_string()));
+    let reserved = service
+        .catalog
+        .commit(|s| Ok(reserve_ids(s, &record.database, &record.detail.plan)))
+        .map_err(common)?;
+    let downloads = plan_downloads(meta, &record.detail.plan, &reserved)?;
+    if !record.detail.instant {
+        let local_paths: Vec<String> = downloads.iter().map(|d| d.relative.clone()).collect();
+        service
+            .catalog
+            .hold_files(holder, local_paths.clone())
+            .map_err(common)?;
+        let plan = DownloadPlan {
+            reserved: reserved.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            local_paths,
+        };
+        plan_file::write(service, holder, &plan)?;
+    }
+    Ok((reserved, downloads))
+}
+
+/// The ids and downloads a job decided before a restart, if its plan file and the catalog's
+/// hold are there and still match the snapshot's meta.
+fn resumed_plan(
+    service: &BackupService,
+    holder: &str,
+    meta: &SnapshotMeta,
+    record: &crate::restore::job::RestoreJobRecord,
+) -> Result<Option<Planned>, Failed> {
+    if record.detail.instant || !service.catalog.snapshot().held_files.contains_key(holder) {
+        return Ok(None);
+    }
+    let Some(plan) = plan_file::read::<DownloadPlan>(service, holder) else {
+        return Ok(None);
+    };
+    let reserved: BTreeMap<ObjectKey, u64> = plan.reserved.into_iter().collect();
+    let mut downloads = plan_downloads(meta, &record.detail.plan, &reserved)?;
+    if downloads.len() != plan.local_paths.len() {
+        return Ok(None);
+    }
+    for (download, relative) in downloads.iter_mut().zip(plan.local_paths) {
+        download.relative = relative;
+    }
+    Ok(Some((reserved, downloads)))
 }
 
 /// The files of an instant restore before its download: each read in place in the
@@ -346,6 +429,29 @@ fn plan_downloads(
     Ok(downloads)
 }
 
+/// Whether `path` holds the expected content: a download a restart interrupted the job after
+/// (downloads are renamed into place only once verified; checked again here, on local disk).
+async fn already_downloaded(path: &std::path::Path, expected: &ExpectedContent) -> bool {
+    let Ok(found) = tokio::fs::metadata(path).await else {
+        return false;
+    };
+    if found.len() != expected.size {
+        return false;
+    }
+    let path = path.to_path_buf();
+    let sha256 = tokio::task::spawn_blocking(move || {
+        use sha2::{Digest, Sha256};
+        let mut file = std::fs::File::open(&path).ok()?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher).ok()?;
+        Some(crate::store::hex(&hasher.finalize()))
+    })
+    .await
+    .ok()
+    .flatten();
+    sha256.as_deref() == Some(expected.sha256.as_str())
+}
+
 /// Downloads the files a few at a time, each verified against the manifest's size and
 /// SHA-256. On the first failure the job is cancelled, which stops the other transfers.
 async fn download_all(
@@ -364,6 +470,11 @@ async fn download_all(
                     size: d.file.bytes,
                     sha256: d.file.sha256.clone(),
                 };
+                if already_downloaded(&path, &expected).await {
+                    // Downloaded and verified before a restart: not moved again.
+                    job.progress.add(expected.size);
+                    return (d, Ok(()));
+                }
                 let key = repo.key(&d.file.key);
                 let result = repo
                     .store

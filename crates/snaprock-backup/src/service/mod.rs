@@ -38,7 +38,7 @@ use crate::location::Location;
 use crate::repository::{Repository, init_remote, open_store};
 use crate::restore::analyze::{check_restore_statement, plan_restore, target_database};
 use crate::restore::job::{RestoreDetail, RestoreJob, RestoreJobRecord};
-use crate::store::TransferTuning;
+use crate::store::{OpenUpload, TransferTuning, UploadJournal};
 
 /// How long CREATE REPOSITORY may spend talking to storage.
 const CREATE_REPOSITORY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -80,6 +80,30 @@ impl Job {
             Job::Restore(j) => j.lock().repository.clone(),
         }
     }
+
+    fn database(&self) -> String {
+        match self {
+            Job::Backup(j) => j.lock().database.clone(),
+            Job::Restore(j) => j.lock().database.clone(),
+        }
+    }
+
+    /// The name of the job's plan file and catalog hold.
+    fn holder(&self) -> String {
+        match self {
+            Job::Backup(j) => crate::job::plan_file::holder("backup", &j.lock()),
+            Job::Restore(j) => crate::job::plan_file::holder("restore", &j.lock()),
+        }
+    }
+
+    /// A resumed job whose repository is not loaded: says so in TaskErrMsg; true once the job
+    /// ended meanwhile (CANCEL) or timed out (then it ends CANCELLED).
+    fn gives_up_waiting_for(&self, repository: &str) -> bool {
+        match self {
+            Job::Backup(j) => j.wait_for_repository(repository),
+            Job::Restore(j) => j.wait_for_repository(repository),
+        }
+    }
 }
 
 struct State {
@@ -90,6 +114,8 @@ struct State {
     expiring: Vec<ExpiringSnapshot>,
     /// Repositories whose garbage collection waits for running jobs to end.
     gc_pending: std::collections::BTreeSet<String>,
+    /// Multipart uploads the last stop left open, found at start, aborted by `resume_jobs`.
+    open_uploads: Vec<OpenUpload>,
 }
 
 /// Repositories and backup jobs of one server.
@@ -104,6 +130,8 @@ pub struct BackupService {
     /// Serializes submissions, so the one-job-per-database check cannot race.
     submit_lock: tokio::sync::Mutex<()>,
     pub(crate) tuning: TransferTuning,
+    /// Where S3 stores note their open multipart uploads (`<data dir>/uploads/`).
+    pub(crate) upload_journal: UploadJournal,
 }
 
 impl std::fmt::Debug for BackupService {

@@ -2,6 +2,9 @@
 //! job of each database), and what a start does with jobs a stop interrupted.
 
 use super::*;
+use crate::backup::job::BackupState;
+use crate::job::plan_file;
+use crate::restore::job::RestoreState;
 
 /// A repository as persisted (with its properties, which may hold secrets).
 #[derive(Clone, Serialize, Deserialize)]
@@ -42,11 +45,10 @@ pub(crate) struct ExpiringSnapshot {
 }
 
 impl BackupService {
-    /// Loads repositories and jobs. A job that was running when the server stopped cannot
-    /// resume (the files it pinned may be gone): it ends CANCELLED, or FINISHED if its commit
-    /// point (a backup's info file, a restore's catalog commit) was already passed. The one
-    /// exception is an instant restore past its commit: it stays DOWNLOADING and
-    /// [`BackupService::resume_jobs`] carries on with it.
+    /// Loads repositories and jobs. A job that was running when the server stopped ends
+    /// FINISHED if its commit point (a backup's info file, a restore's catalog commit) was
+    /// already passed; any other stays in its state and [`BackupService::resume_jobs`]
+    /// continues it (an instant restore past its commit goes on DOWNLOADING).
     pub async fn open(data_dir: &Path, catalog: Arc<Catalog>) -> Result<Arc<Self>> {
         let state_path = data_dir.join("backup.json");
         let persisted: PersistedState = match std::fs::read(&state_path) {
@@ -62,6 +64,9 @@ impl BackupService {
             }
         };
         let tuning = TransferTuning::default();
+        let upload_journal = UploadJournal::new(data_dir.join("uploads"));
+        // Read before any job runs: every upload noted now was left open by the last stop.
+        let open_uploads = upload_journal.open_uploads();
         let mut repositories = BTreeMap::new();
         for record in persisted.repositories {
             match Location::parse(&record.location, &record.properties) {
@@ -73,7 +78,7 @@ impl BackupService {
                         location: record.location.clone(),
                         broker: record.broker.clone(),
                         create_time: record.create_time.clone(),
-                        store: open_store(&location, tuning).await,
+                        store: open_store(&location, tuning, Some(upload_journal.clone())).await,
                     };
                     let files = crate::store::RepositoryFiles::new(repo.store.clone(), &repo.name);
                     catalog
@@ -88,7 +93,6 @@ impl BackupService {
         let mut changed = false;
         for mut record in persisted.backup_jobs {
             if !record.is_done() {
-                changed = true;
                 let published = match (
                     &record.detail.info_key,
                     repositories.get(&record.repository),
@@ -96,7 +100,11 @@ impl BackupService {
                     (Some(key), Some((repo, _))) => repo.store.exists(key).await.unwrap_or(false),
                     _ => false,
                 };
-                close_interrupted(&mut record, published, "the snapshot was not published");
+                if published {
+                    changed = true;
+                    record.end(BackupState::FINISHED, status_ok());
+                    info!(snapshot = %record.snapshot, "backup job was published before the stop");
+                }
             }
             jobs.insert(record.database.clone(), Job::Backup(BackupJob::new(record)));
         }
@@ -110,9 +118,10 @@ impl BackupService {
                     // Its tables are live and read from the repository: the download
                     // resumes (`resume_jobs`).
                     record.detail.committed_time.get_or_insert_with(now_ms);
-                    record.state = crate::restore::job::RestoreState::Downloading;
-                } else {
-                    close_interrupted(&mut record, committed, "nothing was restored");
+                    record.state = RestoreState::Downloading;
+                } else if committed {
+                    record.end(RestoreState::FINISHED, status_ok());
+                    info!(snapshot = %record.snapshot, "restore job was committed before the stop");
                 }
             }
             // Backup and restore jobs share one slot per database: the newer one stays.
@@ -142,10 +151,12 @@ impl BackupService {
                 jobs,
                 expiring: persisted.expiring,
                 gc_pending: persisted.gc_pending.into_iter().collect(),
+                open_uploads,
             }),
             save_lock: Mutex::new(()),
             submit_lock: tokio::sync::Mutex::new(()),
             tuning,
+            upload_journal,
         });
         if changed {
             service.save()?;
@@ -153,43 +164,85 @@ impl BackupService {
         Ok(service)
     }
 
-    /// Restarts the download of every instant restore that had committed when the server
-    /// stopped.
+    /// Continues every job a stop interrupted: a backup from where it was (files the
+    /// repository already holds are not uploaded again), a restore from where it was (files
+    /// already downloaded and still verified are not downloaded again), an instant restore's
+    /// download. Releases the files of jobs that no longer exist.
     pub fn resume_jobs(self: &Arc<Self>) {
-        let resumable: Vec<Arc<RestoreJob>> = self
+        let unfinished: Vec<Job> = self
             .lock()
             .jobs
             .values()
-            .filter_map(|j| match j {
-                Job::Restore(r) if !r.is_done() && r.lock().detail.committed_time.is_some() => {
-                    Some(r.clone())
-                }
-                _ => None,
-            })
+            .filter(|j| !j.is_done())
+            .cloned()
             .collect();
-        for job in resumable {
-            let (database, snapshot, repository) = {
-                let r = job.lock();
-                (r.database.clone(), r.snapshot.clone(), r.repository.clone())
-            };
-            let span = info_span!("restore_job", database = %database, snapshot = %snapshot);
-            let service = self.clone();
-            tokio::spawn(
-                async move {
-                    // The repository may fail to load (its record is kept): wait for it.
-                    let repo = loop {
-                        if let Some(repo) = service.repository(&repository) {
-                            break repo;
-                        }
-                        job.lock().task_err_msg =
-                            format!("[repository {repository} is not available]; retrying");
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                    };
-                    crate::restore::instant::resume(service, job, repo).await;
-                }
-                .instrument(span),
-            );
+        self.abort_open_uploads();
+        let live: Vec<String> = unfinished.iter().map(Job::holder).collect();
+        for holder in plan_file::stale_holders(self, live.iter().map(String::as_str)) {
+            info!(holder, "releasing the files of a job that ended");
+            plan_file::release(self, &holder);
         }
+        for job in unfinished {
+            let span = info_span!(
+                "resumed_job",
+                holder = %job.holder(),
+                database = %job.database(),
+                snapshot = %job.snapshot()
+            );
+            let repository = job.repository();
+            let service = self.clone();
+            let task = async move {
+                // The repository may fail to load (its record is kept): wait for it.
+                let repo = loop {
+                    if let Some(repo) = service.repository(&repository) {
+                        break repo;
+                    }
+                    if job.gives_up_waiting_for(&repository) {
+                        let _ = service.save();
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                };
+                match job {
+                    Job::Backup(job) => {
+                        crate::backup::runner::run_backup(service, job, repo).await;
+                    }
+                    Job::Restore(job) if job.lock().detail.committed_time.is_some() => {
+                        crate::restore::instant::resume(service, job, repo).await;
+                    }
+                    Job::Restore(job) => {
+                        crate::restore::runner::run_restore(service, job, repo).await;
+                    }
+                }
+            };
+            tokio::spawn(task.instrument(span));
+        }
+    }
+
+    /// Aborts, in the background, the multipart uploads the last stop left open, each through
+    /// the repository whose bucket and prefix it is under.
+    fn abort_open_uploads(&self) {
+        let open = std::mem::take(&mut self.lock().open_uploads);
+        if open.is_empty() {
+            return;
+        }
+        let stores: Vec<_> = self
+            .lock()
+            .repositories
+            .values()
+            .map(|(repo, _)| repo.store.clone())
+            .collect();
+        tokio::spawn(async move {
+            let mut aborted = 0;
+            for store in stores {
+                aborted += store.abort_open_uploads(&open).await;
+            }
+            info!(
+                aborted,
+                noted = open.len(),
+                "aborted multipart uploads the last stop left open"
+            );
+        });
     }
 
     /// Writes `backup.json` atomically, readable by the owner only.
@@ -226,20 +279,4 @@ impl BackupService {
         snaprock_storage::write_private_file_atomic(&self.state_path, &body)
             .map_err(|e| BackupError::internal(format!("cannot save backup state: {e}")))
     }
-}
-
-/// Ends a job the server stopped in the middle of: FINISHED if its last step took effect
-/// (`completed`), else CANCELLED with a Status that says where it stopped and `consequence`.
-fn close_interrupted<K: JobKind>(record: &mut JobRecord<K>, completed: bool, consequence: &str) {
-    if completed {
-        record.end(K::State::FINISHED, status_ok());
-    } else {
-        let state = record.state.name();
-        let status = status_error(
-            "COMMON_ERROR",
-            &format!("the server stopped while the job was {state}; {consequence}"),
-        );
-        record.end(K::State::CANCELLED, status);
-    }
-    info!(snapshot = %record.snapshot, state = record.state.name(), "job closed at start");
 }

@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use crate::error::StoreError;
 
 pub use local::LocalStore;
-pub use s3::{S3Credentials, S3Settings, S3Store};
+pub use s3::{OpenUpload, S3Credentials, S3Settings, S3Store, UploadJournal};
 pub use table_reads::RepositoryFiles;
 
 /// One object in a listing; `key` is relative to the store's root.
@@ -149,6 +149,11 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
         progress: &TransferProgress,
         cancel: &CancelSignal,
     ) -> Result<(), StoreError>;
+    /// Aborts the multipart uploads of `open` (noted by a server that then crashed) that are
+    /// this store's; returns how many. Only S3 has multipart uploads.
+    async fn abort_open_uploads(&self, _open: &[OpenUpload]) -> usize {
+        0
+    }
 }
 
 /// Lower-case hex of a digest.

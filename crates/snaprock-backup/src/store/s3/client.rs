@@ -54,7 +54,12 @@ pub struct S3Settings {
 
 impl S3Store {
     /// Builds the client (credential providers are resolved lazily, at the first request).
-    pub async fn connect(settings: &S3Settings, tuning: TransferTuning) -> Self {
+    /// A client for the bucket; multipart uploads are noted in `journal` while open.
+    pub async fn connect(
+        settings: &S3Settings,
+        tuning: TransferTuning,
+        journal: Option<UploadJournal>,
+    ) -> Self {
         let region = Region::new(settings.region.clone());
         let credentials = credentials_provider(&settings.credentials, region.clone()).await;
         let mut builder = aws_sdk_s3::config::Builder::new()
@@ -87,6 +92,7 @@ impl S3Store {
             bucket: settings.bucket.clone(),
             prefix: settings.prefix.clone(),
             tuning,
+            journal,
         }
     }
 }

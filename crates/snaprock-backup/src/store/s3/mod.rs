@@ -34,9 +34,11 @@ use super::{
 use crate::error::StoreError;
 
 mod client;
+mod journal;
 
 use client::classify;
 pub use client::{S3Credentials, S3Settings};
+pub use journal::{OpenUpload, UploadJournal};
 
 /// Tries of one download when the connection breaks while the body streams.
 const DOWNLOAD_ATTEMPTS: u32 = 4;
@@ -48,6 +50,8 @@ pub struct S3Store {
     bucket: String,
     prefix: String,
     tuning: TransferTuning,
+    /// Where open multipart uploads are noted (none for a store used only to read).
+    journal: Option<UploadJournal>,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -362,34 +366,18 @@ impl ObjectStore for S3Store {
             .upload_id()
             .ok_or_else(|| StoreError::Other(format!("no upload id for {full}")))?
             .to_string();
-        let parts = match self
-            .upload_parts(&full, &upload_id, &mut file, expected, progress, cancel)
-            .await
-        {
-            Ok(parts) => parts,
-            Err(e) => {
-                self.abort(&full, &upload_id).await;
-                return Err(e);
-            }
-        };
-        let completed = self
-            .client
-            .complete_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&full)
-            .upload_id(&upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
+        let noted = self
+            .journal
+            .as_ref()
+            .and_then(|j| j.record(&self.bucket, &full, &upload_id));
+        let result = self
+            .upload_and_complete(&full, &upload_id, &mut file, expected, progress, cancel)
             .await;
-        if let Err(e) = completed {
-            self.abort(&full, &upload_id).await;
-            return Err(self.error(&format!("complete upload of {full}"), e));
-        }
-        Ok(())
+        journal::forget(noted.as_deref());
+        result
+    }
+    async fn abort_open_uploads(&self, open: &[OpenUpload]) -> usize {
+        self.abort_noted_uploads(open).await
     }
 
     async fn download_file(
@@ -432,6 +420,78 @@ impl ObjectStore for S3Store {
 }
 
 impl S3Store {
+    /// Sends the parts of a started multipart upload and completes it; aborts it on failure.
+    async fn upload_and_complete(
+        &self,
+        full: &str,
+        upload_id: &str,
+        file: &mut tokio::fs::File,
+        expected: &ExpectedContent,
+        progress: &TransferProgress,
+        cancel: &CancelSignal,
+    ) -> Result<(), StoreError> {
+        let parts = match self
+            .upload_parts(full, upload_id, file, expected, progress, cancel)
+            .await
+        {
+            Ok(parts) => parts,
+            Err(e) => {
+                self.abort(full, upload_id).await;
+                return Err(e);
+            }
+        };
+        let completed = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(full)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await;
+        if let Err(e) = completed {
+            self.abort(full, upload_id).await;
+            return Err(self.error(&format!("complete upload of {full}"), e));
+        }
+        Ok(())
+    }
+
+    /// Aborts the uploads of `open` that are this store's (its bucket, under its prefix);
+    /// returns how many. An upload the store no longer knows counts as aborted.
+    async fn abort_noted_uploads(&self, open: &[OpenUpload]) -> usize {
+        let mut aborted = 0;
+        for upload in open {
+            let ours = upload.bucket == self.bucket
+                && (self.prefix.is_empty() || upload.key.starts_with(&format!("{}/", self.prefix)));
+            if !ours {
+                continue;
+            }
+            let result = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&upload.key)
+                .upload_id(&upload.upload_id)
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(e) if e.code() == Some("NoSuchUpload") => {}
+                Err(e) => {
+                    warn!(key = %upload.key, error = %DisplayErrorContext(&e), "could not abort an upload a crash left open");
+                    continue;
+                }
+            }
+            journal::forget(Some(&upload.entry));
+            aborted += 1;
+        }
+        aborted
+    }
+
     /// One GET of `key` streamed into `path` (via a temporary file), verified on the way.
     async fn download_once(
         &self,
