@@ -67,6 +67,15 @@ pub fn snapshot_timestamp(ms: i64) -> String {
     local_time(ms).format("%Y-%m-%d-%H-%M-%S-%3f").to_string()
 }
 
+/// The instant of a `backup_timestamp` (`yyyy-MM-dd-HH-mm-ss-SSS`, local time), if valid.
+pub fn parse_snapshot_timestamp(text: &str) -> Option<i64> {
+    let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d-%H-%M-%S-%3f").ok()?;
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp_millis())
+}
+
 /// The time format of SHOW output: `yyyy-MM-dd HH:mm:ss`.
 pub fn show_time(ms: i64) -> String {
     local_time(ms).format("%Y-%m-%d %H:%M:%S").to_string()
@@ -175,6 +184,13 @@ pub struct InfoExtension {
     pub files: u64,
     pub bytes: u64,
     pub rows: u64,
+    /// A continuous snapshot: its log follows the first snapshot (see `continuous/`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continuous: bool,
+    /// Set (never written) when this info describes a point of a continuous snapshot: the
+    /// meta is rebuilt as of this time (epoch ms) rather than read from `meta_file`.
+    #[serde(default, skip_serializing)]
+    pub point_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -275,12 +291,15 @@ impl SnapshotInfo {
                     .flat_map(|t| &t.partitions)
                     .map(|p| p.rows)
                     .sum(),
+                continuous: false,
+                point_ms: None,
             }),
         }
     }
 
-    /// The brief JSON of SHOW SNAPSHOT's Details: names only, indented by one space.
-    pub fn brief(&self) -> String {
+    /// The brief JSON of SHOW SNAPSHOT's Details: names only, indented by one space; a
+    /// continuous snapshot adds its restorable range.
+    pub fn brief(&self, range: Option<crate::continuous::read::RestorableRange>) -> String {
         let objects: serde_json::Map<String, serde_json::Value> = self
             .backup_objects
             .iter()
@@ -305,6 +324,17 @@ impl SnapshotInfo {
             "backup_result": self.backup_result,
             "starrocks_meta_version": self.starrocks_meta_version,
         });
+        let mut brief = brief;
+        if let (Some(range), Some(map)) = (range, brief.as_object_mut()) {
+            map.insert(
+                "restorable_range".to_string(),
+                serde_json::json!({
+                    "from": snapshot_timestamp(range.from_ms),
+                    "to": snapshot_timestamp(range.until_ms),
+                    "running": !range.stopped,
+                }),
+            );
+        }
         let mut out = Vec::new();
         let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
         let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
@@ -333,5 +363,7 @@ mod tests {
         let ts = snapshot_timestamp(1_675_781_153_143);
         assert_eq!(ts.len(), "2023-02-07-14-45-53-143".len());
         assert!(ts.ends_with("-143"), "{ts}");
+        assert_eq!(parse_snapshot_timestamp(&ts), Some(1_675_781_153_143));
+        assert_eq!(parse_snapshot_timestamp("2023-02-07"), None);
     }
 }

@@ -49,7 +49,12 @@ async fn collect_locked(repo: &Repository) -> Result<Collected, StoreError> {
             .iter()
             .filter(|t| !t.starts_with("Invalid"))
         {
-            let info = repo.read_info(&snapshot, timestamp).await?;
+            let info = repo.read_info_file(&snapshot, timestamp).await?;
+            if info.snaprock.as_ref().is_some_and(|e| e.continuous) {
+                // Every point of a continuous snapshot stays restorable.
+                referenced.extend(repo.continuous_files(&snapshot, &info).await?);
+                continue;
+            }
             let meta = repo.read_meta(&snapshot, &info).await?;
             referenced.extend(meta.files().into_iter().map(|f| f.key.clone()));
         }

@@ -11,6 +11,7 @@
 //! files, and switches everything in one catalog commit.
 
 mod backup;
+mod continuous;
 pub mod error;
 pub mod format;
 mod gc;

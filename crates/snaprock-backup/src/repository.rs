@@ -133,8 +133,29 @@ impl Repository {
         })
     }
 
-    /// Reads and checks the info file of `snapshot` at `timestamp`.
+    /// The info of `snapshot` at `timestamp`: its info file, or for a continuous snapshot the
+    /// info of the point `timestamp` (any time in its range).
     pub async fn read_info(
+        &self,
+        snapshot: &str,
+        timestamp: &str,
+    ) -> Result<SnapshotInfo, StoreError> {
+        match self.read_info_file(snapshot, timestamp).await {
+            Ok(info) if info.snaprock.as_ref().is_some_and(|e| e.continuous) => {
+                self.point_info(snapshot, &info, timestamp).await
+            }
+            Ok(info) => Ok(info),
+            Err(StoreError::NotFound(missing)) => match self.continuous_info(snapshot).await {
+                Ok(Some(base)) => self.point_info(snapshot, &base, timestamp).await,
+                Ok(None) | Err(StoreError::NotFound(_)) => Err(StoreError::NotFound(missing)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads and checks the info file of `snapshot` at `timestamp`.
+    pub async fn read_info_file(
         &self,
         snapshot: &str,
         timestamp: &str,
@@ -172,6 +193,13 @@ impl Repository {
                 "snapshot {snapshot} was not written by snaprock (no 'snaprock' key in its info file)"
             )));
         };
+        if let Some(point_ms) = ext.point_ms {
+            let base = self.continuous_info(snapshot).await?.ok_or_else(|| {
+                StoreError::NotFound(format!("continuous snapshot {snapshot} is gone"))
+            })?;
+            let timestamp = format::snapshot_timestamp(point_ms);
+            return Box::pin(self.meta_at(snapshot, &base, point_ms, &timestamp)).await;
+        }
         let key = format!(
             "{}{}",
             format::snapshot_dir(&self.name, snapshot),
@@ -201,7 +229,7 @@ impl Repository {
     }
 }
 
-fn check_md5(key: &str, body: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn check_md5(key: &str, body: &[u8]) -> Result<(), StoreError> {
     let file = key.rsplit('/').next().unwrap_or(key);
     let Some((_, expected)) = format::split_md5(file) else {
         return Err(StoreError::Other(format!("{key} has no checksum suffix")));

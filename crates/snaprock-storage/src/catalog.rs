@@ -14,6 +14,7 @@ use object_store::ObjectStoreExt;
 use crate::files::{read_data_file, read_parquet_bytes};
 use crate::locations::{FileHome, FileRouter};
 use crate::meta::{CatalogState, DataFile};
+use crate::watch::{CommitWatch, WatchedCommit};
 use crate::{Result, StorageError};
 
 const CATALOG_FILE: &str = "catalog.json";
@@ -139,6 +140,7 @@ impl Catalog {
         let mut new = CatalogState::clone(&old);
         let out = change(&mut new)?;
         check_attached_unchanged(&old, &new)?;
+        crate::watch::record_watched_commits(&old, &mut new, chrono::Utc::now().timestamp_millis());
         new.version = old.version + 1;
         self.persist(&new)?;
         let retired = retired_files(&old, &new);
@@ -230,12 +232,59 @@ impl Catalog {
 
     /// Absolute paths of every file a job holds in `state`.
     fn held_paths(&self, state: &CatalogState) -> HashSet<PathBuf> {
-        state
-            .held_files
-            .values()
-            .flatten()
-            .map(|p| self.data_root.join(p))
-            .collect()
+        state.held_paths().map(|p| self.data_root.join(p)).collect()
+    }
+
+    /// Starts `watch` for `holder` (a continuous backup), holding `paths` (its first
+    /// snapshot's files), in one commit; `capture` reads the state the watch starts from, and
+    /// what it returns is returned.
+    pub fn start_watch<T>(
+        &self,
+        holder: &str,
+        watch: CommitWatch,
+        capture: impl FnOnce(&CatalogState) -> Result<(T, Vec<String>)>,
+    ) -> Result<T> {
+        self.commit(|state| {
+            let (captured, paths) = capture(state)?;
+            state.held_files.insert(holder.to_string(), paths);
+            state.commit_watches.insert(holder.to_string(), watch);
+            Ok(captured)
+        })
+    }
+
+    /// The pending commits of `holder`'s watch and the time up to which they are complete:
+    /// no commit to what it covers happened after them and at or before that time.
+    pub fn watched_commits(&self, holder: &str) -> Option<(Vec<WatchedCommit>, i64)> {
+        // Commit times are taken under the commit lock: holding it, no commit is half done.
+        let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let now = chrono::Utc::now().timestamp_millis();
+        let state = self.snapshot();
+        let watch = state.commit_watches.get(holder)?;
+        Some((watch.pending.clone(), now.max(watch.last_time_ms)))
+    }
+
+    /// Forgets the commits of `holder`'s watch up to `seq` (shipped); their files no state
+    /// lists are deleted once no query reads them.
+    pub fn drain_watch(&self, holder: &str, seq: u64) -> Result<()> {
+        self.commit(|state| {
+            if let Some(watch) = state.commit_watches.get_mut(holder) {
+                watch.pending.retain(|c| c.seq > seq);
+            }
+            Ok(())
+        })
+    }
+
+    /// Ends `holder`'s watch and hold.
+    pub fn end_watch(&self, holder: &str) -> Result<()> {
+        let state = self.snapshot();
+        if !state.commit_watches.contains_key(holder) && !state.held_files.contains_key(holder) {
+            return Ok(());
+        }
+        self.commit(|state| {
+            state.commit_watches.remove(holder);
+            state.held_files.remove(holder);
+            Ok(())
+        })
     }
 
     fn remove_orphan_files(&self) -> Result<usize> {
@@ -300,21 +349,19 @@ fn all_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
 
 /// Paths held in `old` that `new` neither holds nor lists.
 fn released_files(old: &CatalogState, new: &CatalogState) -> Vec<String> {
-    if old.held_files == new.held_files {
+    let old_held: HashSet<&str> = old.held_paths().collect();
+    if old_held.is_empty() {
         return Vec::new();
     }
-    let mut kept: HashSet<&str> = new
-        .held_files
-        .values()
-        .flatten()
-        .map(String::as_str)
-        .collect();
+    let mut kept: HashSet<&str> = new.held_paths().collect();
+    if old_held.iter().all(|p| kept.contains(p)) {
+        return Vec::new();
+    }
     kept.extend(all_files(new).map(|f| f.path.as_str()));
-    old.held_files
-        .values()
-        .flatten()
-        .filter(|p| !kept.contains(p.as_str()))
-        .cloned()
+    old_held
+        .into_iter()
+        .filter(|p| !kept.contains(p))
+        .map(str::to_string)
         .collect()
 }
 

@@ -15,6 +15,7 @@ mod locations;
 mod meta;
 mod partition;
 mod types;
+mod watch;
 
 pub use catalog::{Catalog, TableWriteGuard};
 pub use compaction::{CompactionPolicy, compact_partition_files};
@@ -27,6 +28,7 @@ pub use locations::{FILES_URL, FileHome, FileRouter};
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
 pub use types::{ColumnType, SQL_TYPE_METADATA_KEY};
+pub use watch::{CommitWatch, TableChange, WatchedCommit};
 
 /// Result type of this crate.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -27,6 +27,10 @@ pub struct CatalogState {
     /// nor swept when no state lists them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub held_files: BTreeMap<String, Vec<String>>,
+    /// Continuous backups' watches, by the job that owns them (see `watch.rs`); their pending
+    /// commits' files are held like `held_files`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub commit_watches: BTreeMap<String, crate::watch::CommitWatch>,
 }
 
 /// How many restore job ids `CatalogState::restore_commits` keeps.
@@ -41,6 +45,19 @@ impl CatalogState {
             .len()
             .saturating_sub(RESTORE_COMMITS_KEPT);
         self.restore_commits.drain(..excess);
+    }
+
+    /// Every relative path a job keeps: held files and the files of watches' pending commits.
+    pub fn held_paths(&self) -> impl Iterator<Item = &str> {
+        self.held_files
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .chain(
+                self.commit_watches
+                    .values()
+                    .flat_map(crate::watch::CommitWatch::pending_paths),
+            )
     }
 
     pub fn allocate_id(&mut self) -> u64 {

@@ -25,6 +25,8 @@ pub struct AnalyzedBackup {
     pub timeout_secs: u64,
     pub incremental: bool,
     pub ttl: Option<Ttl>,
+    /// `"continuous" = "true"`: ship every later commit after the first snapshot.
+    pub continuous: bool,
     /// The BackupObjs column.
     pub objects: String,
 }
@@ -105,7 +107,12 @@ pub fn analyze_backup(
             stmt.repository
         )));
     }
-    let (timeout_secs, incremental, ttl) = backup_properties(&stmt.properties)?;
+    let BackupProperties {
+        timeout_secs,
+        incremental,
+        ttl,
+        continuous,
+    } = backup_properties(&stmt.properties)?;
 
     let mut plan = BackupPlan::default();
     match &stmt.objects {
@@ -119,6 +126,7 @@ pub fn analyze_backup(
                 })
                 .collect();
             plan.views = db.views.keys().cloned().collect();
+            plan.whole_database = true;
         }
         Some(objects) => {
             let mut seen = BTreeSet::new();
@@ -132,6 +140,9 @@ pub fn analyze_backup(
             "Database: {database} is empty"
         )));
     }
+    if continuous {
+        check_continuous(&plan, ttl.is_some())?;
+    }
     let objects = describe(&database, &plan);
     Ok(AnalyzedBackup {
         database,
@@ -140,8 +151,25 @@ pub fn analyze_backup(
         timeout_secs,
         incremental,
         ttl,
+        continuous,
         objects,
     })
+}
+
+/// What a continuous backup cannot do: follow some partitions of a table only, or expire.
+fn check_continuous(plan: &BackupPlan, ttl: bool) -> Result<()> {
+    if let Some(table) = plan.tables.iter().find(|t| t.partitions.is_some()) {
+        return Err(BackupError::analysis(format!(
+            "A continuous backup follows whole tables: remove the PARTITION clause of {}",
+            table.name
+        )));
+    }
+    if ttl {
+        return Err(BackupError::analysis(
+            "A continuous backup cannot have a ttl: DROP SNAPSHOT it once it is stopped",
+        ));
+    }
+    Ok(())
 }
 
 fn add_object(
@@ -231,12 +259,20 @@ fn add_object(
     Ok(())
 }
 
-/// `type`, `timeout` and `ttl` (StarRocks 4.2), the only BACKUP properties.
-fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool, Option<Ttl>)> {
+struct BackupProperties {
+    timeout_secs: u64,
+    incremental: bool,
+    ttl: Option<Ttl>,
+    continuous: bool,
+}
+
+/// `type`, `timeout` and `ttl` (StarRocks 4.2), and snaprock's `continuous`: the only BACKUP
+/// properties.
+fn backup_properties(properties: &[(String, String)]) -> Result<BackupProperties> {
     let unknown: Vec<&str> = properties
         .iter()
         .map(|(k, _)| k.as_str())
-        .filter(|k| !matches!(*k, "type" | "timeout" | "ttl"))
+        .filter(|k| !matches!(*k, "type" | "timeout" | "ttl" | "continuous"))
         .collect();
     if !unknown.is_empty() {
         return Err(BackupError::analysis(format!(
@@ -247,9 +283,21 @@ fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool, Opti
     let mut timeout = DEFAULT_TIMEOUT_SECS;
     let mut incremental = false;
     let mut ttl = None;
+    let mut continuous = false;
     for (key, value) in properties {
         match key.as_str() {
             "timeout" => timeout = parse_timeout(value)?,
+            "continuous" => {
+                continuous = match value.trim().to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(BackupError::analysis(format!(
+                            "Invalid continuous: {value} (true or false)"
+                        )));
+                    }
+                }
+            }
             "ttl" => ttl = Some((value.trim().to_string(), parse_ttl(value)?)),
             _ => {
                 if value.eq_ignore_ascii_case("incremental") {
@@ -262,7 +310,12 @@ fn backup_properties(properties: &[(String, String)]) -> Result<(u64, bool, Opti
             }
         }
     }
-    Ok((timeout, incremental, ttl))
+    Ok(BackupProperties {
+        timeout_secs: timeout,
+        incremental,
+        ttl,
+        continuous,
+    })
 }
 
 /// The `ttl` property: `<n> SECOND | MINUTE | HOUR | DAY` (plural accepted), n ≥ 1.

@@ -17,6 +17,8 @@ pub enum BackupState {
     Uploading,
     SaveMeta,
     UploadInfo,
+    /// A continuous backup after its first snapshot: shipping every commit.
+    Running,
     Finished,
     Cancelled,
 }
@@ -34,6 +36,7 @@ impl JobState for BackupState {
             BackupState::Uploading => "UPLOADING",
             BackupState::SaveMeta => "SAVE_META",
             BackupState::UploadInfo => "UPLOAD_INFO",
+            BackupState::Running => "RUNNING",
             BackupState::Finished => "FINISHED",
             BackupState::Cancelled => "CANCELLED",
         }
@@ -56,6 +59,9 @@ pub struct PlannedTable {
 pub struct BackupPlan {
     pub tables: Vec<PlannedTable>,
     pub views: Vec<String>,
+    /// No ON clause: the whole database (a continuous backup then follows new tables too).
+    #[serde(default)]
+    pub whole_database: bool,
 }
 
 /// What only a backup job keeps.
@@ -74,6 +80,15 @@ pub struct BackupDetail {
     /// The `ttl` property: as written, and in seconds.
     #[serde(default)]
     pub ttl: Option<(String, u64)>,
+    /// A continuous backup (`"continuous" = "true"`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continuous: bool,
+    /// A continuous backup: the end of its restorable range (epoch ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restorable_until: Option<i64>,
+    /// A continuous backup: commits shipped since it (re)started.
+    #[serde(default)]
+    pub commits_shipped: u64,
 }
 
 pub type BackupJobRecord = JobRecord<BackupDetail>;
@@ -112,5 +127,24 @@ impl JobKind for BackupDetail {
 
     fn shows_progress(r: &BackupJobRecord) -> bool {
         !matches!(r.state, BackupState::Pending | BackupState::Snapshoting)
+    }
+
+    /// A continuous backup past its first snapshot shows how far its range reaches.
+    fn progress_text(r: &BackupJobRecord) -> String {
+        match r.detail.restorable_until {
+            Some(until) if r.detail.continuous => format!(
+                "[restorable until: {}], [commits: {}], [files: {}], [bytes: {}]",
+                crate::format::snapshot_timestamp(until),
+                r.detail.commits_shipped,
+                r.files_done,
+                r.bytes_done
+            ),
+            _ => crate::job::transfer_progress(
+                r.files_done,
+                r.files_total,
+                r.bytes_done,
+                r.bytes_total,
+            ),
+        }
     }
 }

@@ -13,14 +13,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use snaprock_storage::CatalogState;
+use snaprock_storage::{CatalogState, CommitWatch};
 use tracing::{info, warn};
 
 use crate::backup::job::{BackupJob, BackupState};
+use crate::continuous::ship::table_snapshot;
 use crate::error::StoreError;
 use crate::format::{
-    self, FORMAT_NAME, FORMAT_VERSION, PartitionSnapshot, SnapshotFile, SnapshotInfo, SnapshotMeta,
-    TableSnapshot, ViewSnapshot, now_ms,
+    self, FORMAT_NAME, FORMAT_VERSION, SnapshotFile, SnapshotInfo, SnapshotMeta, ViewSnapshot,
+    now_ms,
 };
 use crate::job::{
     Failed, advance, plan_file, spawn_timeout, status_error, status_for_store_error, status_ok,
@@ -36,15 +37,30 @@ pub(crate) async fn run_backup(
     job: Arc<BackupJob>,
     repo: Arc<Repository>,
 ) {
-    let timer = spawn_timeout(&job);
+    // A continuous backup past its first snapshot runs until cancelled: no timeout.
+    let running = job.lock().state == BackupState::Running;
+    let timer = (!running).then(|| spawn_timeout(&job));
     let result = steps(&service, &job, &repo).await;
-    timer.abort();
+    if let Some(timer) = timer {
+        timer.abort();
+    }
+    let holder = plan_file::holder("backup", &job.record());
     if job.lock().job_id >= 0 {
-        plan_file::release(&service, &plan_file::holder("backup", &job.record()));
+        plan_file::release(&service, &holder);
     }
     match result {
-        Ok(()) => info!("backup job finished"),
+        Ok(None) => info!("backup job finished"),
+        Ok(Some(info)) => {
+            if let Err(e) = service.save() {
+                warn!(error = %e, "could not save the job's state");
+            }
+            crate::continuous::ship::run(service, job, repo, info).await;
+            return;
+        }
         Err(Failed(status)) => {
+            if let Err(e) = service.catalog.end_watch(&holder) {
+                warn!(error = %e, "could not end the job's watch");
+            }
             if job.cancel_with(|_| status) {
                 warn!(status = %job.lock().status, "backup job failed");
             } else {
@@ -65,11 +81,16 @@ struct Captured {
     local_paths: BTreeMap<String, String>,
 }
 
+/// The states up to the commit point; for a continuous backup, the info of its published
+/// first snapshot (the job then runs on).
 async fn steps(
     service: &Arc<BackupService>,
     job: &Arc<BackupJob>,
     repo: &Arc<Repository>,
-) -> Result<(), Failed> {
+) -> Result<Option<SnapshotInfo>, Failed> {
+    if job.lock().state == BackupState::Running {
+        return published_continuous(job, repo).await.map(Some);
+    }
     let captured = match resumed_capture(service, job) {
         Some(captured) => {
             info!("backup job continues after a restart");
@@ -104,6 +125,31 @@ async fn steps(
     result
 }
 
+/// The first snapshot of a continuous backup a restart interrupted while RUNNING.
+async fn published_continuous(job: &BackupJob, repo: &Repository) -> Result<SnapshotInfo, Failed> {
+    let snapshot = job.lock().snapshot.clone();
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match repo.continuous_info(&snapshot).await {
+            Ok(Some(info)) => return Ok(info),
+            Ok(None) => {
+                return Err(Failed(status_error(
+                    "NOT_FOUND",
+                    &format!("continuous snapshot {snapshot} is no longer in the repository"),
+                )));
+            }
+            Err(e) => {
+                job.lock().task_err_msg = format!("[{e}]; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = job.cancel.cancelled() => return Err(Failed::ended(job)),
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
 /// SNAPSHOTING: reads the catalog once and captures the snapshot from it; the catalog then
 /// holds its files for the job (later writes to the tables neither change nor delete them,
 /// across a restart too) and the plan file keeps the meta.
@@ -115,21 +161,62 @@ fn capture_and_hold(service: &BackupService, job: &BackupJob) -> Result<Captured
     advance(service, job, BackupState::Snapshoting, |r| {
         r.job_id = job_id
     })?;
-    // The state read here keeps every file it lists on disk until the hold is committed.
-    let catalog = service.catalog.snapshot();
-    let (meta, local_paths) = capture(job, &catalog)?;
     let holder = plan_file::holder("backup", &job.record());
-    service
-        .catalog
-        .hold_files(&holder, local_paths.values().cloned().collect())
-        .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
-    drop(catalog);
+    let (meta, local_paths) = if job.lock().detail.continuous {
+        start_watch(service, job, &holder)?
+    } else {
+        // The state read here keeps every file it lists on disk until the hold is committed.
+        let catalog = service.catalog.snapshot();
+        let (meta, local_paths) = capture(job, &catalog)?;
+        service
+            .catalog
+            .hold_files(&holder, local_paths.values().cloned().collect())
+            .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
+        (meta, local_paths)
+    };
     let captured = Captured { meta, local_paths };
     plan_file::write(service, &holder, &captured)?;
     advance(service, job, BackupState::UploadSnapshot, |r| {
         r.detail.snapshot_finished_time = Some(now_ms())
     })?;
     Ok(captured)
+}
+
+/// A continuous backup's capture: in one catalog commit, the first snapshot is read, its files
+/// held and the watch that records every later commit started. Its time is the capture's.
+fn start_watch(
+    service: &BackupService,
+    job: &BackupJob,
+    holder: &str,
+) -> Result<(SnapshotMeta, BTreeMap<String, String>), Failed> {
+    let record = job.record();
+    let start = now_ms();
+    let tables = (!record.detail.plan.whole_database).then(|| {
+        record
+            .detail
+            .plan
+            .tables
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
+    });
+    let watch = CommitWatch::new(&record.database, tables, start);
+    let mut failure = None;
+    let captured = service.catalog.start_watch(holder, watch, |state| {
+        let (mut meta, local_paths) = capture(job, state).map_err(|f| {
+            failure = Some(f);
+            snaprock_storage::StorageError::Conflict
+        })?;
+        meta.backup_time = start;
+        meta.timestamp = format::snapshot_timestamp(start);
+        let paths = local_paths.values().cloned().collect();
+        Ok(((meta, local_paths), paths))
+    });
+    match (captured, failure) {
+        (Ok(captured), _) => Ok(captured),
+        (Err(_), Some(failure)) => Err(failure),
+        (Err(e), None) => Err(Failed(status_error("COMMON_ERROR", &e.to_string()))),
+    }
 }
 
 /// The capture of a job a restart interrupted after SNAPSHOTING, if its plan file and the
@@ -159,7 +246,7 @@ async fn upload_and_publish(
     meta: SnapshotMeta,
     local_paths: &BTreeMap<String, PathBuf>,
     lock: &RepoLock,
-) -> Result<(), Failed> {
+) -> Result<Option<SnapshotInfo>, Failed> {
     let stored = repo
         .stored_data_files()
         .await
@@ -192,6 +279,10 @@ async fn upload_and_publish(
         .map_err(|e| Failed(status_error("COMMON_ERROR", &e.to_string())))?;
     let meta_file = format::with_md5("__meta", &meta_body);
     let mut info = SnapshotInfo::from_meta(&meta, meta_file.clone());
+    let continuous = job.lock().detail.continuous;
+    if let Some(ext) = info.snaprock.as_mut() {
+        ext.continuous = continuous;
+    }
     let finish_time = now_ms();
     let ttl = job.lock().detail.ttl.clone();
     info.cluster_id = Some(service.cluster_id.clone());
@@ -223,9 +314,16 @@ async fn upload_and_publish(
     put_with_retry(job, repo, &info_key, Bytes::from(info_body)).await?;
 
     // The info file is the commit point. A cancel that won the race un-publishes it.
-    let finished = job.advance(BackupState::Finished, |r| {
-        r.end(BackupState::Finished, status_ok())
-    });
+    let finished = if continuous {
+        job.advance(BackupState::Running, |r| {
+            r.detail.restorable_until = Some(meta.backup_time);
+            r.detail.upload_finished_time.get_or_insert(finish_time);
+        })
+    } else {
+        job.advance(BackupState::Finished, |r| {
+            r.end(BackupState::Finished, status_ok())
+        })
+    };
     if !finished {
         if let Err(e) = repo.store.delete(&info_key).await {
             warn!(error = %e, "could not remove the info file of a cancelled backup");
@@ -238,7 +336,7 @@ async fn upload_and_publish(
             warn!(error = %e, "could not save the snapshot's expiry");
         }
     }
-    Ok(())
+    Ok(continuous.then_some(info))
 }
 
 /// Builds the snapshot's meta from one catalog state; returns the local path of every file,
@@ -287,43 +385,13 @@ fn capture(
                 planned.name
             )));
         }
-        let partitions = chosen
-            .into_iter()
-            .map(|p| PartitionSnapshot {
-                id: p.id,
-                name: p.name.clone(),
-                bounds: p.bounds.clone(),
-                version: p.version,
-                rows: p.rows(),
-                bytes: p.bytes(),
-                files: p
-                    .files
-                    .iter()
-                    .map(|f| {
-                        let key = format::data_file_key(&f.sha256);
-                        local_paths.insert(key.clone(), f.path.clone());
-                        SnapshotFile {
-                            key,
-                            rows: f.rows,
-                            bytes: f.bytes,
-                            sha256: f.sha256.clone(),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
-        tables.push(TableSnapshot {
-            id: table.id,
-            name: table.name.clone(),
-            columns: table.columns.clone(),
-            keys_model: table.keys_model,
-            key_columns: table.key_columns.clone(),
-            partitioning: table.partitioning.clone(),
-            distribution: table.distribution.clone(),
-            properties: table.properties.clone(),
-            comment: table.comment.clone(),
-            partitions,
-        });
+        tables.push(table_snapshot(
+            table,
+            chosen.into_iter(),
+            &mut |key, file| {
+                local_paths.insert(key.to_string(), file.path.clone());
+            },
+        ));
     }
     let mut views = Vec::new();
     for name in &record.detail.plan.views {

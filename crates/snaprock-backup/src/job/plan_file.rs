@@ -70,11 +70,14 @@ pub(crate) fn stale_holders<'a>(
     live: impl IntoIterator<Item = &'a str>,
 ) -> Vec<String> {
     let live: std::collections::HashSet<&str> = live.into_iter().collect();
-    service
-        .catalog
-        .snapshot()
+    let state = service.catalog.snapshot();
+    let holders: std::collections::BTreeSet<&String> = state
         .held_files
         .keys()
+        .chain(state.commit_watches.keys())
+        .collect();
+    holders
+        .into_iter()
         .filter(|h| !live.contains(h.as_str()))
         .cloned()
         .collect()

@@ -34,6 +34,10 @@ pub trait JobKind: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned
     fn timeout_status(record: &JobRecord<Self>) -> String;
     /// Whether the Progress column shows the transfer counters yet.
     fn shows_progress(record: &JobRecord<Self>) -> bool;
+    /// The Progress column once it shows: files and bytes moved of the total.
+    fn progress_text(r: &JobRecord<Self>) -> String {
+        super::transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total)
+    }
     /// Whether CANCEL (or the timeout) may still end the job: not once it has committed
     /// something a client can see.
     fn cancellable(_record: &JobRecord<Self>) -> bool {
@@ -165,9 +169,7 @@ impl<K: JobKind> ShowColumn<K> {
                 r.files_total.saturating_sub(r.files_done)
             ),
             Cell::UnfinishedTasks => String::new(),
-            Cell::Progress if K::shows_progress(r) => {
-                super::transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total)
-            }
+            Cell::Progress if K::shows_progress(r) => K::progress_text(r),
             Cell::Progress => String::new(),
             Cell::TaskErrMsg => r.task_err_msg.clone(),
             Cell::Status => r.status.clone(),

@@ -49,8 +49,7 @@ impl BackupService {
     fn check_snapshot_unused(&self, repository: &str, snapshot: &str) -> Result<()> {
         let busy = self
             .lock()
-            .jobs
-            .values()
+            .all_jobs()
             .any(|j| !j.is_done() && j.repository() == repository && j.snapshot() == snapshot);
         if busy {
             return Err(BackupError::ddl(format!(
@@ -86,7 +85,7 @@ impl BackupService {
     ) -> Result<()> {
         let name = &listing.name;
         for timestamp in &listing.timestamps {
-            let info = match repo.read_info(name, timestamp).await {
+            let info = match repo.read_info_file(name, timestamp).await {
                 Ok(info) => info,
                 Err(e) => {
                     return Err(BackupError::ddl(format!(

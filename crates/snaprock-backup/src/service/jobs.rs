@@ -21,7 +21,11 @@ impl BackupService {
             )));
         };
         let _submitting = self.submission().await?;
-        self.check_slot_free(&analyzed.database)?;
+        if analyzed.continuous {
+            self.check_continuous_slot_free(&analyzed.database)?;
+        } else {
+            self.check_slot_free(&analyzed.database)?;
+        }
         if repo.read_only {
             return Err(BackupError::ddl(format!(
                 "Repository {} is read only",
@@ -52,12 +56,21 @@ impl BackupService {
                 bytes_reused: 0,
                 info_key: None,
                 ttl: analyzed.ttl.clone(),
+                continuous: analyzed.continuous,
+                restorable_until: None,
+                commits_shipped: 0,
             },
         );
         let job = BackupJob::new(record);
-        self.lock()
-            .jobs
-            .insert(analyzed.database.clone(), Job::Backup(job.clone()));
+        {
+            let mut s = self.lock();
+            if analyzed.continuous {
+                s.continuous.insert(analyzed.database.clone(), job.clone());
+            } else {
+                s.jobs
+                    .insert(analyzed.database.clone(), Job::Backup(job.clone()));
+            }
+        }
         self.save()?;
         info!(database = %analyzed.database, snapshot = %analyzed.snapshot, repository = %repo.name, "backup job submitted");
         let span =
@@ -155,10 +168,20 @@ impl BackupService {
         }
     }
 
+    fn check_continuous_slot_free(&self, database: &str) -> Result<()> {
+        match self.lock().continuous.get(database) {
+            Some(job) if !job.is_done() => Err(BackupError::ddl(format!(
+                "A continuous backup of database {database} is already running: snapshot {}",
+                job.lock().snapshot
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// A name is in use if the repository holds anything under it, or a running job of
     /// another database is writing it.
     async fn snapshot_name_in_use(&self, repo: &Repository, snapshot: &str) -> Result<bool> {
-        let running = self.lock().jobs.values().any(|j| match j {
+        let running = self.lock().all_jobs().any(|j| match j {
             Job::Backup(b) => {
                 let r = b.lock();
                 !r.state.is_done() && r.repository == repo.name && r.snapshot == snapshot
@@ -173,12 +196,20 @@ impl BackupService {
             .map_err(|e| BackupError::ddl(e.to_string()))
     }
 
-    /// SHOW BACKUP [FROM db]: the current job of each database, if it is a backup.
+    /// SHOW BACKUP [FROM db]: the current job of each database, if it is a backup, and the
+    /// database's latest continuous backup (running beside it, or how it ended).
     pub fn show_backup(&self, database: Option<&str>) -> Result<Rows> {
-        self.show_jobs::<BackupDetail>(database, |job| match job {
+        let mut rows = self.show_jobs::<BackupDetail>(database, |job| match job {
             Job::Backup(b) => Some(b.show_row()),
             Job::Restore(_) => None,
-        })
+        })?;
+        let s = self.lock();
+        let continuous = s
+            .continuous
+            .iter()
+            .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()));
+        rows.rows.extend(continuous.map(|(_, job)| job.show_row()));
+        Ok(rows)
     }
 
     /// SHOW RESTORE [FROM db]: the current job of each database, if it is a restore.
@@ -216,7 +247,8 @@ impl BackupService {
         match database {
             Some(db)
                 if self.catalog.snapshot().database(db).is_none()
-                    && !self.lock().jobs.contains_key(db) =>
+                    && !self.lock().jobs.contains_key(db)
+                    && !self.lock().continuous.contains_key(db) =>
             {
                 Err(BackupError::unknown_database(db))
             }
@@ -227,7 +259,17 @@ impl BackupService {
     /// CANCEL BACKUP|RESTORE FROM db.
     pub fn cancel(&self, database: &str, restore: bool) -> Result<()> {
         self.check_database_known(Some(database))?;
-        let job = self.lock().jobs.get(database).cloned();
+        let job = {
+            let s = self.lock();
+            match (s.jobs.get(database), s.continuous.get(database)) {
+                // CANCEL BACKUP stops the ordinary job first, the continuous one after.
+                (Some(Job::Backup(b)), _) if !restore && !b.is_done() => {
+                    Some(Job::Backup(b.clone()))
+                }
+                (_, Some(c)) if !restore && !c.is_done() => Some(Job::Backup(c.clone())),
+                (job, _) => job.cloned(),
+            }
+        };
         let cannot_cancel = |snapshot: &str, state: &str| {
             BackupError::ddl(format!(
                 "Failed to cancel job: Job with label {snapshot} can not be cancelled. state: \

@@ -110,6 +110,9 @@ struct State {
     next_id: u64,
     repositories: BTreeMap<String, (Arc<Repository>, RepositoryRecord)>,
     jobs: BTreeMap<String, Job>,
+    /// The latest continuous backup of each database: it runs beside the database's one
+    /// ordinary job, in a slot of its own.
+    continuous: BTreeMap<String, Arc<BackupJob>>,
     /// Snapshots this server published with a `ttl`.
     expiring: Vec<ExpiringSnapshot>,
     /// Repositories whose garbage collection waits for running jobs to end.
@@ -139,6 +142,16 @@ impl std::fmt::Debug for BackupService {
         f.debug_struct("BackupService")
             .field("state_path", &self.state_path)
             .finish()
+    }
+}
+
+impl State {
+    /// Every job kept: each database's ordinary job and its continuous backup.
+    fn all_jobs(&self) -> impl Iterator<Item = Job> + '_ {
+        self.jobs
+            .values()
+            .cloned()
+            .chain(self.continuous.values().cloned().map(Job::Backup))
     }
 }
 

@@ -90,9 +90,10 @@ impl BackupService {
             }
         }
         let mut jobs = BTreeMap::new();
+        let mut continuous = BTreeMap::new();
         let mut changed = false;
         for mut record in persisted.backup_jobs {
-            if !record.is_done() {
+            if !record.is_done() && record.state != BackupState::Running {
                 let published = match (
                     &record.detail.info_key,
                     repositories.get(&record.repository),
@@ -100,13 +101,20 @@ impl BackupService {
                     (Some(key), Some((repo, _))) => repo.store.exists(key).await.unwrap_or(false),
                     _ => false,
                 };
-                if published {
+                if published && record.detail.continuous {
+                    changed = true;
+                    record.state = BackupState::Running;
+                } else if published {
                     changed = true;
                     record.end(BackupState::FINISHED, status_ok());
                     info!(snapshot = %record.snapshot, "backup job was published before the stop");
                 }
             }
-            jobs.insert(record.database.clone(), Job::Backup(BackupJob::new(record)));
+            if record.detail.continuous {
+                continuous.insert(record.database.clone(), BackupJob::new(record));
+            } else {
+                jobs.insert(record.database.clone(), Job::Backup(BackupJob::new(record)));
+            }
         }
         let committed_restores = catalog.snapshot().restore_commits.clone();
         for mut record in persisted.restore_jobs {
@@ -149,6 +157,7 @@ impl BackupService {
                 next_id: persisted.next_id,
                 repositories,
                 jobs,
+                continuous,
                 expiring: persisted.expiring,
                 gc_pending: persisted.gc_pending.into_iter().collect(),
                 open_uploads,
@@ -169,18 +178,15 @@ impl BackupService {
     /// already downloaded and still verified are not downloaded again), an instant restore's
     /// download. Releases the files of jobs that no longer exist.
     pub fn resume_jobs(self: &Arc<Self>) {
-        let unfinished: Vec<Job> = self
-            .lock()
-            .jobs
-            .values()
-            .filter(|j| !j.is_done())
-            .cloned()
-            .collect();
+        let unfinished: Vec<Job> = self.lock().all_jobs().filter(|j| !j.is_done()).collect();
         self.abort_open_uploads();
         let live: Vec<String> = unfinished.iter().map(Job::holder).collect();
         for holder in plan_file::stale_holders(self, live.iter().map(String::as_str)) {
             info!(holder, "releasing the files of a job that ended");
             plan_file::release(self, &holder);
+            if let Err(e) = self.catalog.end_watch(&holder) {
+                warn!(holder, error = %e, "could not end the watch of a job that ended");
+            }
         }
         for job in unfinished {
             let span = info_span!(
@@ -257,16 +263,14 @@ impl BackupService {
                 gc_pending: s.gc_pending.iter().cloned().collect(),
                 repositories: s.repositories.values().map(|(_, r)| r.clone()).collect(),
                 backup_jobs: s
-                    .jobs
-                    .values()
+                    .all_jobs()
                     .filter_map(|j| match j {
                         Job::Backup(b) => Some(b.record()),
                         Job::Restore(_) => None,
                     })
                     .collect(),
                 restore_jobs: s
-                    .jobs
-                    .values()
+                    .all_jobs()
                     .filter_map(|j| match j {
                         Job::Restore(r) => Some(r.record()),
                         Job::Backup(_) => None,

@@ -1,6 +1,7 @@
 //! Repositories: CREATE / DROP / SHOW REPOSITORY and SHOW SNAPSHOT (read from storage only).
 
 use super::*;
+use crate::continuous::read::RestorableRange;
 
 impl BackupService {
     /// CREATE REPOSITORY: checks the name, the location and the properties, then reaches the
@@ -97,10 +98,7 @@ impl BackupService {
             if !s.repositories.contains_key(name) {
                 return Err(BackupError::analysis("Repository does not exist"));
             }
-            if s.jobs
-                .values()
-                .any(|j| !j.is_done() && j.repository() == name)
-            {
+            if s.all_jobs().any(|j| !j.is_done() && j.repository() == name) {
                 return Err(BackupError::ddl(
                     "Backup or restore job is running on this repository. Can not drop it",
                 ));
@@ -201,7 +199,7 @@ impl BackupService {
                         Some(name.clone()),
                         Some(timestamp.clone()),
                         Some(info.database.clone()),
-                        Some(info.brief()),
+                        Some(info.brief(continuous_range(&repo, name, &info).await)),
                         Some("OK".to_string()),
                     ],
                     Err(e) => vec![
@@ -243,11 +241,19 @@ async fn listing_row(repo: &Repository, name: &str) -> Vec<Option<String>> {
         .iter()
         .filter(|t| !t.starts_with("Invalid"))
     {
-        let info = repo.read_info(name, timestamp).await.ok();
+        let info = repo.read_info_file(name, timestamp).await.ok();
+        // A continuous snapshot's FinishTime is where its range ends (so far, while it runs).
+        let range = match &info {
+            Some(i) => continuous_range(repo, name, i).await,
+            None => None,
+        };
         let info = info.as_ref();
         let time = |t: Option<i64>| t.map(show_time).unwrap_or_default();
         extra[0].push(info.and_then(|i| i.cluster_id.clone()).unwrap_or_default());
-        extra[1].push(time(info.and_then(|i| i.finish_time)));
+        let finish = range
+            .map(|r| r.until_ms)
+            .or(info.and_then(|i| i.finish_time));
+        extra[1].push(time(finish));
         extra[2].push(info.and_then(|i| i.ttl.clone()).unwrap_or_default());
         extra[3].push(time(info.and_then(|i| i.expire_time)));
     }
@@ -263,6 +269,19 @@ async fn listing_row(repo: &Repository, name: &str) -> Vec<Option<String>> {
     ];
     row.extend(extra.into_iter().map(|lines| Some(lines.join("\n"))));
     row
+}
+
+/// The restorable range of a continuous snapshot (`None` for any other).
+async fn continuous_range(
+    repo: &Repository,
+    name: &str,
+    info: &crate::format::SnapshotInfo,
+) -> Option<RestorableRange> {
+    if !info.snaprock.as_ref().is_some_and(|e| e.continuous) {
+        return None;
+    }
+    let base = repo.continuous_info(name).await.ok()??;
+    repo.restorable_range(name, &base).await.ok()
 }
 
 /// StarRocks' common-name rule for repositories.

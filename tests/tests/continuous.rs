@@ -1,0 +1,337 @@
+//! Continuous backup and restore to a point in time: every commit after the first snapshot is
+//! shipped to the repository, any time in the snapshot's range restores exactly what a query
+//! saw then, CANCEL stops it with everything shipped still restorable, a kill -9 loses no
+//! commit, and ordinary jobs of the same database run beside it.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Local, TimeZone};
+use mysql_async::prelude::Queryable;
+use snaprock_tests::s3::TestS3;
+use snaprock_tests::{
+    ServerProcess, TestServer, rows, run, server_error, wait_for_backup_state,
+    wait_for_restore_state,
+};
+
+const CONTINUOUS: &str = r#"PROPERTIES ("continuous" = "true")"#;
+
+/// A time as a `backup_timestamp` (the server's format, local time).
+fn timestamp(ms: i64) -> String {
+    Local
+        .timestamp_millis_opt(ms)
+        .unwrap()
+        .format("%Y-%m-%d-%H-%M-%S-%3f")
+        .to_string()
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The SHOW BACKUP rows of `db` as (column, value) pairs.
+async fn backup_rows(c: &mut mysql_async::Conn, db: &str) -> Vec<Vec<(String, String)>> {
+    let result: Vec<mysql_async::Row> = c.query(format!("SHOW BACKUP FROM {db}")).await.unwrap();
+    result
+        .into_iter()
+        .map(|row| {
+            let columns = row.columns();
+            (0..row.len())
+                .map(|i| {
+                    let value = match row.as_ref(i) {
+                        Some(mysql_async::Value::Bytes(b)) => {
+                            String::from_utf8_lossy(b).to_string()
+                        }
+                        _ => "NULL".to_string(),
+                    };
+                    (columns[i].name_str().to_string(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn cell<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
+    row.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no column {name} in {row:?}"))
+}
+
+/// The SHOW BACKUP row of snapshot `snapshot` in `db`.
+async fn job_row(c: &mut mysql_async::Conn, db: &str, snapshot: &str) -> Vec<(String, String)> {
+    backup_rows(c, db)
+        .await
+        .into_iter()
+        .find(|r| cell(r, "SnapshotName") == snapshot)
+        .unwrap_or_else(|| panic!("no backup job {snapshot} in {db}"))
+}
+
+/// The end of the continuous job's range, read from its Progress
+/// (`[restorable until: <ts>], ...`), as epoch ms.
+async fn restorable_until(c: &mut mysql_async::Conn, db: &str, snapshot: &str) -> Option<i64> {
+    let row = job_row(c, db, snapshot).await;
+    let progress = cell(&row, "Progress");
+    let ts = progress
+        .strip_prefix("[restorable until: ")?
+        .split(']')
+        .next()?;
+    let naive = chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%d-%H-%M-%S-%3f").ok()?;
+    Some(
+        Local
+            .from_local_datetime(&naive)
+            .earliest()?
+            .timestamp_millis(),
+    )
+}
+
+/// Waits until the job's range reaches `ms`; returns how long that took.
+async fn wait_restorable(c: &mut mysql_async::Conn, db: &str, snapshot: &str, ms: i64) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if restorable_until(c, db, snapshot)
+            .await
+            .is_some_and(|u| u >= ms)
+        {
+            return start.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{snapshot} never became restorable up to {}: {:?}",
+        timestamp(ms),
+        job_row(c, db, snapshot).await
+    );
+}
+
+/// Restores table `t` of the point `at` as `target` and returns its rows.
+async fn restore_point(
+    c: &mut mysql_async::Conn,
+    snapshot: &str,
+    table: &str,
+    target: &str,
+    at: i64,
+) -> Vec<Vec<String>> {
+    run(
+        c,
+        &[&format!(
+            "RESTORE SNAPSHOT d.{snapshot} FROM repo ON (TABLE {table} AS {target}) \
+             PROPERTIES (\"backup_timestamp\" = \"{}\")",
+            timestamp(at)
+        )],
+    )
+    .await;
+    let row = wait_for_restore_state(c, "d", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
+    rows(c, &format!("SELECT * FROM d.{target} ORDER BY 1")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_point_restores_what_a_query_saw_then_and_cancel_keeps_the_range() {
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            &s3.create_repository_sql("repo", "cont", false),
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (k INT, v STRING) PARTITION BY RANGE(k) \
+             (PARTITION p1 VALUES LESS THAN ('10'), PARTITION p2 VALUES LESS THAN ('20'))",
+            "INSERT INTO d.t VALUES (1, 'one')",
+        ],
+    )
+    .await;
+    run(
+        &mut c,
+        &[&format!(
+            "BACKUP SNAPSHOT d.cont TO repo ON (t) {CONTINUOUS}"
+        )],
+    )
+    .await;
+    wait_for_backup_state(&mut c, "d", &["RUNNING"]).await;
+
+    // A second continuous backup of the database is refused; an ordinary one runs beside it.
+    let (_, message) = server_error(
+        c.query_drop(format!("BACKUP SNAPSHOT d.cont2 TO repo {CONTINUOUS}"))
+            .await,
+    );
+    assert!(message.contains("continuous backup"), "{message}");
+    run(&mut c, &["BACKUP SNAPSHOT d.plain TO repo ON (t)"]).await;
+
+    // Commits of every kind, each followed by the time at which a query saw its result.
+    let statements = [
+        "INSERT INTO d.t VALUES (2, 'two'), (12, 'twelve')",
+        "DELETE FROM d.t WHERE k = 1",
+        "ALTER TABLE d.t ADD PARTITION p3 VALUES LESS THAN ('30')",
+        "INSERT INTO d.t VALUES (25, 'twenty-five')",
+        "TRUNCATE TABLE d.t",
+        "INSERT INTO d.t VALUES (3, 'three')",
+    ];
+    let mut seen = Vec::new();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    seen.push((now_ms(), rows(&mut c, "SELECT * FROM d.t ORDER BY 1").await));
+    for sql in statements {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        run(&mut c, &[sql]).await;
+        let at = now_ms();
+        seen.push((at, rows(&mut c, "SELECT * FROM d.t ORDER BY 1").await));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let last = seen.last().unwrap().0;
+    let rpo = wait_restorable(&mut c, "d", "cont", last).await;
+    println!("last commit restorable after {} ms", rpo.as_millis());
+
+    // The plain backup finished beside it, and SHOW BACKUP lists both jobs.
+    let plain = job_row(&mut c, "d", "plain").await;
+    assert_eq!(cell(&plain, "State"), "FINISHED", "{plain:?}");
+    assert_eq!(
+        cell(&job_row(&mut c, "d", "cont").await, "State"),
+        "RUNNING"
+    );
+
+    for (i, (at, expected)) in seen.iter().enumerate() {
+        let restored = restore_point(&mut c, "cont", "t", &format!("t_at{i}"), *at).await;
+        assert_eq!(&restored, expected, "point {i} at {}", timestamp(*at));
+    }
+
+    // SHOW SNAPSHOT: the range in Details.
+    let details = rows(
+        &mut c,
+        &format!(
+            "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'cont' AND TIMESTAMP = '{}'",
+            timestamp(last)
+        ),
+    )
+    .await;
+    assert!(details[0][3].contains("restorable_range"), "{details:?}");
+
+    // A time before the range is refused, naming the range.
+    let (_, message) = server_error(
+        c.query_drop(format!(
+            "RESTORE SNAPSHOT d.cont FROM repo ON (t AS t_early) \
+             PROPERTIES (\"backup_timestamp\" = \"{}\")",
+            timestamp(seen[0].0 - 60_000)
+        ))
+        .await,
+    );
+    assert!(
+        message.contains("outside the restorable range ["),
+        "{message}"
+    );
+
+    // CANCEL stops the job; what was shipped stays restorable, later commits are not shipped.
+    run(&mut c, &["CANCEL BACKUP FROM d"]).await;
+    let mut stopped = job_row(&mut c, "d", "cont").await;
+    for _ in 0..600 {
+        if cell(&stopped, "Status").contains("restorable until") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stopped = job_row(&mut c, "d", "cont").await;
+    }
+    assert_eq!(cell(&stopped, "State"), "CANCELLED", "{stopped:?}");
+    assert!(
+        cell(&stopped, "Status").starts_with("[OK, msg: continuous backup stopped"),
+        "{stopped:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    run(&mut c, &["INSERT INTO d.t VALUES (4, 'after cancel')"]).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (_, message) = server_error(
+        c.query_drop(format!(
+            "RESTORE SNAPSHOT d.cont FROM repo ON (t AS t_late) \
+             PROPERTIES (\"backup_timestamp\" = \"{}\")",
+            timestamp(now_ms())
+        ))
+        .await,
+    );
+    assert!(
+        message.contains("outside the restorable range"),
+        "{message}"
+    );
+
+    // Dropping the plain snapshot collects the repository: files only the log names stay.
+    run(&mut c, &["DROP SNAPSHOT plain ON repo"]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (at, expected) = &seen[4];
+    let restored = restore_point(&mut c, "cont", "t", "t_after_gc", *at).await;
+    assert_eq!(&restored, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_during_a_continuous_backup_loses_no_commit_and_the_job_runs_on() {
+    let s3 = TestS3::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(data_dir.path()).await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            &s3.create_repository_sql("repo", "kill", false),
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (k INT, v STRING)",
+            "CREATE TABLE d.gone (k INT)",
+            "INSERT INTO d.t VALUES (1, 'one')",
+            "INSERT INTO d.gone VALUES (1)",
+        ],
+    )
+    .await;
+    run(
+        &mut c,
+        &[&format!("BACKUP SNAPSHOT d.cont TO repo {CONTINUOUS}")],
+    )
+    .await;
+    wait_for_backup_state(&mut c, "d", &["RUNNING"]).await;
+
+    // Commits right before the kill: shipped or not, the catalog keeps them for the job.
+    run(
+        &mut c,
+        &[
+            "INSERT INTO d.t VALUES (2, 'two')",
+            "DROP TABLE d.gone",
+            "CREATE TABLE d.fresh (k INT)",
+            "INSERT INTO d.fresh VALUES (7)",
+        ],
+    )
+    .await;
+    let at = now_ms();
+    let expected = rows(&mut c, "SELECT * FROM d.t ORDER BY 1").await;
+    drop(c);
+    server.kill9();
+
+    let server = ServerProcess::start(data_dir.path()).await;
+    let mut c = server.conn().await;
+    wait_restorable(&mut c, "d", "cont", at).await;
+    assert_eq!(
+        cell(&job_row(&mut c, "d", "cont").await, "State"),
+        "RUNNING"
+    );
+    assert_eq!(
+        restore_point(&mut c, "cont", "t", "t_back", at).await,
+        expected
+    );
+    assert_eq!(
+        restore_point(&mut c, "cont", "fresh", "fresh_back", at).await,
+        vec![vec!["7".to_string()]]
+    );
+    // The dropped table is not in the point after its drop.
+    let (_, message) = server_error(
+        c.query_drop(format!(
+            "RESTORE SNAPSHOT d.cont FROM repo ON (TABLE gone AS gone_back) \
+             PROPERTIES (\"backup_timestamp\" = \"{}\")",
+            timestamp(at)
+        ))
+        .await,
+    );
+    assert!(message.contains("gone"), "{message}");
+
+    // Commits after the restart are shipped too.
+    run(&mut c, &["INSERT INTO d.t VALUES (3, 'three')"]).await;
+    let later = now_ms();
+    let expected = rows(&mut c, "SELECT * FROM d.t ORDER BY 1").await;
+    wait_restorable(&mut c, "d", "cont", later).await;
+    assert_eq!(
+        restore_point(&mut c, "cont", "t", "t_later", later).await,
+        expected
+    );
+}
