@@ -218,23 +218,35 @@ pub async fn show_restore(conn: &mut Conn, db: &str) -> Vec<(String, String)> {
 
 /// The `SHOW <kind> FROM db` row as (column name, value) pairs.
 async fn show_job(conn: &mut Conn, kind: &str, db: &str) -> Vec<(String, String)> {
+    show_job_rows(conn, kind, db)
+        .await
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no {kind} job in {db}"))
+}
+
+/// Every `SHOW <kind> FROM db` row as (column name, value) pairs.
+pub async fn show_job_rows(conn: &mut Conn, kind: &str, db: &str) -> Vec<Vec<(String, String)>> {
     let sql = format!("SHOW {kind} FROM {db}");
     let result: Vec<mysql_async::Row> = conn
         .query(&sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let row = result
+    result
         .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no {kind} job in {db}"));
-    let columns = row.columns();
-    (0..row.len())
-        .map(|i| {
-            let value = match row.as_ref(i) {
-                Some(mysql_async::Value::Bytes(b)) => String::from_utf8_lossy(b).to_string(),
-                _ => "NULL".to_string(),
-            };
-            (columns[i].name_str().to_string(), value)
+        .map(|row| {
+            let columns = row.columns();
+            (0..row.len())
+                .map(|i| {
+                    let value = match row.as_ref(i) {
+                        Some(mysql_async::Value::Bytes(b)) => {
+                            String::from_utf8_lossy(b).to_string()
+                        }
+                        _ => "NULL".to_string(),
+                    };
+                    (columns[i].name_str().to_string(), value)
+                })
+                .collect()
         })
         .collect()
 }

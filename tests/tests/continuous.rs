@@ -30,24 +30,7 @@ fn now_ms() -> i64 {
 
 /// The SHOW BACKUP rows of `db` as (column, value) pairs.
 async fn backup_rows(c: &mut mysql_async::Conn, db: &str) -> Vec<Vec<(String, String)>> {
-    let result: Vec<mysql_async::Row> = c.query(format!("SHOW BACKUP FROM {db}")).await.unwrap();
-    result
-        .into_iter()
-        .map(|row| {
-            let columns = row.columns();
-            (0..row.len())
-                .map(|i| {
-                    let value = match row.as_ref(i) {
-                        Some(mysql_async::Value::Bytes(b)) => {
-                            String::from_utf8_lossy(b).to_string()
-                        }
-                        _ => "NULL".to_string(),
-                    };
-                    (columns[i].name_str().to_string(), value)
-                })
-                .collect()
-        })
-        .collect()
+    snaprock_tests::show_job_rows(c, "BACKUP", db).await
 }
 
 fn cell<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
