@@ -216,3 +216,91 @@ fn views_change(
             .all(|((a, va), (b, vb))| a == b && Arc::ptr_eq(va, vb));
     (!same).then(|| new_views.values().cloned().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::{
+        DataFile, DistributionMeta, KeysModel, PartitionBounds, PartitionMeta, Partitioning,
+    };
+
+    fn partition(name: &str, id: u64, version: u64) -> PartitionMeta {
+        PartitionMeta {
+            id,
+            name: name.into(),
+            bounds: PartitionBounds::All,
+            version,
+            version_time: String::new(),
+            files: vec![Arc::new(DataFile {
+                path: format!("{name}-{version}.parquet"),
+                rows: 1,
+                bytes: 1,
+                sha256: format!("{name}{version}"),
+                home: Default::default(),
+            })],
+        }
+    }
+
+    fn table(id: u64, partitions: Vec<PartitionMeta>) -> Arc<TableMeta> {
+        Arc::new(TableMeta {
+            id,
+            name: "t".into(),
+            columns: vec![],
+            keys_model: KeysModel::Duplicate,
+            key_columns: vec![],
+            partitioning: Partitioning::Unpartitioned,
+            partitions,
+            distribution: DistributionMeta::Random { buckets: None },
+            properties: vec![],
+            comment: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_change_carries_only_changed_partitions_and_a_new_table_all_of_them() {
+        let old = table(1, vec![partition("p1", 10, 1), partition("p2", 11, 1)]);
+        assert!(table_change("t", Some(&old), Some(&old)).is_none());
+        // A copy with nothing changed (a commit that rebuilt the table) records nothing.
+        let same = Arc::new(TableMeta::clone(&old));
+        assert!(table_change("t", Some(&old), Some(&same)).is_none());
+
+        let new = table(1, vec![partition("p1", 10, 1), partition("p2", 11, 2)]);
+        let change = table_change("t", Some(&old), Some(&new)).unwrap();
+        let changed = change.table.unwrap();
+        assert_eq!(changed.partitions.len(), 1);
+        assert_eq!(changed.partitions[0].name, "p2");
+        assert_eq!(change.partition_names, ["p1", "p2"]);
+        assert!(!change.whole);
+
+        let recreated = table(2, vec![partition("p1", 20, 1)]);
+        let change = table_change("t", Some(&old), Some(&recreated)).unwrap();
+        assert!(change.whole);
+        assert_eq!(change.table.unwrap().partitions.len(), 1);
+
+        let dropped = table_change("t", Some(&old), None).unwrap();
+        assert!(dropped.table.is_none());
+    }
+
+    #[test]
+    fn pending_commits_hold_their_local_files() {
+        let new = table(1, vec![partition("p1", 10, 2)]);
+        let mut watch = CommitWatch::new("d", None, 0);
+        watch.pending.push(WatchedCommit {
+            seq: 1,
+            time_ms: 5,
+            tables: vec![TableChange {
+                name: "t".into(),
+                table: Some(TableMeta::clone(&new)),
+                partition_names: vec!["p1".into()],
+                whole: false,
+            }],
+            views: None,
+        });
+        let mut state = CatalogState::default();
+        state.commit_watches.insert("backup-1".into(), watch);
+        let held: Vec<&str> = state.held_paths().collect();
+        assert_eq!(held, ["p1-2.parquet"]);
+    }
+}
