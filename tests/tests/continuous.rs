@@ -318,3 +318,60 @@ async fn a_kill_during_a_continuous_backup_loses_no_commit_and_the_job_runs_on()
         expected
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_continuous_backup_it_cannot_do_is_refused_and_registers_nothing() {
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            &s3.create_repository_sql("repo", "bad", false),
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (k INT, v STRING) PARTITION BY RANGE(k) \
+             (PARTITION p1 VALUES LESS THAN ('10'))",
+            "INSERT INTO d.t VALUES (1, 'one')",
+        ],
+    )
+    .await;
+    let refusals = [
+        (
+            r#"BACKUP SNAPSHOT d.c TO repo PROPERTIES ("continuous" = "maybe")"#,
+            "Invalid continuous: maybe (true or false)",
+        ),
+        (
+            r#"BACKUP SNAPSHOT d.c TO repo ON (t PARTITION (p1)) PROPERTIES ("continuous" = "true")"#,
+            "A continuous backup follows whole tables: remove the PARTITION clause of t",
+        ),
+        (
+            r#"BACKUP SNAPSHOT d.c TO repo PROPERTIES ("continuous" = "true", "ttl" = "1 DAY")"#,
+            "A continuous backup cannot have a ttl: DROP SNAPSHOT it once it is stopped",
+        ),
+    ];
+    for (sql, detail) in refusals {
+        snaprock_tests::expect_error(
+            &mut c,
+            sql,
+            5064,
+            &format!("Getting analyzing error. Detail message: {detail}."),
+        )
+        .await;
+    }
+    assert!(backup_rows(&mut c, "d").await.is_empty());
+    // A restore of a snapshot that is not there names the snapshot, as before.
+    let (_, message) = server_error(
+        c.query_drop(
+            r#"RESTORE SNAPSHOT d.c FROM repo PROPERTIES ("backup_timestamp" = "2026-12-01-10-00-03-000")"#,
+        )
+        .await,
+    );
+    assert!(
+        message.contains("Failed to get info of snapshot 'c'"),
+        "{message}"
+    );
+    assert_eq!(
+        rows(&mut c, "SELECT * FROM d.t").await,
+        vec![vec!["1".to_string(), "one".to_string()]]
+    );
+}
