@@ -24,4 +24,4 @@ pub mod service;
 pub mod store;
 
 pub use error::{BackupError, BackupErrorKind, StoreError};
-pub use service::{BackupService, Rows, SnapshotDatabase};
+pub use service::{BackupService, JobProgress, Rows, SnapshotDatabase};

@@ -106,6 +106,15 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         }
         Statement::CancelBackup { .. } => Ok(system(Privilege::Repository)?),
         Statement::Access(stmt) => authorize_access(session, &p, stmt),
+        // What the statement needs, now; each run checks again as the task's creator.
+        Statement::SubmitTask(task) => authorize(session, &task.statement),
+        // Its creator, or whoever may run its statement.
+        Statement::DropTask { name, .. } => match session.engine.tasks.task(name) {
+            Some(task) if task.creator != session.identity => {
+                authorize(session, &snaprock_sql::parse_statement(&task.definition)?)
+            }
+            _ => Ok(()),
+        },
     }
 }
 

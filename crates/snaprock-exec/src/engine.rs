@@ -68,6 +68,8 @@ pub struct Engine {
     pub backup: Arc<BackupService>,
     /// Accounts, roles and grants.
     pub access: Arc<AccessControl>,
+    /// Scheduled tasks (SUBMIT TASK) and their runs.
+    pub(crate) tasks: Arc<crate::tasks::TaskScheduler>,
     pub globals: GlobalVariables,
     pub started: Instant,
     connections: Mutex<BTreeMap<u32, Arc<ConnectionInfo>>>,
@@ -96,7 +98,9 @@ impl Engine {
         let backup = BackupService::open(&data_dir, catalog.clone()).await?;
         let access = AccessControl::open(&data_dir, root_password)?;
         let runtime = crate::df::new_runtime(&catalog)?;
+        let tasks = crate::tasks::TaskScheduler::open(&data_dir)?;
         Ok(Arc::new(Engine {
+            tasks,
             runtime,
             catalog,
             backup,
@@ -117,6 +121,8 @@ impl Engine {
         self.backup.start_sweeper();
         // Backup and restore jobs the server's stop interrupted continue where they were.
         self.backup.resume_jobs();
+        // Scheduled tasks: runs due, and runs that were waiting on a resumed backup job.
+        self.tasks.start(self);
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -150,24 +156,23 @@ impl Engine {
         user: &str,
         host: &str,
     ) -> Arc<ConnectionInfo> {
-        let (kill, _) = watch::channel(KillRequest::None);
-        let info = Arc::new(ConnectionInfo {
-            id,
-            user: user.to_string(),
-            host: host.to_string(),
-            state: Mutex::new(ConnectionState {
-                database: None,
-                command: "Sleep",
-                since: Instant::now(),
-                info: None,
-            }),
-            kill,
-        });
+        let info = new_connection_info(id, user, host);
         self.connections
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id, info.clone());
         info
+    }
+
+    /// A session of the server's own (a scheduled task's run) as account `identity`: its
+    /// privileges are the account's, its connection is not listed or counted.
+    pub(crate) fn internal_session(
+        self: &Arc<Self>,
+        identity: snaprock_sql::ast::UserIdentity,
+    ) -> crate::session::Session {
+        let id = self.allocate_connection_id();
+        let conn = new_connection_info(id, &identity.user, "internal");
+        crate::session::Session::new(self.clone(), conn, identity)
     }
 
     /// Allocates a connection id (announced in the handshake before the user is known).
@@ -224,4 +229,21 @@ impl Engine {
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
     }
+}
+
+/// A connection's info in its starting state: idle, no database, no KILL asked.
+fn new_connection_info(id: u32, user: &str, host: &str) -> Arc<ConnectionInfo> {
+    let (kill, _) = watch::channel(KillRequest::None);
+    Arc::new(ConnectionInfo {
+        id,
+        user: user.to_string(),
+        host: host.to_string(),
+        state: Mutex::new(ConnectionState {
+            database: None,
+            command: "Sleep",
+            since: Instant::now(),
+            info: None,
+        }),
+        kill,
+    })
 }

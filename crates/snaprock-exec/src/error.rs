@@ -61,6 +61,12 @@ pub enum ExecError {
     InvalidValue(String),
     #[error("{0}")]
     Unsupported(String),
+    /// StarRocks' analysis errors (5064): `Getting analyzing error. Detail message: ...`.
+    #[error("Getting analyzing error. Detail message: {0}.")]
+    Analysis(String),
+    /// StarRocks' DDL execution errors (5064): the bare message.
+    #[error("{0}")]
+    Ddl(String),
     #[error("Query execution was interrupted")]
     Interrupted,
     #[error("{0}")]

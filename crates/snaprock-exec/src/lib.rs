@@ -14,6 +14,7 @@ mod result;
 mod server_info;
 mod session;
 mod statements;
+mod tasks;
 mod variables;
 
 pub use engine::{ConnectionInfo, Engine, KillRequest};

@@ -118,6 +118,7 @@ fn error_kind_and_message(error: &ExecError) -> (ErrorKind, String) {
         ExecError::InvalidDefinition(_) => ER_PARSE_ERROR,
         ExecError::InvalidValue(_) => ER_TRUNCATED_WRONG_VALUE_FOR_FIELD,
         ExecError::Unsupported(_) => ER_NOT_SUPPORTED_YET,
+        ExecError::Analysis(_) | ExecError::Ddl(_) => ER_SR_COMMON_ERROR,
         ExecError::Interrupted => ER_QUERY_INTERRUPTED,
         ExecError::Plan(_) => ER_PARSE_ERROR,
         ExecError::Execution(_) => ER_UNKNOWN_ERROR,

@@ -17,6 +17,7 @@ mod set;
 mod show;
 mod snapshot_filter;
 mod split;
+mod task;
 mod words;
 
 pub use error::ParseError;

@@ -7,7 +7,7 @@ use sqlparser::tokenizer::Token;
 
 use crate::ast::*;
 use crate::words::*;
-use crate::{ParseError, access, backup, create_table, set, show};
+use crate::{ParseError, access, backup, create_table, set, show, task};
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
@@ -42,6 +42,8 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
             table,
             filter,
         })
+    } else if parse_words(p, &["SUBMIT", "TASK"]) {
+        task::parse_submit_task(p, sql, parse_with)?
     } else if peek_word(p, "SET") {
         p.next_token();
         Statement::Set(set::parse_set(p)?)
@@ -279,7 +281,10 @@ fn parse_drop(p: &mut Parser) -> PResult<Statement> {
         let name = parse_object_name(p)?;
         return Ok(Statement::DropView { name, if_exists });
     }
-    p.expected("DATABASE, TABLE or VIEW after DROP", p.peek_token())
+    if parse_word(p, "TASK") {
+        return task::parse_drop_task(p);
+    }
+    p.expected("DATABASE, TABLE, VIEW or TASK after DROP", p.peek_token())
 }
 
 fn parse_alter(p: &mut Parser) -> PResult<Statement> {

@@ -79,6 +79,32 @@ impl BackupService {
         Ok(())
     }
 
+    /// What BACKUP checks before it answers, without starting anything: for a scheduled
+    /// task, refused when it is submitted rather than at its first run. A continuous backup
+    /// never ends, so it cannot be a task's run.
+    pub fn check_backup(&self, stmt: &BackupStatement, current_db: Option<&str>) -> Result<()> {
+        let repo = self.repository(&stmt.repository);
+        let analyzed = analyze_backup(stmt, &self.catalog.snapshot(), current_db, repo.is_some())?;
+        let Some(repo) = repo else {
+            return Err(BackupError::ddl(format!(
+                "Repository {} does not exist",
+                stmt.repository
+            )));
+        };
+        if repo.read_only {
+            return Err(BackupError::ddl(format!(
+                "Repository {} is read only",
+                repo.name
+            )));
+        }
+        if analyzed.continuous {
+            return Err(BackupError::analysis(
+                "a continuous backup runs until it is cancelled: start it with BACKUP, not as a task",
+            ));
+        }
+        Ok(())
+    }
+
     /// RESTORE: checks the statement, reads the snapshot's info file, registers the job as the
     /// target database's current one and starts it. Nothing changes in the catalog until the
     /// job commits.
@@ -210,6 +236,33 @@ impl BackupService {
             .filter(|(db, _)| database.is_none_or(|d| d == db.as_str()));
         rows.rows.extend(continuous.map(|(_, job)| job.show_row()));
         Ok(rows)
+    }
+
+    /// Where the BACKUP job writing `snapshot` of `database` stands, while the service still
+    /// holds it (a database keeps its latest job until another one starts): for a scheduled
+    /// task's run, which waits on the job it submitted.
+    pub fn backup_progress(&self, database: &str, snapshot: &str) -> Option<JobProgress> {
+        let job = match self.lock().jobs.get(database) {
+            Some(Job::Backup(b)) => b.clone(),
+            _ => return None,
+        };
+        let r = job.record();
+        if r.snapshot != snapshot {
+            return None;
+        }
+        Some(if r.state == BackupState::Finished {
+            JobProgress::Finished
+        } else if r.is_done() {
+            JobProgress::Cancelled { status: r.status }
+        } else {
+            let percent = (r.bytes_done * 100)
+                .checked_div(r.bytes_total)
+                .unwrap_or(0)
+                .min(99);
+            JobProgress::Running {
+                percent: percent as u8,
+            }
+        })
     }
 
     /// SHOW RESTORE [FROM db]: the current job of each database, if it is a restore.

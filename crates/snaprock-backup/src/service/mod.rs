@@ -30,7 +30,7 @@ use snaprock_storage::Catalog;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::backup::analyze::analyze_backup;
-use crate::backup::job::{BackupDetail, BackupJob, BackupJobRecord};
+use crate::backup::job::{BackupDetail, BackupJob, BackupJobRecord, BackupState};
 use crate::error::{BackupError, Result, StoreError};
 use crate::format::{now_ms, show_time};
 use crate::job::{JobKind, JobRecord, JobState, status_error, status_ok};
@@ -50,6 +50,20 @@ const SUBMIT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Rows {
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// Where a job stands, for callers outside the service (a scheduled task's run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobProgress {
+    /// Running; `percent` of its bytes moved (never 100 before it finishes).
+    Running {
+        percent: u8,
+    },
+    Finished,
+    /// Ended without finishing: its Status (`[COMMON_ERROR, msg: ...]`).
+    Cancelled {
+        status: String,
+    },
 }
 
 /// The job a database's slot holds (one running job per database).

@@ -1,6 +1,7 @@
 //! The statements, one module per family: `show/` (one function per SHOW variant), `ddl`,
 //! `access` (accounts and privileges), `backup` (repositories, BACKUP, RESTORE), `query`
-//! (SELECT, INSERT, DELETE, EXPLAIN through DataFusion) with `column_names`. The dispatch from
+//! (SELECT, INSERT, DELETE, EXPLAIN through DataFusion) with `column_names`, `task` (SUBMIT /
+//! DROP TASK). The dispatch from
 //! a parsed statement to its handler is `Session::dispatch`, below; `set` handles SET.
 
 mod access;
@@ -11,6 +12,7 @@ mod prepared;
 mod query;
 mod set;
 mod show;
+mod task;
 pub use prepared::PreparedStatement;
 
 use datafusion::common::ScalarValue;
@@ -106,5 +108,7 @@ pub(crate) async fn dispatch(
             backup::cancel_backup(session, &database, restore)
         }
         Statement::Access(stmt) => access::run_access_statement(session, *stmt),
+        Statement::SubmitTask(stmt) => task::submit_task(session, &stmt),
+        Statement::DropTask { name, if_exists } => task::drop_task(session, &name, if_exists),
     }
 }
