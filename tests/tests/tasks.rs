@@ -275,6 +275,36 @@ async fn a_task_that_cannot_run_is_refused_and_a_failed_run_shows_why() {
     );
     assert_eq!(value(&mut c, "SELECT 1").await, "1");
 
+    // Without SCHEDULE a task runs once, now: here an INSERT with a session property.
+    run(
+        &mut c,
+        &[
+            "CREATE TABLE d.copy (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1",
+            "USE d",
+            "SUBMIT TASK copy_once PROPERTIES (\"session.query_timeout\" = \"60\") AS \
+             INSERT INTO copy SELECT k * 10 FROM t",
+        ],
+    )
+    .await;
+    let runs = wait_for_ended_runs(&mut c, "copy_once", 1).await;
+    assert_eq!(runs[0].state, "SUCCESS", "{runs:?}");
+    assert_eq!(
+        rows(&mut c, "SELECT k FROM d.copy").await,
+        vec![vec!["10".to_string()]]
+    );
+    let listed = rows(
+        &mut c,
+        "SELECT SCHEDULE, EXPIRE_TIME, PROPERTIES FROM information_schema.tasks \
+         WHERE TASK_NAME = 'copy_once'",
+    )
+    .await;
+    assert_eq!(listed[0][0], "MANUAL");
+    assert_ne!(listed[0][1], "NULL", "a one-off task expires");
+    assert_eq!(listed[0][2], r#"{"session.query_timeout":"60"}"#);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(task_runs(&mut c, "copy_once").await.len(), 1, "it ran once");
+    run(&mut c, &["DROP TASK copy_once"]).await;
+
     // A run checks its creator's privileges when it runs: alice loses EXPORT before her
     // task's first time comes, so the run fails and says why.
     run(
