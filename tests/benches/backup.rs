@@ -160,6 +160,68 @@ async fn raw_download(client: &aws_sdk_s3::Client, key: String, path: PathBuf) -
     total
 }
 
+/// Parts of the parallel raw ceiling: 16 MiB ranged GETs, 8 in flight over all files (what a
+/// tuned parallel client, boto3's s3transfer or aws-sdk-s3 by hand, does).
+const CEILING_PART: u64 = 16 * 1024 * 1024;
+const CEILING_STREAMS: usize = 8;
+
+/// The parallel raw download ceiling: every object read in ranged GETs, `CEILING_STREAMS` in
+/// flight, each part written at its offset (no hashing, no ordering), files fsynced.
+async fn raw_parallel_download(
+    client: &aws_sdk_s3::Client,
+    objects: &[(String, u64)],
+    dir: &Path,
+) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let files: Vec<Arc<std::fs::File>> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (_, size))| {
+            let f = std::fs::File::create(dir.join(format!("parallel-{i}"))).unwrap();
+            f.set_len(*size).unwrap();
+            Arc::new(f)
+        })
+        .collect();
+    let parts: Vec<(usize, u64, u64)> = objects
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, size))| {
+            (0..*size)
+                .step_by(CEILING_PART as usize)
+                .map(move |start| (i, start, (start + CEILING_PART).min(*size)))
+        })
+        .collect();
+    let total = Arc::new(AtomicU64::new(0));
+    futures::stream::iter(parts.into_iter().map(|(i, start, end)| {
+        let client = client.clone();
+        let key = objects[i].0.clone();
+        let file = files[i].clone();
+        let total = total.clone();
+        async move {
+            let out = client
+                .get_object()
+                .bucket(BUCKET)
+                .key(&key)
+                .range(format!("bytes={start}-{}", end - 1))
+                .send()
+                .await
+                .unwrap();
+            let bytes = out.body.collect().await.unwrap().into_bytes();
+            total.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            tokio::task::spawn_blocking(move || file.write_all_at(&bytes, start).unwrap())
+                .await
+                .unwrap();
+        }
+    }))
+    .buffer_unordered(CEILING_STREAMS)
+    .collect::<Vec<_>>()
+    .await;
+    for f in files {
+        f.sync_all().unwrap();
+    }
+    total.load(Ordering::Relaxed)
+}
+
 fn mb_per_s(bytes: u64, elapsed: Duration) -> f64 {
     bytes as f64 / 1e6 / elapsed.as_secs_f64()
 }
@@ -204,7 +266,8 @@ async fn main() {
     ] {
         c.query_drop(sql).await.unwrap();
     }
-    std::fs::remove_file(&csv).unwrap();
+    let csv_bytes = std::fs::metadata(&csv).unwrap().len();
+    let logical_bytes = csv_bytes << doublings;
     for _ in 0..doublings {
         c.query_drop("INSERT INTO bench.t SELECT * FROM bench.t")
             .await
@@ -375,6 +438,7 @@ async fn main() {
             )
         })
         .collect();
+    let keys_again = keys.clone();
     let download_dir = work.path().join("raw-downloads");
     std::fs::create_dir_all(&download_dir).unwrap();
     let downloaded = Arc::new(AtomicU64::new(0));
@@ -393,6 +457,14 @@ async fn main() {
     .await;
     let raw_download_time = started.elapsed();
     let raw_download_bytes = downloaded.load(Ordering::Relaxed);
+    let sized: Vec<(String, u64)> = objects
+        .iter()
+        .zip(&keys_again)
+        .map(|(p, k)| (k.clone(), std::fs::metadata(p).unwrap().len()))
+        .collect();
+    let started = Instant::now();
+    let parallel_bytes = raw_parallel_download(&client, &sized, &download_dir).await;
+    let parallel_time = started.elapsed();
 
     let ours = mb_per_s(table_bytes, backup_time);
     let raw = mb_per_s(raw_bytes, raw_time);
@@ -431,6 +503,17 @@ async fn main() {
         raw_download_time.as_secs_f64()
     );
     println!("ratio restore / raw: {:.2}", ours_restore / raw_get);
+    let parallel = mb_per_s(parallel_bytes, parallel_time);
+    println!(
+        "raw parallel ranged GETs ({} MiB parts, {CEILING_STREAMS} in flight): {:.1} MB in {:.2} s = {parallel:.1} MB/s",
+        CEILING_PART / 1024 / 1024,
+        parallel_bytes as f64 / 1e6,
+        parallel_time.as_secs_f64()
+    );
+    println!(
+        "ratio restore / parallel raw: {:.2}",
+        ours_restore / parallel
+    );
     println!(
         "server RSS: {:.1} MiB before, peak {:.1} MiB during the restore, growth {:.1} MiB",
         baseline_restore as f64 / 1024.0,
@@ -455,6 +538,77 @@ async fn main() {
         restored_scan.as_secs_f64(),
         attached_scan.as_secs_f64()
     );
+    println!(
+        "logical (CSV) bytes: {:.1} MB; backup {:.1} MB/s, restore {:.1} MB/s of CSV",
+        logical_bytes as f64 / 1e6,
+        mb_per_s(logical_bytes, backup_time),
+        mb_per_s(logical_bytes, restore_time)
+    );
     drop(c);
     server.kill9();
+    clickhouse(
+        &csv,
+        doublings,
+        &s3,
+        work.path(),
+        logical_bytes,
+        backup_time,
+        restore_time,
+    );
+}
+
+/// ClickHouse's BACKUP/RESTORE of the same rows to the same S3 server, when
+/// SNAPROCK_BENCH_PYTHON names a Python with `chdb` (`tests/benches/clickhouse_backup.py`).
+fn clickhouse(
+    csv: &Path,
+    doublings: usize,
+    s3: &TestS3,
+    work: &Path,
+    logical_bytes: u64,
+    backup_time: Duration,
+    restore_time: Duration,
+) {
+    let Ok(python) = std::env::var("SNAPROCK_BENCH_PYTHON") else {
+        println!("ClickHouse: not measured (set SNAPROCK_BENCH_PYTHON to a Python with chdb)");
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/clickhouse_backup.py");
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .arg(csv)
+        .arg(doublings.to_string())
+        .arg(s3.endpoint())
+        .arg(BUCKET)
+        .arg(ACCESS_KEY)
+        .arg(SECRET_KEY)
+        .arg(work)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let Some(line) = stdout.lines().last().filter(|_| output.status.success()) else {
+        println!(
+            "ClickHouse: failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return;
+    };
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    let (ch_backup, ch_restore) = (
+        v["backup_s"].as_f64().unwrap(),
+        v["restore_s"].as_f64().unwrap(),
+    );
+    println!(
+        "ClickHouse (chdb) on {} rows, {:.1} MB stored: BACKUP {:.2} s = {:.1} MB/s of CSV, RESTORE {:.2} s = {:.1} MB/s of CSV",
+        v["rows"],
+        v["stored_bytes"].as_f64().unwrap() / 1e6,
+        ch_backup,
+        logical_bytes as f64 / 1e6 / ch_backup,
+        ch_restore,
+        logical_bytes as f64 / 1e6 / ch_restore
+    );
+    println!(
+        "ratio snaprock / ClickHouse: backup {:.2}x, restore {:.2}x",
+        ch_backup / backup_time.as_secs_f64(),
+        ch_restore / restore_time.as_secs_f64()
+    );
 }

@@ -54,7 +54,12 @@ async fn restorable_until(c: &mut mysql_async::Conn) -> Option<i64> {
         .next()?
         .to_string();
     let naive = chrono::NaiveDateTime::parse_from_str(&ts, "%Y-%m-%d-%H-%M-%S-%3f").ok()?;
-    Some(Local.from_local_datetime(&naive).earliest()?.timestamp_millis())
+    Some(
+        Local
+            .from_local_datetime(&naive)
+            .earliest()?
+            .timestamp_millis(),
+    )
 }
 
 /// Bytes under `dir` whose path contains `part` (all bytes when `part` is empty).
@@ -82,6 +87,13 @@ async fn timed_restore(c: &mut mysql_async::Conn, snapshot: &str, at: &str, targ
     let row = wait_for_restore_state(c, "bench", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
     started.elapsed().as_secs_f64()
+}
+
+async fn count_and_sum(c: &mut mysql_async::Conn, table: &str) -> (i64, String) {
+    c.query_first(format!("SELECT count(*), sum(id) FROM bench.{table}"))
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -113,9 +125,11 @@ async fn main() {
     let bucket = s3.bucket_dir();
 
     let started = Instant::now();
-    c.query_drop("BACKUP SNAPSHOT bench.cont TO repo ON (t) PROPERTIES (\"continuous\" = \"true\")")
-        .await
-        .unwrap();
+    c.query_drop(
+        "BACKUP SNAPSHOT bench.cont TO repo ON (t) PROPERTIES (\"continuous\" = \"true\")",
+    )
+    .await
+    .unwrap();
     while restorable_until(&mut c).await.is_none() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -153,7 +167,10 @@ async fn main() {
         tokio::time::sleep(commit_every).await;
     }
     let last_commit = *commits.last().unwrap();
-    while restorable_until(&mut c).await.is_none_or(|u| u < last_commit) {
+    while restorable_until(&mut c)
+        .await
+        .is_none_or(|u| u < last_commit)
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -212,16 +229,9 @@ async fn main() {
         point.push(timed_restore(&mut c, "cont", &point_ts, &format!("t_point{round}")).await);
         plain.push(timed_restore(&mut c, "plain", &plain_at, &format!("t_plain{round}")).await);
     }
-    let count = |c: &mut mysql_async::Conn, t: String| {
-        let sql = format!("SELECT count(*), sum(id) FROM bench.{t}");
-        async move {
-            let r: (i64, String) = c.query_first(sql).await.unwrap().unwrap();
-            r
-        }
-    };
-    let source = count(&mut c, "t".into()).await;
-    assert_eq!(count(&mut c, "t_point0".into()).await, source);
-    assert_eq!(count(&mut c, "t_plain0".into()).await, source);
+    let source = count_and_sum(&mut c, "t").await;
+    assert_eq!(count_and_sum(&mut c, "t_point0").await, source);
+    assert_eq!(count_and_sum(&mut c, "t_plain0").await, source);
     let best = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
 
     println!("| figure | value |");

@@ -50,6 +50,10 @@ impl TestServer {
             tls_key: None,
             require_secure_transport: false,
             shutdown_grace_secs: 30,
+            upload_part_mib: 8,
+            upload_parts_in_flight: 4,
+            download_part_kib: 8192,
+            download_parts_in_flight: 16,
         }
     }
 

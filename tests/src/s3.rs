@@ -91,6 +91,9 @@ impl TestS3 {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
+                // As S3 endpoints do: with Nagle on, a response sent as headers then body waits
+                // for the client's delayed ACK (40 ms per small GET on loopback).
+                let _ = socket.set_nodelay(true);
                 let s3 = s3.clone();
                 let faults = task_faults.clone();
                 let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {

@@ -177,6 +177,39 @@ async fn every_point_restores_what_a_query_saw_then_and_cancel_keeps_the_range()
         assert_eq!(&restored, expected, "point {i} at {}", timestamp(*at));
     }
 
+    // Other forms on a point: attached as a database, and restored instantly into a
+    // renamed database.
+    let (at, expected) = &seen[2];
+    run(
+        &mut c,
+        &[&format!(
+            "CREATE DATABASE d_attached FROM SNAPSHOT cont ON repo \
+             PROPERTIES (\"backup_timestamp\" = \"{}\")",
+            timestamp(*at)
+        )],
+    )
+    .await;
+    assert_eq!(
+        &rows(&mut c, "SELECT * FROM d_attached.t ORDER BY 1").await,
+        expected
+    );
+    let (at, expected) = &seen[3];
+    run(
+        &mut c,
+        &[&format!(
+            "RESTORE SNAPSHOT d.cont FROM repo DATABASE d AS d_instant \
+             PROPERTIES (\"backup_timestamp\" = \"{}\", \"instant\" = \"true\")",
+            timestamp(*at)
+        )],
+    )
+    .await;
+    let row = wait_for_restore_state(&mut c, "d_instant", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
+    assert_eq!(
+        &rows(&mut c, "SELECT * FROM d_instant.t ORDER BY 1").await,
+        expected
+    );
+
     // SHOW SNAPSHOT: the range in Details.
     let details = rows(
         &mut c,

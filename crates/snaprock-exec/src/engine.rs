@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use snaprock_access::AccessControl;
 use snaprock_backup::BackupService;
+use snaprock_backup::store::TransferTuning;
 use snaprock_storage::{Catalog, CompactionPolicy};
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -84,8 +85,13 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the data directory (creating it if needed). `root_password`, when given, becomes
-    /// the password of `root` (see `AccessControl::open`).
-    pub async fn open(data_dir: &Path, root_password: Option<&str>) -> Result<Arc<Self>> {
+    /// the password of `root` (see `AccessControl::open`); `transfers` tunes repository
+    /// transfers.
+    pub async fn open(
+        data_dir: &Path,
+        root_password: Option<&str>,
+        transfers: TransferTuning,
+    ) -> Result<Arc<Self>> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             ExecError::Execution(format!(
                 "cannot create data directory {}: {e}",
@@ -95,7 +101,7 @@ impl Engine {
         // Everything below sees the absolute directory the catalog resolved a relative one to.
         let catalog = Catalog::open(data_dir)?;
         let data_dir = catalog.root().to_path_buf();
-        let backup = BackupService::open(&data_dir, catalog.clone()).await?;
+        let backup = BackupService::open(&data_dir, catalog.clone(), transfers).await?;
         let access = AccessControl::open(&data_dir, root_password)?;
         let runtime = crate::df::new_runtime(&catalog)?;
         let tasks = crate::tasks::TaskScheduler::open(&data_dir)?;

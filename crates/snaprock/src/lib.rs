@@ -52,6 +52,32 @@ pub struct Options {
     /// On SIGTERM or Ctrl-C, how long running statements may go on before they are ended.
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Size in MiB of one part of a multipart upload to S3 (S3 takes 5 to 5120).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(5..=5120))]
+    pub upload_part_mib: u64,
+    /// Parts of one file uploaded at the same time.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub upload_parts_in_flight: u64,
+    /// Size in KiB of one ranged GET of a download from S3: larger files are read in such
+    /// parts, in parallel.
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(64..=1_048_576))]
+    pub download_part_kib: u64,
+    /// Ranged GETs in flight at once across all downloads from one repository (memory bound:
+    /// this times the part size).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub download_parts_in_flight: u64,
+}
+
+impl Options {
+    /// The repository transfer settings these options ask for.
+    pub fn transfers(&self) -> snaprock_backup::store::TransferTuning {
+        snaprock_backup::store::TransferTuning {
+            part_size: (self.upload_part_mib * 1024 * 1024) as usize,
+            download_part_size: (self.download_part_kib * 1024) as usize,
+            parts_in_flight: self.upload_parts_in_flight as usize,
+            download_parts_in_flight: self.download_parts_in_flight as usize,
+        }
+    }
 }
 
 /// Opens the data directory and binds the listener; returns the bound address and the future
@@ -73,7 +99,7 @@ pub async fn start(
         _ => None,
     };
     let root_password = Some(options.root_password.as_str()).filter(|p| !p.is_empty());
-    let engine = Engine::open(&options.data_dir, root_password)
+    let engine = Engine::open(&options.data_dir, root_password, options.transfers())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     if tls.is_some() {

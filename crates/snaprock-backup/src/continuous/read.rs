@@ -4,12 +4,17 @@
 
 use std::collections::HashSet;
 
+use futures::StreamExt;
+
 use crate::continuous::{
     Checkpoint, ContinuousHead, LogBatch, apply, checkpoint_dir, head_key, log_dir, parse_pair,
 };
 use crate::error::StoreError;
 use crate::format::{self, SnapshotInfo, SnapshotMeta, snapshot_timestamp};
 use crate::repository::Repository;
+
+/// Log batches read at the same time while a point is rebuilt.
+const BATCH_READS_IN_FLIGHT: usize = 16;
 
 /// The times a continuous snapshot can be restored at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,20 +156,31 @@ impl Repository {
                 (self.read_meta(snapshot, &base_only).await?, 0)
             }
         };
-        'batches: for (first, last, key) in self.log_batches(snapshot).await? {
+        // The batches after the checkpoint, read a few at a time (each is one small GET: read
+        // one by one, their round trips would add up), applied in order up to the point.
+        let mut wanted = Vec::new();
+        for (first, last, key) in self.log_batches(snapshot).await? {
             if last <= seq {
                 continue;
             }
-            if first > seq + 1 {
+            let expected_first = wanted.last().map_or(seq + 1, |(_, last, _)| last + 1);
+            if first > expected_first {
                 return Err(StoreError::Other(format!(
-                    "the log of continuous snapshot {snapshot} misses commits {} to {}",
-                    seq + 1,
+                    "the log of continuous snapshot {snapshot} misses commits {expected_first} \
+                     to {}",
                     first - 1
                 )));
             }
-            let body = self.read_checked(&key).await?;
-            let batch: LogBatch = parse(&key, &body)?;
-            for commit in &batch.commits {
+            wanted.push((first, last, key));
+        }
+        let mut batches = futures::stream::iter(wanted)
+            .map(|(_, _, key)| async move {
+                let body = self.read_checked(&key).await?;
+                parse::<LogBatch>(&key, &body)
+            })
+            .buffered(BATCH_READS_IN_FLIGHT);
+        'batches: while let Some(batch) = batches.next().await {
+            for commit in &batch?.commits {
                 if commit.seq <= seq {
                     continue;
                 }

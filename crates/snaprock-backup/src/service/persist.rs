@@ -48,8 +48,13 @@ impl BackupService {
     /// Loads repositories and jobs. A job that was running when the server stopped ends
     /// FINISHED if its commit point (a backup's info file, a restore's catalog commit) was
     /// already passed; any other stays in its state and [`BackupService::resume_jobs`]
-    /// continues it (an instant restore past its commit goes on DOWNLOADING).
-    pub async fn open(data_dir: &Path, catalog: Arc<Catalog>) -> Result<Arc<Self>> {
+    /// continues it (an instant restore past its commit goes on DOWNLOADING). `tuning`: part
+    /// size and transfers in flight of every repository.
+    pub async fn open(
+        data_dir: &Path,
+        catalog: Arc<Catalog>,
+        tuning: TransferTuning,
+    ) -> Result<Arc<Self>> {
         let state_path = data_dir.join("backup.json");
         let persisted: PersistedState = match std::fs::read(&state_path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
@@ -63,7 +68,6 @@ impl BackupService {
                 )));
             }
         };
-        let tuning = TransferTuning::default();
         let upload_journal = UploadJournal::new(data_dir.join("uploads"));
         // Read before any job runs: every upload noted now was left open by the last stop.
         let open_uploads = upload_journal.open_uploads();

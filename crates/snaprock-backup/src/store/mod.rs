@@ -101,6 +101,11 @@ pub struct TransferTuning {
     pub part_size: usize,
     /// Parts of one file uploaded at the same time.
     pub parts_in_flight: usize,
+    /// Size of one ranged GET of a download: larger objects are read in such parts.
+    pub download_part_size: usize,
+    /// Ranged GETs in flight at once across all downloads from one repository: with the part
+    /// size, the bound on the memory downloads take.
+    pub download_parts_in_flight: usize,
 }
 
 impl Default for TransferTuning {
@@ -108,6 +113,8 @@ impl Default for TransferTuning {
         TransferTuning {
             part_size: 8 * 1024 * 1024,
             parts_in_flight: 4,
+            download_part_size: 8 * 1024 * 1024,
+            download_parts_in_flight: 16,
         }
     }
 }

@@ -91,6 +91,9 @@ impl S3Store {
             client: Client::from_conf(builder.build()),
             bucket: settings.bucket.clone(),
             prefix: settings.prefix.clone(),
+            download_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                tuning.download_parts_in_flight.max(1),
+            )),
             tuning,
             journal,
         }

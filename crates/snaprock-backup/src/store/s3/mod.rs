@@ -23,7 +23,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::{Bytes, BytesMut};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 use tracing::warn;
 
@@ -34,6 +34,7 @@ use super::{
 use crate::error::StoreError;
 
 mod client;
+mod download;
 mod journal;
 
 use client::classify;
@@ -50,6 +51,8 @@ pub struct S3Store {
     bucket: String,
     prefix: String,
     tuning: TransferTuning,
+    /// Ranged GETs in flight across all downloads of this store (`download_parts_in_flight`).
+    download_slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// Where open multipart uploads are noted (none for a store used only to read).
     journal: Option<UploadJournal>,
 }
@@ -493,6 +496,8 @@ impl S3Store {
     }
 
     /// One GET of `key` streamed into `path` (via a temporary file), verified on the way.
+    /// One try of a download: ranged parts in parallel for an object larger than one part,
+    /// one streaming GET otherwise; the file appears at `path` only if it matches.
     async fn download_once(
         &self,
         key: &str,
@@ -502,46 +507,20 @@ impl S3Store {
         progress: &TransferProgress,
         cancel: &CancelSignal,
     ) -> Result<(), StoreError> {
-        let full = self.full_key(key);
-        let out = tokio::select! {
-            out = self.client.get_object().bucket(&self.bucket).key(&full).send() => {
-                out.map_err(|e| self.error(&full, e))?
-            }
-            _ = cancel.cancelled() => return Err(StoreError::Cancelled),
-        };
         let tmp = path.with_extension(format!("download-{:016x}", rand::random::<u64>()));
-        let result = async {
-            let mut file = tokio::fs::File::create(&tmp)
+        let written = if expected.size > self.tuning.download_part_size as u64 {
+            self.download_parts(key, &tmp, expected, attempt_progress, progress, cancel)
                 .await
-                .map_err(|e| StoreError::io(tmp.display(), e))?;
-            let mut body = out.body;
-            let mut hasher = Sha256::new();
-            let mut size = 0u64;
-            loop {
-                let next = tokio::select! {
-                    next = body.next() => next,
-                    _ = cancel.cancelled() => return Err(StoreError::Cancelled),
-                };
-                let Some(chunk) = next else { break };
-                let chunk =
-                    chunk.map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
-                hasher.update(&chunk);
-                size += chunk.len() as u64;
-                file.write_all(&chunk)
-                    .await
-                    .map_err(|e| StoreError::io(tmp.display(), e))?;
-                attempt_progress.add(chunk.len() as u64);
-                progress.add(chunk.len() as u64);
-            }
-            verify_digest(key, expected, size, &hex(&hasher.finalize()))?;
-            file.sync_all()
+        } else {
+            self.download_whole(key, &tmp, expected, attempt_progress, progress, cancel)
                 .await
-                .map_err(|e| StoreError::io(tmp.display(), e))?;
-            tokio::fs::rename(&tmp, path)
+        };
+        let result = match written {
+            Ok(()) => tokio::fs::rename(&tmp, path)
                 .await
-                .map_err(|e| StoreError::io(path.display(), e))
-        }
-        .await;
+                .map_err(|e| StoreError::io(path.display(), e)),
+            Err(e) => Err(e),
+        };
         if result.is_err() {
             let _ = tokio::fs::remove_file(&tmp).await;
         }
