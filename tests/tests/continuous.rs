@@ -197,7 +197,7 @@ async fn every_point_restores_what_a_query_saw_then_and_cancel_keeps_the_range()
     run(
         &mut c,
         &[&format!(
-            "RESTORE SNAPSHOT d.cont FROM repo DATABASE d AS d_instant \
+            "RESTORE SNAPSHOT cont FROM repo DATABASE d AS d_instant \
              PROPERTIES (\"backup_timestamp\" = \"{}\", \"instant\" = \"true\")",
             timestamp(*at)
         )],
