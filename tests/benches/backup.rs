@@ -51,6 +51,22 @@ fn parquet_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// CPU seconds (user + system) the process has used: /proc/<pid>/stat, in USER_HZ (100) ticks.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -298,12 +314,14 @@ async fn main() {
     let baseline = rss_kib(pid);
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = sample_peak_rss(pid, stop.clone());
+    let cpu_before = cpu_seconds(pid);
     let started = Instant::now();
     c.query_drop("BACKUP SNAPSHOT bench.full TO bench_repo")
         .await
         .unwrap();
     let row = wait_for_backup_state(&mut c, "bench", &["FINISHED", "CANCELLED"]).await;
     let backup_time = started.elapsed();
+    let backup_cpu = cpu_seconds(pid) - cpu_before;
     stop.store(true, Ordering::Relaxed);
     let peak = sampler.await.unwrap();
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
@@ -357,6 +375,7 @@ async fn main() {
     let baseline_restore = rss_kib(pid);
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = sample_peak_rss(pid, stop.clone());
+    let cpu_before = cpu_seconds(pid);
     let started = Instant::now();
     c.query_drop(format!(
         "RESTORE SNAPSHOT restored.full FROM bench_repo PROPERTIES (\"backup_timestamp\" = \"{timestamp}\")"
@@ -365,6 +384,7 @@ async fn main() {
     .unwrap();
     let row = wait_for_restore_state(&mut c, "restored", &["FINISHED", "CANCELLED"]).await;
     let restore_time = started.elapsed();
+    let restore_cpu = cpu_seconds(pid) - cpu_before;
     stop.store(true, Ordering::Relaxed);
     let restore_peak = sampler.await.unwrap();
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
@@ -544,6 +564,13 @@ async fn main() {
         mb_per_s(logical_bytes, backup_time),
         mb_per_s(logical_bytes, restore_time)
     );
+    let csv_gb = logical_bytes as f64 / 1e9;
+    println!(
+        "server CPU: backup {backup_cpu:.2} s = {:.2} s per GB of CSV, restore {restore_cpu:.2} s = {:.2} s per GB of CSV",
+        backup_cpu / csv_gb,
+        restore_cpu / csv_gb
+    );
+    single_file_restore(&mut c, &data_dir, restore_time, table_bytes).await;
     drop(c);
     server.kill9();
     clickhouse(
@@ -554,6 +581,60 @@ async fn main() {
         logical_bytes,
         backup_time,
         restore_time,
+    );
+}
+
+/// The same rows as one file: `INSERT ... SELECT` writes one file per partition, so a copy of
+/// the table is one 1 GB file; backed up and restored like the many-file table.
+async fn single_file_restore(
+    c: &mut mysql_async::Conn,
+    data_dir: &Path,
+    many_files_restore: Duration,
+    many_files_bytes: u64,
+) {
+    let mut before = Vec::new();
+    parquet_files(&data_dir.join("data"), &mut before);
+    c.query_drop("CREATE TABLE bench.one (id BIGINT, payload STRING)")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO bench.one SELECT * FROM bench.t")
+        .await
+        .unwrap();
+    let mut after = Vec::new();
+    parquet_files(&data_dir.join("data"), &mut after);
+    let new: Vec<&PathBuf> = after.iter().filter(|f| !before.contains(f)).collect();
+    let bytes: u64 = new
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    c.query_drop("BACKUP SNAPSHOT bench.one_file TO bench_repo ON (one)")
+        .await
+        .unwrap();
+    let row = wait_for_backup_state(c, "bench", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    let listed: Vec<mysql_async::Row> = c
+        .query("SHOW SNAPSHOT ON bench_repo WHERE SNAPSHOT = 'one_file'")
+        .await
+        .unwrap();
+    let timestamp: String = listed[0].get(1).unwrap();
+    let started = Instant::now();
+    c.query_drop(format!(
+        "RESTORE SNAPSHOT bench.one_file FROM bench_repo ON (TABLE one AS one_restored) \
+         PROPERTIES (\"backup_timestamp\" = \"{timestamp}\")"
+    ))
+    .await
+    .unwrap();
+    let row = wait_for_restore_state(c, "bench", &["FINISHED", "CANCELLED"]).await;
+    let elapsed = started.elapsed();
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    println!(
+        "single-file table ({} file, {:.1} MB): restore {:.2} s = {:.1} MB/s; the {}-byte many-file table: {:.1} MB/s",
+        new.len(),
+        bytes as f64 / 1e6,
+        elapsed.as_secs_f64(),
+        mb_per_s(bytes, elapsed),
+        many_files_bytes,
+        mb_per_s(many_files_bytes, many_files_restore)
     );
 }
 
