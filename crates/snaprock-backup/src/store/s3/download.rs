@@ -39,14 +39,10 @@ impl S3Store {
             .step_by(part as usize)
             .map(|start| start..(start + part).min(expected.size))
             .collect();
-        let mut file = tokio::fs::File::create(tmp)
-            .await
-            .map_err(|e| StoreError::io(tmp.display(), e))?;
+        let mut out = HashingFile::create(tmp, [attempt_progress, progress]).await?;
         let mut parts = futures::stream::iter(ranges)
             .map(|range| self.fetch_part(key, range, expected.size, cancel))
             .buffered(self.tuning.download_parts_in_flight.max(1));
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
         loop {
             let next = tokio::select! {
                 next = parts.next() => next,
@@ -54,18 +50,9 @@ impl S3Store {
             };
             let Some(fetched) = next else { break };
             let (bytes, _slot) = fetched?;
-            hasher.update(&bytes);
-            size += bytes.len() as u64;
-            file.write_all(&bytes)
-                .await
-                .map_err(|e| StoreError::io(tmp.display(), e))?;
-            attempt_progress.add(bytes.len() as u64);
-            progress.add(bytes.len() as u64);
+            out.write(&bytes).await?;
         }
-        verify_digest(key, expected, size, &hex(&hasher.finalize()))?;
-        file.sync_all()
-            .await
-            .map_err(|e| StoreError::io(tmp.display(), e))
+        out.finish(key, expected).await
     }
 
     /// One streaming GET of a whole object into `tmp`, hashed on the way.
@@ -85,12 +72,8 @@ impl S3Store {
             }
             _ = cancel.cancelled() => return Err(StoreError::Cancelled),
         };
-        let mut file = tokio::fs::File::create(tmp)
-            .await
-            .map_err(|e| StoreError::io(tmp.display(), e))?;
+        let mut file = HashingFile::create(tmp, [attempt_progress, progress]).await?;
         let mut body = out.body;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
         loop {
             let next = tokio::select! {
                 next = body.next() => next,
@@ -99,18 +82,9 @@ impl S3Store {
             let Some(chunk) = next else { break };
             let chunk =
                 chunk.map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?;
-            hasher.update(&chunk);
-            size += chunk.len() as u64;
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| StoreError::io(tmp.display(), e))?;
-            attempt_progress.add(chunk.len() as u64);
-            progress.add(chunk.len() as u64);
+            file.write(&chunk).await?;
         }
-        verify_digest(key, expected, size, &hex(&hasher.finalize()))?;
-        file.sync_all()
-            .await
-            .map_err(|e| StoreError::io(tmp.display(), e))
+        file.finish(key, expected).await
     }
 
     /// One part, once a download slot is free (held until the part is written); a broken
@@ -190,5 +164,54 @@ impl S3Store {
             });
         }
         Ok(bytes)
+    }
+}
+
+/// A download's temporary file: what is written is hashed and counted on the way; `finish`
+/// checks size and SHA-256 against the manifest and fsyncs.
+struct HashingFile<'a> {
+    file: tokio::fs::File,
+    path: &'a Path,
+    hasher: Sha256,
+    size: u64,
+    progress: [&'a TransferProgress; 2],
+}
+
+impl<'a> HashingFile<'a> {
+    async fn create(
+        path: &'a Path,
+        progress: [&'a TransferProgress; 2],
+    ) -> Result<Self, StoreError> {
+        let file = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| StoreError::io(path.display(), e))?;
+        Ok(HashingFile {
+            file,
+            path,
+            hasher: Sha256::new(),
+            size: 0,
+            progress,
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.hasher.update(bytes);
+        self.size += bytes.len() as u64;
+        self.file
+            .write_all(bytes)
+            .await
+            .map_err(|e| StoreError::io(self.path.display(), e))?;
+        for p in self.progress {
+            p.add(bytes.len() as u64);
+        }
+        Ok(())
+    }
+
+    async fn finish(self, key: &str, expected: &ExpectedContent) -> Result<(), StoreError> {
+        verify_digest(key, expected, self.size, &hex(&self.hasher.finalize()))?;
+        self.file
+            .sync_all()
+            .await
+            .map_err(|e| StoreError::io(self.path.display(), e))
     }
 }
