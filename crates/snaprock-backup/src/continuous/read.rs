@@ -174,10 +174,7 @@ impl Repository {
             wanted.push((first, last, key));
         }
         let mut batches = futures::stream::iter(wanted)
-            .map(|(_, _, key)| async move {
-                let body = self.read_checked(&key).await?;
-                parse::<LogBatch>(&key, &body)
-            })
+            .map(|(_, _, key)| self.read_batch(key))
             .buffered(BATCH_READS_IN_FLIGHT);
         'batches: while let Some(batch) = batches.next().await {
             for commit in &batch?.commits {
@@ -222,9 +219,11 @@ impl Repository {
         }
         let meta = self.read_meta(snapshot, &base_only).await?;
         let mut keys: HashSet<String> = meta.files().into_iter().map(|f| f.key.clone()).collect();
-        for (_, _, key) in self.log_batches(snapshot).await? {
-            let body = self.read_checked(&key).await?;
-            let batch: LogBatch = parse(&key, &body)?;
+        let mut batches = futures::stream::iter(self.log_batches(snapshot).await?)
+            .map(|(_, _, key)| self.read_batch(key))
+            .buffer_unordered(BATCH_READS_IN_FLIGHT);
+        while let Some(batch) = batches.next().await {
+            let batch = batch?;
             let files = batch
                 .commits
                 .iter()
@@ -235,6 +234,12 @@ impl Repository {
             keys.extend(files.map(|f| f.key.clone()));
         }
         Ok(keys)
+    }
+
+    /// One log batch, checked.
+    async fn read_batch(&self, key: String) -> Result<LogBatch, StoreError> {
+        let body = self.read_checked(&key).await?;
+        parse(&key, &body)
     }
 
     /// Reads an object whose name ends with the MD5 of its bytes, and checks it.
