@@ -612,11 +612,7 @@ async fn single_file_restore(
         .unwrap();
     let row = wait_for_backup_state(c, "bench", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
-    let listed: Vec<mysql_async::Row> = c
-        .query("SHOW SNAPSHOT ON bench_repo WHERE SNAPSHOT = 'one_file'")
-        .await
-        .unwrap();
-    let timestamp: String = listed[0].get(1).unwrap();
+    let timestamp = snaprock_tests::snapshot_timestamp(c, "bench_repo", "one_file").await;
     let started = Instant::now();
     c.query_drop(format!(
         "RESTORE SNAPSHOT bench.one_file FROM bench_repo ON (TABLE one AS one_restored) \

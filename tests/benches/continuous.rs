@@ -35,14 +35,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// A time as a `backup_timestamp`.
-fn timestamp(ms: i64) -> String {
-    Local
-        .timestamp_millis_opt(ms)
-        .unwrap()
-        .format("%Y-%m-%d-%H-%M-%S-%3f")
-        .to_string()
-}
+use snaprock_tests::backup_timestamp as timestamp;
 
 /// The continuous job's `restorable until`, as epoch ms.
 async fn restorable_until(c: &mut mysql_async::Conn) -> Option<i64> {
@@ -214,11 +207,7 @@ async fn main() {
     let plain_backup = started.elapsed();
     assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
     let plain_bytes = bytes_under(&bucket, "") - before_plain;
-    let listed: Vec<mysql_async::Row> = c
-        .query("SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'plain'")
-        .await
-        .unwrap();
-    let plain_at: String = listed[0].get(1).unwrap();
+    let plain_at = snaprock_tests::snapshot_timestamp(&mut c, "repo", "plain").await;
 
     // Restore of the point (same rows as the plain snapshot) against the plain restore,
     // alternating, twice each.

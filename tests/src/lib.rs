@@ -179,6 +179,17 @@ pub async fn value(conn: &mut Conn, sql: &str) -> String {
         .unwrap_or_else(|| panic!("{sql}: no rows"))
 }
 
+/// Epoch milliseconds as a `backup_timestamp` (the server's format, local time).
+pub fn backup_timestamp(ms: i64) -> String {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .expect("a valid time")
+        .format("%Y-%m-%d-%H-%M-%S-%3f")
+        .to_string()
+}
+
 /// The newest timestamp of a snapshot, from SHOW SNAPSHOT.
 pub async fn snapshot_timestamp(c: &mut Conn, repo: &str, snapshot: &str) -> String {
     let listed = rows(

@@ -15,14 +15,7 @@ use snaprock_tests::{
 
 const CONTINUOUS: &str = r#"PROPERTIES ("continuous" = "true")"#;
 
-/// A time as a `backup_timestamp` (the server's format, local time).
-fn timestamp(ms: i64) -> String {
-    Local
-        .timestamp_millis_opt(ms)
-        .unwrap()
-        .format("%Y-%m-%d-%H-%M-%S-%3f")
-        .to_string()
-}
+use snaprock_tests::backup_timestamp as timestamp;
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
