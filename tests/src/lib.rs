@@ -1,6 +1,7 @@
 //! Test harness: starts a real snaprock server on an ephemeral port and connects real MySQL
 //! clients to it over TCP.
 
+pub mod http;
 pub mod raw;
 pub mod s3;
 
@@ -14,6 +15,8 @@ use tokio::sync::oneshot;
 /// A server running in this process, on its own data directory.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// Where HTTP listens, when the options gave it a port.
+    pub http: Option<SocketAddr>,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -44,6 +47,7 @@ impl TestServer {
             data_dir: data_dir.to_path_buf(),
             host: "127.0.0.1".into(),
             port: 0,
+            http_port: 0,
             root_password: root_password.into(),
             compaction_interval_secs: 3600,
             tls_cert: None,
@@ -61,17 +65,18 @@ impl TestServer {
     pub async fn start_with(options: snaprock::Options) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
         let data_dir = options.data_dir.clone();
-        let (addr, handle) = snaprock::start(options, async move {
+        let started = snaprock::start(options, async move {
             let _ = rx.await;
         })
         .await
         .expect("server starts");
         TestServer {
-            addr,
+            addr: started.mysql,
+            http: started.http,
+            handle: Some(started.handle),
             data_dir,
             _temp: None,
             shutdown: Some(tx),
-            handle: Some(handle),
         }
     }
 
@@ -327,10 +332,20 @@ pub fn snaprock_binary() -> PathBuf {
     binary
 }
 
+/// A port nothing listens on now (for a server about to bind it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
 /// The real binary as a child process (for kill -9, SIGTERM, its memory).
 pub struct ServerProcess {
     child: std::process::Child,
     pub port: u16,
+    /// The HTTP port it was given (`None` when the test chose one in `args`).
+    pub http_port: Option<u16>,
 }
 
 /// How to start the real binary.
@@ -364,11 +379,17 @@ impl ServerProcess {
 
     /// Starts the binary on a free port and waits until it accepts connections.
     pub async fn spawn(options: ProcessOptions<'_>) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let mut command = std::process::Command::new(snaprock_binary());
+        // Tests run side by side: HTTP on a free port too, unless the test says otherwise.
+        let http_port = if options.args.iter().any(|a| a == "--http-port") {
+            None
+        } else {
+            Some(free_port())
+        };
+        if let Some(http_port) = http_port {
+            command.args(["--http-port", &http_port.to_string()]);
+        }
         command
             .args(["--port", &port.to_string()])
             .args(&options.args)
@@ -390,7 +411,11 @@ impl ServerProcess {
                 .await
                 .is_ok()
             {
-                return ServerProcess { child, port };
+                return ServerProcess {
+                    child,
+                    port,
+                    http_port,
+                };
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

@@ -139,6 +139,20 @@ impl AccessControl {
         verify_native_proof(&account.password, salt, proof).then(|| account.identity.clone())
     }
 
+    /// The account `user` logs in as from `ip` if `password` (in clear, as HTTP Basic sends
+    /// it) is its password.
+    pub fn authenticate_password(
+        &self,
+        user: &str,
+        ip: IpAddr,
+        password: &str,
+    ) -> Option<UserIdentity> {
+        let state = self.snapshot();
+        let account = state.login_account(user, ip)?;
+        crate::password::verify_password(&account.password, password)
+            .then(|| account.identity.clone())
+    }
+
     fn persist(&self, state: &AccessState) -> Result<()> {
         let file = AccountsFile {
             users: state.users.values().cloned().collect(),

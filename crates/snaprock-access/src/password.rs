@@ -20,6 +20,17 @@ pub fn native_hash(password: &str) -> String {
     text
 }
 
+/// Whether `password` is the one whose stored hash is `hash`; compares in constant time.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    let computed = native_hash(password);
+    computed.len() == hash.len()
+        && computed
+            .bytes()
+            .zip(hash.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b.to_ascii_uppercase()))
+            == 0
+}
+
 /// `*` followed by 40 hex digits (any case), as given to `IDENTIFIED BY PASSWORD`; upper-cased.
 pub(crate) fn normalize_hash(hash: &str) -> Option<String> {
     if hash.is_empty() {
@@ -93,6 +104,17 @@ mod tests {
             "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
         );
         assert_eq!(native_hash(""), "");
+    }
+
+    #[test]
+    fn verifies_a_clear_password() {
+        let hash = native_hash("s3cret");
+        assert!(verify_password(&hash, "s3cret"));
+        assert!(verify_password(&hash.to_ascii_lowercase(), "s3cret"));
+        assert!(!verify_password(&hash, "s3cret "));
+        assert!(!verify_password(&hash, ""));
+        assert!(verify_password("", ""));
+        assert!(!verify_password("", "x"));
     }
 
     #[test]

@@ -18,10 +18,14 @@ mod gc;
 mod job;
 pub mod location;
 mod locks;
+pub mod metrics;
 pub mod repository;
 mod restore;
 pub mod service;
 pub mod store;
 
 pub use error::{BackupError, BackupErrorKind, StoreError};
-pub use service::{BackupService, JobProgress, Rows, SnapshotDatabase};
+pub use metrics::{BackupMetrics, BackupStateCollector};
+pub use service::{
+    BackupService, EndedJob, JobHistory, JobProgress, JobView, Rows, SnapshotDatabase,
+};

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::error::StoreError;
 use crate::format::{self, RepoInfo, SnapshotInfo, SnapshotMeta};
 use crate::location::Location;
-use crate::store::{LocalStore, ObjectStore, S3Store, TransferTuning, UploadJournal};
+use crate::store::{LocalStore, ObjectStore, S3Store, StoreContext};
 
 /// A repository as the catalog keeps it.
 #[derive(Debug)]
@@ -35,14 +35,10 @@ pub struct SnapshotListing {
 }
 
 /// Opens the store of a location (no request is sent).
-pub async fn open_store(
-    location: &Location,
-    tuning: TransferTuning,
-    journal: Option<UploadJournal>,
-) -> Arc<dyn ObjectStore> {
+pub async fn open_store(location: &Location, context: &StoreContext) -> Arc<dyn ObjectStore> {
     match location {
         Location::File(path) => Arc::new(LocalStore::new(path.clone())),
-        Location::S3(settings) => Arc::new(S3Store::connect(settings, tuning, journal).await),
+        Location::S3(settings) => Arc::new(S3Store::connect(settings, context).await),
     }
 }
 

@@ -14,6 +14,7 @@ use snaprock_storage::{Catalog, CompactionPolicy};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::metrics::ServerMetrics;
 use crate::variables::GlobalVariables;
 use crate::{ExecError, Result};
 
@@ -73,6 +74,8 @@ pub struct Engine {
     pub(crate) tasks: Arc<crate::tasks::TaskScheduler>,
     pub globals: GlobalVariables,
     pub started: Instant,
+    /// What `/metrics` shows.
+    pub metrics: ServerMetrics,
     connections: Mutex<BTreeMap<u32, Arc<ConnectionInfo>>>,
     next_connection_id: AtomicU32,
     pub(crate) queries: AtomicU64,
@@ -105,7 +108,8 @@ impl Engine {
         let access = AccessControl::open(&data_dir, root_password)?;
         let runtime = crate::df::new_runtime(&catalog)?;
         let tasks = crate::tasks::TaskScheduler::open(&data_dir)?;
-        Ok(Arc::new(Engine {
+        let metrics = ServerMetrics::new(&backup.metrics);
+        let engine = Arc::new(Engine {
             tasks,
             runtime,
             catalog,
@@ -117,7 +121,10 @@ impl Engine {
             next_connection_id: AtomicU32::new(1),
             queries: AtomicU64::new(0),
             prepared_statements: AtomicU64::new(0),
-        }))
+            metrics,
+        });
+        engine.metrics.register_state(&engine);
+        Ok(engine)
     }
 
     /// Starts background work (compaction of small files, the backup service's sweeper); stops
@@ -141,9 +148,16 @@ impl Engine {
                     .compact_once(CompactionPolicy::default())
                     .await
                 {
-                    Ok(0) => {}
-                    Ok(n) => info!(partitions = n, "compaction finished"),
-                    Err(e) => warn!(error = %e, "compaction pass failed"),
+                    Ok(n) => {
+                        engine.metrics.compaction(Ok(n));
+                        if n > 0 {
+                            info!(partitions = n, "compaction finished");
+                        }
+                    }
+                    Err(e) => {
+                        engine.metrics.compaction(Err(()));
+                        warn!(error = %e, "compaction pass failed");
+                    }
                 }
             }
         });
@@ -179,6 +193,17 @@ impl Engine {
         let id = self.allocate_connection_id();
         let conn = new_connection_info(id, &identity.user, "internal");
         crate::session::Session::new(self.clone(), conn, identity)
+    }
+
+    /// A session for the console as account `identity`: its SHOW statements show what the
+    /// account may see; it is not listed, and its statements are not counted in `/metrics`.
+    pub fn console_session(
+        self: &Arc<Self>,
+        identity: snaprock_sql::ast::UserIdentity,
+    ) -> crate::session::Session {
+        let mut session = self.internal_session(identity);
+        session.counted = false;
+        session
     }
 
     /// Allocates a connection id (announced in the handshake before the user is known).
@@ -219,6 +244,14 @@ impl Engine {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// Connections registered now.
+    pub fn connection_count(&self) -> usize {
+        self.connections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     pub(crate) fn kill(&self, id: u64, request: KillRequest) -> Result<()> {

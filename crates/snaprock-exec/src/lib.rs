@@ -10,6 +10,7 @@ mod authorize;
 mod df;
 mod engine;
 mod error;
+pub mod metrics;
 mod result;
 mod server_info;
 mod session;
@@ -19,6 +20,7 @@ mod variables;
 
 pub use engine::{ConnectionInfo, Engine, KillRequest};
 pub use error::{ExecError, Result};
+pub use metrics::{Refusal, ServerMetrics};
 pub use result::{Output, OutputColumn, ResultSet};
 pub use session::{Session, Warning};
 pub use snaprock_storage::{ColumnType, SQL_TYPE_METADATA_KEY};

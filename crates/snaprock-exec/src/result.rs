@@ -60,6 +60,34 @@ impl ResultSet {
         }
         Ok(out)
     }
+
+    /// The column names and the whole result as text cells (`None` is NULL), for the server's
+    /// own readers of SHOW results (the console).
+    pub async fn text_rows(self) -> Result<(Vec<String>, Vec<Vec<Option<String>>>)> {
+        use datafusion::arrow::array::Array;
+        use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+        let names = self.columns.iter().map(|c| c.name.clone()).collect();
+        let options = FormatOptions::default();
+        let mut rows = Vec::new();
+        for batch in self.collect().await? {
+            let formatters = batch
+                .columns()
+                .iter()
+                .map(|array| ArrayFormatter::try_new(array.as_ref(), &options))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| crate::ExecError::Execution(e.to_string()))?;
+            for row in 0..batch.num_rows() {
+                let cells = batch
+                    .columns()
+                    .iter()
+                    .zip(&formatters)
+                    .map(|(array, f)| (!array.is_null(row)).then(|| f.value(row).to_string()))
+                    .collect();
+                rows.push(cells);
+            }
+        }
+        Ok((names, rows))
+    }
 }
 
 /// The outcome of one statement.

@@ -41,6 +41,8 @@ pub struct Session {
     pub(crate) identity: UserIdentity,
     /// Roles activated (at login: the default roles; then SET ROLE).
     pub(crate) active_roles: BTreeSet<String>,
+    /// Whether its statements count in `/metrics` (not the console's own SHOW statements).
+    pub(crate) counted: bool,
 }
 
 impl Session {
@@ -73,6 +75,7 @@ impl Session {
             user_vars: HashMap::new(),
             warnings: Vec::new(),
             kill,
+            counted: true,
         }
     }
 
@@ -188,9 +191,12 @@ impl Session {
             query_id,
             kind = tracing::field::Empty
         );
+        let started = std::time::Instant::now();
+        let mut kind = "unparsed";
         let result = async {
             let statement = statement?;
-            tracing::Span::current().record("kind", statement.kind());
+            kind = statement.kind();
+            tracing::Span::current().record("kind", kind);
             debug!("statement started");
             if !matches!(
                 statement,
@@ -210,6 +216,11 @@ impl Session {
         }
         .instrument(span)
         .await;
+        if self.counted {
+            self.engine
+                .metrics
+                .statement(kind, started.elapsed(), result.is_err());
+        }
         self.conn.set_command("Sleep", None);
         if *self.kill.borrow() == KillRequest::Query {
             self.conn.kill.send_replace(KillRequest::None);

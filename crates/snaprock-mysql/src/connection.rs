@@ -49,6 +49,11 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// Counts a connection refused before it logged in.
+    pub fn refused(&self, why: snaprock_exec::Refusal) {
+        self.engine.metrics.connection_refused(why);
+    }
+
     /// The server greeting of this connection (opensrv sends it unless TLS is possible).
     pub fn greeting(&self, tls: bool) -> Vec<u8> {
         opensrv_mysql::server_greeting(
@@ -278,6 +283,9 @@ impl<W: AsyncWrite + Send + Unpin + 'static> AsyncMysqlShim<W> for Backend {
             let using_password = !auth_data.is_empty();
             let delay = self.config.login_throttle.failed(self.peer.ip());
             warn!(user = %user, host = %host, delay_ms = delay.as_millis() as u64, "authentication failed");
+            self.engine
+                .metrics
+                .connection_refused(snaprock_exec::Refusal::AccessDenied);
             tokio::time::sleep(delay).await;
             return Err(protocol_error(&ProtocolError::AccessDenied {
                 user,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use opensrv_mysql::{
     AsyncMysqlIntermediary, CapabilityFlags, IntermediaryOptions, MAX_HANDSHAKE_PACKET,
 };
-use snaprock_exec::Engine;
+use snaprock_exec::{Engine, Refusal};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -46,9 +46,13 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        engine.metrics.connection_accepted();
         let max_connections = engine.globals.number("max_connections").unwrap_or(1024);
         if connections.len() as u64 >= max_connections {
             warn!(peer = %peer, max_connections, "connection refused: too many connections");
+            engine
+                .metrics
+                .connection_refused(Refusal::TooManyConnections);
             tokio::spawn(refuse(stream, ProtocolError::TooManyConnections));
             continue;
         }
@@ -176,6 +180,7 @@ async fn serve_tls_capable(
     }
     if tls.require_secure_transport {
         warn!("plaintext login refused: secure transport is required");
+        backend.refused(Refusal::InsecureTransport);
         let err = error_packet(&ProtocolError::InsecureTransport, true);
         write_packet(&mut stream, seq.wrapping_add(1), &err).await?;
         return Ok(());

@@ -27,6 +27,10 @@ pub struct Options {
     /// MySQL protocol port (StarRocks' query port).
     #[arg(long, default_value_t = 9030)]
     pub port: u16,
+    /// HTTP port (StarRocks' FE HTTP port): /api/health, /metrics and the backup console at
+    /// `/`, on the same --host, over TLS when --tls-cert is given. 0 turns it off.
+    #[arg(long, default_value_t = 8030)]
+    pub http_port: u16,
     /// Password of the `root` user, set at startup: on the first start (default: none) and to
     /// reset a lost one. Without it the stored password (SET PASSWORD) stays. Prefer
     /// SNAPROCK_ROOT_PASSWORD: command lines are visible to other users of the machine.
@@ -80,12 +84,23 @@ impl Options {
     }
 }
 
-/// Opens the data directory and binds the listener; returns the bound address and the future
-/// that serves until `shutdown` completes.
+/// A started server.
+#[derive(Debug)]
+pub struct Started {
+    /// Where the MySQL protocol listens.
+    pub mysql: SocketAddr,
+    /// Where HTTP listens (`None` with `--http-port 0`).
+    pub http: Option<SocketAddr>,
+    /// Ends when the server has stopped (after `shutdown` completed).
+    pub handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds the HTTP listener (it answers 503 meanwhile), opens the data directory, binds the
+/// MySQL listener; the returned handle serves both until `shutdown` completes.
 pub async fn start(
     options: Options,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+) -> std::io::Result<Started> {
     let tls = match (&options.tls_cert, &options.tls_key) {
         (Some(cert), Some(key)) => Some(
             TlsSettings::load(cert, key, options.require_secure_transport)
@@ -98,7 +113,41 @@ pub async fn start(
         }
         _ => None,
     };
+    let config = Arc::new(ServerConfig {
+        tls: tls.clone(),
+        shutdown_grace: Duration::from_secs(options.shutdown_grace_secs),
+        ..ServerConfig::default()
+    });
+    // HTTP first: while the data directory opens, /api/health answers 503.
+    let http_state = snaprock_http::HttpState::starting(config.clone());
+    let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http = if options.http_port == 0 {
+        None
+    } else {
+        let listener = TcpListener::bind((options.host.as_str(), options.http_port))
+            .await
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot listen for HTTP on {}:{}: {e} (--http-port 0 turns HTTP off)",
+                        options.host, options.http_port
+                    ),
+                )
+            })?;
+        let address = listener.local_addr()?;
+        let task = tokio::spawn(snaprock_http::serve(
+            listener,
+            http_state.clone(),
+            tls.as_ref().map(|t| t.acceptor.clone()),
+            async move {
+                let _ = http_stopped.await;
+            },
+        ));
+        Some((address, task))
+    };
     let root_password = Some(options.root_password.as_str()).filter(|p| !p.is_empty());
+    // On any error below, dropping `http_stop` stops the HTTP listener.
     let engine = Engine::open(&options.data_dir, root_password, options.transfers())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -126,13 +175,22 @@ pub async fn start(
     engine.start_background_tasks(Duration::from_secs(options.compaction_interval_secs.max(1)));
     let listener = TcpListener::bind((options.host.as_str(), options.port)).await?;
     let address = listener.local_addr()?;
-    let config = Arc::new(ServerConfig {
-        tls,
-        shutdown_grace: Duration::from_secs(options.shutdown_grace_secs),
-        ..ServerConfig::default()
+    http_state.serving(engine.clone());
+    let http_address = http.as_ref().map(|(a, _)| *a);
+    let handle = tokio::spawn(async move {
+        // /api/health says SHUTTING_DOWN while the MySQL side drains, then HTTP stops.
+        let served = snaprock_mysql::serve(listener, engine, config, shutdown).await;
+        let _ = http_stop.send(());
+        if let Some((_, task)) = http {
+            let _ = task.await;
+        }
+        served
     });
-    let handle = tokio::spawn(snaprock_mysql::serve(listener, engine, config, shutdown));
-    Ok((address, handle))
+    Ok(Started {
+        mysql: address,
+        http: http_address,
+        handle,
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -25,9 +25,14 @@ async fn main() -> std::process::ExitCode {
     let options = Options::parse();
     let data_dir = options.data_dir.clone();
     match start(options, shutdown_signal()).await {
-        Ok((address, handle)) => {
-            tracing::info!(%address, data_dir = %data_dir.display(), "snaprock is ready");
-            match handle.await {
+        Ok(started) => {
+            tracing::info!(
+                address = %started.mysql,
+                http = ?started.http,
+                data_dir = %data_dir.display(),
+                "snaprock is ready"
+            );
+            match started.handle.await {
                 Ok(Ok(())) => std::process::ExitCode::SUCCESS,
                 Ok(Err(e)) => {
                     tracing::error!(error = %e, "server failed");

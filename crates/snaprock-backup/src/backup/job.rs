@@ -74,6 +74,9 @@ pub struct BackupDetail {
     pub upload_finished_time: Option<i64>,
     /// Bytes of the snapshot that were already in the repository (not uploaded again).
     pub bytes_reused: u64,
+    /// Data files of the snapshot that were already in the repository.
+    #[serde(default)]
+    pub files_reused: u64,
     /// The info file's key once it is known (SAVE_META): after a crash in UPLOAD_INFO its
     /// presence tells whether the snapshot was published.
     pub info_key: Option<String>,

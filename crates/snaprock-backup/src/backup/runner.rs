@@ -40,6 +40,12 @@ pub(crate) async fn run_backup(
     // A continuous backup past its first snapshot runs until cancelled: no timeout.
     let running = job.lock().state == BackupState::Running;
     let timer = (!running).then(|| spawn_timeout(&job));
+    job.progress.count_into(
+        service
+            .metrics
+            .transferred_bytes
+            .with_label_values(&["upload"]),
+    );
     let result = steps(&service, &job, &repo).await;
     if let Some(timer) = timer {
         timer.abort();
@@ -71,6 +77,7 @@ pub(crate) async fn run_backup(
     if let Err(e) = service.save() {
         warn!(error = %e, "could not save the job's final state");
     }
+    service.backup_ended(&job);
 }
 
 /// What a backup captured: the snapshot's meta and where each of its files lives locally
@@ -262,6 +269,7 @@ async fn upload_and_publish(
         r.files_total = files_total;
         r.bytes_total = bytes_total;
         r.detail.bytes_reused = bytes_reused;
+        r.detail.files_reused = reused.len() as u64;
     })?;
     info!(
         files = files_total,

@@ -104,7 +104,7 @@ impl<K: JobKind> TrackedJob<K> {
         if r.is_done() {
             return false;
         }
-        r.state = state;
+        r.move_to(state);
         update(&mut r);
         // Inside the job's span: which job, and now which state.
         tracing::info!(state = ?state, "job state");

@@ -34,9 +34,13 @@ pub trait JobKind: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned
     fn timeout_status(record: &JobRecord<Self>) -> String;
     /// Whether the Progress column shows the transfer counters yet.
     fn shows_progress(record: &JobRecord<Self>) -> bool;
-    /// The Progress column once it shows: files and bytes moved of the total.
+    /// The Progress column once it shows: files and bytes moved of the total, the rate, and
+    /// while the files move the time left.
     fn progress_text(r: &JobRecord<Self>) -> String {
-        super::transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total)
+        let mut text =
+            super::transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total);
+        text.push_str(&r.transfer_rate_text());
+        text
     }
     /// Whether CANCEL (or the timeout) may still end the job: not once it has committed
     /// something a client can see.
@@ -67,6 +71,11 @@ pub struct JobRecord<K: JobKind> {
     pub files_done: u64,
     pub bytes_total: u64,
     pub bytes_done: u64,
+    /// When the job (last) started moving files, and when it stopped (epoch ms): its rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_started: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_ended: Option<i64>,
     /// What only this kind of job has.
     #[serde(flatten)]
     pub detail: K,
@@ -96,6 +105,8 @@ impl<K: JobKind> JobRecord<K> {
             files_done: 0,
             bytes_total: 0,
             bytes_done: 0,
+            transfer_started: None,
+            transfer_ended: None,
             detail,
         }
     }
@@ -106,9 +117,41 @@ impl<K: JobKind> JobRecord<K> {
 
     /// Ends the job in `state` (FINISHED or CANCELLED) with `status`, setting its FinishedTime.
     pub fn end(&mut self, state: K::State, status: String) {
-        self.state = state;
+        self.move_to(state);
         self.status = status;
         self.finished_time = Some(now_ms());
+    }
+
+    /// Moves to `state`, noting when the files start and stop moving.
+    pub fn move_to(&mut self, state: K::State) {
+        if state.is_transferring() && !self.state.is_transferring() {
+            self.transfer_started = Some(now_ms());
+            self.transfer_ended = None;
+        } else if !state.is_transferring() && self.transfer_started.is_some() {
+            self.transfer_ended.get_or_insert_with(now_ms);
+        }
+        self.state = state;
+    }
+
+    /// `, [rate: 240.0 MB/s]` once files moved (the average while they moved), and while
+    /// they still move `, [eta: 13 s]`; empty before.
+    pub fn transfer_rate_text(&self) -> String {
+        let Some(started) = self.transfer_started else {
+            return String::new();
+        };
+        let moving = self.transfer_ended.is_none();
+        // At least a millisecond: a small local copy can take less.
+        let seconds = (self.transfer_ended.unwrap_or_else(now_ms) - started).max(1) as f64 / 1000.0;
+        if self.bytes_done == 0 {
+            return String::new();
+        }
+        let rate = self.bytes_done as f64 / seconds;
+        let mut text = format!(", [rate: {}/s]", human_bytes(rate));
+        if moving {
+            let left = self.bytes_total.saturating_sub(self.bytes_done) as f64 / rate;
+            text.push_str(&format!(", [eta: {} s]", left.ceil() as u64));
+        }
+        text
     }
 
     /// Epoch milliseconds at which the job times out.
@@ -177,6 +220,22 @@ impl<K: JobKind> ShowColumn<K> {
             Cell::Detail(value) => return value(&r.detail),
         };
         Some(text)
+    }
+}
+
+/// `1.2 GB`: bytes in decimal units, one decimal.
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

@@ -89,6 +89,12 @@ pub(crate) async fn resume(
     repo: Arc<Repository>,
 ) {
     info!("resuming the download of an instant restore");
+    job.progress.count_into(
+        service
+            .metrics
+            .transferred_bytes
+            .with_label_values(&["download"]),
+    );
     let owner = format!("{}-restore", service.cluster_id);
     let never = CancelSignal::new();
     let mut pause = FIRST_RETRY_PAUSE;
@@ -109,6 +115,7 @@ pub(crate) async fn resume(
     if let Some(lock) = lock {
         lock.release().await;
     }
+    service.restore_ended(&job);
 }
 
 /// Every file of `database` whose home is repository `repository`, once per partition.

@@ -44,6 +44,12 @@ pub(crate) async fn run_restore(
     repo: Arc<Repository>,
 ) {
     let timer = spawn_timeout(&job);
+    job.progress.count_into(
+        service
+            .metrics
+            .transferred_bytes
+            .with_label_values(&["download"]),
+    );
     let mut downloaded = Vec::new();
     // A shared lock on the repository while the job reads it: no collection deletes a file
     // of the snapshot meanwhile, even if the snapshot is dropped. A READ ONLY repository is
@@ -87,6 +93,7 @@ pub(crate) async fn run_restore(
     if let Err(e) = service.save() {
         warn!(error = %e, "could not save the job's final state");
     }
+    service.restore_ended(&job);
 }
 
 /// What a restore decided before its downloads, kept in its plan file: the ids it reserved and

@@ -158,10 +158,12 @@ impl BackupService {
     }
 
     /// Drops this server's snapshots whose ttl has passed, and retries pending collections,
-    /// every [`SWEEP_EVERY`] until the service is dropped.
+    /// every [`SWEEP_EVERY`] until the service is dropped; checks every repository for
+    /// `/metrics` at the first pass and then every `REPOSITORY_CHECK_EVERY`.
     pub fn start_sweeper(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
+            let mut last_check: Option<std::time::Instant> = None;
             loop {
                 tokio::time::sleep(SWEEP_EVERY).await;
                 let Some(service) = weak.upgrade() else {
@@ -169,6 +171,11 @@ impl BackupService {
                 };
                 service.drop_expired().await;
                 service.collect_pending().await;
+                if last_check.is_none_or(|t| t.elapsed() >= super::observe::REPOSITORY_CHECK_EVERY)
+                {
+                    last_check = Some(std::time::Instant::now());
+                    service.check_repositories().await;
+                }
             }
         });
     }

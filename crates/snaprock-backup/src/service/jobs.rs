@@ -54,6 +54,7 @@ impl BackupService {
                 snapshot_finished_time: None,
                 upload_finished_time: None,
                 bytes_reused: 0,
+                files_reused: 0,
                 info_key: None,
                 ttl: analyzed.ttl.clone(),
                 continuous: analyzed.continuous,

@@ -6,17 +6,23 @@
 //! * `attach.rs`: snapshots attached as read-only databases (CREATE DATABASE ... FROM SNAPSHOT);
 //! * `verify.rs`: ADMIN CHECK SNAPSHOT;
 //! * `drop.rs`: DROP SNAPSHOT, snapshot expiry, garbage collection requests;
+//! * `history.rs`, `observe.rs`: the history of ended jobs, and what the service reports to
+//!   `/metrics` (jobs that end, repository checks);
 //! * `jobs.rs`: BACKUP and RESTORE submission (one job per database), SHOW BACKUP / RESTORE,
 //!   CANCEL. The jobs themselves run in `runner.rs` and `restore_runner.rs`.
 
 mod attach;
 mod drop;
+mod history;
 mod jobs;
+mod observe;
 mod persist;
 mod repositories;
 mod verify;
 
 pub use attach::SnapshotDatabase;
+pub use history::{EndedJob, JobHistory};
+pub use observe::JobView;
 use persist::{ExpiringSnapshot, RepositoryRecord};
 
 use std::collections::BTreeMap;
@@ -35,10 +41,11 @@ use crate::error::{BackupError, Result, StoreError};
 use crate::format::{now_ms, show_time};
 use crate::job::{JobKind, JobRecord, JobState, status_error, status_ok};
 use crate::location::Location;
+use crate::metrics::BackupMetrics;
 use crate::repository::{Repository, init_remote, open_store};
 use crate::restore::analyze::{check_restore_statement, plan_restore, target_database};
 use crate::restore::job::{RestoreDetail, RestoreJob, RestoreJobRecord};
-use crate::store::{OpenUpload, TransferTuning, UploadJournal};
+use crate::store::{OpenUpload, StoreContext, TransferTuning, UploadJournal};
 
 /// How long CREATE REPOSITORY may spend talking to storage.
 const CREATE_REPOSITORY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -149,6 +156,10 @@ pub struct BackupService {
     pub(crate) tuning: TransferTuning,
     /// Where S3 stores note their open multipart uploads (`<data dir>/uploads/`).
     pub(crate) upload_journal: UploadJournal,
+    /// What `/metrics` counts of backups, restores and repositories.
+    pub metrics: BackupMetrics,
+    /// Jobs that ended, newest last (`job_history.jsonl`).
+    history: JobHistory,
 }
 
 impl std::fmt::Debug for BackupService {
@@ -182,5 +193,36 @@ impl BackupService {
 
     pub(crate) fn repository(&self, name: &str) -> Option<Arc<Repository>> {
         self.lock().repositories.get(name).map(|(r, _)| r.clone())
+    }
+
+    /// The names of the repositories, in order.
+    pub fn repository_names(&self) -> Vec<String> {
+        self.lock().repositories.keys().cloned().collect()
+    }
+
+    /// What the stores of this service's repositories share.
+    pub(crate) fn store_context(&self) -> StoreContext {
+        StoreContext {
+            tuning: self.tuning,
+            journal: Some(self.upload_journal.clone()),
+            retries: self.metrics.s3_retries.clone(),
+        }
+    }
+
+    /// Jobs that ended, oldest first.
+    pub fn history(&self) -> &JobHistory {
+        &self.history
+    }
+
+    /// The kind (`backup`, `restore`) and state of every job kept (each database's latest and
+    /// its continuous backup).
+    pub fn job_states(&self) -> Vec<(&'static str, &'static str)> {
+        self.lock()
+            .all_jobs()
+            .map(|job| match job {
+                Job::Backup(j) => ("backup", j.lock().state.name()),
+                Job::Restore(j) => ("restore", j.lock().state.name()),
+            })
+            .collect()
     }
 }

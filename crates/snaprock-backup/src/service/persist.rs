@@ -69,6 +69,12 @@ impl BackupService {
             }
         };
         let upload_journal = UploadJournal::new(data_dir.join("uploads"));
+        let metrics = BackupMetrics::new();
+        let store_context = StoreContext {
+            tuning,
+            journal: Some(upload_journal.clone()),
+            retries: metrics.s3_retries.clone(),
+        };
         // Read before any job runs: every upload noted now was left open by the last stop.
         let open_uploads = upload_journal.open_uploads();
         let mut repositories = BTreeMap::new();
@@ -82,7 +88,7 @@ impl BackupService {
                         location: record.location.clone(),
                         broker: record.broker.clone(),
                         create_time: record.create_time.clone(),
-                        store: open_store(&location, tuning, Some(upload_journal.clone())).await,
+                        store: open_store(&location, &store_context).await,
                     };
                     let files = crate::store::RepositoryFiles::new(repo.store.clone(), &repo.name);
                     catalog
@@ -170,6 +176,8 @@ impl BackupService {
             submit_lock: tokio::sync::Mutex::new(()),
             tuning,
             upload_journal,
+            metrics,
+            history: JobHistory::open(data_dir),
         });
         if changed {
             service.save()?;

@@ -32,7 +32,7 @@ impl BackupService {
         }
         let location = Location::parse(&stmt.location, &stmt.properties)
             .map_err(|e| BackupError::ddl(format!("Failed to create repository: {e}")))?;
-        let store = open_store(&location, self.tuning, Some(self.upload_journal.clone())).await;
+        let store = open_store(&location, &self.store_context()).await;
         let now = show_time(now_ms());
         let create_time = match tokio::time::timeout(
             CREATE_REPOSITORY_TIMEOUT,

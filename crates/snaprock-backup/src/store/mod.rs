@@ -81,11 +81,22 @@ impl CancelSignal {
 #[derive(Debug, Default)]
 pub struct TransferProgress {
     pub bytes_done: AtomicU64,
+    /// Where every byte moved is counted too (`snaprock_backup_transferred_bytes_total`),
+    /// bytes of retried transfers included.
+    moved: std::sync::OnceLock<prometheus::IntCounter>,
 }
 
 impl TransferProgress {
     pub fn add(&self, n: u64) {
         self.bytes_done.fetch_add(n, Ordering::Relaxed);
+        if let Some(moved) = self.moved.get() {
+            moved.inc_by(n);
+        }
+    }
+
+    /// Counts every byte added from now on into `moved` as well.
+    pub fn count_into(&self, moved: prometheus::IntCounter) {
+        let _ = self.moved.set(moved);
     }
 
     /// Takes back bytes of a transfer that is started again.
@@ -117,6 +128,17 @@ impl Default for TransferTuning {
             download_parts_in_flight: 16,
         }
     }
+}
+
+/// What every repository store of one server shares: how transfers are cut, where open
+/// multipart uploads are noted, and the counter of S3 requests sent again.
+#[derive(Debug, Clone)]
+pub struct StoreContext {
+    pub tuning: TransferTuning,
+    /// `None` for a store used only to read.
+    pub journal: Option<UploadJournal>,
+    /// `snaprock_s3_request_retries_total`.
+    pub retries: prometheus::IntCounter,
 }
 
 /// Object storage under one repository location.

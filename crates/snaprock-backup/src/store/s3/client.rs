@@ -55,11 +55,8 @@ pub struct S3Settings {
 impl S3Store {
     /// Builds the client (credential providers are resolved lazily, at the first request).
     /// A client for the bucket; multipart uploads are noted in `journal` while open.
-    pub async fn connect(
-        settings: &S3Settings,
-        tuning: TransferTuning,
-        journal: Option<UploadJournal>,
-    ) -> Self {
+    pub async fn connect(settings: &S3Settings, context: &StoreContext) -> Self {
+        let tuning = context.tuning;
         let region = Region::new(settings.region.clone());
         let credentials = credentials_provider(&settings.credentials, region.clone()).await;
         let mut builder = aws_sdk_s3::config::Builder::new()
@@ -67,6 +64,7 @@ impl S3Store {
             .region(region)
             .credentials_provider(credentials)
             .force_path_style(settings.path_style)
+            .interceptor(RetryCounter(context.retries.clone()))
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(5)
@@ -95,8 +93,34 @@ impl S3Store {
                 tuning.download_parts_in_flight.max(1),
             )),
             tuning,
-            journal,
+            journal: context.journal.clone(),
+            retries: context.retries.clone(),
         }
+    }
+}
+
+/// Counts the SDK's retries for `/metrics`: every attempt of a request after its first.
+#[derive(Debug)]
+struct RetryCounter(prometheus::IntCounter);
+
+impl Intercept for RetryCounter {
+    fn name(&self) -> &'static str {
+        "snaprock-retry-counter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg
+            .load::<RequestAttempts>()
+            .is_some_and(|a| a.attempts() > 1)
+        {
+            self.0.inc();
+        }
+        Ok(())
     }
 }
 

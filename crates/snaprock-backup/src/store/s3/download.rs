@@ -113,6 +113,7 @@ impl S3Store {
             match result {
                 Err(StoreError::Unreachable(reason)) if attempt < DOWNLOAD_ATTEMPTS => {
                     warn!(key, attempt, start = range.start, %reason, "part download interrupted; retrying");
+                    self.retries.inc();
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                     attempt += 1;

@@ -12,15 +12,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
-    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
-    SharedCredentialsProvider,
+    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation, RuntimeComponents, SharedCredentialsProvider,
 };
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use bytes::{Bytes, BytesMut};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
@@ -28,8 +31,8 @@ use tokio::task::JoinSet;
 use tracing::warn;
 
 use super::{
-    CancelSignal, ExpectedContent, ObjectEntry, ObjectStore, TransferProgress, TransferTuning, hex,
-    verify_digest,
+    CancelSignal, ExpectedContent, ObjectEntry, ObjectStore, StoreContext, TransferProgress,
+    TransferTuning, hex, verify_digest,
 };
 use crate::error::StoreError;
 
@@ -55,6 +58,8 @@ pub struct S3Store {
     download_slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// Where open multipart uploads are noted (none for a store used only to read).
     journal: Option<UploadJournal>,
+    /// `snaprock_s3_request_retries_total`.
+    retries: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -409,6 +414,7 @@ impl ObjectStore for S3Store {
                 Err(StoreError::Unreachable(reason)) if attempt < DOWNLOAD_ATTEMPTS => {
                     progress.sub(attempt_progress.bytes_done.load(Ordering::Relaxed));
                     warn!(key, attempt, %reason, "download interrupted; retrying");
+                    self.retries.inc();
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
                         _ = cancel.cancelled() => return Err(StoreError::Cancelled),
