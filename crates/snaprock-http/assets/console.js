@@ -123,6 +123,15 @@ function drawChart(id, series, value, label) {
     tick.textContent = label(v);
     chart.append(tick);
   }
+  const when = (t) => new Date(t).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  const first = svg("text", { x: left, y: 194 });
+  first.textContent = when(t0);
+  chart.append(first);
+  if (t1 !== t0) {
+    const last = svg("text", { x: right, y: 194, "text-anchor": "end" });
+    last.textContent = when(t1);
+    chart.append(last);
+  }
   Object.keys(series).sort().forEach((database, i) => {
     const color = COLORS[i % COLORS.length];
     const list = series[database];

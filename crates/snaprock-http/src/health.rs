@@ -61,3 +61,19 @@ impl HttpState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starting_until_the_engine_opens_and_shutting_down_once_asked() {
+        let config = Arc::new(ServerConfig::default());
+        let state = HttpState::starting(config.clone());
+        assert_eq!(state.health(), Health::Starting);
+        assert_eq!(state.health().name(), "STARTING");
+        config.shutting_down.send_replace(true);
+        assert_eq!(state.health(), Health::ShuttingDown);
+        assert_eq!(state.health().name(), "SHUTTING_DOWN");
+    }
+}

@@ -142,12 +142,7 @@ impl JobKind for BackupDetail {
                 r.files_done,
                 r.bytes_done
             ),
-            _ => crate::job::transfer_progress(
-                r.files_done,
-                r.files_total,
-                r.bytes_done,
-                r.bytes_total,
-            ),
+            _ => r.transfer_progress_text(),
         }
     }
 }

@@ -37,10 +37,7 @@ pub trait JobKind: Clone + std::fmt::Debug + Send + Serialize + DeserializeOwned
     /// The Progress column once it shows: files and bytes moved of the total, the rate, and
     /// while the files move the time left.
     fn progress_text(r: &JobRecord<Self>) -> String {
-        let mut text =
-            super::transfer_progress(r.files_done, r.files_total, r.bytes_done, r.bytes_total);
-        text.push_str(&r.transfer_rate_text());
-        text
+        r.transfer_progress_text()
     }
     /// Whether CANCEL (or the timeout) may still end the job: not once it has committed
     /// something a client can see.
@@ -131,6 +128,18 @@ impl<K: JobKind> JobRecord<K> {
             self.transfer_ended.get_or_insert_with(now_ms);
         }
         self.state = state;
+    }
+
+    /// `[files: d/t], [bytes: d/t]`, then the rate and the time left (below).
+    pub fn transfer_progress_text(&self) -> String {
+        let mut text = super::transfer_progress(
+            self.files_done,
+            self.files_total,
+            self.bytes_done,
+            self.bytes_total,
+        );
+        text.push_str(&self.transfer_rate_text());
+        text
     }
 
     /// `, [rate: 240.0 MB/s]` once files moved (the average while they moved), and while
