@@ -28,7 +28,7 @@ async fn main() -> std::process::ExitCode {
         Ok(started) => {
             tracing::info!(
                 address = %started.mysql,
-                http = ?started.http,
+                http = %started.http.map_or_else(|| "off".to_string(), |a| a.to_string()),
                 data_dir = %data_dir.display(),
                 "snaprock is ready"
             );
