@@ -7,7 +7,7 @@
 
 use snaprock_access::{Effective, Target};
 use snaprock_sql::ast::{
-    AccessStatement, BackupStatement, GrantsTarget, ObjectKind, ObjectName, Privilege,
+    AccessStatement, BackupStatement, GrantsTarget, ObjectKind, ObjectName, Privilege, Recover,
     RestoreStatement, SetItem, Show, Statement, VariableScope,
 };
 
@@ -64,6 +64,23 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         }
         Statement::DropDatabase { name, .. } => {
             Ok(p.check(Privilege::Drop, &Target::Database(name.clone()))?)
+        }
+        // As StarRocks: a database comes back with CREATE DATABASE, a table with CREATE TABLE
+        // on its database, a partition with INSERT and ALTER on its table.
+        // StarRocks: ADMIN statements need OPERATE on the system.
+        Statement::AdminSetConfig { .. } | Statement::AdminShowConfig { .. } => {
+            Ok(system(Privilege::Operate)?)
+        }
+        Statement::Recover(Recover::Database(_)) => {
+            Ok(p.check(Privilege::CreateDatabase, &Target::Catalog)?)
+        }
+        Statement::Recover(Recover::Table(name)) => {
+            let (db, _) = session.resolve(name)?;
+            Ok(p.check(Privilege::CreateTable, &Target::Database(db))?)
+        }
+        Statement::Recover(Recover::Partition { table, .. }) => {
+            check_table(session, &p, Privilege::Insert, table)?;
+            check_table(session, &p, Privilege::Alter, table)
         }
         Statement::CreateTable(create) => {
             let (db, _) = session.resolve(&create.name)?;

@@ -136,6 +136,22 @@ impl Engine {
         self.backup.resume_jobs();
         // Scheduled tasks: runs due, and runs that were waiting on a resumed backup job.
         self.tasks.start(self);
+        // The recycle bin forgets drops older than `catalog_trash_expire_second`; files no
+        // state lists any more are deleted once the last query reading them let go.
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            use crate::statements::ddl::recycle;
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let Some(engine) = weak.upgrade() else { break };
+                let keep = engine
+                    .globals
+                    .number(recycle::TRASH_EXPIRE_SETTING)
+                    .unwrap_or(86_400);
+                recycle::expire_recycled(&engine.catalog, keep);
+                engine.catalog.sweep_retired_files();
+            }
+        });
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);

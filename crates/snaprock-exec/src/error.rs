@@ -64,6 +64,12 @@ pub enum ExecError {
     /// StarRocks' analysis errors (5064): `Getting analyzing error. Detail message: ...`.
     #[error("Getting analyzing error. Detail message: {0}.")]
     Analysis(String),
+    /// ADMIN SET FRONTEND CONFIG of a setting snaprock does not have (StarRocks' 5102).
+    #[error("Config '{0}' does not exist or is not mutable")]
+    UnknownConfig(String),
+    /// ADMIN SET FRONTEND CONFIG with a value the setting cannot take (StarRocks' 5101).
+    #[error("Set config failed: {0}")]
+    SetConfigFailed(String),
     /// StarRocks' DDL execution errors (5064): the bare message.
     #[error("{0}")]
     Ddl(String),

@@ -216,6 +216,7 @@ impl Session {
         }
         .instrument(span)
         .await;
+        crate::statements::release_statement_context(self);
         if self.counted {
             self.engine
                 .metrics

@@ -73,6 +73,14 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
         ("auto_increment_offset", Int, I(1)),
         ("autocommit", Bool, I(1)),
         ("big_tables", Bool, I(0)),
+        (
+            "catalog_trash_expire_second",
+            GlobalInt {
+                min: 0,
+                max: 10 * 365 * 86_400,
+            },
+            I(86_400),
+        ),
         ("character_set_client", Str, s("utf8mb4")),
         ("character_set_connection", Str, s("utf8mb4")),
         ("character_set_database", Str, s("utf8mb4")),

@@ -26,9 +26,22 @@ pub enum Statement {
         name: String,
         if_not_exists: bool,
     },
+    /// `DROP DATABASE d [FORCE]`: without FORCE the database goes to the recycle bin.
     DropDatabase {
         name: String,
         if_exists: bool,
+        force: bool,
+    },
+    /// `RECOVER DATABASE | TABLE | PARTITION`: brings back what a DROP put in the recycle bin.
+    Recover(Recover),
+    /// `ADMIN SET FRONTEND CONFIG ("key" = "value")`.
+    AdminSetConfig {
+        key: String,
+        value: String,
+    },
+    /// `ADMIN SHOW FRONTEND CONFIG [LIKE 'pattern']`.
+    AdminShowConfig {
+        filter: Option<ShowFilter>,
     },
     /// `CREATE DATABASE db FROM SNAPSHOT snap ON repo`: a snapshot attached read-only.
     AttachSnapshot(Box<AttachSnapshot>),
@@ -48,6 +61,7 @@ pub enum Statement {
     DropTable {
         name: ObjectName,
         if_exists: bool,
+        force: bool,
     },
     TruncateTable {
         name: ObjectName,
@@ -62,6 +76,7 @@ pub enum Statement {
         table: ObjectName,
         partition: String,
         if_exists: bool,
+        force: bool,
     },
     CreateView(Box<CreateView>),
     DropView {
@@ -179,6 +194,17 @@ impl std::fmt::Display for ObjectName {
             None => write!(f, "{}", self.name),
         }
     }
+}
+
+/// What `RECOVER` brings back from the recycle bin.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recover {
+    Database(String),
+    Table(ObjectName),
+    Partition {
+        partition: String,
+        table: ObjectName,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -426,6 +452,11 @@ impl Statement {
             Statement::InsertOverwrite { .. } => "INSERT OVERWRITE",
             Statement::CreateDatabase { .. } => "CREATE DATABASE",
             Statement::DropDatabase { .. } => "DROP DATABASE",
+            Statement::Recover(Recover::Database(_)) => "RECOVER DATABASE",
+            Statement::Recover(Recover::Table(_)) => "RECOVER TABLE",
+            Statement::Recover(Recover::Partition { .. }) => "RECOVER PARTITION",
+            Statement::AdminSetConfig { .. } => "ADMIN SET FRONTEND CONFIG",
+            Statement::AdminShowConfig { .. } => "ADMIN SHOW FRONTEND CONFIG",
             Statement::AttachSnapshot(_) => "CREATE DATABASE FROM SNAPSHOT",
             Statement::CheckSnapshot(_) => "ADMIN CHECK SNAPSHOT",
             Statement::DropSnapshot(_) => "DROP SNAPSHOT",

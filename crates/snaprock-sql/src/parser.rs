@@ -67,6 +67,20 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
         Statement::TruncateTable { name, partitions }
     } else if parse_word(p, "ALTER") {
         parse_alter(p)?
+    } else if parse_word(p, "RECOVER") {
+        Statement::Recover(parse_recover(p)?)
+    } else if parse_words(p, &["ADMIN", "SET", "FRONTEND", "CONFIG"]) {
+        // `("key" = "value")`: one setting, as StarRocks takes it.
+        let mut settings = parse_properties_body(p)?;
+        if settings.len() != 1 {
+            return p.expected("one (\"key\" = \"value\") setting", p.peek_token());
+        }
+        let (key, value) = settings.remove(0);
+        Statement::AdminSetConfig { key, value }
+    } else if parse_words(p, &["ADMIN", "SHOW", "FRONTEND", "CONFIG"]) {
+        Statement::AdminShowConfig {
+            filter: show::parse_filter(p)?,
+        }
     } else if peek_word(p, "INSERT") && peek_nth_word(p, 1, "OVERWRITE") {
         parse_insert_overwrite(p)?
     } else if parse_word(p, "BEGIN") {
@@ -267,14 +281,22 @@ fn parse_drop(p: &mut Parser) -> PResult<Statement> {
     if parse_word(p, "DATABASE") || parse_word(p, "SCHEMA") {
         let if_exists = parse_if_exists(p);
         let name = parse_name(p)?;
-        parse_word(p, "FORCE");
-        return Ok(Statement::DropDatabase { name, if_exists });
+        let force = parse_word(p, "FORCE");
+        return Ok(Statement::DropDatabase {
+            name,
+            if_exists,
+            force,
+        });
     }
     if parse_word(p, "TABLE") {
         let if_exists = parse_if_exists(p);
         let name = parse_object_name(p)?;
-        parse_word(p, "FORCE");
-        return Ok(Statement::DropTable { name, if_exists });
+        let force = parse_word(p, "FORCE");
+        return Ok(Statement::DropTable {
+            name,
+            if_exists,
+            force,
+        });
     }
     if parse_word(p, "VIEW") {
         let if_exists = parse_if_exists(p);
@@ -285,6 +307,23 @@ fn parse_drop(p: &mut Parser) -> PResult<Statement> {
         return task::parse_drop_task(p);
     }
     p.expected("DATABASE, TABLE, VIEW or TASK after DROP", p.peek_token())
+}
+
+/// After RECOVER: `DATABASE d`, `TABLE [d.]t`, `PARTITION p FROM [d.]t`.
+fn parse_recover(p: &mut Parser) -> PResult<Recover> {
+    if parse_word(p, "DATABASE") || parse_word(p, "SCHEMA") {
+        return Ok(Recover::Database(parse_name(p)?));
+    }
+    if parse_word(p, "TABLE") {
+        return Ok(Recover::Table(parse_object_name(p)?));
+    }
+    if parse_word(p, "PARTITION") {
+        let partition = parse_name(p)?;
+        expect_word(p, "FROM")?;
+        let table = parse_object_name(p)?;
+        return Ok(Recover::Partition { partition, table });
+    }
+    p.expected("DATABASE, TABLE or PARTITION after RECOVER", p.peek_token())
 }
 
 fn parse_alter(p: &mut Parser) -> PResult<Statement> {
@@ -310,11 +349,12 @@ fn parse_alter(p: &mut Parser) -> PResult<Statement> {
         expect_word(p, "PARTITION")?;
         let if_exists = parse_if_exists(p);
         let partition = parse_name(p)?;
-        parse_word(p, "FORCE");
+        let force = parse_word(p, "FORCE");
         return Ok(Statement::DropPartition {
             table,
             partition,
             if_exists,
+            force,
         });
     }
     p.expected("ADD PARTITION or DROP PARTITION", p.peek_token())
@@ -403,9 +443,29 @@ mod tests {
                     database: Some("d".into()),
                     name: "t".into()
                 },
-                if_exists: true
+                if_exists: true,
+                force: true
             }
         );
+        assert_eq!(
+            parse_statement("RECOVER PARTITION p1 FROM example_tbl").unwrap(),
+            Statement::Recover(Recover::Partition {
+                partition: "p1".into(),
+                table: ObjectName {
+                    database: None,
+                    name: "example_tbl".into()
+                }
+            })
+        );
+        assert_eq!(
+            parse_statement("recover database example_db").unwrap(),
+            Statement::Recover(Recover::Database("example_db".into()))
+        );
+        assert!(matches!(
+            parse_statement("RECOVER TABLE example_db.example_tbl"),
+            Ok(Statement::Recover(Recover::Table(_)))
+        ));
+        assert!(parse_statement("RECOVER VIEW v").is_err());
         assert_eq!(
             parse_statement("TRUNCATE TABLE t PARTITION (p1, p2)").unwrap(),
             Statement::TruncateTable {

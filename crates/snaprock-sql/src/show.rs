@@ -199,7 +199,7 @@ fn parse_from_table(p: &mut Parser) -> PResult<ObjectName> {
     Ok(table)
 }
 
-fn parse_filter(p: &mut Parser) -> PResult<Option<ShowFilter>> {
+pub(crate) fn parse_filter(p: &mut Parser) -> PResult<Option<ShowFilter>> {
     if parse_word(p, "LIKE") {
         Ok(Some(ShowFilter::Like(parse_string(p)?)))
     } else if parse_word(p, "WHERE") {

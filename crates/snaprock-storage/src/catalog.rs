@@ -176,8 +176,11 @@ impl Catalog {
 
     /// Deletes retired files that no held state lists any more and no job holds.
     pub fn sweep_retired_files(&self) {
-        let held = self.held_paths(&self.snapshot());
         let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
+        if list.is_empty() {
+            return;
+        }
+        let held = self.held_paths(&self.snapshot());
         list.retain(|(weak, path)| {
             if weak.strong_count() > 0 || held.contains(path) {
                 return true;
@@ -338,6 +341,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| StorageError::io(dir, e))
 }
 
+/// Every data file a state lists: its tables' and its recycle bin's.
 fn all_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
     state
         .databases
@@ -345,6 +349,7 @@ fn all_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
         .flat_map(|db| db.tables.values())
         .flat_map(|t| t.partitions.iter())
         .flat_map(|p| p.files.iter())
+        .chain(state.recycle_bin.files())
 }
 
 /// Paths held in `old` that `new` neither holds nor lists.
@@ -387,6 +392,8 @@ fn retired_files(old: &CatalogState, new: &CatalogState) -> Vec<Arc<DataFile>> {
             );
         }
     }
+    // What left the recycle bin (expired, or erased by a newer drop of the same name).
+    candidates.extend(old.recycle_bin.files().cloned());
     if candidates.is_empty() {
         return candidates;
     }

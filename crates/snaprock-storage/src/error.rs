@@ -15,6 +15,12 @@ pub enum StorageError {
     TableExists(String),
     #[error("Unknown partition '{partition}' in table '{table}'")]
     UnknownPartition { table: String, partition: String },
+    /// RECOVER TABLE of a table the recycle bin does not hold (StarRocks' ERR_BAD_TABLE_ERROR).
+    #[error("Unknown table '{0}'")]
+    NotInRecycleBin(String),
+    /// RECOVER refused with StarRocks' DDL text (the name is taken, nothing to recover).
+    #[error("{0}")]
+    Recycle(String),
     #[error("Duplicate partition name {0}")]
     PartitionExists(String),
     #[error("{0}")]

@@ -14,6 +14,7 @@ mod files;
 mod locations;
 mod meta;
 mod partition;
+mod recycle;
 mod types;
 mod watch;
 
@@ -27,6 +28,7 @@ pub use files::{
 pub use locations::{FILES_URL, FileHome, FileRouter};
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
+pub use recycle::{RecycleBin, RecycledDatabase, RecycledPartition, RecycledTable};
 pub use types::{ColumnType, SQL_TYPE_METADATA_KEY};
 pub use watch::{CommitWatch, TableChange, WatchedCommit};
 

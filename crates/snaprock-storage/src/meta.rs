@@ -31,6 +31,9 @@ pub struct CatalogState {
     /// commits' files are held like `held_files`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub commit_watches: BTreeMap<String, crate::watch::CommitWatch>,
+    /// What DROP without FORCE kept (see `recycle.rs`).
+    #[serde(default, skip_serializing_if = "crate::recycle::RecycleBin::is_empty")]
+    pub recycle_bin: crate::recycle::RecycleBin,
 }
 
 /// How many restore job ids `CatalogState::restore_commits` keeps.

@@ -1919,6 +1919,10 @@ pub enum ErrorKind {
     ER_SR_COMMON_ERROR = 5064,
     /// StarRocks ERR_WRONG_LABEL_NAME: Incorrect label name '%s'
     ER_SR_WRONG_LABEL_NAME = 5082,
+    /// StarRocks ERROR_SET_CONFIG_FAILED: Set config failed: %s
+    ER_SR_SET_CONFIG_FAILED = 5101,
+    /// StarRocks ERROR_CONFIG_NOT_EXIST: Config '%s' does not exist or is not mutable
+    ER_SR_CONFIG_NOT_EXIST = 5102,
     /// StarRocks ERR_ACCESS_DENIED: Access denied; you need (at least one of) the %s privilege(s)
     ER_SR_ACCESS_DENIED = 5203,
     /// StarRocks ERR_BAD_TABLE_ERROR: Unknown table '%s'
@@ -2820,6 +2824,8 @@ impl From<u16> for ErrorKind {
             4031_u16 => ErrorKind::ER_CLIENT_INTERACTION_TIMEOUT,
             5064_u16 => ErrorKind::ER_SR_COMMON_ERROR,
             5082_u16 => ErrorKind::ER_SR_WRONG_LABEL_NAME,
+            5101_u16 => ErrorKind::ER_SR_SET_CONFIG_FAILED,
+            5102_u16 => ErrorKind::ER_SR_CONFIG_NOT_EXIST,
             5203_u16 => ErrorKind::ER_SR_ACCESS_DENIED,
             5502_u16 => ErrorKind::ER_SR_BAD_TABLE_ERROR,
             _ => panic!("Unknown error type {}", x),
@@ -3054,6 +3060,7 @@ impl ErrorKind {
             | ErrorKind::ER_SR_WRONG_LABEL_NAME
             | ErrorKind::ER_SR_ACCESS_DENIED => b"42000",
             ErrorKind::ER_SR_BAD_TABLE_ERROR => b"42602",
+            ErrorKind::ER_SR_SET_CONFIG_FAILED | ErrorKind::ER_SR_CONFIG_NOT_EXIST => b"F0000",
             ErrorKind::ER_RESIGNAL_WITHOUT_ACTIVE_HANDLER => b"0K000",
             ErrorKind::ER_CANT_CHANGE_TX_ISOLATION => b"25001",
             ErrorKind::ER_INVALID_USE_OF_NULL | ErrorKind::ER_WARN_NULL_TO_NOTNULL => b"22004",

@@ -7,13 +7,15 @@
 mod access;
 mod backup;
 mod column_names;
-mod ddl;
+mod config;
+pub(crate) mod ddl;
 mod prepared;
 mod query;
 mod set;
 mod show;
 mod task;
 pub use prepared::PreparedStatement;
+pub(crate) use query::release_statement_context;
 
 use datafusion::common::ScalarValue;
 use snaprock_sql::ast::{Statement, TransactionOp};
@@ -75,16 +77,25 @@ pub(crate) async fn dispatch(
         Statement::AttachSnapshot(stmt) => backup::attach_snapshot(session, &stmt).await,
         Statement::CheckSnapshot(stmt) => backup::check_snapshot(session, &stmt).await,
         Statement::DropSnapshot(stmt) => backup::drop_snapshot(session, &stmt).await,
-        Statement::DropDatabase { name, if_exists } => {
-            ddl::drop_database(session, &name, if_exists)
-        }
+        Statement::DropDatabase {
+            name,
+            if_exists,
+            force,
+        } => ddl::drop_database(session, &name, if_exists, force),
+        Statement::Recover(recover) => ddl::recycle::recover(session, &recover).await,
+        Statement::AdminSetConfig { key, value } => config::set(session, &key, &value),
+        Statement::AdminShowConfig { filter } => config::show(session, filter).await,
         Statement::CreateTable(create) => ddl::create_table(session, *create, sql).await,
         Statement::CreateTableLike {
             name,
             like,
             if_not_exists,
         } => ddl::create_table_like(session, &name, &like, if_not_exists),
-        Statement::DropTable { name, if_exists } => ddl::drop_table(session, &name, if_exists),
+        Statement::DropTable {
+            name,
+            if_exists,
+            force,
+        } => ddl::drop_table(session, &name, if_exists, force),
         Statement::TruncateTable { name, partitions } => {
             ddl::truncate_table(session, &name, &partitions).await
         }
@@ -97,7 +108,8 @@ pub(crate) async fn dispatch(
             table,
             partition,
             if_exists,
-        } => ddl::drop_partition(session, &table, &partition, if_exists).await,
+            force,
+        } => ddl::drop_partition(session, &table, &partition, if_exists, force).await,
         Statement::CreateView(view) => ddl::create_view(session, *view).await,
         Statement::DropView { name, if_exists } => ddl::drop_view(session, &name, if_exists),
         Statement::CreateRepository(stmt) => backup::create_repository(session, &stmt).await,

@@ -38,6 +38,20 @@ pub(crate) struct PlannedStatement {
     sleep: std::time::Duration,
 }
 
+/// Lets go of the last statement's catalog snapshot once it has run, so the files that
+/// snapshot lists (a dropped table's) can be deleted. A result still streaming keeps its own
+/// snapshot (`ResultSet::snapshot`) and its plan's tables.
+pub(crate) fn release_statement_context(session: &Session) {
+    for name in [CATALOG_NAME, VIEW_CATALOG] {
+        if session.df.catalog(name).is_some() {
+            session.df.register_catalog(
+                name,
+                Arc::new(datafusion::catalog::MemoryCatalogProvider::new()),
+            );
+        }
+    }
+}
+
 /// A statement context over the current catalog snapshot, installed in the DataFusion
 /// context.
 pub(crate) fn statement_context(

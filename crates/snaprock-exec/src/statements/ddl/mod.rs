@@ -1,7 +1,9 @@
 //! DDL: CREATE/DROP DATABASE, CREATE/DROP/TRUNCATE TABLE, ADD/DROP PARTITION, CREATE/DROP
 //! VIEW. Each handler checks, builds the new catalog state and commits it in one step; how a
-//! CREATE TABLE becomes a table definition is `table_def.rs`.
+//! CREATE TABLE becomes a table definition is `table_def.rs`; DROP without FORCE keeps what it
+//! drops in the recycle bin, and RECOVER (`recycle.rs`) brings it back.
 
+pub(crate) mod recycle;
 mod table_def;
 
 use table_def::{build_table, column_type_of_arrow, partition_bounds, partition_column_types};
@@ -51,15 +53,28 @@ pub(crate) fn create_database(
     Ok(Output::affected(u64::from(created)))
 }
 
-pub(crate) fn drop_database(session: &mut Session, name: &str, if_exists: bool) -> Result<Output> {
-    let dropped = session
-        .engine
-        .catalog
-        .commit(|s| match s.databases.remove(name) {
-            Some(_) => Ok(true),
-            None if if_exists => Ok(false),
-            None => Err(StorageError::UnknownDatabase(name.to_string())),
-        })?;
+/// DROP DATABASE: into the recycle bin, or for good with FORCE (an attached snapshot is
+/// only detached: its files are the repository's).
+pub(crate) fn drop_database(
+    session: &mut Session,
+    name: &str,
+    if_exists: bool,
+    force: bool,
+) -> Result<Output> {
+    let now = recycle::now_ms();
+    let dropped = session.engine.catalog.commit(|s| {
+        let attached = match s.databases.get(name) {
+            Some(db) => db.attached.is_some(),
+            None if if_exists => return Ok(false),
+            None => return Err(StorageError::UnknownDatabase(name.to_string())),
+        };
+        if force || attached {
+            s.databases.remove(name);
+        } else {
+            s.recycle_database(name, now);
+        }
+        Ok(true)
+    })?;
     if dropped && session.current_db.as_deref() == Some(name) {
         session.current_db = None;
         session.conn.set_database(None);
@@ -133,13 +148,14 @@ pub(crate) async fn create_table(
         match Box::pin(super::query::run_insert(session, &target, query)).await {
             Ok(out) => return Ok(out),
             Err(e) => {
-                // CREATE TABLE AS SELECT is all or nothing.
+                // CREATE TABLE AS SELECT is all or nothing: nothing for the recycle bin.
                 let _ = drop_table(
                     session,
                     &ObjectName {
                         database: Some(db),
                         name,
                     },
+                    true,
                     true,
                 );
                 return Err(e);
@@ -188,11 +204,14 @@ pub(crate) fn create_table_like(
     Ok(Output::ok())
 }
 
+/// DROP TABLE: into the recycle bin, or for good with FORCE.
 pub(crate) fn drop_table(
     session: &mut Session,
     name: &ObjectName,
     if_exists: bool,
+    force: bool,
 ) -> Result<Output> {
+    let now = recycle::now_ms();
     let (db, table) = session.resolve(name)?;
     session.engine.catalog.commit(|s| {
         let Some(dbm) = s.databases.get_mut(&db) else {
@@ -212,8 +231,11 @@ pub(crate) fn drop_table(
                 })
             };
         }
-        Arc::make_mut(dbm).tables.remove(&table);
-        Ok(())
+        if force {
+            Arc::make_mut(dbm).tables.remove(&table);
+            return Ok(());
+        }
+        s.recycle_table(&db, &table, now)
     })?;
     Ok(Output::ok())
 }
@@ -299,12 +321,15 @@ pub(crate) fn add_partition(
     Ok(Output::ok())
 }
 
+/// ALTER TABLE ... DROP PARTITION: into the recycle bin, or for good with FORCE.
 pub(crate) async fn drop_partition(
     session: &mut Session,
     name: &ObjectName,
     partition: &str,
     if_exists: bool,
+    force: bool,
 ) -> Result<Output> {
+    let now = recycle::now_ms();
     let (db, table) = session.resolve(name)?;
     let planned = session
         .engine
@@ -333,9 +358,17 @@ pub(crate) async fn drop_partition(
         }
         let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
         let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
-        tm.partitions
-            .retain(|p| !p.name.eq_ignore_ascii_case(partition));
+        let at = tm
+            .partitions
+            .iter()
+            .position(|p| p.name.eq_ignore_ascii_case(partition))
+            .ok_or(StorageError::Conflict)?;
+        let dropped = tm.partitions.remove(at);
         tm.updated_at = now_text();
+        let table_id = tm.id;
+        if !force {
+            s.recycle_partition(table_id, dropped, now);
+        }
         Ok(())
     })?;
     Ok(Output::ok())

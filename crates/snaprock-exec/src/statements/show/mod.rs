@@ -99,7 +99,7 @@ pub(super) fn table_meta(session: &Session, name: &ObjectName) -> Result<(String
 }
 
 /// Applies LIKE (on the first column) or WHERE (on any column) to hand-built rows.
-pub(super) async fn filtered(mut rows: RowsBuilder, filter: Option<ShowFilter>) -> Result<Output> {
+pub(crate) async fn filtered(mut rows: RowsBuilder, filter: Option<ShowFilter>) -> Result<Output> {
     match filter {
         None => Ok(Output::Rows(rows.into_result()?)),
         Some(ShowFilter::Like(pattern)) => {
