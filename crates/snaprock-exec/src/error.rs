@@ -36,6 +36,9 @@ pub enum ExecError {
     UnknownTable(String),
     #[error("Table '{0}' already exists")]
     TableExists(String),
+    /// `SELECT ... FROM t PARTITION (p)` naming partitions the table does not have.
+    #[error("Error in list of partitions to [{0}]")]
+    UnknownPartitions(String),
     #[error("Unknown column '{column}' in '{context}'")]
     UnknownColumn { column: String, context: String },
     #[error("Duplicate column name '{0}'")]

@@ -104,6 +104,7 @@ fn error_kind_and_message(error: &ExecError) -> (ErrorKind, String) {
         ExecError::NoDatabaseSelected => ER_NO_DB_ERROR,
         ExecError::UnknownDatabase(_) => ER_BAD_DB_ERROR,
         ExecError::UnknownTable(_) => ER_NO_SUCH_TABLE,
+        ExecError::UnknownPartitions(_) => ER_DROP_PARTITION_NON_EXISTENT,
         ExecError::TableExists(_) => ER_TABLE_EXISTS_ERROR,
         ExecError::UnknownColumn { .. } => ER_BAD_FIELD_ERROR,
         ExecError::DuplicateColumn(_) => ER_DUP_FIELDNAME,

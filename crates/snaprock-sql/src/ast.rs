@@ -305,6 +305,19 @@ pub enum PartitionValues {
     },
     /// `VALUES IN (v, ...)` or `VALUES IN ((a, b), ...)`: one tuple per allowed key.
     In(Vec<Vec<PartitionValue>>),
+    /// `START ("2024-01-01") END ("2024-12-31") EVERY (INTERVAL 1 MONTH)` or `EVERY (10)`:
+    /// many range partitions at once, named by their start (the definition's name is empty).
+    Batch(BatchRange),
+}
+
+/// The bounds and step of a batch of range partitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRange {
+    pub start: String,
+    pub end: String,
+    pub every: u64,
+    /// `HOUR`, `DAY`, `WEEK`, `MONTH`, `YEAR` (upper case) for dates; `None` for numbers.
+    pub unit: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

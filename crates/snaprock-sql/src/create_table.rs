@@ -195,6 +195,13 @@ fn parse_partition_by(p: &mut Parser) -> PResult<PartitionBy> {
     let mut partitions = Vec::new();
     if p.peek_token().token != Token::RParen {
         loop {
+            if range && peek_word(p, "START") {
+                partitions.push(parse_batch_partitions(p)?);
+                if !p.consume_token(&Token::Comma) {
+                    break;
+                }
+                continue;
+            }
             expect_word(p, "PARTITION")?;
             partitions.push(parse_partition_def_after_keyword(p)?);
             if !p.consume_token(&Token::Comma) {
@@ -213,6 +220,43 @@ fn parse_partition_by(p: &mut Parser) -> PResult<PartitionBy> {
             columns,
             partitions,
         }
+    })
+}
+
+/// `START ("v") END ("v") EVERY (INTERVAL n unit)` or `EVERY (n)`: a batch of range
+/// partitions, expanded once the partition column's type is known.
+pub(crate) fn parse_batch_partitions(p: &mut Parser) -> PResult<PartitionDef> {
+    let bound = |p: &mut Parser, word: &str| -> PResult<String> {
+        expect_word(p, word)?;
+        p.expect_token(&Token::LParen)?;
+        let value = match parse_partition_value(p)? {
+            PartitionValue::Literal(text) => text,
+            PartitionValue::MaxValue => return p.expected("a value", p.peek_token()),
+        };
+        p.expect_token(&Token::RParen)?;
+        Ok(value)
+    };
+    let start = bound(p, "START")?;
+    let end = bound(p, "END")?;
+    expect_word(p, "EVERY")?;
+    p.expect_token(&Token::LParen)?;
+    let interval = parse_word(p, "INTERVAL");
+    let every = p.parse_literal_uint()?;
+    let unit = if interval {
+        Some(parse_name(p)?.to_ascii_uppercase())
+    } else {
+        None
+    };
+    p.expect_token(&Token::RParen)?;
+    Ok(PartitionDef {
+        name: String::new(),
+        values: PartitionValues::Batch(BatchRange {
+            start,
+            end,
+            every,
+            unit,
+        }),
+        properties: Vec::new(),
     })
 }
 

@@ -331,6 +331,17 @@ fn parse_alter(p: &mut Parser) -> PResult<Statement> {
     let table = parse_object_name(p)?;
     if parse_word(p, "ADD") {
         parse_word(p, "TEMPORARY");
+        if parse_word(p, "PARTITIONS") {
+            let partition = create_table::parse_batch_partitions(p)?;
+            if parse_words(p, &["DISTRIBUTED", "BY"]) {
+                create_table::parse_distribution(p)?;
+            }
+            return Ok(Statement::AddPartition {
+                table,
+                partition,
+                if_not_exists: false,
+            });
+        }
         expect_word(p, "PARTITION")?;
         let if_not_exists = parse_if_not_exists(p);
         let partition = create_table::parse_partition_def_after_keyword(p)?;

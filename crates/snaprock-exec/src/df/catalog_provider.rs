@@ -148,6 +148,35 @@ impl CatalogProvider for SnapshotCatalog {
     }
 }
 
+/// Separates a table's name from the partitions `FROM t PARTITION (p1, p2)` selects, in the
+/// name the rewrite gives such a table (a character no identifier holds).
+const PARTITION_SELECTION: char = '\u{1f}';
+
+/// The name that reads only `partitions` of `table`.
+pub(crate) fn with_partitions(table: &str, partitions: &[String]) -> String {
+    let mut name = table.to_string();
+    for p in partitions {
+        name.push(PARTITION_SELECTION);
+        name.push_str(p);
+    }
+    name
+}
+
+/// A table name and the partitions it selects, if any.
+pub(crate) fn split_partitions(name: &str) -> (&str, Option<Vec<String>>) {
+    match name.split_once(PARTITION_SELECTION) {
+        None => (name, None),
+        Some((table, rest)) => (
+            table,
+            Some(
+                rest.split(PARTITION_SELECTION)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+        ),
+    }
+}
+
 /// The tables of one database.
 pub struct DatabaseSchema {
     ctx: Arc<StatementContext>,
@@ -177,6 +206,7 @@ impl SchemaProvider for DatabaseSchema {
         if self.database == NO_DATABASE {
             return Err(external(ExecError::NoDatabaseSelected));
         }
+        let (name, selected) = split_partitions(name);
         if self.checked {
             self.ctx
                 .check_table_use(&self.database, name)
@@ -190,12 +220,16 @@ impl SchemaProvider for DatabaseSchema {
         let table = db.tables.get(name).ok_or_else(|| {
             external(ExecError::UnknownTable(format!("{}.{name}", self.database)))
         })?;
-        let provider = SnaprockTable::new(self.ctx.clone(), &self.database, table.clone())
+        let mut provider = SnaprockTable::new(self.ctx.clone(), &self.database, table.clone())
             .map_err(external)?;
+        if let Some(selected) = selected {
+            provider.select_partitions(selected).map_err(external)?;
+        }
         Ok(Some(Arc::new(provider)))
     }
 
     fn table_exist(&self, name: &str) -> bool {
+        let (name, _) = split_partitions(name);
         self.ctx.state.table(&self.database, name).is_some()
     }
 }

@@ -39,6 +39,8 @@ pub struct SnaprockTable {
     pub(crate) table: Arc<TableMeta>,
     schema: SchemaRef,
     defaults: HashMap<String, Expr>,
+    /// `FROM t PARTITION (p, ...)`: the only partitions a scan reads (ids).
+    selected: Option<Vec<u64>>,
 }
 
 impl std::fmt::Debug for StatementContext {
@@ -63,7 +65,25 @@ impl SnaprockTable {
             database: database.to_string(),
             table,
             defaults,
+            selected: None,
         })
+    }
+
+    /// Reads only the partitions named (case-insensitive); unknown names are StarRocks' 1507.
+    pub(crate) fn select_partitions(&mut self, names: Vec<String>) -> Result<()> {
+        let mut ids = Vec::new();
+        let mut unknown = Vec::new();
+        for name in names {
+            match self.table.partition(&name) {
+                Some(p) => ids.push(p.id),
+                None => unknown.push(name),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(ExecError::UnknownPartitions(unknown.join(", ")));
+        }
+        self.selected = Some(ids);
+        Ok(())
     }
 
     /// The partitions a scan with `filters` must read.
@@ -73,6 +93,7 @@ impl SnaprockTable {
         self.table
             .partitions
             .iter()
+            .filter(|p| self.selected.as_ref().is_none_or(|ids| ids.contains(&p.id)))
             .filter(|p| match first {
                 Some((_, column)) => {
                     let bounds = ColumnBounds::from_partition(

@@ -396,6 +396,19 @@ impl VisitorMut for Rewriter<'_> {
             return self.fail(e);
         }
         match factor {
+            // `FROM t PARTITION (p1, p2)`: the table's provider reads only those partitions.
+            TableFactor::Table {
+                name,
+                partitions,
+                args: None,
+                ..
+            } if !partitions.is_empty() => {
+                let selected: Vec<String> = partitions.drain(..).map(|p| p.value).collect();
+                if let Some(ObjectNamePart::Identifier(last)) = name.0.last_mut() {
+                    last.value =
+                        crate::df::catalog_provider::with_partitions(&last.value, &selected);
+                }
+            }
             TableFactor::Table {
                 name,
                 args: Some(_),
@@ -427,7 +440,13 @@ impl VisitorMut for Rewriter<'_> {
         {
             lower(schema);
         }
-        self.info.tables.push(object_name_parts(relation));
+        let mut parts = object_name_parts(relation);
+        if let Some(last) = parts.last_mut() {
+            *last = crate::df::catalog_provider::split_partitions(last)
+                .0
+                .to_string();
+        }
+        self.info.tables.push(parts);
         ControlFlow::Continue(())
     }
 

@@ -3,6 +3,7 @@
 //! CREATE TABLE becomes a table definition is `table_def.rs`; DROP without FORCE keeps what it
 //! drops in the recycle bin, and RECOVER (`recycle.rs`) brings it back.
 
+mod batch_partitions;
 pub(crate) mod recycle;
 mod table_def;
 
@@ -289,36 +290,62 @@ pub(crate) fn add_partition(
 ) -> Result<Output> {
     let (db, table) = session.resolve(name)?;
     let now = now_text();
+    // A batch (ADD PARTITIONS START .. END .. EVERY ..) becomes its partitions first: the
+    // partition columns of a table never change.
+    let defs = {
+        let state = session.engine.catalog.snapshot();
+        let t = state.table_or_err(&db, &table)?;
+        let range = matches!(t.partitioning, Partitioning::Range { .. });
+        let first = partition_column_types(&t)?
+            .first()
+            .map(|(_, c)| *c)
+            .filter(|_| range);
+        batch_partitions::expand(std::slice::from_ref(def), first)?
+    };
     session.engine.catalog.commit(|s| {
-        let t = s.table_or_err(&db, &table)?;
-        if t.partition(&def.name).is_some() {
-            if if_not_exists {
-                return Ok(());
-            }
-            return Err(StorageError::PartitionExists(def.name.clone()));
+        for def in &defs {
+            add_one_partition(s, &db, &table, def, if_not_exists, &now)?;
         }
-        let column_types = partition_column_types(&t)?;
-        let previous: Vec<PartitionBounds> =
-            t.partitions.iter().map(|p| p.bounds.clone()).collect();
-        let bounds = partition_bounds(&t.partitioning, &column_types, def, &previous)
-            .map_err(|e| StorageError::InvalidDefinition(e.to_string()))?;
-        t.check_no_overlap(&bounds, &def.name)?;
-        let id = s.allocate_id();
-        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-        let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
-        tm.partitions.push(PartitionMeta {
-            id,
-            name: def.name.clone(),
-            bounds,
-            version: 1,
-            version_time: now.clone(),
-            files: Vec::new(),
-        });
-        tm.sort_partitions();
-        tm.updated_at = now.clone();
         Ok(())
     })?;
     Ok(Output::ok())
+}
+
+/// Adds one partition to `db.table` in `s` (all of a batch go in one commit).
+fn add_one_partition(
+    s: &mut snaprock_storage::CatalogState,
+    db: &str,
+    table: &str,
+    def: &PartitionDef,
+    if_not_exists: bool,
+    now: &str,
+) -> Result<(), StorageError> {
+    let t = s.table_or_err(db, table)?;
+    if t.partition(&def.name).is_some() {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(StorageError::PartitionExists(def.name.clone()));
+    }
+    let column_types = partition_column_types(&t)?;
+    let previous: Vec<PartitionBounds> = t.partitions.iter().map(|p| p.bounds.clone()).collect();
+    let bounds = partition_bounds(&t.partitioning, &column_types, def, &previous)
+        .map_err(|e| StorageError::InvalidDefinition(e.to_string()))?;
+    t.check_no_overlap(&bounds, &def.name)?;
+    let id = s.allocate_id();
+    let dbm = Arc::make_mut(s.databases.get_mut(db).ok_or(StorageError::Conflict)?);
+    let tm = Arc::make_mut(dbm.tables.get_mut(table).ok_or(StorageError::Conflict)?);
+    tm.partitions.push(PartitionMeta {
+        id,
+        name: def.name.clone(),
+        bounds,
+        version: 1,
+        version_time: now.to_string(),
+        files: Vec::new(),
+    });
+    tm.sort_partitions();
+    tm.updated_at = now.to_string();
+    Ok(())
 }
 
 /// ALTER TABLE ... DROP PARTITION: into the recycle bin, or for good with FORCE.

@@ -326,12 +326,15 @@ fn add_partitions(table: &mut TableMeta, create: &CreateTable, now: &str) -> Res
             files: Vec::new(),
         }),
         Some(PartitionBy::Range { partitions, .. } | PartitionBy::List { partitions, .. }) => {
+            let range = matches!(table.partitioning, Partitioning::Range { .. });
+            let first = column_types.first().map(|(_, t)| *t).filter(|_| range);
+            let partitions = super::batch_partitions::expand(partitions, first)?;
             if partitions.is_empty() {
                 return Err(ExecError::InvalidDefinition(
                     "A partitioned table needs at least one partition".into(),
                 ));
             }
-            for def in partitions {
+            for def in &partitions {
                 if table.partition(&def.name).is_some() {
                     return Err(StorageError::PartitionExists(def.name.clone()).into());
                 }
@@ -447,6 +450,9 @@ pub(super) fn partition_bounds(
             }
             Ok(PartitionBounds::List { values })
         }
+        (Partitioning::Range { .. }, PartitionValues::Batch(_)) => Err(ExecError::Plan(
+            "a batch of partitions is expanded before its bounds are read".into(),
+        )),
         (Partitioning::Range { .. }, PartitionValues::In(_)) => Err(ExecError::InvalidDefinition(
             "VALUES IN is for LIST partitions; this table is RANGE partitioned".into(),
         )),
