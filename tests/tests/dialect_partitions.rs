@@ -84,6 +84,7 @@ async fn batch_partitions_by_day_month_and_number() {
     let rows_in: Vec<(String, String)> = partitions(&mut c, "site_access").await;
     assert_eq!(rows_in[0], ("p20210101".to_string(), "1".to_string()));
     assert_eq!(rows_in[4], ("p20210105".to_string(), "1".to_string()));
+    assert_eq!(rows_in.len(), 5);
     expect_error(
         &mut c,
         "INSERT INTO site_access (datekey, site_id, city_code, user_name) VALUES ('2021-01-06', 3, 1, 'c')",
@@ -91,6 +92,31 @@ async fn batch_partitions_by_day_month_and_number() {
         "Table has no partition for value 2021-01-06",
     )
     .await;
+
+    // DROP PARTITIONS by names and by the batch that made them; they go to the recycle bin.
+    run(
+        &mut c,
+        &[
+            "ALTER TABLE site_access DROP PARTITIONS (p20210102, p20210103)",
+            "ALTER TABLE site_access DROP PARTITIONS IF EXISTS START (\"2021-01-04\") END (\"2021-01-06\") EVERY (INTERVAL 1 DAY)",
+        ],
+    )
+    .await;
+    let names: Vec<String> = partitions(&mut c, "site_access")
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, vec!["p20210101"]);
+    expect_error(
+        &mut c,
+        "ALTER TABLE site_access DROP PARTITIONS (p20210101, nope)",
+        1735,
+        "Unknown partition 'nope' in table 'site_access'",
+    )
+    .await;
+    run(&mut c, &["RECOVER PARTITION p20210105 FROM site_access"]).await;
+    assert_eq!(value(&mut c, "SELECT count(*) FROM site_access").await, "2");
 
     // Months, a mixed list, and numbers.
     run(

@@ -103,7 +103,9 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
             check_table(session, &p, Privilege::Drop, name)
         }
         Statement::TruncateTable { name, .. } => check_table(session, &p, Privilege::Delete, name),
-        Statement::AddPartition { table, .. } | Statement::DropPartition { table, .. } => {
+        Statement::AddPartition { table, .. }
+        | Statement::DropPartition { table, .. }
+        | Statement::DropPartitions { table, .. } => {
             check_table(session, &p, Privilege::Alter, table)
         }
         // Attaching reads a repository; the database is then one like any other.

@@ -78,6 +78,14 @@ pub enum Statement {
         if_exists: bool,
         force: bool,
     },
+    /// `ALTER TABLE t DROP PARTITIONS [IF EXISTS] (p1, p2) | START .. END .. EVERY .. [FORCE]`.
+    DropPartitions {
+        table: ObjectName,
+        /// Names, or one batch definition (`PartitionValues::Batch`) naming them.
+        partitions: Vec<PartitionDef>,
+        if_exists: bool,
+        force: bool,
+    },
     CreateView(Box<CreateView>),
     DropView {
         name: ObjectName,
@@ -480,6 +488,7 @@ impl Statement {
             Statement::TruncateTable { .. } => "TRUNCATE TABLE",
             Statement::AddPartition { .. } => "ADD PARTITION",
             Statement::DropPartition { .. } => "DROP PARTITION",
+            Statement::DropPartitions { .. } => "DROP PARTITIONS",
             Statement::CreateView(_) => "CREATE VIEW",
             Statement::DropView { .. } => "DROP VIEW",
             Statement::Show(_) => "SHOW",

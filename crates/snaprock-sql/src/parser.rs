@@ -355,6 +355,28 @@ fn parse_alter(p: &mut Parser) -> PResult<Statement> {
             if_not_exists,
         });
     }
+    if parse_words(p, &["DROP", "PARTITIONS"]) {
+        let if_exists = parse_if_exists(p);
+        let partitions = if peek_word(p, "START") {
+            vec![create_table::parse_batch_partitions(p)?]
+        } else {
+            parse_name_list(p)?
+                .into_iter()
+                .map(|name| PartitionDef {
+                    name,
+                    values: PartitionValues::In(Vec::new()),
+                    properties: Vec::new(),
+                })
+                .collect()
+        };
+        let force = parse_word(p, "FORCE");
+        return Ok(Statement::DropPartitions {
+            table,
+            partitions,
+            if_exists,
+            force,
+        });
+    }
     if parse_word(p, "DROP") {
         parse_word(p, "TEMPORARY");
         expect_word(p, "PARTITION")?;

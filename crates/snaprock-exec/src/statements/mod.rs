@@ -110,6 +110,12 @@ pub(crate) async fn dispatch(
             if_exists,
             force,
         } => ddl::drop_partition(session, &table, &partition, if_exists, force).await,
+        Statement::DropPartitions {
+            table,
+            partitions,
+            if_exists,
+            force,
+        } => ddl::drop_partitions(session, &table, &partitions, if_exists, force).await,
         Statement::CreateView(view) => ddl::create_view(session, *view).await,
         Statement::DropView { name, if_exists } => ddl::drop_view(session, &name, if_exists),
         Statement::CreateRepository(stmt) => backup::create_repository(session, &stmt).await,

@@ -356,6 +356,42 @@ pub(crate) async fn drop_partition(
     if_exists: bool,
     force: bool,
 ) -> Result<Output> {
+    drop_partition_names(session, name, &[partition.to_string()], if_exists, force).await
+}
+
+/// ALTER TABLE ... DROP PARTITIONS (p1, p2) or START .. END .. EVERY ..: the partitions a
+/// batch would create, by name; all in one commit.
+pub(crate) async fn drop_partitions(
+    session: &mut Session,
+    name: &ObjectName,
+    defs: &[PartitionDef],
+    if_exists: bool,
+    force: bool,
+) -> Result<Output> {
+    let (db, table) = session.resolve(name)?;
+    let names: Vec<String> = {
+        let state = session.engine.catalog.snapshot();
+        let t = state.table_or_err(&db, &table)?;
+        let range = matches!(t.partitioning, Partitioning::Range { .. });
+        let first = partition_column_types(&t)?
+            .first()
+            .map(|(_, c)| *c)
+            .filter(|_| range);
+        batch_partitions::expand(defs, first)?
+            .into_iter()
+            .map(|d| d.name)
+            .collect()
+    };
+    drop_partition_names(session, name, &names, if_exists, force).await
+}
+
+async fn drop_partition_names(
+    session: &mut Session,
+    name: &ObjectName,
+    partitions: &[String],
+    if_exists: bool,
+    force: bool,
+) -> Result<Output> {
     let now = recycle::now_ms();
     let (db, table) = session.resolve(name)?;
     let planned = session
@@ -373,28 +409,32 @@ pub(crate) async fn drop_partition(
                 "Table '{table}' is not partitioned"
             )));
         }
-        if t.partition(partition).is_none() {
-            return if if_exists {
-                Ok(())
-            } else {
-                Err(StorageError::UnknownPartition {
-                    table: table.clone(),
-                    partition: partition.to_string(),
-                })
-            };
+        if let Some(missing) = partitions.iter().find(|p| t.partition(p).is_none())
+            && !if_exists
+        {
+            return Err(StorageError::UnknownPartition {
+                table: table.clone(),
+                partition: missing.clone(),
+            });
         }
         let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
         let tm = Arc::make_mut(dbm.tables.get_mut(&table).ok_or(StorageError::Conflict)?);
-        let at = tm
-            .partitions
-            .iter()
-            .position(|p| p.name.eq_ignore_ascii_case(partition))
-            .ok_or(StorageError::Conflict)?;
-        let dropped = tm.partitions.remove(at);
-        tm.updated_at = now_text();
         let table_id = tm.id;
+        let mut dropped = Vec::new();
+        for partition in partitions {
+            if let Some(at) = tm
+                .partitions
+                .iter()
+                .position(|p| p.name.eq_ignore_ascii_case(partition))
+            {
+                dropped.push(tm.partitions.remove(at));
+            }
+        }
+        tm.updated_at = now_text();
         if !force {
-            s.recycle_partition(table_id, dropped, now);
+            for partition in dropped {
+                s.recycle_partition(table_id, partition, now);
+            }
         }
         Ok(())
     })?;
