@@ -91,6 +91,11 @@ impl Session {
         &self.conn.user
     }
 
+    /// The account, as `'user'@'host'` (CURRENT_USER()).
+    pub fn identity_text(&self) -> String {
+        self.identity.to_string()
+    }
+
     /// What this session may do now (grants are looked up again for every statement).
     pub(crate) fn privileges(&self) -> Effective {
         self.engine

@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use serde_json::{Map, Value, json};
-use snaprock_exec::{Output, Session};
+use std::sync::Arc;
+
+use snaprock_exec::{Engine, Output, Session};
 
 use crate::auth::login;
 use crate::health::HttpState;
@@ -59,15 +61,11 @@ pub(crate) async fn data(
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> Response<Body> {
-    let identity = match login(state, headers, peer).await {
-        Ok(identity) => identity,
+    let (engine, mut session) = match console_session(state, headers, peer).await {
+        Ok(logged_in) => logged_in,
         Err(response) => return response,
     };
-    let Some(engine) = state.engine() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the server is starting");
-    };
-    let user = identity.to_string();
-    let mut session = engine.console_session(identity);
+    let user = session.identity_text();
     let databases: BTreeSet<String> = match show(&mut session, "SHOW DATABASES").await {
         Ok(rows) => rows
             .into_iter()
@@ -106,14 +104,10 @@ pub(crate) async fn repositories(
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> Response<Body> {
-    let identity = match login(state, headers, peer).await {
-        Ok(identity) => identity,
+    let (_, mut session) = match console_session(state, headers, peer).await {
+        Ok(logged_in) => logged_in,
         Err(response) => return response,
     };
-    let Some(engine) = state.engine() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the server is starting");
-    };
-    let mut session = engine.console_session(identity);
     let listed = show_objects(&mut session, "SHOW REPOSITORIES")
         .await
         .unwrap_or_default();
@@ -134,6 +128,22 @@ pub(crate) async fn repositories(
         }));
     }
     json_response(StatusCode::OK, &json!({ "repositories": repositories }))
+}
+
+/// The engine and a console session of the account the request logs in as, or the response
+/// to send instead (401, or 503 while the server starts).
+async fn console_session(
+    state: &HttpState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<(Arc<Engine>, Session), Response<Body>> {
+    let identity = login(state, headers, peer).await?;
+    let engine = state
+        .engine()
+        .ok_or_else(|| error(StatusCode::SERVICE_UNAVAILABLE, "the server is starting"))?
+        .clone();
+    let session = engine.console_session(identity);
+    Ok((engine, session))
 }
 
 fn text(object: &Map<String, Value>, key: &str) -> String {

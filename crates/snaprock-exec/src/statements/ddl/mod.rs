@@ -292,16 +292,10 @@ pub(crate) fn add_partition(
     let now = now_text();
     // A batch (ADD PARTITIONS START .. END .. EVERY ..) becomes its partitions first: the
     // partition columns of a table never change.
-    let defs = {
-        let state = session.engine.catalog.snapshot();
-        let t = state.table_or_err(&db, &table)?;
-        let range = matches!(t.partitioning, Partitioning::Range { .. });
-        let first = partition_column_types(&t)?
-            .first()
-            .map(|(_, c)| *c)
-            .filter(|_| range);
-        batch_partitions::expand(std::slice::from_ref(def), first)?
-    };
+    let defs = batch_partitions::expand(
+        std::slice::from_ref(def),
+        batch_column(session, &db, &table)?,
+    )?;
     session.engine.catalog.commit(|s| {
         for def in &defs {
             add_one_partition(s, &db, &table, def, if_not_exists, &now)?;
@@ -309,6 +303,23 @@ pub(crate) fn add_partition(
         Ok(())
     })?;
     Ok(Output::ok())
+}
+
+/// The type of the column a batch of partitions of `db.table` is cut on: the first partition
+/// column of a RANGE table (`None` for other tables, which refuse batches). The partition
+/// columns of a table never change, so the current state is as good as any.
+fn batch_column(
+    session: &Session,
+    db: &str,
+    table: &str,
+) -> Result<Option<snaprock_storage::ColumnType>> {
+    let state = session.engine.catalog.snapshot();
+    let t = state.table_or_err(db, table)?;
+    let range = matches!(t.partitioning, Partitioning::Range { .. });
+    Ok(partition_column_types(&t)?
+        .first()
+        .map(|(_, c)| *c)
+        .filter(|_| range))
 }
 
 /// Adds one partition to `db.table` in `s` (all of a batch go in one commit).
@@ -369,19 +380,10 @@ pub(crate) async fn drop_partitions(
     force: bool,
 ) -> Result<Output> {
     let (db, table) = session.resolve(name)?;
-    let names: Vec<String> = {
-        let state = session.engine.catalog.snapshot();
-        let t = state.table_or_err(&db, &table)?;
-        let range = matches!(t.partitioning, Partitioning::Range { .. });
-        let first = partition_column_types(&t)?
-            .first()
-            .map(|(_, c)| *c)
-            .filter(|_| range);
-        batch_partitions::expand(defs, first)?
-            .into_iter()
-            .map(|d| d.name)
-            .collect()
-    };
+    let names: Vec<String> = batch_partitions::expand(defs, batch_column(session, &db, &table)?)?
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
     drop_partition_names(session, name, &names, if_exists, force).await
 }
 
