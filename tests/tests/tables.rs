@@ -473,6 +473,22 @@ async fn metadata_introspection_as_drivers_and_bi_tools_send_it() {
         (t[0][0].as_str(), t[0][2].as_str(), t[0][3].as_str()),
         ("shop", "orders", "TABLE")
     );
+    // A view's TABLE_COMMENT is its comment, as StarRocks answers.
+    run(
+        &mut conn,
+        &["CREATE VIEW shop.daily COMMENT 'daily totals' AS SELECT id FROM shop.orders"],
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &mut conn,
+            "SELECT TABLE_TYPE, TABLE_COMMENT FROM information_schema.tables \
+             WHERE table_schema = 'shop' AND table_name = 'daily'"
+        )
+        .await,
+        vec![vec!["VIEW", "daily totals"]]
+    );
+    run(&mut conn, &["DROP VIEW shop.daily"]).await;
     // Grafana's editor queries need lower-case data types.
     let g = rows(&mut conn, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 'orders' AND data_type IN ('timestamp','datetime','bigint','int','double','float') ORDER BY column_name").await;
     assert_eq!(

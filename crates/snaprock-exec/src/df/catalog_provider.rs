@@ -177,6 +177,9 @@ pub(crate) fn split_partitions(name: &str) -> (&str, Option<Vec<String>>) {
     }
 }
 
+/// DataFusion's table functions that queries may call.
+const TABLE_FUNCTIONS: [&str; 2] = ["generate_series", "range"];
+
 /// The tables of one database.
 pub struct DatabaseSchema {
     ctx: Arc<StatementContext>,
@@ -203,10 +206,15 @@ impl SchemaProvider for DatabaseSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        let (name, selected) = split_partitions(name);
+        // DataFusion resolves a table function's name as a table first: no such table is no
+        // error then (`TABLE(generate_series(1, 3))`).
+        if TABLE_FUNCTIONS.contains(&name) && self.ctx.state.table(&self.database, name).is_none() {
+            return Ok(None);
+        }
         if self.database == NO_DATABASE {
             return Err(external(ExecError::NoDatabaseSelected));
         }
-        let (name, selected) = split_partitions(name);
         if self.checked {
             self.ctx
                 .check_table_use(&self.database, name)

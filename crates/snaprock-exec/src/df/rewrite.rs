@@ -328,6 +328,43 @@ fn qualify_tables(query: &mut Query, db: &str) {
 }
 
 /// Whether the rewrite replaces this select item by a literal (variables, session functions).
+/// `TABLE(generate_series(start, end[, step]))`, StarRocks' table function call: DataFusion's
+/// `generate_series`, its column named as StarRocks names it. Other functions are refused by
+/// name (never with the parse tree DataFusion would print).
+fn rewrite_table_function(factor: &mut TableFactor) -> Result<()> {
+    let TableFactor::TableFunction { expr, alias } = factor else {
+        return Ok(());
+    };
+    let Expr::Function(function) = expr else {
+        return Err(ExecError::Unsupported(
+            "TABLE(...) takes a table function call".into(),
+        ));
+    };
+    let name = function.name.to_string().to_ascii_lowercase();
+    if name != "generate_series" {
+        return Err(ExecError::Unsupported(format!(
+            "Unknown table function '{name}'"
+        )));
+    }
+    let subquery = parse_query_text(&format!(
+        "SELECT value AS generate_series FROM generate_series{}",
+        function.args
+    ))?;
+    let alias = alias.clone().unwrap_or(TableAlias {
+        explicit: true,
+        name: Ident::new(name),
+        columns: Vec::new(),
+        at: None,
+    });
+    *factor = TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias: Some(alias),
+        sample: None,
+    };
+    Ok(())
+}
+
 fn becomes_literal(expr: &Expr) -> bool {
     const SESSION_FUNCTIONS: &[&str] = &[
         "database",
@@ -393,6 +430,9 @@ impl VisitorMut for Rewriter<'_> {
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         if let Err(e) = self.expand_view(factor) {
+            return self.fail(e);
+        }
+        if let Err(e) = rewrite_table_function(factor) {
             return self.fail(e);
         }
         match factor {

@@ -140,7 +140,8 @@ pub(super) const TABLES: SystemTable = SystemTable {
                     NULL,
                     NULL_INT,
                     NULL,
-                    t("VIEW"),
+                    // StarRocks: a view's comment, as a table's (not MySQL's "VIEW").
+                    t(view.comment.as_deref().unwrap_or("")),
                 ]);
             }
         }
