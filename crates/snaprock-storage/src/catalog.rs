@@ -392,8 +392,8 @@ fn retired_files(old: &CatalogState, new: &CatalogState) -> Vec<Arc<DataFile>> {
             );
         }
     }
-    // What left the recycle bin (expired, or erased by a newer drop of the same name).
-    candidates.extend(old.recycle_bin.files().cloned());
+    // What left the recycle bin (expired, erased by a newer drop of the same name, recovered).
+    candidates.extend(old.recycle_bin.files_gone_from(&new.recycle_bin));
     if candidates.is_empty() {
         return candidates;
     }

@@ -55,6 +55,49 @@ impl RecycleBin {
         self.databases.is_empty() && self.tables.is_empty() && self.partitions.is_empty()
     }
 
+    /// The files of the entries this bin holds and `newer` no longer does (an entry is one
+    /// drop: its object's id and drop time). Cheap when nothing left: the bin is small, and
+    /// this runs at every commit.
+    pub fn files_gone_from(&self, newer: &RecycleBin) -> Vec<Arc<DataFile>> {
+        let kept: std::collections::HashSet<(u64, i64)> = newer.entry_keys().collect();
+        let gone = |key: (u64, i64)| !kept.contains(&key);
+        let databases = self
+            .databases
+            .iter()
+            .filter(|d| gone((d.database.id, d.dropped_ms)))
+            .flat_map(|d| d.database.tables.values())
+            .flat_map(|t| t.partitions.iter());
+        let tables = self
+            .tables
+            .iter()
+            .filter(|t| gone((t.table.id, t.dropped_ms)))
+            .flat_map(|t| t.table.partitions.iter());
+        let partitions = self
+            .partitions
+            .iter()
+            .filter(|p| gone((p.partition.id, p.dropped_ms)))
+            .map(|p| &p.partition);
+        databases
+            .chain(tables)
+            .chain(partitions)
+            .flat_map(|p| p.files.iter().cloned())
+            .collect()
+    }
+
+    /// (object id, drop time) of every entry; ids are unique across databases, tables and
+    /// partitions.
+    fn entry_keys(&self) -> impl Iterator<Item = (u64, i64)> + '_ {
+        self.databases
+            .iter()
+            .map(|d| (d.database.id, d.dropped_ms))
+            .chain(self.tables.iter().map(|t| (t.table.id, t.dropped_ms)))
+            .chain(
+                self.partitions
+                    .iter()
+                    .map(|p| (p.partition.id, p.dropped_ms)),
+            )
+    }
+
     /// Every data file the bin keeps.
     pub fn files(&self) -> impl Iterator<Item = &Arc<DataFile>> {
         let databases = self
