@@ -105,9 +105,8 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         Statement::TruncateTable { name, .. } => check_table(session, &p, Privilege::Delete, name),
         Statement::AddPartition { table, .. }
         | Statement::DropPartition { table, .. }
-        | Statement::DropPartitions { table, .. } => {
-            check_table(session, &p, Privilege::Alter, table)
-        }
+        | Statement::DropPartitions { table, .. }
+        | Statement::AlterTable { table, .. } => check_table(session, &p, Privilege::Alter, table),
         // Attaching reads a repository; the database is then one like any other.
         Statement::AttachSnapshot(_) | Statement::CheckSnapshot(_) | Statement::DropSnapshot(_) => {
             Ok(system(Privilege::Repository)?)

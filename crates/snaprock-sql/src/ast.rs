@@ -32,6 +32,11 @@ pub enum Statement {
         if_exists: bool,
         force: bool,
     },
+    /// `ALTER TABLE t <change>[, <change> ...]`: columns, name, comment, properties.
+    AlterTable {
+        table: ObjectName,
+        changes: Vec<AlterTableChange>,
+    },
     /// `RECOVER DATABASE | TABLE | PARTITION`: brings back what a DROP put in the recycle bin.
     Recover(Recover),
     /// `ADMIN SET FRONTEND CONFIG ("key" = "value")`.
@@ -204,6 +209,39 @@ impl std::fmt::Display for ObjectName {
     }
 }
 
+/// One change of `ALTER TABLE` (StarRocks' schema-change and table-property clauses).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlterTableChange {
+    /// `ADD COLUMN c TYPE ... [FIRST | AFTER c]` or `ADD COLUMN (c TYPE ..., ...)`.
+    AddColumns {
+        columns: Vec<ColumnDef>,
+        position: Option<ColumnPosition>,
+    },
+    DropColumn(String),
+    /// `MODIFY COLUMN c TYPE ... [FIRST | AFTER c]`.
+    ModifyColumn {
+        column: Box<ColumnDef>,
+        position: Option<ColumnPosition>,
+    },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
+    /// `RENAME new_name`.
+    RenameTable(String),
+    /// `COMMENT = 'text'`.
+    Comment(String),
+    /// `SET ("key" = "value", ...)`.
+    SetProperties(Vec<(String, String)>),
+}
+
+/// Where an added or modified column goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnPosition {
+    First,
+    After(String),
+}
+
 /// What `RECOVER` brings back from the recycle bin.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recover {
@@ -255,6 +293,8 @@ pub struct ColumnDef {
     pub auto_increment: bool,
     /// `col TYPE PRIMARY KEY` (MySQL form).
     pub primary_key: bool,
+    /// `col TYPE KEY` (StarRocks form).
+    pub key: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -489,6 +529,7 @@ impl Statement {
             Statement::AddPartition { .. } => "ADD PARTITION",
             Statement::DropPartition { .. } => "DROP PARTITION",
             Statement::DropPartitions { .. } => "DROP PARTITIONS",
+            Statement::AlterTable { .. } => "ALTER TABLE",
             Statement::CreateView(_) => "CREATE VIEW",
             Statement::DropView { .. } => "DROP VIEW",
             Statement::Show(_) => "SHOW",

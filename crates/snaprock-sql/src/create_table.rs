@@ -142,7 +142,7 @@ fn parse_column_list(p: &mut Parser, table: &mut CreateTable) -> PResult<()> {
     Ok(())
 }
 
-fn parse_column_def(p: &mut Parser) -> PResult<ColumnDef> {
+pub(crate) fn parse_column_def(p: &mut Parser) -> PResult<ColumnDef> {
     let name = parse_name(p)?;
     let data_type = p.parse_data_type()?;
     let mut column = ColumnDef {
@@ -154,6 +154,7 @@ fn parse_column_def(p: &mut Parser) -> PResult<ColumnDef> {
         aggregation: None,
         auto_increment: false,
         primary_key: false,
+        key: false,
     };
     loop {
         if parse_words(p, &["NOT", "NULL"]) {
@@ -169,7 +170,9 @@ fn parse_column_def(p: &mut Parser) -> PResult<ColumnDef> {
         } else if parse_words(p, &["PRIMARY", "KEY"]) {
             column.primary_key = true;
         } else if parse_word(p, "KEY") {
-            // StarRocks `col TYPE KEY`: marks a key column; the key list says the same.
+            // StarRocks `col TYPE KEY`: in CREATE TABLE the key list says the same; in ALTER
+            // TABLE ADD COLUMN it makes the new column a key column.
+            column.key = true;
         } else if let Some(agg) = AGGREGATIONS.iter().find(|a| peek_word(p, a)) {
             p.next_token();
             column.aggregation = Some(agg.to_string());

@@ -8,6 +8,7 @@
 
 mod access;
 mod access_ast;
+mod alter;
 pub mod ast;
 mod backup;
 mod create_table;

@@ -7,7 +7,7 @@ use sqlparser::tokenizer::Token;
 
 use crate::ast::*;
 use crate::words::*;
-use crate::{ParseError, access, backup, create_table, set, show, task};
+use crate::{ParseError, access, alter, backup, create_table, set, show, task};
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
@@ -66,7 +66,7 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
         };
         Statement::TruncateTable { name, partitions }
     } else if parse_word(p, "ALTER") {
-        parse_alter(p)?
+        alter::parse_alter(p)?
     } else if parse_word(p, "RECOVER") {
         Statement::Recover(parse_recover(p)?)
     } else if parse_words(p, &["ADMIN", "SET", "FRONTEND", "CONFIG"]) {
@@ -203,11 +203,11 @@ fn parse_database_options(p: &mut Parser) -> PResult<()> {
     }
 }
 
-fn parse_if_not_exists(p: &mut Parser) -> bool {
+pub(crate) fn parse_if_not_exists(p: &mut Parser) -> bool {
     parse_words(p, &["IF", "NOT", "EXISTS"])
 }
 
-fn parse_if_exists(p: &mut Parser) -> bool {
+pub(crate) fn parse_if_exists(p: &mut Parser) -> bool {
     parse_words(p, &["IF", "EXISTS"])
 }
 
@@ -324,73 +324,6 @@ fn parse_recover(p: &mut Parser) -> PResult<Recover> {
         return Ok(Recover::Partition { partition, table });
     }
     p.expected("DATABASE, TABLE or PARTITION after RECOVER", p.peek_token())
-}
-
-fn parse_alter(p: &mut Parser) -> PResult<Statement> {
-    expect_word(p, "TABLE")?;
-    let table = parse_object_name(p)?;
-    if parse_word(p, "ADD") {
-        parse_word(p, "TEMPORARY");
-        if parse_word(p, "PARTITIONS") {
-            let partition = create_table::parse_batch_partitions(p)?;
-            if parse_words(p, &["DISTRIBUTED", "BY"]) {
-                create_table::parse_distribution(p)?;
-            }
-            return Ok(Statement::AddPartition {
-                table,
-                partition,
-                if_not_exists: false,
-            });
-        }
-        expect_word(p, "PARTITION")?;
-        let if_not_exists = parse_if_not_exists(p);
-        let partition = create_table::parse_partition_def_after_keyword(p)?;
-        // `DISTRIBUTED BY HASH(k) [BUCKETS n]` after a partition: checked, the table's own is used.
-        if parse_words(p, &["DISTRIBUTED", "BY"]) {
-            create_table::parse_distribution(p)?;
-        }
-        return Ok(Statement::AddPartition {
-            table,
-            partition,
-            if_not_exists,
-        });
-    }
-    if parse_words(p, &["DROP", "PARTITIONS"]) {
-        let if_exists = parse_if_exists(p);
-        let partitions = if peek_word(p, "START") {
-            vec![create_table::parse_batch_partitions(p)?]
-        } else {
-            parse_name_list(p)?
-                .into_iter()
-                .map(|name| PartitionDef {
-                    name,
-                    values: PartitionValues::In(Vec::new()),
-                    properties: Vec::new(),
-                })
-                .collect()
-        };
-        let force = parse_word(p, "FORCE");
-        return Ok(Statement::DropPartitions {
-            table,
-            partitions,
-            if_exists,
-            force,
-        });
-    }
-    if parse_word(p, "DROP") {
-        parse_word(p, "TEMPORARY");
-        expect_word(p, "PARTITION")?;
-        let if_exists = parse_if_exists(p);
-        let partition = parse_name(p)?;
-        let force = parse_word(p, "FORCE");
-        return Ok(Statement::DropPartition {
-            table,
-            partition,
-            if_exists,
-            force,
-        });
-    }
-    p.expected("ADD PARTITION or DROP PARTITION", p.peek_token())
 }
 
 fn parse_insert_overwrite(p: &mut Parser) -> PResult<Statement> {

@@ -4,14 +4,13 @@
 //! commits the new file lists of every touched partition in one catalog commit. A failure
 //! before the commit deletes the new files; the table is unchanged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
-use datafusion::arrow::compute::{concat_batches, filter_record_batch, not, prep_null_mask_filter};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::{filter_record_batch, not, prep_null_mask_filter};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchema};
@@ -27,6 +26,7 @@ use snaprock_storage::{
 };
 
 use crate::df::catalog_provider::external;
+use crate::df::key_merge;
 use crate::{ExecError, Result};
 
 /// Rows per data file before a new file is started.
@@ -102,7 +102,7 @@ pub(crate) fn commit_partition_changes(
 }
 
 /// Checks NOT NULL, string lengths and JSON validity of incoming rows.
-fn check_constraints(table: &TableMeta, batch: &RecordBatch) -> Result<()> {
+pub(crate) fn check_constraints(table: &TableMeta, batch: &RecordBatch) -> Result<()> {
     for (i, column) in table.columns.iter().enumerate() {
         let array = batch.column(i);
         if !column.nullable && array.null_count() > 0 {
@@ -201,7 +201,8 @@ impl InsertSink {
                 .retain(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.name)));
         }
         let router = PartitionRouter::new(&target)?;
-        let replace_on_key = table.keys_model.replaces_on_key();
+        // Keyed tables merge new rows with the partition's rows (replace or aggregate by key).
+        let replace_on_key = table.keys_model != snaprock_storage::KeysModel::Duplicate;
         let data_root = self.catalog.data_root().to_path_buf();
 
         let mut rows = 0u64;
@@ -243,7 +244,7 @@ impl InsertSink {
         if replace_on_key {
             for (index, batches) in buffered {
                 let partition = &target.partitions[index];
-                let file = merge_on_key(
+                let file = key_merge::merge_partition(
                     &self.catalog,
                     &table,
                     partition,
@@ -298,64 +299,6 @@ impl DataSink for InsertSink {
     ) -> DfResult<u64> {
         self.insert(data).await.map_err(external)
     }
-}
-
-/// PRIMARY/UNIQUE KEY tables: new rows replace existing rows with the same key (the last new
-/// row of a key wins). Rewrites the partition as one file.
-async fn merge_on_key(
-    catalog: &Catalog,
-    table: &TableMeta,
-    partition: &snaprock_storage::PartitionMeta,
-    new_batches: &[RecordBatch],
-    overwrite: bool,
-) -> Result<Option<DataFile>> {
-    let schema = table.arrow_schema();
-    let key_indexes: Vec<usize> = table
-        .key_columns
-        .iter()
-        .filter_map(|k| table.column(k).map(|(i, _)| i))
-        .collect();
-    let converter = RowConverter::new(
-        key_indexes
-            .iter()
-            .map(|i| SortField::new(schema.field(*i).data_type().clone()))
-            .collect(),
-    )?;
-    let new_rows = concat_batches(&schema, new_batches)?;
-    let key_columns: Vec<_> = key_indexes
-        .iter()
-        .map(|i| new_rows.column(*i).clone())
-        .collect();
-    let keys = converter.convert_columns(&key_columns)?;
-    // Keep the last occurrence of each key among the new rows.
-    let mut seen = HashSet::new();
-    let mut keep = vec![false; new_rows.num_rows()];
-    for row in (0..new_rows.num_rows()).rev() {
-        if seen.insert(keys.row(row).as_ref().to_vec()) {
-            keep[row] = true;
-        }
-    }
-    let new_rows = filter_record_batch(&new_rows, &BooleanArray::from(keep))?;
-    let mut writer =
-        DataFileWriter::create(catalog.data_root(), table.id, partition.id, schema.clone())?;
-    if !overwrite {
-        for file in &partition.files {
-            for old in catalog.read_file(file).await? {
-                let old_keys: Vec<_> = key_indexes.iter().map(|i| old.column(*i).clone()).collect();
-                let old_keys = converter.convert_columns(&old_keys)?;
-                let survive: BooleanArray = (0..old.num_rows())
-                    .map(|r| Some(!seen.contains(old_keys.row(r).as_ref())))
-                    .collect();
-                writer.write(&filter_record_batch(&old, &survive)?)?;
-            }
-        }
-    }
-    writer.write(&new_rows)?;
-    if writer.rows() == 0 {
-        writer.abort();
-        return Ok(None);
-    }
-    Ok(Some(writer.finish()?))
 }
 
 /// Removes column qualifiers (`t.a` → `a`) so filters evaluate against the table's schema.

@@ -11,6 +11,7 @@ pub(crate) mod catalog_provider;
 pub(crate) mod dml;
 pub(crate) mod files_fn;
 pub(crate) mod info_schema;
+pub(crate) mod key_merge;
 pub(crate) mod mysql_functions;
 pub(crate) mod provider;
 pub(crate) mod prune;

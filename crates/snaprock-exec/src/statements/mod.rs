@@ -14,6 +14,7 @@ mod query;
 mod set;
 mod show;
 mod task;
+mod update;
 pub use prepared::PreparedStatement;
 pub(crate) use query::release_statement_context;
 
@@ -116,6 +117,9 @@ pub(crate) async fn dispatch(
             if_exists,
             force,
         } => ddl::drop_partitions(session, &table, &partitions, if_exists, force).await,
+        Statement::AlterTable { table, changes } => {
+            ddl::alter_table(session, &table, &changes).await
+        }
         Statement::CreateView(view) => ddl::create_view(session, *view).await,
         Statement::DropView { name, if_exists } => ddl::drop_view(session, &name, if_exists),
         Statement::CreateRepository(stmt) => backup::create_repository(session, &stmt).await,

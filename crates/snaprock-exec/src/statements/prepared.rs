@@ -60,7 +60,13 @@ impl Session {
                 "{markers} parameter markers, {params} of them where a value can stand"
             )));
         }
-        let planned = super::query::plan_statement(self, stmt.clone(), Some(sql), None).await?;
+        let planned = super::query::plan_statement(
+            self,
+            stmt.clone(),
+            Some(sql),
+            super::query::WriteAs::default(),
+        )
+        .await?;
         let columns = if matches!(stmt, Statement::Query(_)) {
             planned.columns
         } else {

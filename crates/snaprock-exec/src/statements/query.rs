@@ -1,4 +1,5 @@
-//! Standard statements (SELECT, INSERT, DELETE, EXPLAIN) planned and run by DataFusion.
+//! Standard statements (SELECT, INSERT, DELETE, UPDATE, EXPLAIN) planned and run by DataFusion
+//! (an UPDATE as the upsert `update.rs` makes of it).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,16 @@ use crate::result::{Output, OutputColumn, ResultSet};
 use crate::session::Session;
 use crate::variables::VarValue;
 use crate::{ExecError, Result};
+
+/// How a statement built from another one writes its table.
+#[derive(Default)]
+pub(crate) struct WriteAs {
+    /// `INSERT OVERWRITE t PARTITION (...)`: the partitions to replace.
+    pub(crate) overwrite_partitions: Option<Vec<String>>,
+    /// The privilege the write needs, when not the statement's own (an UPDATE run as an
+    /// upsert needs UPDATE, not INSERT).
+    pub(crate) privilege: Option<Privilege>,
+}
 
 /// A statement planned by DataFusion over one catalog snapshot (see `plan_statement`).
 pub(crate) struct PlannedStatement {
@@ -100,11 +111,15 @@ pub(crate) async fn plan_statement(
     session: &mut Session,
     mut stmt: Statement,
     sql: Option<&str>,
-    overwrite_partitions: Option<Vec<String>>,
+    write: WriteAs,
 ) -> Result<PlannedStatement> {
     let names = sql.and_then(|sql| output_names(&stmt, sql));
-    let ctx = statement_context(session, dml_target(&stmt, session.current_db.as_deref()));
-    if let Some(partitions) = overwrite_partitions {
+    let mut target = dml_target(&stmt, session.current_db.as_deref());
+    if let (Some(target), Some(privilege)) = (target.as_mut(), write.privilege) {
+        target.privilege = privilege;
+    }
+    let ctx = statement_context(session, target);
+    if let Some(partitions) = write.overwrite_partitions {
         *ctx.overwrite_partitions
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
@@ -171,7 +186,8 @@ pub(crate) async fn run_standard(
     sql: &str,
     params: Option<Vec<ScalarValue>>,
 ) -> Result<Output> {
-    let mut planned = plan_statement(session, stmt, Some(sql), None).await?;
+    let (stmt, write) = super::update::as_upsert(session, stmt)?;
+    let mut planned = plan_statement(session, stmt, Some(sql), write).await?;
     if let Some(values) = params {
         let values = typed_parameters(&planned.plan, values)?;
         planned.plan = planned.plan.with_param_values(values)?;
@@ -193,24 +209,30 @@ pub(crate) async fn run_insert_overwrite(
     query: Box<sql_ast::Query>,
 ) -> Result<Output> {
     let insert = insert_statement(&table, &columns, query, true);
-    let planned = plan_statement(session, insert, None, Some(partitions)).await?;
+    let write = WriteAs {
+        overwrite_partitions: Some(partitions),
+        privilege: None,
+    };
+    let planned = plan_statement(session, insert, None, write).await?;
     run_planned(session, planned).await
 }
 
-/// `INSERT INTO table query` (CREATE TABLE AS SELECT fills its new table with it).
+/// `INSERT INTO table query` (CREATE TABLE AS SELECT fills its new table with it, UPDATE
+/// upserts its rows with it).
 pub(crate) async fn run_insert(
     session: &mut Session,
     table: &SrObjectName,
     query: Box<sql_ast::Query>,
+    write: WriteAs,
 ) -> Result<Output> {
     let insert = insert_statement(table, &[], query, false);
-    let planned = plan_statement(session, insert, None, None).await?;
+    let planned = plan_statement(session, insert, None, write).await?;
     run_planned(session, planned).await
 }
 
 /// Evaluates `expr` like `SELECT expr` and returns the single value.
 pub(crate) async fn evaluate_scalar(session: &mut Session, expr: Expr) -> Result<VarValue> {
-    let planned = plan_statement(session, select_of(expr)?, None, None).await?;
+    let planned = plan_statement(session, select_of(expr)?, None, WriteAs::default()).await?;
     let Output::Rows(rows) = run_planned(session, planned).await? else {
         return Err(ExecError::Plan("expression has no value".into()));
     };
@@ -244,9 +266,11 @@ pub(crate) async fn describe(session: &mut Session, sql: &str) -> Result<Vec<Out
     if !matches!(*stmt, Statement::Query(_)) {
         return Ok(Vec::new());
     }
-    Ok(plan_statement(session, *stmt, Some(sql), None)
-        .await?
-        .columns)
+    Ok(
+        plan_statement(session, *stmt, Some(sql), WriteAs::default())
+            .await?
+            .columns,
+    )
 }
 
 /// The result columns of `query`, a part of the statement text `sql`, without running it.
@@ -256,7 +280,7 @@ pub(crate) async fn query_columns(
     sql: &str,
 ) -> Result<Vec<OutputColumn>> {
     let stmt = Statement::Query(Box::new(query.clone()));
-    Ok(plan_statement(session, stmt, Some(sql), None)
+    Ok(plan_statement(session, stmt, Some(sql), WriteAs::default())
         .await?
         .columns)
 }
@@ -284,7 +308,7 @@ fn apply_select_limit(session: &Session, stmt: &mut Statement) -> Result<()> {
 }
 
 /// `INSERT [OVERWRITE] INTO table [(columns)] query` as DataFusion's planner takes it.
-fn insert_statement(
+pub(super) fn insert_statement(
     table: &SrObjectName,
     columns: &[String],
     query: Box<sql_ast::Query>,

@@ -3,10 +3,12 @@
 //! CREATE TABLE becomes a table definition is `table_def.rs`; DROP without FORCE keeps what it
 //! drops in the recycle bin, and RECOVER (`recycle.rs`) brings it back.
 
+mod alter;
 mod batch_partitions;
 pub(crate) mod recycle;
 mod table_def;
 
+pub(crate) use alter::alter_table;
 use table_def::{build_table, column_type_of_arrow, partition_bounds, partition_column_types};
 
 use std::collections::BTreeMap;
@@ -115,6 +117,7 @@ pub(crate) async fn create_table(
                     aggregation: None,
                     auto_increment: false,
                     primary_key: false,
+                    key: false,
                 });
             }
         }
@@ -146,7 +149,14 @@ pub(crate) async fn create_table(
             database: Some(db.clone()),
             name: name.clone(),
         };
-        match Box::pin(super::query::run_insert(session, &target, query)).await {
+        match Box::pin(super::query::run_insert(
+            session,
+            &target,
+            query,
+            super::query::WriteAs::default(),
+        ))
+        .await
+        {
             Ok(out) => return Ok(out),
             Err(e) => {
                 // CREATE TABLE AS SELECT is all or nothing: nothing for the recycle bin.

@@ -3,7 +3,8 @@
 
 use datafusion::arrow::datatypes::{DataType as ArrowType, TimeUnit};
 use snaprock_sql::ast::{
-    CreateTable, Distribution, KeysKind, PartitionBy, PartitionDef, PartitionValue, PartitionValues,
+    ColumnDef, CreateTable, Distribution, KeysKind, PartitionBy, PartitionDef, PartitionValue,
+    PartitionValues,
 };
 use snaprock_sql::sqlparser::ast::{DataType, ExactNumberInfo, Expr};
 use snaprock_storage::{
@@ -242,29 +243,35 @@ fn build_columns(create: &CreateTable) -> Result<Vec<ColumnMeta>> {
         if columns.iter().any(|x| x.name.eq_ignore_ascii_case(&c.name)) {
             return Err(ExecError::DuplicateColumn(c.name.clone()));
         }
-        let column_type = match &c.data_type {
-            DataType::Custom(n, args) if n.to_string() == "SNAPROCK_TYPE" => args
-                .first()
-                .and_then(|a| serde_json::from_str(a).ok())
-                .ok_or_else(|| ExecError::Plan("bad derived column type".into()))?,
-            other => column_type(other)?,
-        };
-        let default = c.default.as_ref().map(default_text).transpose()?;
-        if let Some(d) = &default {
-            default_expr(d, &column_type)?;
-        }
-        columns.push(ColumnMeta {
-            name: c.name.clone(),
-            column_type,
-            nullable: c.nullable.unwrap_or(true),
-            default,
-            comment: c.comment.clone(),
-            is_key: false,
-            aggregation: c.aggregation.clone(),
-            auto_increment: c.auto_increment,
-        });
+        columns.push(column_meta(c)?);
     }
     Ok(columns)
+}
+
+/// One column definition, checked (a known type, a default of the column's type); not yet a
+/// key column.
+pub(super) fn column_meta(c: &ColumnDef) -> Result<ColumnMeta> {
+    let column_type = match &c.data_type {
+        DataType::Custom(n, args) if n.to_string() == "SNAPROCK_TYPE" => args
+            .first()
+            .and_then(|a| serde_json::from_str(a).ok())
+            .ok_or_else(|| ExecError::Plan("bad derived column type".into()))?,
+        other => column_type(other)?,
+    };
+    let default = c.default.as_ref().map(default_text).transpose()?;
+    if let Some(d) = &default {
+        default_expr(d, &column_type)?;
+    }
+    Ok(ColumnMeta {
+        name: c.name.clone(),
+        column_type,
+        nullable: c.nullable.unwrap_or(true),
+        default,
+        comment: c.comment.clone(),
+        is_key: false,
+        aggregation: c.aggregation.clone(),
+        auto_increment: c.auto_increment,
+    })
 }
 
 /// The keys model and key columns (marked in `columns`): StarRocks' `... KEY(...)`, an inline
@@ -309,7 +316,34 @@ fn build_keys(
             columns[i].nullable = false;
         }
     }
+    if keys_model == KeysModel::Aggregate {
+        check_aggregations(columns)?;
+    }
     Ok((keys_model, key_columns))
+}
+
+/// AGGREGATE KEY tables: every value column says how rows of one key fold, with a method
+/// snaprock can run (HLL, BITMAP and PERCENTILE columns it does not have).
+fn check_aggregations(columns: &[ColumnMeta]) -> Result<()> {
+    for c in columns.iter().filter(|c| !c.is_key) {
+        match c.aggregation.as_deref() {
+            None => {
+                return Err(ExecError::Analysis(format!(
+                    "AGG_KEYS table should specify aggregate type for non-key column[{}]",
+                    c.name
+                )));
+            }
+            Some("SUM" | "MAX" | "MIN" | "REPLACE" | "REPLACE_IF_NOT_NULL") => {}
+            Some(other) => {
+                return Err(ExecError::Unsupported(format!(
+                    "{other} columns are not supported: snaprock has no HLL, BITMAP or \
+                     PERCENTILE types (column {})",
+                    c.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The partitions of CREATE TABLE (one covering everything when it has none), in order and
