@@ -327,11 +327,27 @@ pub enum PartitionBy {
     Range {
         columns: Vec<String>,
         partitions: Vec<PartitionDef>,
+        /// `PARTITION BY date_trunc('day', c)` / `time_slice(c, INTERVAL n unit)`: partitions are
+        /// made as rows arrive (`partitions` are made in advance).
+        time_function: Option<TimeFunction>,
     },
     List {
         columns: Vec<String>,
         partitions: Vec<PartitionDef>,
+        /// `PARTITION BY (c1, c2)`: a partition is made for each value tuple as rows arrive.
+        automatic: bool,
     },
+}
+
+/// The time function of expression partitioning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeFunction {
+    /// `date_trunc` or `time_slice`.
+    pub function: String,
+    /// `minute`, `hour`, `day`, `month` or `year`.
+    pub unit: String,
+    /// Units per partition (time_slice's INTERVAL; 1 for date_trunc).
+    pub step: u32,
 }
 
 /// A bound value in a partition definition.

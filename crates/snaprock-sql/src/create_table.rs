@@ -11,7 +11,8 @@
 //! CREATE TABLE [IF NOT EXISTS] t LIKE [db.]src
 //! ```
 
-use sqlparser::parser::Parser;
+use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
+use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
 use crate::ast::*;
@@ -191,9 +192,132 @@ fn parse_partition_by(p: &mut Parser) -> PResult<PartitionBy> {
     } else if parse_word(p, "LIST") {
         false
     } else {
-        return p.expected("RANGE or LIST", p.peek_token());
+        return parse_expression_partitioning(p);
     };
     let columns = parse_name_list(p)?;
+    let partitions = parse_partition_list(p, range)?;
+    Ok(if range {
+        PartitionBy::Range {
+            columns,
+            partitions,
+            time_function: None,
+        }
+    } else {
+        PartitionBy::List {
+            columns,
+            partitions,
+            automatic: false,
+        }
+    })
+}
+
+/// StarRocks' expression partitioning: `date_trunc('unit', c)` or `time_slice(c, INTERVAL n
+/// unit)` (range partitions, optionally some made in advance), or `(c1, c2)` / `c1, c2` (a
+/// list partition per value tuple).
+fn parse_expression_partitioning(p: &mut Parser) -> PResult<PartitionBy> {
+    if p.peek_token().token == Token::LParen {
+        return Ok(PartitionBy::List {
+            columns: parse_name_list(p)?,
+            partitions: Vec::new(),
+            automatic: true,
+        });
+    }
+    if matches!(p.peek_nth_token(1).token, Token::LParen) {
+        let expr = p.parse_expr()?;
+        let (time_function, column) = time_function(&expr)?;
+        let partitions = if p.peek_token().token == Token::LParen {
+            parse_partition_list(p, true)?
+        } else {
+            Vec::new()
+        };
+        return Ok(PartitionBy::Range {
+            columns: vec![column],
+            partitions,
+            time_function: Some(time_function),
+        });
+    }
+    let mut columns = vec![parse_name(p)?];
+    while p.consume_token(&Token::Comma) {
+        columns.push(parse_name(p)?);
+    }
+    Ok(PartitionBy::List {
+        columns,
+        partitions: Vec::new(),
+        automatic: true,
+    })
+}
+
+/// The time function of `PARTITION BY date_trunc(...)` / `time_slice(...)` and its column,
+/// with StarRocks' refusal of anything else.
+fn time_function(expr: &Expr) -> PResult<(TimeFunction, String)> {
+    let unsupported = |explain: &str| {
+        ParserError::ParserError(format!(
+            "Unsupported expr '{expr}' in PARTITION BY clause{explain}"
+        ))
+    };
+    let Expr::Function(function) = expr else {
+        return Err(unsupported(""));
+    };
+    let name = function.name.to_string().to_lowercase();
+    let FunctionArguments::List(list) = &function.args else {
+        return Err(unsupported(""));
+    };
+    let args: Vec<&Expr> = list
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let column = |e: &Expr| match e {
+        Expr::Identifier(i) => Ok(i.value.clone()),
+        _ => Err(unsupported("")),
+    };
+    match (name.as_str(), args.as_slice()) {
+        ("date_trunc", [unit, c]) => {
+            let unit = literal_text(unit)
+                .map(|u| u.to_lowercase())
+                .filter(|u| ["minute", "hour", "day", "month", "year"].contains(&u.as_str()))
+                .ok_or_else(|| unsupported(""))?;
+            let function = TimeFunction {
+                function: name,
+                unit,
+                step: 1,
+            };
+            Ok((function, column(c)?))
+        }
+        ("time_slice", [c, Expr::Interval(interval), rest @ ..]) if rest.len() <= 1 => {
+            if let Some(boundary) = rest.first()
+                && !literal_text(boundary).is_some_and(|b| b.eq_ignore_ascii_case("floor"))
+            {
+                return Err(unsupported(
+                    ". Automatic partitioning does not support the ceil parameter",
+                ));
+            }
+            let unit = interval
+                .leading_field
+                .as_ref()
+                .map(|f| f.to_string().to_lowercase())
+                .filter(|u| ["minute", "hour", "day", "month", "year"].contains(&u.as_str()))
+                .ok_or_else(|| unsupported(""))?;
+            let step = literal_text(&interval.value)
+                .and_then(|v| v.parse::<u32>().ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| unsupported(""))?;
+            let function = TimeFunction {
+                function: name,
+                unit,
+                step,
+            };
+            Ok((function, column(c)?))
+        }
+        _ => Err(unsupported("")),
+    }
+}
+
+/// `(PARTITION p VALUES ..., START .. END .. EVERY .., ...)`.
+fn parse_partition_list(p: &mut Parser, range: bool) -> PResult<Vec<PartitionDef>> {
     p.expect_token(&Token::LParen)?;
     let mut partitions = Vec::new();
     if p.peek_token().token != Token::RParen {
@@ -213,17 +337,7 @@ fn parse_partition_by(p: &mut Parser) -> PResult<PartitionBy> {
         }
     }
     p.expect_token(&Token::RParen)?;
-    Ok(if range {
-        PartitionBy::Range {
-            columns,
-            partitions,
-        }
-    } else {
-        PartitionBy::List {
-            columns,
-            partitions,
-        }
-    })
+    Ok(partitions)
 }
 
 /// `START ("v") END ("v") EVERY (INTERVAL n unit)` or `EVERY (n)`: a batch of range
@@ -376,6 +490,7 @@ mod tests {
         let Some(PartitionBy::Range {
             columns,
             partitions,
+            ..
         }) = &t.partitioning
         else {
             panic!("no range")

@@ -7,6 +7,7 @@
 //! state: reading a partition "as of" a version costs nothing and never blocks writers, and a
 //! file is deleted only after no state that lists it is still held.
 
+mod auto_partition;
 mod catalog;
 mod compaction;
 mod error;
@@ -18,6 +19,7 @@ mod recycle;
 mod types;
 mod watch;
 
+pub use auto_partition::{MAX_PARTITIONS_PER_LOAD, NewPartition, add_partitions, partitions_for};
 pub use catalog::{Catalog, TableWriteGuard};
 pub use compaction::{CompactionPolicy, compact_partition_files};
 pub use error::StorageError;

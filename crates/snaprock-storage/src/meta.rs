@@ -190,9 +190,14 @@ pub enum Partitioning {
     Unpartitioned,
     Range {
         columns: Vec<String>,
+        /// Expression partitioning: partitions are made as rows arrive.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        auto: Option<AutoPartition>,
     },
     List {
         columns: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        auto: Option<AutoPartition>,
     },
 }
 
@@ -200,9 +205,33 @@ impl Partitioning {
     pub fn columns(&self) -> &[String] {
         match self {
             Partitioning::Unpartitioned => &[],
-            Partitioning::Range { columns } | Partitioning::List { columns } => columns,
+            Partitioning::Range { columns, .. } | Partitioning::List { columns, .. } => columns,
         }
     }
+
+    /// The rule that makes partitions for rows that fit none (StarRocks' expression
+    /// partitioning), if the table has one.
+    pub fn auto(&self) -> Option<&AutoPartition> {
+        match self {
+            Partitioning::Unpartitioned => None,
+            Partitioning::Range { auto, .. } | Partitioning::List { auto, .. } => auto.as_ref(),
+        }
+    }
+}
+
+/// How an expression-partitioned table makes a partition for a row that fits none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AutoPartition {
+    /// `date_trunc('unit', c)` (`step` 1) or `time_slice(c, INTERVAL step unit)`: a range
+    /// partition per period of the one partition column.
+    Time {
+        function: String,
+        unit: String,
+        step: u32,
+    },
+    /// `PARTITION BY (c1, c2)`: a list partition per distinct value tuple.
+    Values,
 }
 
 /// The rows a partition holds; bound values are canonical text of the column type.

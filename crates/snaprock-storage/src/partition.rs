@@ -5,7 +5,7 @@
 //! (vectorized, no per-row work) and fails the whole batch if any row fits no partition.
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
-use datafusion::arrow::compute::kernels::boolean::{and, or, or_kleene};
+use datafusion::arrow::compute::kernels::boolean::{and, not, or, or_kleene};
 use datafusion::arrow::compute::kernels::cmp::{eq, gt, gt_eq, lt};
 use datafusion::arrow::compute::{filter_record_batch, is_null, prep_null_mask_filter};
 use datafusion::arrow::datatypes::DataType;
@@ -32,7 +32,7 @@ pub fn normalize_bound(column: &str, column_type: &ColumnType, text: &str) -> Re
 }
 
 /// The canonical text of a bound value (DATETIME as `yyyy-MM-dd HH:mm:ss`).
-fn scalar_text(scalar: &ScalarValue) -> String {
+pub(crate) fn scalar_text(scalar: &ScalarValue) -> String {
     match scalar {
         ScalarValue::TimestampMicrosecond(Some(us), _) => {
             match chrono::DateTime::from_timestamp_micros(*us) {
@@ -106,6 +106,20 @@ impl PartitionRouter {
             key_columns,
             partitions,
         })
+    }
+
+    /// Which rows of `batch` fit no partition.
+    pub fn uncovered(&self, batch: &RecordBatch) -> Result<BooleanArray> {
+        let keys: Vec<ArrayRef> = self
+            .key_columns
+            .iter()
+            .map(|i| batch.column(*i).clone())
+            .collect();
+        let mut covered = BooleanArray::from(vec![false; batch.num_rows()]);
+        for bounds in &self.partitions {
+            covered = or(&covered, &partition_mask(bounds, &keys, batch.num_rows())?)?;
+        }
+        Ok(not(&covered)?)
     }
 
     /// The rows of `batch` for each partition index that receives any.
@@ -339,6 +353,7 @@ mod tests {
             key_columns: vec!["dt".into()],
             partitioning: Partitioning::Range {
                 columns: vec!["dt".into()],
+                auto: None,
             },
             partitions: partitions
                 .into_iter()

@@ -284,7 +284,7 @@ fn check_same_schema(
 fn describe_partitioning(p: &Partitioning) -> String {
     match p {
         Partitioning::Unpartitioned => "none".to_string(),
-        Partitioning::Range { columns } => format!("RANGE({})", columns.join(", ")),
-        Partitioning::List { columns } => format!("LIST({})", columns.join(", ")),
+        Partitioning::Range { columns, .. } => format!("RANGE({})", columns.join(", ")),
+        Partitioning::List { columns, .. } => format!("LIST({})", columns.join(", ")),
     }
 }

@@ -184,88 +184,87 @@ impl InsertSink {
     async fn insert(&self, mut data: SendableRecordBatchStream) -> Result<u64> {
         let _guard = self.catalog.lock_table(self.table.id).await;
         let table = current_table(&self.catalog, &self.database, &self.table)?;
-        // Partitions that may receive rows: all, or the ones named in INSERT OVERWRITE ... PARTITION.
-        let mut target = TableMeta::clone(&table);
-        if let Some(names) = self.overwrite.as_ref().filter(|n| !n.is_empty()) {
-            for name in names {
-                if table.partition(name).is_none() {
-                    return Err(StorageError::UnknownPartition {
-                        table: table.name.clone(),
-                        partition: name.clone(),
-                    }
-                    .into());
-                }
-            }
-            target
-                .partitions
-                .retain(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.name)));
-        }
-        let router = PartitionRouter::new(&target)?;
+        let mut target = self.target_partitions(&table)?;
+        let mut router = PartitionRouter::new(&target)?;
         // Keyed tables merge new rows with the partition's rows (replace or aggregate by key).
-        let replace_on_key = table.keys_model != snaprock_storage::KeysModel::Duplicate;
+        let merge_on_key = table.keys_model != snaprock_storage::KeysModel::Duplicate;
         let data_root = self.catalog.data_root().to_path_buf();
 
         let mut rows = 0u64;
-        let mut writers: HashMap<usize, DataFileWriter> = HashMap::new();
-        let mut finished: HashMap<usize, Vec<DataFile>> = HashMap::new();
-        let mut buffered: HashMap<usize, Vec<RecordBatch>> = HashMap::new();
+        // By partition id: expression partitioning adds partitions while rows stream in.
+        let mut writers: HashMap<u64, DataFileWriter> = HashMap::new();
+        let mut finished: HashMap<u64, Vec<DataFile>> = HashMap::new();
+        let mut buffered: HashMap<u64, Vec<RecordBatch>> = HashMap::new();
         while let Some(batch) = data.next().await {
             let batch = batch.map_err(ExecError::from)?;
             check_constraints(&table, &batch)?;
             rows += batch.num_rows() as u64;
+            if self.makes_partitions() {
+                let needed = snaprock_storage::partitions_for(&target, &batch)?;
+                if !needed.is_empty() {
+                    target = self.add_partitions(&table, &needed)?;
+                    router = PartitionRouter::new(&target)?;
+                }
+            }
             for (index, part) in router.split(&batch)? {
-                if replace_on_key {
-                    buffered.entry(index).or_default().push(part);
+                let partition_id = target.partitions[index].id;
+                if merge_on_key {
+                    buffered.entry(partition_id).or_default().push(part);
                     continue;
                 }
-                let writer = match writers.entry(index) {
+                let writer = match writers.entry(partition_id) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(v) => {
                         v.insert(DataFileWriter::create(
                             &data_root,
                             table.id,
-                            target.partitions[index].id,
+                            partition_id,
                             self.schema.clone(),
                         )?)
                     }
                 };
                 writer.write(&part)?;
                 if writer.rows() >= ROWS_PER_FILE
-                    && let Some(full) = writers.remove(&index)
+                    && let Some(full) = writers.remove(&partition_id)
                 {
-                    finished.entry(index).or_default().push(full.finish()?);
+                    finished
+                        .entry(partition_id)
+                        .or_default()
+                        .push(full.finish()?);
                 }
             }
         }
-        for (index, writer) in writers.drain() {
-            finished.entry(index).or_default().push(writer.finish()?);
+        for (partition_id, writer) in writers.drain() {
+            finished
+                .entry(partition_id)
+                .or_default()
+                .push(writer.finish()?);
         }
         let mut changes = Vec::new();
-        if replace_on_key {
-            for (index, batches) in buffered {
-                let partition = &target.partitions[index];
-                let file = key_merge::merge_partition(
-                    &self.catalog,
-                    &table,
-                    partition,
-                    &batches,
-                    self.overwrite.is_some(),
-                )
-                .await?;
-                changes.push(PartitionChange {
-                    partition_id: partition.id,
-                    files: file.into_iter().collect(),
-                    replace: true,
-                });
-            }
-        } else {
-            for (index, files) in finished {
-                changes.push(PartitionChange {
-                    partition_id: target.partitions[index].id,
-                    files,
-                    replace: self.overwrite.is_some(),
-                });
-            }
+        for (partition_id, batches) in buffered {
+            let Some(partition) = target.partitions.iter().find(|p| p.id == partition_id) else {
+                continue;
+            };
+            let file = key_merge::merge_partition(
+                &self.catalog,
+                &table,
+                partition,
+                &batches,
+                self.overwrite.is_some(),
+            )
+            .await?;
+            changes.push(PartitionChange {
+                partition_id,
+                files: file.into_iter().collect(),
+                replace: true,
+            });
+        }
+        for (partition_id, files) in finished {
+            changes.push(PartitionChange {
+                partition_id,
+                files,
+                replace: self.overwrite.is_some(),
+            });
         }
         if self.overwrite.is_some() {
             // Overwritten partitions that received no rows become empty.
@@ -283,6 +282,48 @@ impl InsertSink {
             commit_partition_changes(&self.catalog, &self.database, &table, changes)?;
         }
         Ok(rows)
+    }
+
+    /// The table with the partitions that may receive rows: all, or the ones named in INSERT
+    /// OVERWRITE ... PARTITION.
+    fn target_partitions(&self, table: &TableMeta) -> Result<TableMeta> {
+        let mut target = TableMeta::clone(table);
+        if let Some(names) = self.overwrite.as_ref().filter(|n| !n.is_empty()) {
+            for name in names {
+                if table.partition(name).is_none() {
+                    return Err(StorageError::UnknownPartition {
+                        table: table.name.clone(),
+                        partition: name.clone(),
+                    }
+                    .into());
+                }
+            }
+            target
+                .partitions
+                .retain(|p| names.iter().any(|n| n.eq_ignore_ascii_case(&p.name)));
+        }
+        Ok(target)
+    }
+
+    /// Whether rows that fit no partition make one: expression partitioning, unless the
+    /// statement names the partitions it overwrites.
+    fn makes_partitions(&self) -> bool {
+        self.table.partitioning.auto().is_some()
+            && self.overwrite.as_ref().is_none_or(|n| n.is_empty())
+    }
+
+    /// Adds the partitions rows need (one commit) and returns the table as it now is.
+    fn add_partitions(
+        &self,
+        table: &TableMeta,
+        needed: &[snaprock_storage::NewPartition],
+    ) -> Result<TableMeta> {
+        let now = crate::now_text();
+        self.catalog.commit(|s| {
+            snaprock_storage::add_partitions(s, &self.database, table.id, needed, &now)
+        })?;
+        let now_table = current_table(&self.catalog, &self.database, table)?;
+        Ok(TableMeta::clone(&now_table))
     }
 }
 

@@ -4,6 +4,7 @@
 //! key in one commit, as a load replaces rows of a primary key table. FROM lists, joins and
 //! common table expressions therefore work as they do in a query.
 
+use snaprock_access::Target;
 use snaprock_sql::ast::{ObjectName as SrObjectName, Privilege};
 use snaprock_sql::sqlparser::ast::{
     self as sql_ast, AssignmentTarget, Expr, Ident, ObjectNamePart, SelectItem, SetExpr, Statement,
@@ -46,6 +47,10 @@ fn upsert_statement(
     };
     let target = object_name(name)?;
     let (db, table_name) = session.resolve(&target)?;
+    // The privilege before anything about the table is told.
+    session
+        .privileges()
+        .check(Privilege::Update, &Target::table(&db, &table_name))?;
     let state = session.engine.catalog.snapshot();
     let table = state
         .table(&db, &table_name)

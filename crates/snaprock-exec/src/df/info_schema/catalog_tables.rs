@@ -366,9 +366,11 @@ pub(super) const PARTITIONS: SystemTable = SystemTable {
             for table in db.tables.values() {
                 let method = match &table.partitioning {
                     Partitioning::Unpartitioned => None,
-                    Partitioning::Range { columns } if columns.len() > 1 => Some("RANGE COLUMNS"),
+                    Partitioning::Range { columns, .. } if columns.len() > 1 => {
+                        Some("RANGE COLUMNS")
+                    }
                     Partitioning::Range { .. } => Some("RANGE"),
-                    Partitioning::List { columns } if columns.len() > 1 => Some("LIST COLUMNS"),
+                    Partitioning::List { columns, .. } if columns.len() > 1 => Some("LIST COLUMNS"),
                     Partitioning::List { .. } => Some("LIST"),
                 };
                 for (i, p) in table.partitions.iter().enumerate() {

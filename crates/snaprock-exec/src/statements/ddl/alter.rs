@@ -332,7 +332,9 @@ impl NewSchema {
         rename(&mut self.table.key_columns);
         match &mut self.table.partitioning {
             Partitioning::Unpartitioned => {}
-            Partitioning::Range { columns } | Partitioning::List { columns } => rename(columns),
+            Partitioning::Range { columns, .. } | Partitioning::List { columns, .. } => {
+                rename(columns)
+            }
         }
         if let DistributionMeta::Hash { columns, .. } = &mut self.table.distribution {
             rename(columns);

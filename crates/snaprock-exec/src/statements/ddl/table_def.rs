@@ -8,8 +8,8 @@ use snaprock_sql::ast::{
 };
 use snaprock_sql::sqlparser::ast::{DataType, ExactNumberInfo, Expr};
 use snaprock_storage::{
-    ColumnMeta, ColumnType, DistributionMeta, KeysModel, PartitionBounds, PartitionMeta,
-    Partitioning, StorageError, TableMeta, bounds_to_scalars, normalize_bound,
+    AutoPartition, ColumnMeta, ColumnType, DistributionMeta, KeysModel, PartitionBounds,
+    PartitionMeta, Partitioning, StorageError, TableMeta, bounds_to_scalars, normalize_bound,
 };
 
 use crate::df::provider::{CURRENT_TIMESTAMP, default_expr};
@@ -170,6 +170,51 @@ pub(super) fn partition_column_types(
         .collect()
 }
 
+/// `date_trunc` / `time_slice` partitioning: of a DATE or DATETIME column, and of a DATETIME
+/// one for hours, minutes and time_slice (StarRocks' rules and words).
+fn check_time_partitioning(partitioning: &Partitioning, columns: &[ColumnMeta]) -> Result<()> {
+    let Partitioning::Range {
+        columns: names,
+        auto:
+            Some(AutoPartition::Time {
+                function,
+                unit,
+                step,
+            }),
+    } = partitioning
+    else {
+        return Ok(());
+    };
+    let name = names.first().map_or("", |n| n.as_str());
+    let column_type = columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+        .map(|c| c.column_type);
+    let expr = if function == "time_slice" {
+        format!("time_slice({name}, INTERVAL {step} {unit})")
+    } else {
+        format!("date_trunc('{unit}', {name})")
+    };
+    let unsupported = |explain: &str| {
+        ExecError::InvalidDefinition(format!(
+            "Unsupported expr '{expr}' in PARTITION BY clause{explain}"
+        ))
+    };
+    match column_type {
+        Some(ColumnType::DateTime) => Ok(()),
+        Some(ColumnType::Date) if function == "time_slice" => Err(unsupported(
+            ". time_slice partitioning only supports datetime type",
+        )),
+        Some(ColumnType::Date) if unit == "hour" || unit == "minute" => Err(unsupported(
+            ". The hour/minute parameter only supports datetime type",
+        )),
+        Some(ColumnType::Date) => Ok(()),
+        _ => Err(unsupported(
+            ". The partition column must be of DATE or DATETIME type",
+        )),
+    }
+}
+
 /// Builds the table's metadata from CREATE TABLE (ids are assigned at commit).
 pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> {
     if create.columns.is_empty() {
@@ -193,13 +238,26 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
     let (keys_model, key_columns) = build_keys(create, &mut columns, &find_all)?;
     let partitioning = match &create.partitioning {
         None => Partitioning::Unpartitioned,
-        Some(PartitionBy::Range { columns, .. }) => Partitioning::Range {
+        Some(PartitionBy::Range {
+            columns,
+            time_function,
+            ..
+        }) => Partitioning::Range {
             columns: find_all(columns)?,
+            auto: time_function.as_ref().map(|f| AutoPartition::Time {
+                function: f.function.clone(),
+                unit: f.unit.clone(),
+                step: f.step,
+            }),
         },
-        Some(PartitionBy::List { columns, .. }) => Partitioning::List {
+        Some(PartitionBy::List {
+            columns, automatic, ..
+        }) => Partitioning::List {
             columns: find_all(columns)?,
+            auto: automatic.then_some(AutoPartition::Values),
         },
     };
+    check_time_partitioning(&partitioning, &columns)?;
     if keys_model.replaces_on_key() {
         for c in partitioning.columns() {
             if !key_columns.contains(c) {
@@ -363,7 +421,7 @@ fn add_partitions(table: &mut TableMeta, create: &CreateTable, now: &str) -> Res
             let range = matches!(table.partitioning, Partitioning::Range { .. });
             let first = column_types.first().map(|(_, t)| *t).filter(|_| range);
             let partitions = super::batch_partitions::expand(partitions, first)?;
-            if partitions.is_empty() {
+            if partitions.is_empty() && table.partitioning.auto().is_none() {
                 return Err(ExecError::InvalidDefinition(
                     "A partitioned table needs at least one partition".into(),
                 ));

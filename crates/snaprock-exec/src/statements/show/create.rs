@@ -1,6 +1,8 @@
 //! SHOW CREATE TABLE / VIEW text in StarRocks' form: running it re-creates the same table.
 
-use snaprock_storage::{DistributionMeta, PartitionBounds, Partitioning, TableMeta, ViewMeta};
+use snaprock_storage::{
+    AutoPartition, DistributionMeta, PartitionBounds, Partitioning, TableMeta, ViewMeta,
+};
 
 use crate::df::provider::CURRENT_TIMESTAMP;
 
@@ -126,8 +128,36 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
     };
     match &table.partitioning {
         Partitioning::Unpartitioned => {}
-        Partitioning::Range { columns } => out.push_str(&partition_lines("RANGE", columns)),
-        Partitioning::List { columns } => out.push_str(&partition_lines("LIST", columns)),
+        // Expression partitioning: the rule, not the partitions it made.
+        Partitioning::Range {
+            columns,
+            auto:
+                Some(AutoPartition::Time {
+                    function,
+                    unit,
+                    step,
+                }),
+        } => {
+            let column = backquote(columns.first().map_or("", |c| c.as_str()));
+            out.push_str(&if function == "time_slice" {
+                format!("PARTITION BY time_slice({column}, INTERVAL {step} {unit})\n")
+            } else {
+                format!("PARTITION BY date_trunc('{unit}', {column})\n")
+            });
+        }
+        Partitioning::List {
+            columns,
+            auto: Some(_),
+        }
+        | Partitioning::Range {
+            columns,
+            auto: Some(_),
+        } => {
+            let names: Vec<String> = columns.iter().map(|c| backquote(c)).collect();
+            out.push_str(&format!("PARTITION BY ({})\n", names.join(", ")));
+        }
+        Partitioning::Range { columns, .. } => out.push_str(&partition_lines("RANGE", columns)),
+        Partitioning::List { columns, .. } => out.push_str(&partition_lines("LIST", columns)),
     }
     match &table.distribution {
         DistributionMeta::Hash { columns, buckets } => {
