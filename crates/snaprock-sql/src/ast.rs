@@ -5,6 +5,7 @@ use sqlparser::ast::{DataType, Expr, Query};
 pub use crate::access_ast::{
     AccessStatement, GrantObject, Grantee, Password, Privilege, RoleSelection, UserIdentity,
 };
+pub use crate::alter_ast::{AlterTableChange, ColumnPosition};
 pub use crate::backup::{
     AttachSnapshot, BackupObject, BackupStatement, CheckSnapshot, CreateRepository, DropSnapshot,
     ObjectKind, RestoreStatement, SnapshotFilter,
@@ -207,39 +208,6 @@ impl std::fmt::Display for ObjectName {
             None => write!(f, "{}", self.name),
         }
     }
-}
-
-/// One change of `ALTER TABLE` (StarRocks' schema-change and table-property clauses).
-#[derive(Debug, Clone, PartialEq)]
-pub enum AlterTableChange {
-    /// `ADD COLUMN c TYPE ... [FIRST | AFTER c]` or `ADD COLUMN (c TYPE ..., ...)`.
-    AddColumns {
-        columns: Vec<ColumnDef>,
-        position: Option<ColumnPosition>,
-    },
-    DropColumn(String),
-    /// `MODIFY COLUMN c TYPE ... [FIRST | AFTER c]`.
-    ModifyColumn {
-        column: Box<ColumnDef>,
-        position: Option<ColumnPosition>,
-    },
-    RenameColumn {
-        from: String,
-        to: String,
-    },
-    /// `RENAME new_name`.
-    RenameTable(String),
-    /// `COMMENT = 'text'`.
-    Comment(String),
-    /// `SET ("key" = "value", ...)`.
-    SetProperties(Vec<(String, String)>),
-}
-
-/// Where an added or modified column goes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ColumnPosition {
-    First,
-    After(String),
 }
 
 /// What `RECOVER` brings back from the recycle bin.

@@ -9,6 +9,7 @@
 mod access;
 mod access_ast;
 mod alter;
+mod alter_ast;
 pub mod ast;
 mod backup;
 mod create_table;

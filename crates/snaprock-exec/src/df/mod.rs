@@ -8,6 +8,7 @@
 //! * `rewrite`, `rewrite_functions`, `mysql_functions`: MySQL's SQL on DataFusion's planner.
 
 pub(crate) mod catalog_provider;
+pub(crate) mod date_arith;
 pub(crate) mod dml;
 pub(crate) mod files_fn;
 pub(crate) mod info_schema;
@@ -17,6 +18,7 @@ pub(crate) mod provider;
 pub(crate) mod prune;
 pub(crate) mod rewrite;
 pub(crate) mod rewrite_functions;
+pub(crate) mod starrocks_functions;
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -52,6 +54,8 @@ pub(crate) fn new_datafusion_context(runtime: &Arc<RuntimeEnv>) -> SessionContex
         .set_str("datafusion.sql_parser.dialect", "MySQL");
     let ctx = SessionContext::new_with_config_rt(config, runtime.clone());
     crate::df::mysql_functions::register(&ctx);
+    crate::df::date_arith::register(&ctx);
+    crate::df::starrocks_functions::register(&ctx);
     ctx
 }
 

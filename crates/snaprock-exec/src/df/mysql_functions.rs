@@ -134,7 +134,7 @@ impl ScalarUDFImpl for Udf {
 
 /// A DATE or DATETIME as text: `2024-05-01`, `2024-05-01 13:04:05[.ffffff]`, with `T` for the
 /// space and a trailing `Z` or `+00:00` (how Arrow prints timestamps) allowed.
-fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
+pub(crate) fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
     let text = text.strip_suffix('Z').unwrap_or(text);
     let text = match text.len() {

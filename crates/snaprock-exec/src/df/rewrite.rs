@@ -528,6 +528,11 @@ impl VisitorMut for Rewriter<'_> {
                     }
                 }
             }
+            Expr::BinaryOp {
+                left,
+                op: snaprock_sql::sqlparser::ast::BinaryOperator::Arrow,
+                right,
+            } => Some(rewrite_functions::json_arrow(left, right)),
             Expr::Function(f) => {
                 match rewrite_functions::rewrite_call(f, self.session, &mut self.info) {
                     Ok(replacement) => replacement,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use snaprock_sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use snaprock_sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentClause, FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator,
-    Value,
+    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
+    ObjectNamePart, OrderByExpr, OrderByOptions, UnaryOperator, Value,
 };
 
 use crate::df::rewrite::{RewriteInfo, SessionValues, string_literal};
@@ -73,6 +73,12 @@ pub(crate) fn rewrite_call(
     if let Some(replacement) = session_function(session, &name, f) {
         return Ok(Some(replacement));
     }
+    if let Some(replacement) = crate::df::date_arith::rewrite_date_call(&name, f)? {
+        return Ok(Some(replacement));
+    }
+    if let Some(replacement) = starrocks_aggregate(&name, f)? {
+        return Ok(Some(replacement));
+    }
     // MySQL spellings of functions DataFusion has under another name.
     let renamed = match name.as_str() {
         "ifnull" => Some("coalesce"),
@@ -108,6 +114,70 @@ pub(crate) fn rewrite_call(
     Ok(None)
 }
 
+/// StarRocks' aggregate functions under DataFusion's names or as DataFusion expressions:
+/// `approx_count_distinct`, `percentile_approx`, `max_by` / `min_by` (the value at the
+/// largest / smallest key, rows with a NULL key skipped), `percentile_disc` (the smallest value
+/// whose cumulative share reaches the fraction).
+fn starrocks_aggregate(name: &str, f: &mut Function) -> Result<Option<Expr>> {
+    let args = function_args(f);
+    match (name, args.as_slice()) {
+        ("approx_count_distinct", _) => f.name = function_name("approx_distinct"),
+        ("percentile_approx", _) => f.name = function_name("approx_percentile_cont"),
+        ("max_by" | "min_by", [value, key]) => {
+            let order = OrderByExpr {
+                expr: key.clone(),
+                options: OrderByOptions {
+                    asc: Some(name == "min_by"),
+                    nulls_first: Some(false),
+                },
+                with_fill: None,
+            };
+            f.name = function_name("first_value");
+            f.args = FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(value.clone()))],
+                clauses: vec![FunctionArgumentClause::OrderBy(vec![order])],
+            });
+            f.filter = Some(Box::new(Expr::IsNotNull(Box::new(key.clone()))));
+        }
+        ("percentile_disc", [value, fraction]) => {
+            let sql = format!(
+                "array_element(array_sort(array_agg({value}), 'ASC', 'NULLS LAST'), \
+                 greatest(1, CAST(ceil(({fraction}) * count({value})) AS BIGINT)))"
+            );
+            let dialect = snaprock_sql::sqlparser::dialect::MySqlDialect {};
+            let expr = snaprock_sql::sqlparser::parser::Parser::new(&dialect)
+                .try_with_sql(&sql)
+                .and_then(|mut p| p.parse_expr())
+                .map_err(|e| ExecError::Plan(e.to_string()))?;
+            return Ok(Some(expr));
+        }
+        _ => {}
+    }
+    Ok(None)
+}
+
+/// `json -> 'path'`: StarRocks' shorthand for `json_query(json, 'path')`.
+pub(crate) fn json_arrow(left: &Expr, right: &Expr) -> Expr {
+    Expr::Function(Function {
+        name: function_name("json_query"),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(left.clone())),
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(right.clone())),
+            ],
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
 /// The replacement of a MySQL session function, if `name` is one.
 fn session_function(s: &dyn SessionValues, name: &str, f: &Function) -> Option<Expr> {
     Some(match name {
@@ -122,6 +192,15 @@ fn session_function(s: &dyn SessionValues, name: &str, f: &Function) -> Option<E
         "last_insert_id" | "found_rows" => Expr::value(Value::Number("0".into(), false)),
         "row_count" => Expr::value(Value::Number("-1".into(), false)),
         "current_role" => string_literal(s.current_role()),
+        // IS_ROLE_IN_SESSION('r'): whether role r is active in this session.
+        "is_role_in_session" => {
+            let role = function_args(f)
+                .first()
+                .and_then(snaprock_sql::literal_text)?;
+            let active = s.current_role();
+            let is_active = active.split(", ").any(|r| r == role);
+            Expr::value(Value::Boolean(is_active))
+        }
         "if" => {
             let args = function_args(f);
             if args.len() != 3 {
