@@ -179,7 +179,20 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
         Show::Columns { table, .. }
         | Show::CreateTable { table }
         | Show::Index { table }
-        | Show::Partitions { table, .. } => check_sees_table(session, p, table),
+        | Show::Partitions { table, .. }
+        | Show::Tablet { table } => check_sees_table(session, p, table),
+        Show::Data { table: Some(table) } => check_sees_table(session, p, table),
+        // The tables listed are the ones the session may see.
+        Show::Data { table: None } => match session.current_db.clone() {
+            Some(db) => check_sees_database(session, &db),
+            None => Ok(()),
+        },
+        Show::AlterJobs { database, .. } => {
+            match database.clone().or_else(|| session.current_db.clone()) {
+                Some(db) => check_sees_database(session, &db),
+                None => Ok(()),
+            }
+        }
         Show::CreateView { view } => check_sees_table(session, p, view),
         Show::CreateDatabase { database } => check_sees_database(session, database),
         Show::Variables { .. }

@@ -72,6 +72,8 @@ pub struct Engine {
     pub access: Arc<AccessControl>,
     /// Scheduled tasks (SUBMIT TASK) and their runs.
     pub(crate) tasks: Arc<crate::tasks::TaskScheduler>,
+    /// Finished schema changes (SHOW ALTER TABLE COLUMN).
+    pub(crate) alter_jobs: crate::alter_jobs::AlterJobs,
     pub globals: GlobalVariables,
     pub started: Instant,
     /// What `/metrics` shows.
@@ -111,6 +113,7 @@ impl Engine {
         let metrics = ServerMetrics::new(&backup.metrics);
         let engine = Arc::new(Engine {
             tasks,
+            alter_jobs: crate::alter_jobs::AlterJobs::new(),
             runtime,
             catalog,
             backup,

@@ -6,6 +6,7 @@
 //! Queries and DML run through the DataFusion layer in `df/` (catalog snapshot, tables, DML
 //! sink, FILES(), information_schema, MySQL rewrites), which knows nothing of statements.
 
+mod alter_jobs;
 mod authorize;
 mod df;
 mod engine;

@@ -7,6 +7,9 @@ use snaprock_sql::ast::Privilege;
 use crate::engine::Engine;
 use crate::result::Cell;
 
+/// The one backend a snaprock server is (SHOW TABLET's BackendId, information_schema's be_*).
+pub(crate) const BACKEND_ID: u64 = 10001;
+
 /// (name, default collation, description, maxlen)
 pub(crate) const CHARSETS: &[(&str, &str, &str, i64)] = &[
     ("binary", "binary", "Binary pseudo charset", 1),

@@ -479,6 +479,25 @@ pub enum Show {
         repository: String,
         filter: SnapshotFilter,
     },
+    /// `SHOW DATA [FROM [db.]t]`.
+    Data {
+        table: Option<ObjectName>,
+    },
+    /// `SHOW TABLET FROM [db.]t`.
+    Tablet {
+        table: ObjectName,
+    },
+    /// `SHOW ALTER TABLE COLUMN | ROLLUP | OPTIMIZE [FROM db] [WHERE ...] [ORDER BY ...]
+    /// [LIMIT n]`: schema-change jobs.
+    AlterJobs {
+        /// `COLUMN`, `ROLLUP`, `OPTIMIZE` or `MATERIALIZED VIEW`.
+        kind: String,
+        database: Option<String>,
+        filter: Option<ShowFilter>,
+        /// Column and ascending.
+        order_by: Vec<(String, bool)>,
+        limit: Option<u64>,
+    },
 }
 
 impl Statement {

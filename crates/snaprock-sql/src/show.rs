@@ -1,6 +1,7 @@
-//! SHOW statements: the MySQL ones clients send when browsing, and StarRocks' SHOW PARTITIONS.
+//! SHOW statements: the MySQL ones clients send when browsing, and StarRocks' SHOW PARTITIONS,
+//! SHOW DATA, SHOW TABLET and SHOW ALTER TABLE.
 
-use sqlparser::parser::Parser;
+use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
 use crate::ast::*;
@@ -98,6 +99,19 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             temporary,
             filter,
         }
+    } else if parse_word(p, "DATA") {
+        let table = if parse_word(p, "FROM") {
+            Some(parse_object_name(p)?)
+        } else {
+            None
+        };
+        Show::Data { table }
+    } else if parse_word(p, "TABLET") || parse_word(p, "TABLETS") {
+        Show::Tablet {
+            table: parse_from_table(p)?,
+        }
+    } else if parse_word(p, "ALTER") {
+        parse_show_alter(p)?
     } else if parse_word(p, "GRANTS") {
         parse_show_grants(p)?
     } else if parse_word(p, "USERS") {
@@ -141,6 +155,48 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
 }
 
 /// `SHOW CREATE TABLE | VIEW | MATERIALIZED VIEW | DATABASE name`, after CREATE.
+/// After `SHOW ALTER`: `TABLE COLUMN | ROLLUP | OPTIMIZE` or `MATERIALIZED VIEW`, then
+/// `[FROM db] [WHERE ...] [ORDER BY c [ASC|DESC], ...] [LIMIT n]`.
+fn parse_show_alter(p: &mut Parser) -> PResult<Show> {
+    let kind = if parse_words(p, &["MATERIALIZED", "VIEW"]) {
+        "MATERIALIZED VIEW".to_string()
+    } else {
+        expect_word(p, "TABLE")?;
+        let kind = ["COLUMN", "ROLLUP", "OPTIMIZE"]
+            .into_iter()
+            .find(|k| parse_word(p, k))
+            .ok_or_else(|| {
+                ParserError::ParserError("Expected: COLUMN, ROLLUP or OPTIMIZE".into())
+            })?;
+        kind.to_string()
+    };
+    let database = parse_from_database(p)?;
+    let filter = parse_filter(p)?;
+    let mut order_by = Vec::new();
+    if parse_words(p, &["ORDER", "BY"]) {
+        order_by = p.parse_comma_separated(|p| {
+            let column = parse_name(p)?;
+            let ascending = !parse_word(p, "DESC");
+            if ascending {
+                let _ = parse_word(p, "ASC");
+            }
+            Ok((column, ascending))
+        })?;
+    }
+    let limit = if parse_word(p, "LIMIT") {
+        Some(p.parse_literal_uint()?)
+    } else {
+        None
+    };
+    Ok(Show::AlterJobs {
+        kind,
+        database,
+        filter,
+        order_by,
+        limit,
+    })
+}
+
 fn parse_show_create(p: &mut Parser) -> PResult<Show> {
     Ok(if parse_word(p, "TABLE") {
         Show::CreateTable {

@@ -52,6 +52,7 @@ pub(crate) async fn alter_table(
     changes: &[AlterTableChange],
 ) -> Result<Output> {
     let (db, table_name) = session.resolve(name)?;
+    let started = now_text();
     let catalog = session.engine.catalog.clone();
     let state = catalog.snapshot();
     let database = state
@@ -86,7 +87,23 @@ pub(crate) async fn alter_table(
         None
     };
     new.table.updated_at = now_text();
+    let changes_columns = changes.iter().any(|c| {
+        matches!(
+            c,
+            AlterTableChange::AddColumns { .. }
+                | AlterTableChange::DropColumn(_)
+                | AlterTableChange::ModifyColumn { .. }
+                | AlterTableChange::RenameColumn { .. }
+        )
+    });
+    let (table_id, final_name) = (new.table.id, new.table.name.clone());
     commit(&catalog, &db, &old, new.table, rewritten)?;
+    if changes_columns {
+        session
+            .engine
+            .alter_jobs
+            .record(&db, &final_name, table_id, started);
+    }
     Ok(Output::ok())
 }
 

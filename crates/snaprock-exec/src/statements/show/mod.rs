@@ -5,6 +5,7 @@
 mod create;
 mod schema;
 mod server;
+mod storage;
 
 use std::sync::Arc;
 
@@ -67,6 +68,15 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
         | Show::Backup { .. }
         | Show::Restore { .. }
         | Show::Snapshot { .. }) => super::backup::show_backup_info(session, show).await,
+        Show::Data { table } => storage::data(session, table, &state).await,
+        Show::Tablet { table } => storage::tablets(session, table).await,
+        Show::AlterJobs {
+            kind,
+            database,
+            filter,
+            order_by,
+            limit,
+        } => storage::alter_jobs(session, &kind, database, filter, &order_by, limit).await,
         Show::OpenTables => Ok(Output::Rows(
             RowsBuilder::text(&["Database", "Table", "In_use", "Name_locked"]).into_result()?,
         )),
@@ -99,7 +109,35 @@ pub(super) fn table_meta(session: &Session, name: &ObjectName) -> Result<(String
 }
 
 /// Applies LIKE (on the first column) or WHERE (on any column) to hand-built rows.
-pub(crate) async fn filtered(mut rows: RowsBuilder, filter: Option<ShowFilter>) -> Result<Output> {
+pub(crate) async fn filtered(rows: RowsBuilder, filter: Option<ShowFilter>) -> Result<Output> {
+    filtered_ordered(rows, filter, &[], None).await
+}
+
+/// As `filtered`, then `ORDER BY` (column names, ascending or not) and `LIMIT`.
+pub(crate) async fn filtered_ordered(
+    mut rows: RowsBuilder,
+    filter: Option<ShowFilter>,
+    order_by: &[(String, bool)],
+    limit: Option<u64>,
+) -> Result<Output> {
+    if !order_by.is_empty() || limit.is_some() {
+        let everything = Expr::Value(snaprock_sql::sqlparser::ast::Value::Boolean(true).into());
+        let filter = match filter {
+            Some(ShowFilter::Like(pattern)) => {
+                rows.rows.retain(|r| match &r[0] {
+                    Cell::Text(Some(s)) => like_matches(&pattern, s),
+                    _ => false,
+                });
+                None
+            }
+            other => other,
+        };
+        let condition = match filter {
+            Some(ShowFilter::Where(expr)) => expr,
+            _ => Box::new(everything),
+        };
+        return query_rows(rows, condition, order_by, limit).await;
+    }
     match filter {
         None => Ok(Output::Rows(rows.into_result()?)),
         Some(ShowFilter::Like(pattern)) => {
@@ -109,48 +147,60 @@ pub(crate) async fn filtered(mut rows: RowsBuilder, filter: Option<ShowFilter>) 
             });
             Ok(Output::Rows(rows.into_result()?))
         }
-        Some(ShowFilter::Where(mut expr)) => {
-            lowercase_identifiers(&mut expr);
-            let expr = *expr;
-            let batch = rows.batch()?;
-            // Hand-built rows only: no table files, so a runtime of its own.
-            let runtime = Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default());
-            let ctx = crate::df::new_datafusion_context(&runtime);
-            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            let catalog = datafusion::catalog::MemoryCatalogProvider::new();
-            let schema = Arc::new(datafusion::catalog::MemorySchemaProvider::new());
-            datafusion::catalog::CatalogProvider::register_schema(
-                &catalog,
-                "show",
-                schema.clone(),
-            )?;
-            datafusion::catalog::SchemaProvider::register_table(
-                schema.as_ref(),
-                "rows".into(),
-                Arc::new(table),
-            )?;
-            ctx.register_catalog("show", Arc::new(catalog));
-            let frame = ctx
-                .sql(&format!("SELECT * FROM show.show.rows WHERE {expr}"))
-                .await?;
-            let batches = frame.collect().await?;
-            let names = rows.names.clone();
-            let schema = rows.schema();
-            let columns = names
-                .iter()
-                .zip(schema.fields().iter())
-                .map(|(n, f)| crate::result::OutputColumn {
-                    name: n.clone(),
-                    table: String::new(),
-                    field: f.as_ref().clone(),
-                })
-                .collect();
-            Ok(Output::Rows(ResultSet::new(columns, batches)))
-        }
+        Some(ShowFilter::Where(expr)) => query_rows(rows, expr, &[], None).await,
     }
 }
 
-/// MySQL LIKE: `%` any run, `_` one character, `\` escapes; case-insensitive.
+/// Hand-built rows through DataFusion: `WHERE condition ORDER BY ... LIMIT n`.
+async fn query_rows(
+    rows: RowsBuilder,
+    mut condition: Box<Expr>,
+    order_by: &[(String, bool)],
+    limit: Option<u64>,
+) -> Result<Output> {
+    lowercase_identifiers(&mut condition);
+    let batch = rows.batch()?;
+    // Hand-built rows only: no table files, so a runtime of its own.
+    let runtime = Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default());
+    let ctx = crate::df::new_datafusion_context(&runtime);
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+    let catalog = datafusion::catalog::MemoryCatalogProvider::new();
+    let schema = Arc::new(datafusion::catalog::MemorySchemaProvider::new());
+    datafusion::catalog::CatalogProvider::register_schema(&catalog, "show", schema.clone())?;
+    datafusion::catalog::SchemaProvider::register_table(
+        schema.as_ref(),
+        "rows".into(),
+        Arc::new(table),
+    )?;
+    ctx.register_catalog("show", Arc::new(catalog));
+    let mut sql = format!("SELECT * FROM show.show.rows WHERE {condition}");
+    if !order_by.is_empty() {
+        let keys: Vec<String> = order_by
+            .iter()
+            .map(|(column, ascending)| {
+                let column = column.to_lowercase().replace('`', "");
+                format!("`{column}` {}", if *ascending { "ASC" } else { "DESC" })
+            })
+            .collect();
+        sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
+    }
+    if let Some(n) = limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let columns = rows
+        .names
+        .iter()
+        .zip(rows.schema().fields().iter())
+        .map(|(n, f)| crate::result::OutputColumn {
+            name: n.clone(),
+            table: String::new(),
+            field: f.as_ref().clone(),
+        })
+        .collect();
+    Ok(Output::Rows(ResultSet::new(columns, batches)))
+}
+
 pub(crate) fn like_matches(pattern: &str, text: &str) -> bool {
     fn go(p: &[char], t: &[char]) -> bool {
         match p.split_first() {

@@ -1,0 +1,105 @@
+//! StarRocks' SHOW statements about storage: SHOW DATA (a database's tables with Total, Quota
+//! and Left rows; one table with its row count), SHOW TABLET, and SHOW ALTER TABLE COLUMN,
+//! which scripts written for StarRocks poll after an ALTER TABLE until the job is FINISHED.
+
+use snaprock_tests::{TestServer, expect_error, rows, run, value};
+
+#[tokio::test]
+async fn show_data_lists_sizes_replicas_and_rows() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE a (k INT, v STRING) DISTRIBUTED BY HASH(k) BUCKETS 3",
+            "CREATE TABLE b (dt DATE, v INT) PARTITION BY RANGE(dt) (
+               PARTITION p1 VALUES LESS THAN ('2024-01-01'),
+               PARTITION p2 VALUES LESS THAN ('2025-01-01')) DISTRIBUTED BY HASH(v) BUCKETS 2",
+            "INSERT INTO a VALUES (1, 'x'), (2, 'y'), (3, 'z')",
+        ],
+    )
+    .await;
+    let data = rows(&mut c, "SHOW DATA").await;
+    let names: Vec<&str> = data.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["a", "b", "Total", "Quota", "Left"]);
+    // Table a holds one file; b none. Replicas: partitions x buckets.
+    assert!(
+        data[0][1].ends_with(" B") || data[0][1].ends_with(" KB"),
+        "{data:?}"
+    );
+    assert_eq!(data[1][1], "0.000 B");
+    assert_eq!((data[0][2].as_str(), data[1][2].as_str()), ("3", "4"));
+    assert_eq!(data[2][2], "7");
+    assert_eq!(data[2][1], data[0][1]);
+    assert_eq!(data[3], ["Quota", "1024.000 TB", "1073741824"]);
+    assert_eq!(data[4][2], "1073741817");
+
+    let one = rows(&mut c, "SHOW DATA FROM d.a").await;
+    assert_eq!(one.len(), 2, "{one:?}");
+    assert_eq!(
+        (
+            one[0][0].as_str(),
+            one[0][1].as_str(),
+            one[0][3].as_str(),
+            one[0][4].as_str()
+        ),
+        ("a", "a", "3", "3")
+    );
+    assert_eq!((one[1][0].as_str(), one[1][1].as_str()), ("", "Total"));
+
+    let tablets = rows(&mut c, "SHOW TABLET FROM b").await;
+    assert_eq!(tablets.len(), 2);
+    assert!(tablets.iter().all(|t| t[13] == "NORMAL"));
+    expect_error(
+        &mut c,
+        "SHOW DATA FROM d.nope",
+        1146,
+        "Table 'd.nope' doesn't exist",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn show_alter_table_column_lists_finished_schema_changes() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE t (k INT, v INT)",
+            "CREATE TABLE u (k INT)",
+            "INSERT INTO t VALUES (1, 2)",
+            "ALTER TABLE t ADD COLUMN c INT DEFAULT '5'",
+            "ALTER TABLE u ADD COLUMN c INT",
+            "ALTER TABLE t COMMENT = 'not a column change'",
+            "ALTER TABLE t MODIFY COLUMN v BIGINT",
+        ],
+    )
+    .await;
+    let jobs = rows(&mut c, "SHOW ALTER TABLE COLUMN").await;
+    assert_eq!(jobs.len(), 3, "{jobs:?}");
+    assert!(jobs.iter().all(|j| j[9] == "FINISHED"), "{jobs:?}");
+    // What StarRocks' connectors send after a schema change: the latest job of the table.
+    let latest = rows(
+        &mut c,
+        "SHOW ALTER TABLE COLUMN FROM d WHERE TableName = 't' ORDER BY CreateTime DESC, JobId DESC LIMIT 1",
+    )
+    .await;
+    assert_eq!(latest.len(), 1);
+    assert_eq!((latest[0][1].as_str(), latest[0][7].as_str()), ("t", "2:0"));
+    assert_eq!(
+        value(&mut c, "SELECT v + c FROM t").await,
+        "7",
+        "the job's change is in the table"
+    );
+    assert!(rows(&mut c, "SHOW ALTER TABLE ROLLUP").await.is_empty());
+    assert!(
+        rows(&mut c, "SHOW ALTER MATERIALIZED VIEW FROM d")
+            .await
+            .is_empty()
+    );
+}
