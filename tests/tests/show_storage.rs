@@ -103,3 +103,89 @@ async fn show_alter_table_column_lists_finished_schema_changes() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn starrocks_information_schema_tables_describe_the_server() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE pk (id INT NOT NULL, v STRING) PRIMARY KEY (id) \
+             DISTRIBUTED BY HASH(id) BUCKETS 4 PROPERTIES (\"replication_num\" = \"1\")",
+            "CREATE TABLE ev (dt DATE, v INT) PARTITION BY date_trunc('month', dt)",
+            "INSERT INTO ev VALUES ('2024-01-05', 1), ('2024-02-05', 2), ('2024-02-06', 3)",
+            "CREATE ROLE analyst",
+            "CREATE USER 'ann'@'%' IDENTIFIED BY 'pw' DEFAULT ROLE 'analyst'",
+            "GRANT SELECT ON TABLE d.ev TO ROLE 'analyst'",
+            "GRANT INSERT ON TABLE d.pk TO USER 'ann'@'%'",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT PARTITION_NAME, ROW_COUNT, PARTITION_KEY, PARTITION_VALUE \
+             FROM information_schema.partitions_meta WHERE TABLE_NAME = 'ev' ORDER BY 1"
+        )
+        .await,
+        vec![
+            vec!["p202401", "1", "dt", "[2024-01-01, 2024-02-01)"],
+            vec!["p202402", "2", "dt", "[2024-02-01, 2024-03-01)"]
+        ]
+    );
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT TABLE_MODEL, PRIMARY_KEY, DISTRIBUTE_KEY, DISTRIBUTE_TYPE, DISTRIBUTE_BUCKET, \
+             PROPERTIES FROM information_schema.tables_config WHERE TABLE_NAME = 'pk'"
+        )
+        .await,
+        vec![vec![
+            "PRIMARY_KEYS",
+            "id",
+            "id",
+            "HASH",
+            "4",
+            "{\"replication_num\":\"1\"}"
+        ]]
+    );
+    assert_eq!(
+        value(
+            &mut c,
+            "SELECT sum(NUM_ROW) FROM information_schema.be_tablets"
+        )
+        .await,
+        "3"
+    );
+    assert!(
+        rows(&mut c, "SELECT * FROM information_schema.loads")
+            .await
+            .is_empty()
+    );
+    // A user sees its own roles and grants.
+    let opts = server.opts("ann", Some("pw"), None);
+    let mut ann = mysql_async::Conn::new(opts).await.unwrap();
+    assert_eq!(
+        rows(
+            &mut ann,
+            "SELECT USER, ROLE_NAME, IS_DEFAULT FROM information_schema.applicable_roles"
+        )
+        .await,
+        vec![vec!["ann", "analyst", "YES"]]
+    );
+    assert_eq!(
+        rows(
+            &mut ann,
+            "SELECT GRANTEE, TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE \
+             FROM information_schema.table_privileges ORDER BY TABLE_NAME"
+        )
+        .await,
+        vec![
+            vec!["'ann'@'%'", "d", "ev", "SELECT"],
+            vec!["'ann'@'%'", "d", "pk", "INSERT"]
+        ]
+    );
+}

@@ -151,6 +151,29 @@ impl Effective {
             .chain(roles.flat_map(|r| r.grants.iter()))
     }
 
+    /// The grants the session holds (its own, its active roles', `public`'s), for
+    /// information_schema's privilege tables.
+    pub fn held_grants(&self) -> Vec<Grant> {
+        let mut grants: Vec<Grant> = self.grants().cloned().collect();
+        grants.sort();
+        grants.dedup();
+        grants
+    }
+
+    /// The roles granted to the user, each with whether it is one of its default roles.
+    pub fn granted_roles(&self) -> Vec<(String, bool)> {
+        self.state
+            .users
+            .get(&self.user)
+            .map(|u| {
+                u.roles
+                    .iter()
+                    .map(|r| (r.clone(), u.default_roles.contains(r)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn allows(&self, privilege: Privilege, target: &Target) -> bool {
         self.grants()
             .any(|g| g.privilege == privilege && covers(&g.object, target))

@@ -1,10 +1,12 @@
 //! `information_schema` with MySQL's table and column names, built from the statement's catalog
 //! snapshot. Each table is one `SystemTable`: its columns and its row maker side by side
-//! (`catalog_tables.rs`, `server_tables.rs`, `task_tables.rs`), so a column cannot drift from its value.
+//! (`catalog_tables.rs`, `server_tables.rs`, `task_tables.rs`, `starrocks_tables.rs`), so a
+//! column cannot drift from its value.
 
 mod catalog_tables;
 mod routine_tables;
 mod server_tables;
+mod starrocks_tables;
 mod task_tables;
 
 use std::sync::Arc;
@@ -55,6 +57,11 @@ const SYSTEM_TABLES: &[SystemTable] = &[
     server_tables::COLUMN_PRIVILEGES,
     task_tables::TASKS,
     task_tables::TASK_RUNS,
+    starrocks_tables::PARTITIONS_META,
+    starrocks_tables::TABLES_CONFIG,
+    starrocks_tables::APPLICABLE_ROLES,
+    starrocks_tables::LOADS,
+    starrocks_tables::BE_TABLETS,
 ];
 
 fn find(name: &str) -> Option<&'static SystemTable> {

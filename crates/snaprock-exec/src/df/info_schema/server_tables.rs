@@ -96,7 +96,7 @@ pub(super) const SESSION_VARIABLES: SystemTable = SystemTable {
 pub(super) const USER_PRIVILEGES: SystemTable = SystemTable {
     name: "USER_PRIVILEGES",
     columns: &["GRANTEE", "TABLE_CATALOG", "PRIVILEGE_TYPE", "IS_GRANTABLE"],
-    rows: no_rows,
+    rows: super::starrocks_tables::user_privileges,
 };
 
 pub(super) const SCHEMA_PRIVILEGES: SystemTable = SystemTable {
@@ -108,7 +108,7 @@ pub(super) const SCHEMA_PRIVILEGES: SystemTable = SystemTable {
         "PRIVILEGE_TYPE",
         "IS_GRANTABLE",
     ],
-    rows: no_rows,
+    rows: super::starrocks_tables::schema_privileges,
 };
 
 pub(super) const TABLE_PRIVILEGES: SystemTable = SystemTable {
@@ -121,7 +121,7 @@ pub(super) const TABLE_PRIVILEGES: SystemTable = SystemTable {
         "PRIVILEGE_TYPE",
         "IS_GRANTABLE",
     ],
-    rows: no_rows,
+    rows: super::starrocks_tables::table_privileges,
 };
 
 pub(super) const COLUMN_PRIVILEGES: SystemTable = SystemTable {
