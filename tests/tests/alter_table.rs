@@ -1,7 +1,8 @@
 //! ALTER TABLE's schema changes as StarRocks documents them (ADD / DROP / MODIFY / RENAME
 //! COLUMN, RENAME, COMMENT, SET properties): rows the table already holds take the new schema,
 //! StarRocks' DDL errors (5064) leave schema and data untouched, and the change survives a
-//! restart.
+//! restart. INSERT INTO / OVERWRITE ... BY NAME matches a query's columns to the table's by
+//! name.
 
 use mysql_async::prelude::Queryable;
 use snaprock_tests::{TestServer, expect_error, rows, run, value};
@@ -314,4 +315,49 @@ async fn rename_comment_and_properties_survive_a_restart() {
     let create = rows(&mut c, "SHOW CREATE TABLE sales2024").await[0][1].clone();
     assert!(create.contains("\"replication_num\" = \"1\""), "{create}");
     assert!(create.contains("COMMENT \"daily sales\""), "{create}");
+}
+
+#[tokio::test]
+async fn insert_by_name_matches_columns_by_name() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    sales_table(&mut c).await;
+    run(
+        &mut c,
+        &[
+            "INSERT INTO sales BY NAME SELECT 40 AS amount, 'kiwi' AS name, 4 AS id, '2024-01-09' AS dt",
+            // Columns the query does not name take their defaults (NULL here).
+            "INSERT INTO sales BY NAME SELECT 5 AS id, '2024-02-10' AS dt",
+        ],
+    )
+    .await;
+    assert_eq!(
+        table_rows(
+            &mut c,
+            "SELECT id, name, amount FROM sales WHERE id >= 4 ORDER BY id"
+        )
+        .await,
+        ["4,kiwi,40", "5,NULL,NULL"]
+    );
+    run(
+        &mut c,
+        &["INSERT OVERWRITE sales PARTITION (p1) BY NAME SELECT 'fig' AS name, 9 AS id, '2024-01-02' AS dt"],
+    )
+    .await;
+    assert_eq!(
+        table_rows(
+            &mut c,
+            "SELECT id, name FROM sales PARTITION (p1) ORDER BY id"
+        )
+        .await,
+        ["9,fig"]
+    );
+    expect_error(
+        &mut c,
+        "INSERT INTO sales BY NAME SELECT 1 AS nope",
+        1054,
+        "Unknown column 'nope' in 'field list'",
+    )
+    .await;
+    assert_eq!(value(&mut c, "SELECT count(*) FROM sales").await, "4");
 }

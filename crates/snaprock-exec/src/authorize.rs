@@ -31,7 +31,9 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
     let system = |privilege| p.check(privilege, &Target::System);
     match statement {
         // Reads and the DML target are checked as the planner resolves the tables.
-        Statement::Standard(_) | Statement::InsertOverwrite { .. } => Ok(()),
+        Statement::Standard(_)
+        | Statement::InsertOverwrite { .. }
+        | Statement::InsertByName { .. } => Ok(()),
         // USE / COM_INIT_DB check in `use_database`.
         Statement::Use { .. } => Ok(()),
         Statement::Transaction(_) | Statement::Ignored(_) => Ok(()),

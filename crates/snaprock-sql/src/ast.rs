@@ -23,6 +23,14 @@ pub enum Statement {
         columns: Vec<String>,
         query: Box<Query>,
     },
+    /// `INSERT INTO | OVERWRITE t [PARTITION (...)] BY NAME <query>`: the query's columns go
+    /// to the table's columns of the same names.
+    InsertByName {
+        table: ObjectName,
+        partitions: Vec<String>,
+        overwrite: bool,
+        query: Box<Query>,
+    },
     CreateDatabase {
         name: String,
         if_not_exists: bool,
@@ -514,6 +522,7 @@ impl Statement {
                 _ => "QUERY",
             },
             Statement::InsertOverwrite { .. } => "INSERT OVERWRITE",
+            Statement::InsertByName { .. } => "INSERT BY NAME",
             Statement::CreateDatabase { .. } => "CREATE DATABASE",
             Statement::DropDatabase { .. } => "DROP DATABASE",
             Statement::Recover(Recover::Database(_)) => "RECOVER DATABASE",

@@ -81,6 +81,13 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
         Statement::AdminShowConfig {
             filter: show::parse_filter(p)?,
         }
+    } else if let Some((table, partitions, overwrite)) = p.maybe_parse(parse_by_name_target)? {
+        Statement::InsertByName {
+            table,
+            partitions,
+            overwrite,
+            query: p.parse_query()?,
+        }
     } else if peek_word(p, "INSERT") && peek_nth_word(p, 1, "OVERWRITE") {
         parse_insert_overwrite(p)?
     } else if parse_word(p, "BEGIN") {
@@ -324,6 +331,26 @@ fn parse_recover(p: &mut Parser) -> PResult<Recover> {
         return Ok(Recover::Partition { partition, table });
     }
     p.expected("DATABASE, TABLE or PARTITION after RECOVER", p.peek_token())
+}
+
+/// `INSERT INTO | OVERWRITE [TABLE] t [PARTITION (p, ...)] BY NAME`: the target of an insert
+/// whose query's columns are matched to the table's by name (an error here means it is not
+/// one).
+fn parse_by_name_target(p: &mut Parser) -> PResult<(ObjectName, Vec<String>, bool)> {
+    expect_word(p, "INSERT")?;
+    let overwrite = parse_word(p, "OVERWRITE");
+    if !overwrite {
+        expect_word(p, "INTO")?;
+    }
+    parse_word(p, "TABLE");
+    let table = parse_object_name(p)?;
+    let partitions = if parse_word(p, "PARTITION") || parse_word(p, "PARTITIONS") {
+        parse_name_list(p)?
+    } else {
+        Vec::new()
+    };
+    expect_words(p, &["BY", "NAME"])?;
+    Ok((table, partitions, overwrite))
 }
 
 fn parse_insert_overwrite(p: &mut Parser) -> PResult<Statement> {

@@ -37,7 +37,9 @@ pub(crate) fn parse_submit_task(
     let start = byte_offset(sql, at.span.start);
     let statement = parse_inner(p, sql)?;
     let runnable = match &statement {
-        Statement::Backup(_) | Statement::InsertOverwrite { .. } => true,
+        Statement::Backup(_)
+        | Statement::InsertOverwrite { .. }
+        | Statement::InsertByName { .. } => true,
         Statement::CreateTable(create) => create.as_query.is_some(),
         Statement::Standard(stmt) => matches!(stmt.as_ref(), sqlparser::ast::Statement::Insert(_)),
         _ => false,

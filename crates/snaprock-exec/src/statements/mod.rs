@@ -41,6 +41,12 @@ pub(crate) async fn dispatch(
             columns,
             query,
         } => query::run_insert_overwrite(session, table, partitions, columns, query).await,
+        Statement::InsertByName {
+            table,
+            partitions,
+            overwrite,
+            query,
+        } => query::run_insert_by_name(session, table, partitions, overwrite, query, sql).await,
         Statement::Use { database } => {
             session.use_database(&database)?;
             Ok(Output::ok())

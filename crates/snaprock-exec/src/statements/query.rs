@@ -217,6 +217,48 @@ pub(crate) async fn run_insert_overwrite(
     run_planned(session, planned).await
 }
 
+/// `INSERT INTO | OVERWRITE t [PARTITION (...)] BY NAME query`: the query's column names are
+/// the insert's column list (each must be a column of the table).
+pub(crate) async fn run_insert_by_name(
+    session: &mut Session,
+    table: SrObjectName,
+    partitions: Vec<String>,
+    overwrite: bool,
+    query: Box<sql_ast::Query>,
+    sql: &str,
+) -> Result<Output> {
+    let (db, name) = session.resolve(&table)?;
+    let meta = session
+        .engine
+        .catalog
+        .snapshot()
+        .table(&db, &name)
+        .cloned()
+        .ok_or_else(|| ExecError::UnknownTable(format!("{db}.{name}")))?;
+    let mut columns = Vec::new();
+    for column in query_columns(session, &query, sql).await? {
+        let Some((_, c)) = meta.column(&column.name) else {
+            return Err(ExecError::UnknownColumn {
+                column: column.name,
+                context: "field list".into(),
+            });
+        };
+        columns.push(c.name.clone());
+    }
+    if overwrite {
+        return run_insert_overwrite(session, table, partitions, columns, query).await;
+    }
+    if !partitions.is_empty() {
+        return Err(ExecError::Unsupported(
+            "INSERT INTO ... PARTITION (...) BY NAME: name the partitions with INSERT OVERWRITE"
+                .into(),
+        ));
+    }
+    let insert = insert_statement(&table, &columns, query, false);
+    let planned = plan_statement(session, insert, None, WriteAs::default()).await?;
+    run_planned(session, planned).await
+}
+
 /// `INSERT INTO table query` (CREATE TABLE AS SELECT fills its new table with it, UPDATE
 /// upserts its rows with it).
 pub(crate) async fn run_insert(
