@@ -294,6 +294,19 @@ async fn rename_comment_and_properties_survive_a_restart() {
         "Table 'other' already exists",
     )
     .await;
+    // An unpartitioned table's one partition follows its name, in a rename and in LIKE.
+    run(
+        &mut c,
+        &[
+            "ALTER TABLE other RENAME other2",
+            "CREATE TABLE other3 LIKE other2",
+        ],
+    )
+    .await;
+    for table in ["other2", "other3"] {
+        let partitions = rows(&mut c, &format!("SHOW PARTITIONS FROM {table}")).await;
+        assert_eq!(partitions[0][1], table);
+    }
     drop(c);
     server.stop().await;
 

@@ -137,6 +137,12 @@ impl NewSchema {
             AlterTableChange::RenameColumn { from, to } => self.rename_column(from, to),
             AlterTableChange::RenameTable(name) => {
                 self.table.name = name.clone();
+                // An unpartitioned table's one partition is named after the table.
+                if self.table.partitioning == Partitioning::Unpartitioned {
+                    for p in &mut self.table.partitions {
+                        p.name = name.clone();
+                    }
+                }
                 Ok(())
             }
             AlterTableChange::Comment(comment) => {

@@ -202,7 +202,12 @@ pub(crate) fn create_table_like(
         meta.name = table.clone();
         meta.created_at = now.clone();
         meta.updated_at = now.clone();
+        let unpartitioned = meta.partitioning == Partitioning::Unpartitioned;
         for p in &mut meta.partitions {
+            if unpartitioned {
+                // An unpartitioned table's one partition is named after the table.
+                p.name = table.clone();
+            }
             p.id = s.allocate_id();
             p.files.clear();
             p.version = 1;
