@@ -1,4 +1,4 @@
-//! Syntax errors with the position MySQL clients expect in ERROR 1064.
+//! Syntax errors (ERROR 1064) in StarRocks' wording, with the position and the text near it.
 
 use sqlparser::parser::ParserError;
 
@@ -27,19 +27,17 @@ impl ParseError {
             None => (detail, None),
         };
         let detail = detail.trim_start_matches("sql parser error: ");
+        // StarRocks' wording (`Getting syntax error ... Detail message: ...`), with the text
+        // at the error quoted as MySQL quotes it.
         let message = match position {
             Some((line, column)) => {
                 let near = near_text(sql, line, column);
                 format!(
-                    "You have an error in your SQL syntax; check the manual that corresponds to your \
-                     MySQL server version for the right syntax to use near '{near}' at line {line}, \
-                     column {column} ({detail})"
+                    "Getting syntax error at line {line}, column {column}. Detail message: \
+                     {detail}, near '{near}'."
                 )
             }
-            None => format!(
-                "You have an error in your SQL syntax; check the manual that corresponds to your \
-                 MySQL server version for the right syntax to use ({detail})"
-            ),
+            None => format!("Getting syntax error. Detail message: {detail}."),
         };
         ParseError { message }
     }
@@ -77,10 +75,12 @@ mod tests {
             "SELECT (1 + garbage",
         );
         assert!(
-            e.message.contains("near 'garbage' at line 1, column 13"),
+            e.message
+                .starts_with("Getting syntax error at line 1, column 13. Detail message: "),
             "{}",
             e.message
         );
+        assert!(e.message.ends_with(", near 'garbage'."), "{}", e.message);
         assert!(
             e.message.contains("Expected: ), found: garbage"),
             "{}",
