@@ -374,3 +374,90 @@ async fn insert_by_name_matches_columns_by_name() {
     .await;
     assert_eq!(value(&mut c, "SELECT count(*) FROM sales").await, "4");
 }
+
+/// kill -9 of the real server while ALTER TABLE rewrites a table (and while an aggregate table
+/// folds a load): after the restart the table is wholly old or wholly new, every row is there,
+/// and no file is left over that the catalog does not list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_during_a_schema_change_leaves_the_old_or_the_new_table() {
+    use snaprock_tests::ServerProcess;
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path()).await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (k BIGINT, v INT, s STRING) DISTRIBUTED BY HASH(k)",
+            "INSERT INTO d.t SELECT g, g % 1000, concat('row-', CAST(g AS STRING)) \
+             FROM TABLE(generate_series(1, 400000)) AS s(g)",
+        ],
+    )
+    .await;
+    drop(c);
+    let mut server = server;
+    let mut outcomes = Vec::new();
+    // Kills early in the rewrite, late in it, and after it: each round flips the type.
+    for (round, delay_ms) in [10u64, 200, 600, 1500, 5000].into_iter().enumerate() {
+        let mut c = server.conn().await;
+        let sql = if rows(&mut c, "DESC d.t").await[1][1] == "int(11)" {
+            "ALTER TABLE d.t MODIFY COLUMN v BIGINT"
+        } else {
+            "ALTER TABLE d.t MODIFY COLUMN v INT"
+        };
+        let alter = tokio::spawn(async move {
+            let _ = c.query_drop(sql).await;
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        server.kill9();
+        let _ = alter.await;
+        server = ServerProcess::start(dir.path()).await;
+        let mut c = server.conn().await;
+        assert_eq!(
+            rows(
+                &mut c,
+                "SELECT count(*), sum(v), count(DISTINCT s) FROM d.t"
+            )
+            .await,
+            vec![vec!["400000", "199800000", "400000"]],
+            "round {round}"
+        );
+        let v_type = rows(&mut c, "DESC d.t").await[1][1].clone();
+        assert!(
+            ["int(11)", "bigint(20)"].contains(&v_type.as_str()),
+            "{v_type}"
+        );
+        outcomes.push(v_type);
+        let listed: i64 = value(
+            &mut c,
+            "SELECT sum(NUM_ROWSET) FROM information_schema.be_tablets",
+        )
+        .await
+        .parse()
+        .unwrap();
+        let on_disk = walk(&dir.path().join("data"));
+        assert_eq!(
+            on_disk as i64, listed,
+            "round {round}: files on disk vs listed"
+        );
+    }
+    eprintln!("types after each kill: {outcomes:?}");
+}
+
+/// Parquet files under `dir`.
+fn walk(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                usize::from(path.extension().is_some_and(|x| x == "parquet"))
+            }
+        })
+        .sum()
+}
