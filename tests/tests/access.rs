@@ -837,3 +837,68 @@ async fn activate_all_roles_on_login() {
         ACCESS_DENIED
     );
 }
+
+/// Roles granted to roles, as StarRocks has them: a role holds the privileges of the roles
+/// granted to it (through any depth), SHOW GRANTS FOR ROLE lists them, IS_ROLE_IN_SESSION sees
+/// them, a loop is refused, and revoking or dropping the inner role takes its privileges away
+/// on the next statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_granted_to_roles_pass_on_their_privileges() {
+    let server = TestServer::start_in(&tempfile::tempdir().unwrap().keep(), "").await;
+    let mut root = server.conn().await;
+    setup_data(&mut root).await;
+    run(
+        &mut root,
+        &[
+            "CREATE ROLE reader",
+            "CREATE ROLE analyst",
+            "CREATE ROLE lead",
+            "GRANT SELECT ON TABLE sales.orders TO ROLE reader",
+            "GRANT reader TO ROLE analyst",
+            "GRANT analyst TO ROLE lead",
+            "CREATE USER 'bob'@'%' IDENTIFIED BY 'pw' DEFAULT ROLE 'lead'",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut root, "SHOW GRANTS FOR ROLE analyst").await[0][2],
+        "GRANT 'reader' TO ROLE 'analyst'"
+    );
+    expect_error(
+        &mut root,
+        "GRANT lead TO ROLE reader",
+        5064,
+        "Getting analyzing error. Detail message: role inheritance loop: role reader is already granted to role lead.",
+    )
+    .await;
+    let mut bob = login(&server, "bob", "pw").await;
+    assert_eq!(
+        value(&mut bob, "SELECT sum(amount) FROM sales.orders").await,
+        "60"
+    );
+    assert_eq!(
+        rows(
+            &mut bob,
+            "SELECT is_role_in_session('lead') AS l, is_role_in_session('reader') AS r, \
+             is_role_in_session('root') AS x"
+        )
+        .await,
+        vec![vec!["1", "1", "0"]]
+    );
+    run(&mut root, &["REVOKE reader FROM ROLE analyst"]).await;
+    let (code, _) = server_error(bob.query_drop("SELECT * FROM sales.orders").await);
+    assert_eq!(code, ACCESS_DENIED);
+    run(
+        &mut root,
+        &["GRANT reader TO ROLE analyst", "DROP ROLE reader"],
+    )
+    .await;
+    let (code, _) = server_error(bob.query_drop("SELECT * FROM sales.orders").await);
+    assert_eq!(code, ACCESS_DENIED);
+    // The dropped role is gone from the roles it was granted to.
+    assert!(
+        rows(&mut root, "SHOW GRANTS FOR ROLE analyst")
+            .await
+            .is_empty()
+    );
+}

@@ -86,6 +86,7 @@ impl AccessControl {
                     name: name.to_string(),
                     builtin: true,
                     grants: BTreeSet::new(),
+                    roles: BTreeSet::new(),
                 });
             role.builtin = true;
             if name != "public" {
@@ -274,6 +275,7 @@ impl AccessControl {
                     name: name.to_string(),
                     builtin: false,
                     grants: BTreeSet::new(),
+                    roles: BTreeSet::new(),
                 },
             );
             Ok(())
@@ -298,6 +300,9 @@ impl AccessControl {
                 Some(_) => {}
             }
             state.roles.remove(name);
+            for role in state.roles.values_mut() {
+                role.roles.remove(name);
+            }
             for user in state.users.values_mut() {
                 user.roles.remove(name);
                 user.default_roles.remove(name);
@@ -343,13 +348,19 @@ impl AccessControl {
         })
     }
 
-    /// `GRANT r, ... TO USER u` (`grant`) or `REVOKE r, ... FROM USER u`.
+    /// `GRANT r, ... TO USER u | ROLE r2` (`grant`) or `REVOKE r, ... FROM USER u | ROLE r2`.
     pub fn change_roles(&self, grant: bool, roles: &[String], grantee: &Grantee) -> Result<()> {
         self.change(|state| {
-            let Grantee::User(user) = grantee else {
-                return Err(AccessError::Semantic(
-                    "roles are granted to users; granting a role to a role is not supported".into(),
-                ));
+            let user = match grantee {
+                Grantee::User(user) => user,
+                Grantee::Role(target) => {
+                    if roles.iter().any(|r| r == "public") {
+                        return Err(AccessError::Semantic(
+                            "every user has role public; it cannot be granted or revoked".into(),
+                        ));
+                    }
+                    return state.change_role_roles(grant, roles, target);
+                }
             };
             for role in roles {
                 state.check_role_exists(role)?;

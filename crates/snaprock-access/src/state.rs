@@ -31,7 +31,13 @@ pub struct RoleRecord {
     pub name: String,
     pub builtin: bool,
     pub grants: BTreeSet<Grant>,
+    /// Roles granted to this role: it holds their privileges too.
+    #[serde(default)]
+    pub roles: BTreeSet<String>,
 }
+
+/// How deep roles may be granted to roles (StarRocks' `privilege_max_role_depth`).
+pub const MAX_ROLE_DEPTH: usize = 16;
 
 /// Every account and role.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -119,6 +125,62 @@ impl AccessState {
             .ok_or_else(|| AccessError::Semantic(format!("cannot find user {user}")))
     }
 
+    /// `roles` and every role granted to them, through any depth.
+    pub fn with_inherited(&self, roles: &[String]) -> BTreeSet<String> {
+        let mut all: BTreeSet<String> = BTreeSet::new();
+        let mut next: Vec<String> = roles.to_vec();
+        for _ in 0..=MAX_ROLE_DEPTH {
+            let mut found = Vec::new();
+            for role in next {
+                if all.insert(role.clone())
+                    && let Some(record) = self.roles.get(&role)
+                {
+                    found.extend(record.roles.iter().cloned());
+                }
+            }
+            if found.is_empty() {
+                break;
+            }
+            next = found;
+        }
+        all
+    }
+
+    /// `GRANT r, ... TO ROLE target` (`grant`) or `REVOKE r, ... FROM ROLE target`: refused
+    /// when it would make a role hold itself.
+    pub(crate) fn change_role_roles(
+        &mut self,
+        grant: bool,
+        roles: &[String],
+        target: &str,
+    ) -> crate::Result<()> {
+        self.check_role_exists(target)?;
+        for role in roles {
+            self.check_role_exists(role)?;
+            if grant
+                && self
+                    .with_inherited(std::slice::from_ref(role))
+                    .contains(target)
+            {
+                return Err(AccessError::Semantic(format!(
+                    "role inheritance loop: role {target} is already granted to role {role}"
+                )));
+            }
+        }
+        let record = self
+            .roles
+            .get_mut(target)
+            .ok_or(AccessError::Semantic(format!("cannot find role {target}")))?;
+        for role in roles {
+            if grant {
+                record.roles.insert(role.clone());
+            } else {
+                record.roles.remove(role);
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn check_role_exists(&self, role: &str) -> crate::Result<()> {
         if self.roles.contains_key(role) {
             Ok(())
@@ -138,17 +200,25 @@ pub struct Effective {
 }
 
 impl Effective {
-    /// The user's own grants, then those of its active roles and of `public`.
+    /// The user's own grants, then those of its active roles (and the roles granted to them)
+    /// and of `public`.
     fn grants(&self) -> impl Iterator<Item = &Grant> {
         let own = self.state.users.get(&self.user).into_iter();
-        let roles = self
-            .current_roles
-            .iter()
-            .map(String::as_str)
-            .chain(["public"])
-            .filter_map(|r| self.state.roles.get(r));
+        let mut active = self.current_roles.clone();
+        active.push("public".to_string());
+        let roles: Vec<&RoleRecord> = self
+            .state
+            .with_inherited(&active)
+            .into_iter()
+            .filter_map(|r| self.state.roles.get(&r))
+            .collect();
         own.flat_map(|u| u.grants.iter())
-            .chain(roles.flat_map(|r| r.grants.iter()))
+            .chain(roles.into_iter().flat_map(|r| r.grants.iter()))
+    }
+
+    /// The active roles and every role granted to them (IS_ROLE_IN_SESSION).
+    pub fn roles_in_session(&self) -> BTreeSet<String> {
+        self.state.with_inherited(&self.current_roles)
     }
 
     /// The grants the session holds (its own, its active roles', `public`'s), for

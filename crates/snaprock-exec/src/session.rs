@@ -370,6 +370,10 @@ impl SessionValues for Session {
         }
     }
 
+    fn role_in_session(&self, role: &str) -> bool {
+        self.privileges().roles_in_session().contains(role)
+    }
+
     fn connection_id(&self) -> u32 {
         self.conn.id
     }

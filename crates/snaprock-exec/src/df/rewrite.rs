@@ -32,6 +32,8 @@ pub(crate) trait SessionValues {
     fn current_user(&self) -> String;
     /// `CURRENT_ROLE()`: the active roles, comma separated, or `NONE`.
     fn current_role(&self) -> String;
+    /// Whether `role` is active in the session, itself or through a role granted to an active one.
+    fn role_in_session(&self, role: &str) -> bool;
     /// Whether the session may read view `db.view` (checked where the statement names it; views
     /// named inside a view's query are not checked again).
     fn check_view_read(&self, db: &str, view: &str) -> Result<()>;

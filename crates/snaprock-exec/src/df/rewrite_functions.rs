@@ -197,9 +197,7 @@ fn session_function(s: &dyn SessionValues, name: &str, f: &Function) -> Option<E
             let role = function_args(f)
                 .first()
                 .and_then(snaprock_sql::literal_text)?;
-            let active = s.current_role();
-            let is_active = active.split(", ").any(|r| r == role);
-            Expr::value(Value::Boolean(is_active))
+            Expr::value(Value::Boolean(s.role_in_session(&role)))
         }
         "if" => {
             let args = function_args(f);

@@ -170,7 +170,14 @@ pub(crate) fn show_accounts(session: &Session, show: &Show) -> Result<Output> {
                         .get(name)
                         .ok_or_else(|| AccessError::Semantic(format!("cannot find role {name}")))?;
                     let mut rows = RowsBuilder::text(&["RoleName", "Catalog", "Grants"]);
-                    let lines = grant_text(&role.grants, &format!("ROLE '{name}'"));
+                    let mut lines = Vec::new();
+                    if !role.roles.is_empty() {
+                        lines.push(format!(
+                            "GRANT {} TO ROLE '{name}'",
+                            quoted_list(&role.roles)
+                        ));
+                    }
+                    lines.extend(grant_text(&role.grants, &format!("ROLE '{name}'")));
                     push_grant_rows(&mut rows, name, lines);
                     return Ok(Output::Rows(rows.into_result()?));
                 }
