@@ -879,8 +879,8 @@ async fn roles_granted_to_roles_pass_on_their_privileges() {
     assert_eq!(
         rows(
             &mut bob,
-            "SELECT is_role_in_session('lead') AS l, is_role_in_session('reader') AS r, \
-             is_role_in_session('root') AS x"
+            "SELECT is_role_in_session('lead'), is_role_in_session('reader'), \
+             is_role_in_session('root')"
         )
         .await,
         vec![vec!["1", "1", "0"]]

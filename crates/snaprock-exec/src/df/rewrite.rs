@@ -381,6 +381,7 @@ fn becomes_literal(expr: &Expr) -> bool {
         "found_rows",
         "row_count",
         "current_role",
+        "is_role_in_session",
     ];
     match expr {
         Expr::Identifier(i) => i.value.starts_with('@'),
