@@ -175,6 +175,15 @@ pub async fn rows(conn: &mut Conn, sql: &str) -> Vec<Vec<String>> {
 }
 
 /// A one-value query's value as text.
+/// Each row of the query's result as its values joined by `,` (NULL as `NULL`).
+pub async fn joined_rows(conn: &mut Conn, sql: &str) -> Vec<String> {
+    rows(conn, sql)
+        .await
+        .into_iter()
+        .map(|r| r.join(","))
+        .collect()
+}
+
 pub async fn value(conn: &mut Conn, sql: &str) -> String {
     rows(conn, sql)
         .await

@@ -5,21 +5,13 @@
 //! name.
 
 use mysql_async::prelude::Queryable;
-use snaprock_tests::{TestServer, expect_error, rows, run, value};
+use snaprock_tests::{TestServer, expect_error, joined_rows, rows, run, value};
 
 async fn columns(c: &mut mysql_async::Conn, table: &str) -> Vec<String> {
     rows(c, &format!("DESC {table}"))
         .await
         .into_iter()
         .map(|r| format!("{} {}", r[0], r[1]))
-        .collect()
-}
-
-async fn table_rows(c: &mut mysql_async::Conn, sql: &str) -> Vec<String> {
-    rows(c, sql)
-        .await
-        .into_iter()
-        .map(|r| r.join(","))
         .collect()
 }
 
@@ -75,7 +67,7 @@ async fn added_columns_fill_existing_rows_with_their_default_in_their_place() {
     )
     .await;
     assert_eq!(
-        table_rows(
+        joined_rows(
             &mut c,
             "SELECT id, region, name, qty, note, flag FROM sales ORDER BY id"
         )
@@ -120,7 +112,7 @@ async fn dropped_modified_and_renamed_columns_rewrite_the_rows() {
     )
     .await;
     assert_eq!(
-        table_rows(
+        joined_rows(
             &mut c,
             "SELECT day, item_id, name, amount FROM sales ORDER BY item_id"
         )
@@ -162,7 +154,7 @@ async fn a_change_the_rows_cannot_take_is_refused_and_changes_nothing() {
     sales_table(&mut c).await;
     let before_columns = columns(&mut c, "sales").await;
     let all = "SELECT * FROM sales ORDER BY id";
-    let before_rows = table_rows(&mut c, all).await;
+    let before_rows = joined_rows(&mut c, all).await;
     let cases: &[(&str, &str)] = &[
         (
             "ALTER TABLE sales MODIFY COLUMN name INT",
@@ -194,7 +186,7 @@ async fn a_change_the_rows_cannot_take_is_refused_and_changes_nothing() {
             e.code
         );
         assert_eq!(columns(&mut c, "sales").await, before_columns, "{sql}");
-        assert_eq!(table_rows(&mut c, all).await, before_rows, "{sql}");
+        assert_eq!(joined_rows(&mut c, all).await, before_rows, "{sql}");
     }
     // StarRocks' DDL errors, word for word.
     for (sql, message) in [
@@ -260,7 +252,7 @@ async fn a_change_the_rows_cannot_take_is_refused_and_changes_nothing() {
         "Can not modify key column: k2 for primary key table",
     )
     .await;
-    assert_eq!(table_rows(&mut c, all).await, before_rows);
+    assert_eq!(joined_rows(&mut c, all).await, before_rows);
 }
 
 #[tokio::test]
@@ -314,7 +306,7 @@ async fn rename_comment_and_properties_survive_a_restart() {
     let mut c = server.conn().await;
     run(&mut c, &["USE d"]).await;
     assert_eq!(
-        table_rows(&mut c, "SELECT id, region FROM sales2024 ORDER BY id").await,
+        joined_rows(&mut c, "SELECT id, region FROM sales2024 ORDER BY id").await,
         ["1,eu", "2,eu", "3,eu"]
     );
     assert_eq!(
@@ -345,7 +337,7 @@ async fn insert_by_name_matches_columns_by_name() {
     )
     .await;
     assert_eq!(
-        table_rows(
+        joined_rows(
             &mut c,
             "SELECT id, name, amount FROM sales WHERE id >= 4 ORDER BY id"
         )
@@ -358,7 +350,7 @@ async fn insert_by_name_matches_columns_by_name() {
     )
     .await;
     assert_eq!(
-        table_rows(
+        joined_rows(
             &mut c,
             "SELECT id, name FROM sales PARTITION (p1) ORDER BY id"
         )

@@ -4,15 +4,7 @@
 //! StarRocks' errors for what it refuses.
 
 use mysql_async::prelude::Queryable;
-use snaprock_tests::{TestServer, expect_error, rows, run};
-
-async fn table_rows(c: &mut mysql_async::Conn, sql: &str) -> Vec<String> {
-    rows(c, sql)
-        .await
-        .into_iter()
-        .map(|r| r.join(","))
-        .collect()
-}
+use snaprock_tests::{TestServer, expect_error, joined_rows, rows, run};
 
 async fn orders(c: &mut mysql_async::Conn) {
     run(
@@ -43,7 +35,7 @@ async fn update_changes_only_the_matched_rows_and_columns() {
     assert_eq!(result.affected_rows(), 2);
     drop(result);
     assert_eq!(
-        table_rows(&mut c, "SELECT * FROM orders ORDER BY id").await,
+        joined_rows(&mut c, "SELECT * FROM orders ORDER BY id").await,
         [
             "1,shipped,10.50,a!",
             "2,shipped,20.00,b!",
@@ -64,7 +56,7 @@ async fn update_changes_only_the_matched_rows_and_columns() {
     )
     .await;
     assert_eq!(
-        table_rows(&mut c, "SELECT * FROM orders ORDER BY id").await,
+        joined_rows(&mut c, "SELECT * FROM orders ORDER BY id").await,
         [
             "1,shipped,10.50,a!",
             "2,shipped,15.00,b!",
@@ -80,7 +72,7 @@ async fn update_changes_only_the_matched_rows_and_columns() {
     .await
     .unwrap();
     assert_eq!(
-        table_rows(&mut c, "SELECT status, note FROM orders WHERE id = 4").await,
+        joined_rows(&mut c, "SELECT status, note FROM orders WHERE id = 4").await,
         ["prepared,p"]
     );
 }
@@ -90,7 +82,7 @@ async fn update_refuses_what_starrocks_refuses_and_changes_nothing() {
     let server = TestServer::start().await;
     let mut c = server.conn().await;
     orders(&mut c).await;
-    let before = table_rows(&mut c, "SELECT * FROM orders ORDER BY id").await;
+    let before = joined_rows(&mut c, "SELECT * FROM orders ORDER BY id").await;
     for (sql, code, message) in [
         (
             "UPDATE orders SET id = 9 WHERE id = 1",
@@ -127,7 +119,7 @@ async fn update_refuses_what_starrocks_refuses_and_changes_nothing() {
             .is_err()
     );
     assert_eq!(
-        table_rows(&mut c, "SELECT * FROM orders ORDER BY id").await,
+        joined_rows(&mut c, "SELECT * FROM orders ORDER BY id").await,
         before
     );
 }
@@ -159,7 +151,7 @@ async fn update_needs_the_update_privilege() {
     .await;
     run(&mut clerk, &["UPDATE orders SET status = 'x' WHERE id = 1"]).await;
     assert_eq!(
-        table_rows(&mut c, "SELECT status FROM orders WHERE id = 1").await,
+        joined_rows(&mut c, "SELECT status FROM orders WHERE id = 1").await,
         ["x"]
     );
 }
@@ -199,7 +191,7 @@ async fn aggregate_key_tables_fold_rows_of_one_key() {
     )
     .await;
     assert_eq!(
-        table_rows(&mut c, "SELECT * FROM aggregate_tbl ORDER BY site_id").await,
+        joined_rows(&mut c, "SELECT * FROM aggregate_tbl ORDER BY site_id").await,
         [
             "1,2024-01-01,a,111,9,1,2024-01-02 00:00:00,x",
             "2,2024-01-01,b,10,4,1,2024-01-01 08:00:00,z"
@@ -230,7 +222,7 @@ async fn unique_key_tables_keep_the_last_row_of_a_key() {
     )
     .await;
     assert_eq!(
-        table_rows(&mut c, "SELECT * FROM u ORDER BY k").await,
+        joined_rows(&mut c, "SELECT * FROM u ORDER BY k").await,
         ["1,c", "2,d"]
     );
 }
@@ -272,8 +264,8 @@ async fn keyed_and_altered_tables_come_back_from_a_backup_still_keyed() {
     assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
     for table in ["orders", "agg"] {
         assert_eq!(
-            table_rows(&mut c, &format!("SELECT * FROM d2.{table} ORDER BY 1")).await,
-            table_rows(&mut c, &format!("SELECT * FROM d.{table} ORDER BY 1")).await,
+            joined_rows(&mut c, &format!("SELECT * FROM d2.{table} ORDER BY 1")).await,
+            joined_rows(&mut c, &format!("SELECT * FROM d.{table} ORDER BY 1")).await,
             "{table}"
         );
     }
@@ -287,11 +279,11 @@ async fn keyed_and_altered_tables_come_back_from_a_backup_still_keyed() {
     )
     .await;
     assert_eq!(
-        table_rows(&mut c, "SELECT * FROM d2.agg ORDER BY k").await,
+        joined_rows(&mut c, "SELECT * FROM d2.agg ORDER BY k").await,
         ["1,111,z", "2,1,c"]
     );
     assert_eq!(
-        table_rows(&mut c, "SELECT id, region FROM d2.orders ORDER BY id").await,
+        joined_rows(&mut c, "SELECT id, region FROM d2.orders ORDER BY id").await,
         ["1,eu", "2,us", "3,ap", "4,eu"]
     );
 }

@@ -24,12 +24,10 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
-use snaprock_sql::sqlparser::ast::{
-    DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator,
-};
+use snaprock_sql::sqlparser::ast::{DateTimeField, Expr, Function, UnaryOperator};
 
 use crate::df::mysql_functions::parse_datetime;
+use crate::df::rewrite_functions::{call, function_args};
 use crate::{ExecError, Result};
 
 /// Units of date arithmetic, smallest first.
@@ -54,7 +52,7 @@ pub(crate) fn register(ctx: &SessionContext) {
 
 /// The call that replaces a date-arithmetic call, if `name` is one.
 pub(crate) fn rewrite_date_call(name: &str, f: &Function) -> Result<Option<Expr>> {
-    let args = arguments(f);
+    let args = function_args(f);
     let shifted = |base: &Expr, count: Expr, unit: &str, negate: bool| {
         let count = if negate {
             Expr::UnaryOp {
@@ -64,11 +62,7 @@ pub(crate) fn rewrite_date_call(name: &str, f: &Function) -> Result<Option<Expr>
         } else {
             count
         };
-        call(
-            f,
-            &format!("__snaprock_add_{unit}"),
-            vec![base.clone(), count],
-        )
+        call(&format!("__snaprock_add_{unit}"), vec![base.clone(), count])
     };
     let replacement = match (name, args.as_slice()) {
         ("date_add" | "adddate" | "date_sub" | "subdate", [base, Expr::Interval(interval)]) => {
@@ -84,16 +78,14 @@ pub(crate) fn rewrite_date_call(name: &str, f: &Function) -> Result<Option<Expr>
             shifted(base, count.clone(), unit_word(unit, name)?, false)
         }
         ("timestampdiff", [unit, from, to]) => call(
-            f,
             &format!("__snaprock_diff_{}", unit_word(unit, name)?),
             vec![to.clone(), from.clone()],
         ),
-        ("datediff", [a, b]) => call(f, "__snaprock_datediff", vec![a.clone(), b.clone()]),
+        ("datediff", [a, b]) => call("__snaprock_datediff", vec![a.clone(), b.clone()]),
         (other, [base, count]) => match starrocks_unit(other) {
             Some((unit, "add")) => shifted(base, count.clone(), unit, false),
             Some((unit, "sub")) => shifted(base, count.clone(), unit, true),
             Some((unit, _)) => call(
-                f,
                 &format!("__snaprock_diff_{unit}"),
                 vec![base.clone(), count.clone()],
             ),
@@ -150,35 +142,6 @@ fn unit_word(expr: &Expr, function: &str) -> Result<&'static str> {
         .find(|u| text == **u || text == format!("sql_tsi_{u}"))
         .copied()
         .ok_or_else(|| ExecError::Unsupported(format!("{} unit '{text}'", function.to_uppercase())))
-}
-
-fn arguments(f: &Function) -> Vec<Expr> {
-    match &f.args {
-        FunctionArguments::List(list) => list
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// `name(args)`, built from the call it replaces (keeping its other parts).
-fn call(template: &Function, name: &str, args: Vec<Expr>) -> Expr {
-    let mut f = template.clone();
-    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]);
-    f.args = FunctionArguments::List(FunctionArgumentList {
-        duplicate_treatment: None,
-        args: args
-            .into_iter()
-            .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-            .collect(),
-        clauses: Vec::new(),
-    });
-    Expr::Function(f)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

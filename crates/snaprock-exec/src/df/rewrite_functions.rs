@@ -159,16 +159,21 @@ fn starrocks_aggregate(name: &str, f: &mut Function) -> Result<Option<Expr>> {
 
 /// `json -> 'path'`: StarRocks' shorthand for `json_query(json, 'path')`.
 pub(crate) fn json_arrow(left: &Expr, right: &Expr) -> Expr {
+    call("json_query", vec![left.clone(), right.clone()])
+}
+
+/// The plain call `name(args)`.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
-        name: function_name("json_query"),
+        name: function_name(name),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
             duplicate_treatment: None,
-            args: vec![
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(left.clone())),
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(right.clone())),
-            ],
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
             clauses: Vec::new(),
         }),
         filter: None,
@@ -221,7 +226,8 @@ fn session_function(s: &dyn SessionValues, name: &str, f: &Function) -> Option<E
     })
 }
 
-fn function_args(f: &Function) -> Vec<Expr> {
+/// The plain arguments of a call.
+pub(crate) fn function_args(f: &Function) -> Vec<Expr> {
     match &f.args {
         FunctionArguments::List(list) => list
             .args
