@@ -1,6 +1,7 @@
 //! StarRocks' SHOW statements about storage: SHOW DATA (a database's tables with Total, Quota
 //! and Left rows; one table with its row count), SHOW TABLET, and SHOW ALTER TABLE COLUMN,
-//! which scripts written for StarRocks poll after an ALTER TABLE until the job is FINISHED.
+//! which scripts written for StarRocks poll after an ALTER TABLE until the job is FINISHED;
+//! StarRocks' information_schema tables; the session variables its scripts set.
 
 use snaprock_tests::{TestServer, expect_error, rows, run, value};
 
@@ -188,4 +189,44 @@ async fn starrocks_information_schema_tables_describe_the_server() {
             vec!["'ann'@'%'", "d", "pk", "INSERT"]
         ]
     );
+}
+
+/// The session variables StarRocks' scripts and tests set are accepted, read back and reset.
+#[tokio::test]
+async fn starrocks_session_variables_are_accepted() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "SET scan_olap_partition_num_limit = 10",
+            "SET enable_spill = true, new_planner_optimize_timeout = 10000",
+            "SET SESSION partial_update_mode = 'column'",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT @@scan_olap_partition_num_limit, @@enable_spill, @@partial_update_mode, @@sql_dialect"
+        )
+        .await,
+        vec![vec!["10", "1", "column", "StarRocks"]]
+    );
+    run(&mut c, &["SET scan_olap_partition_num_limit = DEFAULT"]).await;
+    assert_eq!(
+        rows(
+            &mut c,
+            "SHOW VARIABLES LIKE 'scan_olap_partition_num_limit'"
+        )
+        .await,
+        vec![vec!["scan_olap_partition_num_limit", "0"]]
+    );
+    expect_error(
+        &mut c,
+        "SET enable_spill = 'maybe'",
+        1231,
+        "Variable 'enable_spill' can't be set to the value of 'maybe'",
+    )
+    .await;
 }
