@@ -300,3 +300,41 @@ async fn the_partitioning_rule_survives_a_restart_and_a_restore() {
     );
     assert_eq!(value(&mut c, "SELECT sum(v) FROM d2.events").await, "7");
 }
+
+/// `scan_olap_partition_num_limit`, as StarRocks' own test exercises it: 0 and -1 read any
+/// number of partitions; a limit below what a query needs refuses it with StarRocks' text.
+#[tokio::test]
+async fn a_query_over_more_partitions_than_allowed_is_refused() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE t (ds DATE, v INT) PARTITION BY date_trunc('day', ds)",
+            "INSERT INTO t VALUES ('2024-09-22', 1), ('2024-09-23', 2), ('2024-09-24', 3), \
+             ('2024-09-25', 4), ('2024-09-26', 5), ('2024-09-20', 6)",
+        ],
+    )
+    .await;
+    let query = "SELECT count(*) FROM t WHERE ds >= '2024-09-22'";
+    assert_eq!(value(&mut c, query).await, "5");
+    run(&mut c, &["SET scan_olap_partition_num_limit = -1"]).await;
+    assert_eq!(value(&mut c, query).await, "5");
+    run(&mut c, &["SET scan_olap_partition_num_limit = 3"]).await;
+    snaprock_tests::expect_error(
+        &mut c,
+        query,
+        1064,
+        "Exceeded the limit of number of olap table partitions to be scanned. Number of partitions \
+         allowed: 3, number of partitions to be scanned: 5. Please adjust the SQL or change the \
+         limit by set variable scan_olap_partition_num_limit.",
+    )
+    .await;
+    // Pruned to few enough partitions, the query runs.
+    assert_eq!(
+        value(&mut c, "SELECT sum(v) FROM t WHERE ds >= '2024-09-25'").await,
+        "9"
+    );
+}

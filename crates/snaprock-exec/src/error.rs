@@ -76,6 +76,13 @@ pub enum ExecError {
     /// StarRocks' DDL execution errors (5064): the bare message.
     #[error("{0}")]
     Ddl(String),
+    /// A scan reading more partitions than `scan_olap_partition_num_limit` allows.
+    #[error(
+        "Exceeded the limit of number of olap table partitions to be scanned. Number of partitions \
+         allowed: {allowed}, number of partitions to be scanned: {scanned}. Please adjust the SQL \
+         or change the limit by set variable scan_olap_partition_num_limit."
+    )]
+    PartitionScanLimit { allowed: u64, scanned: usize },
     #[error("Query execution was interrupted")]
     Interrupted,
     #[error("{0}")]

@@ -160,7 +160,8 @@ fn defaults() -> Vec<(&'static str, Kind, VarValue)> {
         ("performance_schema", ReadOnly, I(0)),
         ("pipeline_dop", Int, I(0)),
         // StarRocks' planner and execution knobs its scripts and tests set: accepted, shown
-        // with StarRocks' defaults, without effect on snaprock's single-node planner.
+        // with StarRocks' defaults, without effect on snaprock's single-node planner (except
+        // scan_olap_partition_num_limit, which scans check).
         ("broadcast_row_limit", Int, I(15_000_000)),
         ("cbo_enable_low_cardinality_optimize", Bool, I(1)),
         ("cbo_max_reorder_node_use_dp", Int, I(10)),

@@ -123,7 +123,7 @@ fn error_kind_and_message(error: &ExecError) -> (ErrorKind, String) {
         ExecError::UnknownConfig(_) => ER_SR_CONFIG_NOT_EXIST,
         ExecError::SetConfigFailed(_) => ER_SR_SET_CONFIG_FAILED,
         ExecError::Interrupted => ER_QUERY_INTERRUPTED,
-        ExecError::Plan(_) => ER_PARSE_ERROR,
+        ExecError::Plan(_) | ExecError::PartitionScanLimit { .. } => ER_PARSE_ERROR,
         ExecError::Execution(_) => ER_UNKNOWN_ERROR,
     };
     (kind, error.to_string())

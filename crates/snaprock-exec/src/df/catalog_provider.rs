@@ -51,6 +51,8 @@ pub struct StatementContext {
     pub dml_target: Option<DmlTarget>,
     /// `INSERT OVERWRITE t PARTITION (...)`: the partitions to replace.
     pub overwrite_partitions: Mutex<Option<Vec<String>>>,
+    /// `scan_olap_partition_num_limit`: the most partitions one table scan may read (0: any).
+    pub scan_partition_limit: u64,
     /// Tables made by FILES() calls of this statement.
     pub files_tables: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }

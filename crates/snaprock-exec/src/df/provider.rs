@@ -183,8 +183,15 @@ impl TableProvider for SnaprockTable {
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let catalog = &self.ctx.engine.catalog;
-        let files: Vec<PartitionedFile> = self
-            .partitions_to_scan(filters)
+        let partitions = self.partitions_to_scan(filters);
+        let allowed = self.ctx.scan_partition_limit;
+        if allowed > 0 && partitions.len() as u64 > allowed {
+            return Err(external(ExecError::PartitionScanLimit {
+                allowed,
+                scanned: partitions.len(),
+            }));
+        }
+        let files: Vec<PartitionedFile> = partitions
             .into_iter()
             .flat_map(|p| p.files.iter())
             .map(|f| {

@@ -78,6 +78,11 @@ pub(crate) fn statement_context(
         privileges: Some(privileges),
         dml_target,
         overwrite_partitions: Mutex::new(None),
+        scan_partition_limit: session
+            .variable("scan_olap_partition_num_limit")
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
         files_tables: Mutex::new(HashMap::new()),
     });
     for (name, checked) in [(CATALOG_NAME, true), (VIEW_CATALOG, false)] {
