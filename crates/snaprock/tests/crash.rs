@@ -28,6 +28,9 @@ impl Server {
                 dir.to_str().unwrap(),
                 "--port",
                 &port.to_string(),
+                // No HTTP listener: the default port may be taken by another server.
+                "--http-port",
+                "0",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
