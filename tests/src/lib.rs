@@ -288,6 +288,21 @@ pub fn column<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no column {name} in {row:?}"))
 }
 
+/// RESTOREs snapshot `snapshot` of `repo` into database `db` (its newest timestamp) and waits
+/// until the job FINISHED.
+pub async fn restore_snapshot_into(conn: &mut Conn, repo: &str, snapshot: &str, db: &str) {
+    let ts = snapshot_timestamp(conn, repo, snapshot).await;
+    run(
+        conn,
+        &[&format!(
+            "RESTORE SNAPSHOT {db}.{snapshot} FROM {repo} PROPERTIES (\"backup_timestamp\" = \"{ts}\")"
+        )],
+    )
+    .await;
+    let row = wait_for_restore_state(conn, db, &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
+}
+
 /// Polls SHOW BACKUP until the job's State is one of `states`; returns the row.
 pub async fn wait_for_backup_state(
     conn: &mut Conn,

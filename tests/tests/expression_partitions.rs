@@ -282,17 +282,7 @@ async fn the_partitioning_rule_survives_a_restart_and_a_restore() {
         partition_names(&mut c, "d.events").await,
         ["p20240101", "p20240102", "p20240103"]
     );
-    let ts = rows(&mut c, "SHOW SNAPSHOT ON repo").await[0][1].clone();
-    run(
-        &mut c,
-        &[&format!(
-            "RESTORE SNAPSHOT d2.snap FROM repo PROPERTIES (\"backup_timestamp\" = \"{ts}\")"
-        )],
-    )
-    .await;
-    let row =
-        snaprock_tests::wait_for_restore_state(&mut c, "d2", &["FINISHED", "CANCELLED"]).await;
-    assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
+    snaprock_tests::restore_snapshot_into(&mut c, "repo", "snap", "d2").await;
     run(&mut c, &["INSERT INTO d2.events VALUES ('2024-02-01', 4)"]).await;
     assert_eq!(
         partition_names(&mut c, "d2.events").await,

@@ -4,7 +4,7 @@
 //! StarRocks' errors for what it refuses.
 
 use mysql_async::prelude::Queryable;
-use snaprock_tests::{TestServer, expect_error, joined_rows, rows, run};
+use snaprock_tests::{TestServer, expect_error, joined_rows, run};
 
 async fn orders(c: &mut mysql_async::Conn) {
     run(
@@ -251,17 +251,7 @@ async fn keyed_and_altered_tables_come_back_from_a_backup_still_keyed() {
     .await;
     let row = snaprock_tests::wait_for_backup_state(&mut c, "d", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(snaprock_tests::column(&row, "Status"), "[OK]", "{row:?}");
-    let ts = rows(&mut c, "SHOW SNAPSHOT ON repo").await[0][1].clone();
-    run(
-        &mut c,
-        &[&format!(
-            "RESTORE SNAPSHOT d2.snap FROM repo PROPERTIES (\"backup_timestamp\" = \"{ts}\")"
-        )],
-    )
-    .await;
-    let row =
-        snaprock_tests::wait_for_restore_state(&mut c, "d2", &["FINISHED", "CANCELLED"]).await;
-    assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
+    snaprock_tests::restore_snapshot_into(&mut c, "repo", "snap", "d2").await;
     for table in ["orders", "agg"] {
         assert_eq!(
             joined_rows(&mut c, &format!("SELECT * FROM d2.{table} ORDER BY 1")).await,
