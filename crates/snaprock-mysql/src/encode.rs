@@ -11,6 +11,8 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use opensrv_mysql::{BINARY_COLLATION, Column, ColumnFlags, ColumnType};
 use snaprock_exec::{OutputColumn, SQL_TYPE_METADATA_KEY};
 
+use crate::nested_text::{NestedText, is_nested};
+
 /// The MySQL column definition of a result column.
 pub fn column_definition(c: &OutputColumn) -> Column {
     let f = &c.field;
@@ -86,6 +88,8 @@ pub enum Value {
 pub struct ColumnReader<'a> {
     array: &'a ArrayRef,
     formatter: ArrayFormatter<'a>,
+    /// ARRAY, MAP and STRUCT columns: printed as StarRocks prints them.
+    nested: Option<NestedText<'a>>,
 }
 
 const FORMAT: FormatOptions<'static> = FormatOptions::new()
@@ -97,9 +101,15 @@ const FORMAT: FormatOptions<'static> = FormatOptions::new()
 
 impl<'a> ColumnReader<'a> {
     pub fn new(array: &'a ArrayRef) -> datafusion::arrow::error::Result<Self> {
+        let nested = if is_nested(array.data_type()) {
+            Some(NestedText::new(array)?)
+        } else {
+            None
+        };
         Ok(ColumnReader {
             array,
             formatter: ArrayFormatter::try_new(array.as_ref(), &FORMAT)?,
+            nested,
         })
     }
 
@@ -107,6 +117,9 @@ impl<'a> ColumnReader<'a> {
         let a = self.array;
         if a.is_null(row) || a.data_type() == &DataType::Null {
             return Value::Null;
+        }
+        if let Some(nested) = &self.nested {
+            return nested.text(row).map_or(Value::Null, Value::Text);
         }
         match a.data_type() {
             DataType::Boolean => Value::I8(i8::from(a.as_boolean().value(row))),

@@ -7,6 +7,7 @@ mod connection;
 mod encode;
 mod error_codes;
 mod listener;
+mod nested_text;
 mod params;
 mod throttle;
 mod tls;

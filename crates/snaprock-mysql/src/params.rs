@@ -5,12 +5,12 @@
 
 use datafusion::common::ScalarValue;
 use opensrv_mysql::{ColumnType, ParamValue, ValueInner};
-use snaprock_sql::sqlparser::dialect::MySqlDialect;
+use snaprock_sql::StarRocksDialect;
 use snaprock_sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 /// Byte ranges of the `?` placeholders of `sql`.
 pub fn placeholders(sql: &str) -> Result<Vec<(usize, usize)>, String> {
-    let dialect = MySqlDialect {};
+    let dialect = StarRocksDialect::new();
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| e.to_string())?;

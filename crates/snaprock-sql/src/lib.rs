@@ -13,6 +13,7 @@ mod alter_ast;
 pub mod ast;
 mod backup;
 mod create_table;
+mod dialect;
 mod error;
 mod parser;
 mod set;
@@ -22,6 +23,7 @@ mod split;
 mod task;
 mod words;
 
+pub use dialect::StarRocksDialect;
 pub use error::ParseError;
 pub use parser::parse_statement;
 pub use split::split_statements;

@@ -1,17 +1,17 @@
 //! Dispatches one statement's text to the right parser.
 
 use sqlparser::ast::{self as sql_ast};
-use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
+use crate::StarRocksDialect;
 use crate::ast::*;
 use crate::words::*;
 use crate::{ParseError, access, alter, backup, create_table, set, show, task};
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
-    let dialect = MySqlDialect {};
+    let dialect = StarRocksDialect::new();
     let result = Parser::new(&dialect)
         .try_with_sql(sql)
         .and_then(|mut p| parse_with(&mut p, sql));

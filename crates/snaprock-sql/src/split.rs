@@ -3,14 +3,14 @@
 //! Uses sqlparser's tokenizer so semicolons inside strings, quoted names and comments do not
 //! split. Empty statements (`;;`, a trailing `;`, only a comment) are dropped.
 
-use sqlparser::dialect::MySqlDialect;
+use crate::StarRocksDialect;
 use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 use crate::ParseError;
 
 /// The statements of `sql`, each as its own text (without the `;`).
 pub fn split_statements(sql: &str) -> Result<Vec<&str>, ParseError> {
-    let dialect = MySqlDialect {};
+    let dialect = StarRocksDialect::new();
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| ParseError::with_detail(&e.to_string(), sql))?;

@@ -31,7 +31,7 @@ pub use locations::{FILES_URL, FileHome, FileRouter};
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
 pub use recycle::{RecycleBin, RecycledDatabase, RecycledPartition, RecycledTable};
-pub use types::{ColumnType, SQL_TYPE_METADATA_KEY};
+pub use types::{ColumnType, LIST_ITEM_FIELD, SQL_TYPE_METADATA_KEY, StructField};
 pub use watch::{CommitWatch, TableChange, WatchedCommit};
 
 /// Result type of this crate.

@@ -1,10 +1,12 @@
 //! StarRocks column types and how each is stored (Arrow) and shown (SQL, MySQL metadata).
 
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 /// A column type of the StarRocks dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ColumnType {
     Boolean,
@@ -31,7 +33,30 @@ pub enum ColumnType {
     Date,
     DateTime,
     Json,
+    /// `ARRAY<T>`: stored as an Arrow list of nullable elements.
+    Array {
+        element: Box<ColumnType>,
+    },
+    /// `MAP<K, V>`: stored as an Arrow map (non-null keys, nullable values).
+    Map {
+        key: Box<ColumnType>,
+        value: Box<ColumnType>,
+    },
+    /// `STRUCT<name T, ...>`: stored as an Arrow struct of nullable fields.
+    Struct {
+        fields: Vec<StructField>,
+    },
 }
+
+/// One named field of a `STRUCT` column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StructField {
+    pub name: String,
+    pub field_type: ColumnType,
+}
+
+/// The Arrow field of a list element (the name Arrow and DataFusion give it).
+pub const LIST_ITEM_FIELD: &str = "item";
 
 /// Key of the Arrow field metadata entry that records the SQL type of a column.
 pub const SQL_TYPE_METADATA_KEY: &str = "snaprock.sql_type";
@@ -55,7 +80,37 @@ impl ColumnType {
             | ColumnType::Json => DataType::Utf8,
             ColumnType::Date => DataType::Date32,
             ColumnType::DateTime => DataType::Timestamp(TimeUnit::Microsecond, None),
+            ColumnType::Array { element } => DataType::List(Arc::new(Field::new(
+                LIST_ITEM_FIELD,
+                element.arrow_type(),
+                true,
+            ))),
+            ColumnType::Map { key, value } => {
+                let entries = Fields::from(vec![
+                    Field::new("key", key.arrow_type(), false),
+                    Field::new("value", value.arrow_type(), true),
+                ]);
+                DataType::Map(
+                    Arc::new(Field::new("entries", DataType::Struct(entries), false)),
+                    false,
+                )
+            }
+            ColumnType::Struct { fields } => DataType::Struct(
+                fields
+                    .iter()
+                    .map(|f| Field::new(&f.name, f.field_type.arrow_type(), true))
+                    .collect(),
+            ),
         }
+    }
+
+    /// True for ARRAY, MAP and STRUCT: types that cannot be keys, partition or
+    /// distribution columns.
+    pub fn is_complex(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::Array { .. } | ColumnType::Map { .. } | ColumnType::Struct { .. }
+        )
     }
 
     /// The type as StarRocks' SHOW CREATE TABLE writes it.
@@ -76,6 +131,15 @@ impl ColumnType {
             ColumnType::Date => "DATE".into(),
             ColumnType::DateTime => "DATETIME".into(),
             ColumnType::Json => "JSON".into(),
+            ColumnType::Array { element } => format!("ARRAY<{}>", element.sql()),
+            ColumnType::Map { key, value } => format!("MAP<{},{}>", key.sql(), value.sql()),
+            ColumnType::Struct { fields } => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{} {}", f.name, f.field_type.sql()))
+                    .collect();
+                format!("STRUCT<{}>", fields.join(", "))
+            }
         }
     }
 
@@ -95,6 +159,9 @@ impl ColumnType {
             ColumnType::Date => "date",
             ColumnType::DateTime => "datetime",
             ColumnType::Json => "json",
+            ColumnType::Array { .. } => "array",
+            ColumnType::Map { .. } => "map",
+            ColumnType::Struct { .. } => "struct",
         }
     }
 
@@ -116,6 +183,19 @@ impl ColumnType {
             ColumnType::Date => "date".into(),
             ColumnType::DateTime => "datetime".into(),
             ColumnType::Json => "json".into(),
+            ColumnType::Array { element } => format!("array<{}>", element.mysql_column_type()),
+            ColumnType::Map { key, value } => format!(
+                "map<{},{}>",
+                key.mysql_column_type(),
+                value.mysql_column_type()
+            ),
+            ColumnType::Struct { fields } => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{} {}", f.name, f.field_type.mysql_column_type()))
+                    .collect();
+                format!("struct<{}>", fields.join(", "))
+            }
         }
     }
 
@@ -175,5 +255,28 @@ mod tests {
         assert_eq!(serde_json::from_str::<ColumnType>(&json).unwrap(), t);
         assert_eq!(t.sql(), "DECIMAL(10, 2)");
         assert_eq!(t.mysql_column_type(), "decimal(10,2)");
+    }
+
+    #[test]
+    fn complex_types_name_and_store_as_starrocks_does() {
+        let t = ColumnType::Map {
+            key: Box::new(ColumnType::Int),
+            value: Box::new(ColumnType::Array {
+                element: Box::new(ColumnType::Struct {
+                    fields: vec![StructField {
+                        name: "a".into(),
+                        field_type: ColumnType::Varchar { length: 10 },
+                    }],
+                }),
+            }),
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<ColumnType>(&json).unwrap(), t);
+        assert_eq!(t.sql(), "MAP<INT,ARRAY<STRUCT<a VARCHAR(10)>>>");
+        assert_eq!(
+            t.mysql_column_type(),
+            "map<int(11),array<struct<a varchar(10)>>>"
+        );
+        assert!(matches!(t.arrow_type(), DataType::Map(_, false)));
     }
 }

@@ -8,11 +8,13 @@
 //! * `rewrite`, `rewrite_functions`, `mysql_functions`: MySQL's SQL on DataFusion's planner.
 
 pub(crate) mod catalog_provider;
+pub(crate) mod complex_types;
 pub(crate) mod date_arith;
 pub(crate) mod dml;
 pub(crate) mod files_fn;
 pub(crate) mod info_schema;
 pub(crate) mod key_merge;
+pub(crate) mod lateral_unnest;
 pub(crate) mod mysql_functions;
 pub(crate) mod provider;
 pub(crate) mod prune;
@@ -22,6 +24,7 @@ pub(crate) mod starrocks_functions;
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use snaprock_sql::sqlparser::ast::{Statement, TableFactor, VisitMut, VisitorMut};
 use std::sync::Arc;
@@ -51,9 +54,20 @@ pub(crate) fn new_datafusion_context(runtime: &Arc<RuntimeEnv>) -> SessionContex
             "datafusion.execution.listing_table_ignore_subdirectory",
             false,
         )
-        .set_str("datafusion.sql_parser.dialect", "MySQL");
-    let ctx = SessionContext::new_with_config_rt(config, runtime.clone());
+        .set_str("datafusion.sql_parser.dialect", "MySQL")
+        // MySQL and StarRocks sort NULL as the smallest value: first in ASC, last in DESC.
+        .set_str("datafusion.sql_parser.default_null_ordering", "nulls_min");
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime.clone())
+        .with_default_features();
+    // Ahead of DataFusion's own planners, which would plan `map[k]` without converting `k`.
+    if let Some(planners) = state.expr_planners() {
+        planners.insert(0, Arc::new(complex_types::MapSubscriptPlanner));
+    }
+    let ctx = SessionContext::new_with_state(state.build());
     crate::df::mysql_functions::register(&ctx);
+    crate::df::complex_types::register(&ctx);
     crate::df::date_arith::register(&ctx);
     crate::df::starrocks_functions::register(&ctx);
     ctx

@@ -10,11 +10,11 @@
 
 use std::ops::ControlFlow;
 
+use snaprock_sql::StarRocksDialect;
 use snaprock_sql::sqlparser::ast::{
     Expr, GroupByExpr, Ident, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
     TableAlias, TableAliasColumnDef, TableFactor, Value, VisitMut, VisitorMut,
 };
-use snaprock_sql::sqlparser::dialect::MySqlDialect;
 use snaprock_sql::sqlparser::parser::Parser;
 use snaprock_storage::CatalogState;
 
@@ -129,7 +129,7 @@ fn object_name_parts(name: &ObjectName) -> Vec<String> {
 }
 
 pub(crate) fn parse_query_text(sql: &str) -> Result<Box<Query>> {
-    let dialect = MySqlDialect {};
+    let dialect = StarRocksDialect::new();
     let mut parser = Parser::new(&dialect)
         .try_with_sql(sql)
         .map_err(|e| ExecError::Plan(format!("cannot parse rewritten query: {e}")))?;
@@ -541,6 +541,10 @@ impl VisitorMut for Rewriter<'_> {
                     Ok(replacement) => replacement,
                     Err(e) => return self.fail(e),
                 }
+            }
+            // `STRUCT(a, b)`: fields col1, col2, ... as StarRocks names them.
+            Expr::Struct { values, fields } if fields.is_empty() => {
+                Some(crate::df::complex_types::named_struct(values.clone(), None))
             }
             // CONVERT(x, type) is CAST(x AS type); CONVERT(x USING charset) is x (all utf8mb4).
             Expr::Convert {

@@ -76,6 +76,12 @@ pub(crate) fn rewrite_call(
     if let Some(replacement) = crate::df::date_arith::rewrite_date_call(&name, f)? {
         return Ok(Some(replacement));
     }
+    if name == "row" || name == "struct" {
+        return Ok(Some(crate::df::complex_types::named_struct(
+            function_args(f),
+            None,
+        )));
+    }
     if let Some(replacement) = starrocks_aggregate(&name, f)? {
         return Ok(Some(replacement));
     }
@@ -88,6 +94,7 @@ pub(crate) fn rewrite_call(
         "ucase" => Some("upper"),
         "lcase" => Some("lower"),
         "substr" | "mid" => Some("substring"),
+        "collect_list" => Some("array_agg"),
         _ => None,
     };
     if let Some(new_name) = renamed {
@@ -145,7 +152,7 @@ fn starrocks_aggregate(name: &str, f: &mut Function) -> Result<Option<Expr>> {
                 "array_element(array_sort(array_agg({value}), 'ASC', 'NULLS LAST'), \
                  greatest(1, CAST(ceil(({fraction}) * count({value})) AS BIGINT)))"
             );
-            let dialect = snaprock_sql::sqlparser::dialect::MySqlDialect {};
+            let dialect = snaprock_sql::StarRocksDialect::new();
             let expr = snaprock_sql::sqlparser::parser::Parser::new(&dialect)
                 .try_with_sql(&sql)
                 .and_then(|mut p| p.parse_expr())
@@ -337,12 +344,14 @@ pub(crate) fn sleep_duration(f: &Function) -> Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use snaprock_sql::StarRocksDialect;
     use snaprock_sql::sqlparser::ast::{SelectItem, SetExpr, Statement};
-    use snaprock_sql::sqlparser::dialect::MySqlDialect;
     use snaprock_sql::sqlparser::parser::Parser;
 
     fn first_function(sql: &str) -> Function {
-        let stmt = Parser::parse_sql(&MySqlDialect {}, sql).unwrap().remove(0);
+        let stmt = Parser::parse_sql(&StarRocksDialect::new(), sql)
+            .unwrap()
+            .remove(0);
         let Statement::Query(q) = stmt else { panic!() };
         let SetExpr::Select(s) = *q.body else {
             panic!()

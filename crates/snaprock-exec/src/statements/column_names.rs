@@ -53,6 +53,10 @@ fn source_text(expr: &Expr, sql: &str) -> String {
     let end = byte_offset(sql, span.end.line, span.end.column);
     match (start, end) {
         (Some(s), Some(e)) if s < e && e <= sql.len() => {
+            let s = match expr {
+                Expr::Array(_) | Expr::Map(_) => extend_to_opening_bracket(sql, s),
+                _ => s,
+            };
             let e = extend_to_closing_paren(sql, close_open_parens(sql, s, e));
             sql[s..e].trim().to_string()
         }
@@ -60,8 +64,28 @@ fn source_text(expr: &Expr, sql: &str) -> String {
     }
 }
 
-/// sqlparser's span of a function call can stop at its last argument (`sum(amount`): extend
-/// `sql[start..end]` past the `)` of every parenthesis it opens and does not close.
+/// sqlparser's span of an array or map literal starts at its first element: extend it back
+/// over the `[` / `{` (and an `ARRAY` / `MAP` keyword before it).
+fn extend_to_opening_bracket(sql: &str, start: usize) -> usize {
+    let before = sql[..start].trim_end();
+    let Some(bracket) = before.strip_suffix(['[', '{']) else {
+        return start;
+    };
+    let keyword = bracket.trim_end();
+    for word in ["array", "map"] {
+        if keyword.len() >= word.len()
+            && keyword.is_char_boundary(keyword.len() - word.len())
+            && keyword[keyword.len() - word.len()..].eq_ignore_ascii_case(word)
+        {
+            return keyword.len() - word.len();
+        }
+    }
+    bracket.len()
+}
+
+/// sqlparser's span of a function call can stop at its last argument (`sum(amount`), of a
+/// subscript or array at its last element (`a[1`): extend `sql[start..end]` past the closing
+/// bracket of every `(`, `[` and `{` it opens and does not close.
 fn close_open_parens(sql: &str, start: usize, end: usize) -> usize {
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
@@ -74,8 +98,8 @@ fn close_open_parens(sql: &str, start: usize, end: usize) -> usize {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => depth = depth.saturating_sub(1),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -188,7 +212,7 @@ mod tests {
 
     fn names(sql: &str) -> Vec<Option<String>> {
         let stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(
-            &snaprock_sql::sqlparser::dialect::MySqlDialect {},
+            &snaprock_sql::StarRocksDialect::new(),
             sql,
         )
         .unwrap()

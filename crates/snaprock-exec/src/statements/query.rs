@@ -129,7 +129,13 @@ pub(crate) async fn plan_statement(
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
     }
+    crate::df::lateral_unnest::rewrite_lateral_unnest(&mut stmt);
     files_fn::resolve_files_calls(&mut stmt, &session.df, &ctx).await?;
+    crate::df::complex_types::name_struct_values(
+        &mut stmt,
+        &ctx.state,
+        session.current_db.as_deref(),
+    );
     let info = rewrite_statement(&mut stmt, &ctx.state, session)?;
     apply_select_limit(session, &mut stmt)?;
     let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
@@ -401,7 +407,7 @@ pub(super) fn insert_statement(
 
 /// `SELECT expr`, built around the expression (never printed and parsed again).
 fn select_of(expr: Expr) -> Result<Statement> {
-    let dialect = snaprock_sql::sqlparser::dialect::MySqlDialect {};
+    let dialect = snaprock_sql::StarRocksDialect::new();
     let mut stmt = snaprock_sql::sqlparser::parser::Parser::parse_sql(&dialect, "SELECT NULL")
         .map_err(|e| ExecError::Plan(e.to_string()))?
         .pop()

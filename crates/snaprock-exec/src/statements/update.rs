@@ -142,7 +142,7 @@ fn select_query(
     from: Vec<sql_ast::TableWithJoins>,
     selection: Expr,
 ) -> Result<Box<sql_ast::Query>> {
-    let dialect = snaprock_sql::sqlparser::dialect::MySqlDialect {};
+    let dialect = snaprock_sql::StarRocksDialect::new();
     let mut query = snaprock_sql::sqlparser::parser::Parser::new(&dialect)
         .try_with_sql("SELECT 1")
         .and_then(|mut p| p.parse_query())

@@ -22,7 +22,7 @@ pub(super) fn expand(
     let mut out = Vec::with_capacity(defs.len());
     for def in defs {
         match &def.values {
-            PartitionValues::Batch(batch) => out.extend(expand_one(batch, first_column)?),
+            PartitionValues::Batch(batch) => out.extend(expand_one(batch, first_column.clone())?),
             _ => out.push(def.clone()),
         }
     }

@@ -333,7 +333,7 @@ fn batch_column(
     let range = matches!(t.partitioning, Partitioning::Range { .. });
     Ok(partition_column_types(&t)?
         .first()
-        .map(|(_, c)| *c)
+        .map(|(_, c)| c.clone())
         .filter(|_| range))
 }
 

@@ -6,10 +6,11 @@ use snaprock_sql::ast::{
     ColumnDef, CreateTable, Distribution, KeysKind, PartitionBy, PartitionDef, PartitionValue,
     PartitionValues,
 };
-use snaprock_sql::sqlparser::ast::{DataType, ExactNumberInfo, Expr};
+use snaprock_sql::sqlparser::ast::{ArrayElemTypeDef, DataType, ExactNumberInfo, Expr};
 use snaprock_storage::{
     AutoPartition, ColumnMeta, ColumnType, DistributionMeta, KeysModel, PartitionBounds,
-    PartitionMeta, Partitioning, StorageError, TableMeta, bounds_to_scalars, normalize_bound,
+    PartitionMeta, Partitioning, StorageError, StructField, TableMeta, bounds_to_scalars,
+    normalize_bound,
 };
 
 use crate::df::provider::{CURRENT_TIMESTAMP, default_expr};
@@ -79,6 +80,25 @@ pub(crate) fn column_type(data_type: &DataType) -> Result<ColumnType> {
         DataType::Date => ColumnType::Date,
         DataType::Datetime(_) | DataType::Timestamp(_, _) => ColumnType::DateTime,
         DataType::JSON => ColumnType::Json,
+        DataType::Array(ArrayElemTypeDef::AngleBracket(element)) => ColumnType::Array {
+            element: Box::new(column_type(element)?),
+        },
+        DataType::Map(key, value) => ColumnType::Map {
+            key: Box::new(column_type(key)?),
+            value: Box::new(column_type(value)?),
+        },
+        DataType::Struct(fields, _) => ColumnType::Struct {
+            fields: fields
+                .iter()
+                .map(|f| {
+                    let name = f.field_name.as_ref().map(|n| n.value.clone());
+                    Ok(StructField {
+                        name: name.ok_or_else(unsupported)?,
+                        field_type: column_type(&f.field_type)?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        },
         DataType::Custom(name, args) => {
             let n = name.to_string().to_uppercase();
             match (n.as_str(), args.as_slice()) {
@@ -125,6 +145,33 @@ pub(crate) fn column_type_of_arrow(t: &ArrowType) -> Result<ColumnType> {
             _,
         ) => ColumnType::DateTime,
         ArrowType::Null => ColumnType::String,
+        ArrowType::List(f) | ArrowType::LargeList(f) | ArrowType::FixedSizeList(f, _) => {
+            ColumnType::Array {
+                element: Box::new(column_type_of_arrow(f.data_type())?),
+            }
+        }
+        ArrowType::Map(entries, _) => match entries.data_type() {
+            ArrowType::Struct(kv) if kv.len() == 2 => ColumnType::Map {
+                key: Box::new(column_type_of_arrow(kv[0].data_type())?),
+                value: Box::new(column_type_of_arrow(kv[1].data_type())?),
+            },
+            other => {
+                return Err(ExecError::InvalidDefinition(format!(
+                    "Cannot store a map of {other}"
+                )));
+            }
+        },
+        ArrowType::Struct(fields) => ColumnType::Struct {
+            fields: fields
+                .iter()
+                .map(|f| {
+                    Ok(StructField {
+                        name: f.name().clone(),
+                        field_type: column_type_of_arrow(f.data_type())?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        },
         other => {
             return Err(ExecError::InvalidDefinition(format!(
                 "Cannot store a column of type {other}"
@@ -162,7 +209,7 @@ pub(super) fn partition_column_types(
         .iter()
         .map(|c| {
             t.column(c)
-                .map(|(_, m)| (m.name.clone(), m.column_type))
+                .map(|(_, m)| (m.name.clone(), m.column_type.clone()))
                 .ok_or_else(|| {
                     StorageError::InvalidDefinition(format!("Unknown partition column '{c}'"))
                 })
@@ -189,7 +236,7 @@ fn check_time_partitioning(partitioning: &Partitioning, columns: &[ColumnMeta]) 
     let column_type = columns
         .iter()
         .find(|c| c.name.eq_ignore_ascii_case(name))
-        .map(|c| c.column_type);
+        .map(|c| c.column_type.clone());
     let expr = if function == "time_slice" {
         format!("time_slice({name}, INTERVAL {step} {unit})")
     } else {
@@ -290,8 +337,47 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
         created_at: now.to_string(),
         updated_at: now.to_string(),
     };
+    check_complex_columns(&table)?;
     add_partitions(&mut table, create, now)?;
     Ok(table)
+}
+
+/// ARRAY, MAP and STRUCT columns cannot partition or distribute a table, and fold only by
+/// REPLACE in an AGGREGATE KEY table (StarRocks' rules; keys are checked with the keys).
+fn check_complex_columns(table: &TableMeta) -> Result<()> {
+    let distribution: &[String] = match &table.distribution {
+        DistributionMeta::Hash { columns, .. } => columns,
+        DistributionMeta::Random { .. } => &[],
+    };
+    for c in table.columns.iter().filter(|c| c.column_type.is_complex()) {
+        let role = if table.partitioning.columns().contains(&c.name) {
+            "partition"
+        } else if distribution.contains(&c.name) {
+            "distribution"
+        } else {
+            continue;
+        };
+        return Err(ExecError::Analysis(format!(
+            "Invalid data type of {role} column '{}': '{}'",
+            c.name,
+            c.column_type.sql()
+        )));
+    }
+    if table.keys_model == KeysModel::Aggregate {
+        for c in table.columns.iter().filter(|c| c.column_type.is_complex()) {
+            if !matches!(
+                c.aggregation.as_deref(),
+                Some("REPLACE" | "REPLACE_IF_NOT_NULL")
+            ) {
+                return Err(ExecError::Analysis(format!(
+                    "Invalid aggregate function '{}' for '{}'",
+                    c.aggregation.as_deref().unwrap_or(""),
+                    c.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The columns of CREATE TABLE, checked (no duplicate names, defaults of the column's type).
@@ -360,7 +446,15 @@ fn build_keys(
             find_all(&k.columns)?,
         ),
         (None, false) => (KeysModel::Primary, find_all(&inline_pk)?),
-        (None, true) => (KeysModel::Duplicate, vec![columns[0].name.clone()]),
+        (None, true) => {
+            if columns[0].column_type.is_complex() {
+                return Err(ExecError::Analysis(format!(
+                    "Data type of first column cannot be {}",
+                    columns[0].column_type.sql()
+                )));
+            }
+            (KeysModel::Duplicate, vec![columns[0].name.clone()])
+        }
     };
     // StarRocks: key columns are the first columns, in order.
     for (i, k) in key_columns.iter().enumerate() {
@@ -368,6 +462,12 @@ fn build_keys(
             return Err(ExecError::InvalidDefinition(
                 "Key columns should be a ordered prefix of the schema.".into(),
             ));
+        }
+        if columns[i].column_type.is_complex() {
+            return Err(ExecError::Analysis(format!(
+                "Invalid data type of key column '{k}': '{}'",
+                columns[i].column_type.sql()
+            )));
         }
         columns[i].is_key = true;
         if keys_model == KeysModel::Primary {
@@ -419,7 +519,10 @@ fn add_partitions(table: &mut TableMeta, create: &CreateTable, now: &str) -> Res
         }),
         Some(PartitionBy::Range { partitions, .. } | PartitionBy::List { partitions, .. }) => {
             let range = matches!(table.partitioning, Partitioning::Range { .. });
-            let first = column_types.first().map(|(_, t)| *t).filter(|_| range);
+            let first = column_types
+                .first()
+                .map(|(_, t)| t.clone())
+                .filter(|_| range);
             let partitions = super::batch_partitions::expand(partitions, first)?;
             if partitions.is_empty() && table.partitioning.auto().is_none() {
                 return Err(ExecError::InvalidDefinition(

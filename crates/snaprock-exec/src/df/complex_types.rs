@@ -1,0 +1,212 @@
+//! ARRAY, MAP and STRUCT the StarRocks way on DataFusion's nested types.
+//!
+//! * `m[k]` on a MAP reads the value of key `k`, the key converted to the map's key type
+//!   (DataFusion compares an INT key with a BIGINT literal and fails);
+//! * `element_at(array, i)` / `element_at(map, k)` answer the element, as StarRocks does
+//!   (DataFusion's `element_at` is `map_extract`, which answers a one-element list);
+//! * `row(...)` / `struct(...)` (rewritten in `rewrite_functions`) name their fields `col1`,
+//!   `col2`, ...; in `INSERT ... VALUES` a struct value takes the target column's field names
+//!   by position (`name_struct_values`), as StarRocks converts it.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{DFSchema, Result as DfResult, plan_err};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawFieldAccessExpr};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr as DfExpr, ExprSchemable, GetFieldAccess, ReturnFieldArgs,
+    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+use snaprock_sql::sqlparser::ast::{
+    Expr, Insert, SetExpr, Statement, TableObject, Value as SqlValue,
+};
+use snaprock_storage::{CatalogState, ColumnType};
+
+use crate::df::rewrite_functions::{call, function_args};
+
+/// Plans `map[key]` with the key converted to the map's key type.
+#[derive(Debug)]
+pub(crate) struct MapSubscriptPlanner;
+
+impl ExprPlanner for MapSubscriptPlanner {
+    fn plan_field_access(
+        &self,
+        expr: RawFieldAccessExpr,
+        schema: &DFSchema,
+    ) -> DfResult<PlannerResult<RawFieldAccessExpr>> {
+        let RawFieldAccessExpr { expr, field_access } = expr;
+        let key_type = match (&field_access, expr.get_type(schema)) {
+            (GetFieldAccess::ListIndex { .. }, Ok(DataType::Map(entries, _))) => {
+                match entries.data_type() {
+                    DataType::Struct(kv) if !kv.is_empty() => kv[0].data_type().clone(),
+                    _ => {
+                        return Ok(PlannerResult::Original(RawFieldAccessExpr {
+                            expr,
+                            field_access,
+                        }));
+                    }
+                }
+            }
+            _ => {
+                return Ok(PlannerResult::Original(RawFieldAccessExpr {
+                    expr,
+                    field_access,
+                }));
+            }
+        };
+        let GetFieldAccess::ListIndex { key } = field_access else {
+            unreachable!("matched above")
+        };
+        let key = key.cast_to(&key_type, schema)?;
+        Ok(PlannerResult::Planned(DfExpr::ScalarFunction(
+            ScalarFunction::new_udf(datafusion::functions::core::get_field(), vec![expr, key]),
+        )))
+    }
+}
+
+/// Registers StarRocks' `element_at` into `ctx` (replacing DataFusion's map-only alias).
+pub(crate) fn register(ctx: &SessionContext) {
+    ctx.register_udf(ScalarUDF::new_from_impl(ElementAt {
+        signature: Signature::user_defined(Volatility::Immutable),
+    }));
+}
+
+/// `element_at(array, i)` (1-based, NULL out of range) and `element_at(map, k)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ElementAt {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ElementAt {
+    fn name(&self) -> &str {
+        "element_at"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> DfResult<Vec<DataType>> {
+        match arg_types {
+            [DataType::Map(entries, sorted), _] => match entries.data_type() {
+                DataType::Struct(kv) if !kv.is_empty() => Ok(vec![
+                    DataType::Map(entries.clone(), *sorted),
+                    kv[0].data_type().clone(),
+                ]),
+                _ => plan_err!("element_at: malformed map type"),
+            },
+            [list @ (DataType::List(_) | DataType::LargeList(_)), _] => {
+                Ok(vec![list.clone(), DataType::Int64])
+            }
+            [DataType::Null, other] => Ok(vec![DataType::Null, other.clone()]),
+            _ => plan_err!("element_at expects an ARRAY or a MAP and an index or key"),
+        }
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        unreachable!("return_field_from_args is implemented")
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> DfResult<FieldRef> {
+        let value_type = match args.arg_fields.first().map(|f| f.data_type()) {
+            Some(DataType::Map(entries, _)) => match entries.data_type() {
+                DataType::Struct(kv) if kv.len() == 2 => kv[1].data_type().clone(),
+                _ => return plan_err!("element_at: malformed map type"),
+            },
+            Some(DataType::List(item) | DataType::LargeList(item)) => item.data_type().clone(),
+            _ => DataType::Null,
+        };
+        Ok(Arc::new(Field::new(self.name(), value_type, true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        match args.arg_fields.first().map(|f| f.data_type()) {
+            Some(DataType::Map(..)) => datafusion::functions::core::get_field()
+                .inner()
+                .invoke_with_args(args),
+            _ => datafusion::functions_nested::extract::array_element_udf()
+                .inner()
+                .invoke_with_args(args),
+        }
+    }
+}
+
+/// `row(a, b)` / `struct(a, b)` / `STRUCT(a, b)`: a struct with fields `col1`, `col2`, ...
+/// (`names` given: those names, by position).
+pub(crate) fn named_struct(values: Vec<Expr>, names: Option<&[String]>) -> Expr {
+    let mut args = Vec::with_capacity(values.len() * 2);
+    for (i, value) in values.into_iter().enumerate() {
+        let name = names
+            .and_then(|n| n.get(i).cloned())
+            .unwrap_or_else(|| format!("col{}", i + 1));
+        args.push(Expr::value(SqlValue::SingleQuotedString(name)));
+        args.push(value);
+    }
+    call("named_struct", args)
+}
+
+/// In `INSERT INTO t [(cols)] VALUES (...)`, a `row(...)`, `struct(...)` or `named_struct(...)`
+/// value for a STRUCT column takes that column's field names by position.
+pub(crate) fn name_struct_values(stmt: &mut Statement, state: &CatalogState, db: Option<&str>) {
+    let Statement::Insert(Insert {
+        table: TableObject::TableName(name),
+        columns,
+        source: Some(source),
+        ..
+    }) = stmt
+    else {
+        return;
+    };
+    let SetExpr::Values(values) = source.body.as_mut() else {
+        return;
+    };
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.to_string().replace('`', ""))
+        .collect();
+    let (db, table) = match parts.as_slice() {
+        [t] => match db {
+            Some(d) => (d.to_string(), t.clone()),
+            None => return,
+        },
+        [.., d, t] => (d.clone(), t.clone()),
+        [] => return,
+    };
+    let Some(meta) = state.table(&db, &table) else {
+        return;
+    };
+    let targets: Vec<Option<&ColumnType>> = if columns.is_empty() {
+        meta.columns.iter().map(|c| Some(&c.column_type)).collect()
+    } else {
+        columns
+            .iter()
+            .map(|c| meta.column(&c.to_string()).map(|(_, m)| &m.column_type))
+            .collect()
+    };
+    for row in &mut values.rows {
+        for (value, target) in row.iter_mut().zip(&targets) {
+            if let Some(ColumnType::Struct { fields }) = target {
+                let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+                rename_struct_value(value, &names);
+            }
+        }
+    }
+}
+
+fn rename_struct_value(value: &mut Expr, names: &[String]) {
+    let values = match value {
+        Expr::Function(f) => match f.name.to_string().to_ascii_lowercase().as_str() {
+            "row" | "struct" => function_args(f),
+            "named_struct" => function_args(f).into_iter().skip(1).step_by(2).collect(),
+            _ => return,
+        },
+        Expr::Struct { values, fields } if fields.is_empty() => values.clone(),
+        _ => return,
+    };
+    if values.len() == names.len() {
+        *value = named_struct(values, Some(names));
+    }
+}
