@@ -902,3 +902,80 @@ async fn roles_granted_to_roles_pass_on_their_privileges() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_as_needs_impersonate_and_switches_the_session_for_good() {
+    let server = TestServer::start().await;
+    let mut root = server.conn().await;
+    setup_data(&mut root).await;
+    run(
+        &mut root,
+        &[
+            "CREATE USER 'alice'@'%' IDENTIFIED BY 'pw'",
+            "CREATE USER 'bob'@'%' IDENTIFIED BY 'pw'",
+            "GRANT SELECT ON TABLE sales.orders TO USER 'alice'@'%'",
+        ],
+    )
+    .await;
+    let mut bob = login(&server, "bob", "pw").await;
+    expect_error(
+        &mut bob,
+        "EXECUTE AS alice WITH NO REVERT",
+        ACCESS_DENIED,
+        &denied("IMPERSONATE", "USER 'alice'@'%'", "NONE", "NONE"),
+    )
+    .await;
+    expect_error(
+        &mut root,
+        "GRANT IMPERSONATE ON USER 'nobody'@'%' TO USER 'bob'@'%'",
+        5064,
+        "Getting analyzing error. Detail message: cannot find user 'nobody'@'%'.",
+    )
+    .await;
+    run(
+        &mut root,
+        &["GRANT IMPERSONATE ON USER 'alice'@'%' TO USER 'bob'@'%'"],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut root, "SHOW GRANTS FOR 'bob'@'%'").await,
+        vec![vec![
+            "'bob'@'%'",
+            "NULL",
+            "GRANT IMPERSONATE ON USER 'alice'@'%' TO USER 'bob'@'%'"
+        ]]
+    );
+    let (code, _) = server_error(bob.query_drop("SELECT * FROM sales.orders").await);
+    assert_eq!(code, ACCESS_DENIED);
+    expect_error(
+        &mut bob,
+        "EXECUTE AS alice",
+        1235,
+        "`EXECUTE AS` must use with `WITH NO REVERT` at current version",
+    )
+    .await;
+    run(&mut bob, &["EXECUTE AS alice WITH NO REVERT"]).await;
+    assert_eq!(
+        value(&mut bob, "SELECT current_user()").await,
+        "'alice'@'%'"
+    );
+    assert_eq!(
+        value(&mut bob, "SELECT sum(amount) FROM sales.orders").await,
+        "60"
+    );
+    // Alice may not impersonate bob: there is no way back.
+    let (code, _) = server_error(bob.query_drop("EXECUTE AS bob WITH NO REVERT").await);
+    assert_eq!(code, ACCESS_DENIED);
+    // Root impersonates anyone; revocation closes the door again.
+    run(
+        &mut root,
+        &["REVOKE IMPERSONATE ON USER 'alice'@'%' FROM USER 'bob'@'%'"],
+    )
+    .await;
+    let mut bob = login(&server, "bob", "pw").await;
+    let (code, _) = server_error(bob.query_drop("EXECUTE AS alice WITH NO REVERT").await);
+    assert_eq!(code, ACCESS_DENIED);
+    run(&mut root, &["EXECUTE AS bob WITH NO REVERT"]).await;
+    assert_eq!(value(&mut root, "SELECT current_user()").await, "'bob'@'%'");
+    server.stop().await;
+}

@@ -321,6 +321,9 @@ impl AccessControl {
     ) -> Result<()> {
         let grants = expand(privileges, object)?;
         self.change(|state| {
+            if let GrantObject::User(impersonated) = object {
+                state.user_mut(impersonated)?;
+            }
             let target = match grantee {
                 Grantee::User(user) => &mut state.user_mut(user)?.grants,
                 Grantee::Role(role) => {

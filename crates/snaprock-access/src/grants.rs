@@ -25,7 +25,12 @@ pub enum Target {
     System,
     Catalog,
     Database(String),
-    Table { database: String, table: String },
+    Table {
+        database: String,
+        table: String,
+    },
+    /// A user account (IMPERSONATE).
+    User(snaprock_sql::ast::UserIdentity),
 }
 
 impl Target {
@@ -46,6 +51,7 @@ impl std::fmt::Display for Target {
             Target::Catalog => write!(f, "CATALOG {DEFAULT_CATALOG}"),
             Target::Database(d) => write!(f, "DATABASE {d}"),
             Target::Table { table, .. } => write!(f, "TABLE {table}"),
+            Target::User(user) => write!(f, "USER {user}"),
         }
     }
 }
@@ -56,6 +62,7 @@ enum ObjectKind {
     Catalog,
     Database,
     Table,
+    User,
 }
 
 fn kind_of(object: &GrantObject) -> ObjectKind {
@@ -66,6 +73,7 @@ fn kind_of(object: &GrantObject) -> ObjectKind {
         GrantObject::Table { .. }
         | GrantObject::AllTablesIn(_)
         | GrantObject::AllTablesInAllDatabases => ObjectKind::Table,
+        GrantObject::User(_) | GrantObject::AllUsers => ObjectKind::User,
     }
 }
 
@@ -77,6 +85,7 @@ fn privileges_of(kind: ObjectKind) -> &'static [Privilege] {
         ObjectKind::Catalog => &[Usage, CreateDatabase, Drop, Alter],
         ObjectKind::Database => &[CreateTable, CreateView, Drop, Alter],
         ObjectKind::Table => &[Select, Insert, Delete, Update, Drop, Alter, Export],
+        ObjectKind::User => &[Impersonate],
     }
 }
 
@@ -118,6 +127,7 @@ fn object_kind_name(object: &GrantObject) -> &'static str {
         ObjectKind::Catalog => "CATALOG",
         ObjectKind::Database => "DATABASE",
         ObjectKind::Table => "TABLE",
+        ObjectKind::User => "USER",
     }
 }
 
@@ -137,6 +147,8 @@ pub(crate) fn covers(object: &GrantObject, target: &Target) -> bool {
         ) => d == database && t == table,
         (GrantObject::AllTablesIn(d), Target::Table { database, .. }) => d == database,
         (GrantObject::AllTablesInAllDatabases, Target::Table { .. }) => true,
+        (GrantObject::User(u), Target::User(user)) => u == user,
+        (GrantObject::AllUsers, Target::User(_)) => true,
         _ => false,
     }
 }
@@ -151,6 +163,8 @@ pub(crate) fn touches_database(object: &GrantObject, db: &str) -> bool {
         GrantObject::AllDatabases | GrantObject::AllTablesInAllDatabases => true,
         GrantObject::System
         | GrantObject::Catalog(_)
+        | GrantObject::User(_)
+        | GrantObject::AllUsers
         | GrantObject::Table { database: None, .. } => false,
     }
 }
@@ -185,6 +199,7 @@ pub(crate) fn builtin_role_grants(role: &str) -> Vec<Grant> {
         "root" => {
             let mut grants = all(GrantObject::System);
             grants.extend(data_objects());
+            grants.extend(all(GrantObject::AllUsers));
             grants
         }
         "db_admin" => {
@@ -236,6 +251,8 @@ fn object_text(object: &GrantObject) -> String {
         } => format!("TABLE {table}"),
         GrantObject::AllTablesIn(d) => format!("ALL TABLES IN DATABASE {d}"),
         GrantObject::AllTablesInAllDatabases => "ALL TABLES IN ALL DATABASES".into(),
+        GrantObject::User(u) => format!("USER {u}"),
+        GrantObject::AllUsers => "ALL USERS".into(),
     }
 }
 

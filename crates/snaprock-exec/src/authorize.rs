@@ -317,6 +317,9 @@ fn authorize_access(session: &Session, p: &Effective, stmt: &AccessStatement) ->
         } if *user == session.identity => Ok(()),
         // Checked against the user's granted roles when it runs.
         AccessStatement::SetRole(_) => Ok(()),
+        AccessStatement::ExecuteAs { user, .. } => {
+            Ok(p.check(Privilege::Impersonate, &Target::User(user.clone()))?)
+        }
         AccessStatement::CreateUser { .. }
         | AccessStatement::AlterUser { .. }
         | AccessStatement::DropUser { .. }

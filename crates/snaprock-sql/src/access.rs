@@ -106,6 +106,12 @@ pub(crate) fn parse_access_statement(p: &mut Parser) -> PResult<Option<Statement
             name: parse_name_or_string(p)?,
             if_exists,
         }
+    } else if peek_word(p, "EXECUTE") && peek_nth_word(p, 1, "AS") {
+        p.next_token();
+        p.next_token();
+        let user = parse_user_identity(p)?;
+        let no_revert = parse_words(p, &["WITH", "NO", "REVERT"]);
+        AccessStatement::ExecuteAs { user, no_revert }
     } else if peek_word(p, "GRANT") || peek_word(p, "REVOKE") {
         let grant = parse_word(p, "GRANT");
         if !grant {
@@ -216,6 +222,8 @@ fn parse_privilege(p: &mut Parser) -> PResult<Privilege> {
         Privilege::Usage
     } else if parse_word(p, "FILE") {
         Privilege::File
+    } else if parse_word(p, "IMPERSONATE") {
+        Privilege::Impersonate
     } else if parse_word(p, "ALL") {
         parse_word(p, "PRIVILEGES");
         Privilege::All
@@ -248,6 +256,12 @@ fn parse_grant_object(p: &mut Parser) -> PResult<GrantObject> {
     }
     if parse_words(p, &["ALL", "DATABASES"]) {
         return Ok(GrantObject::AllDatabases);
+    }
+    if parse_words(p, &["ALL", "USERS"]) {
+        return Ok(GrantObject::AllUsers);
+    }
+    if parse_word(p, "USER") {
+        return Ok(GrantObject::User(parse_user_identity(p)?));
     }
     if parse_word(p, "CATALOG") {
         return Ok(GrantObject::Catalog(parse_name(p)?));
@@ -381,6 +395,21 @@ mod tests {
 
     #[test]
     fn grants_and_roles() {
+        assert_eq!(
+            access("GRANT IMPERSONATE ON USER 'alice'@'%' TO USER 'bob'"),
+            AccessStatement::Grant {
+                privileges: vec![Privilege::Impersonate],
+                object: GrantObject::User(user("alice", "%")),
+                grantee: Grantee::User(user("bob", "%")),
+            }
+        );
+        assert_eq!(
+            access("EXECUTE AS alice WITH NO REVERT"),
+            AccessStatement::ExecuteAs {
+                user: user("alice", "%"),
+                no_revert: true,
+            }
+        );
         assert_eq!(
             access("GRANT SELECT, CREATE TABLE ON DATABASE sales TO ROLE analyst"),
             AccessStatement::Grant {

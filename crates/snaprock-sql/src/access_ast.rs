@@ -54,6 +54,8 @@ pub enum Privilege {
     Usage,
     /// Reading server files and object storage with FILES().
     File,
+    /// `EXECUTE AS` another user (a privilege on users).
+    Impersonate,
     /// `ALL [PRIVILEGES]`: every privilege the object type has.
     All,
 }
@@ -78,6 +80,7 @@ impl Privilege {
             Privilege::Operate => "OPERATE",
             Privilege::Usage => "USAGE",
             Privilege::File => "FILE",
+            Privilege::Impersonate => "IMPERSONATE",
             Privilege::All => "ALL",
         }
     }
@@ -102,6 +105,10 @@ pub enum GrantObject {
     AllTablesIn(String),
     /// `ALL TABLES IN ALL DATABASES`.
     AllTablesInAllDatabases,
+    /// `USER 'u'@'h'` (IMPERSONATE).
+    User(UserIdentity),
+    /// `ALL USERS`.
+    AllUsers,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,4 +179,9 @@ pub enum AccessStatement {
         grantee: Grantee,
     },
     SetRole(RoleSelection),
+    /// `EXECUTE AS user WITH NO REVERT`: the session goes on as `user`.
+    ExecuteAs {
+        user: UserIdentity,
+        no_revert: bool,
+    },
 }

@@ -13,11 +13,15 @@ fn t(s: &str) -> Cell {
     Cell::Text(Some(s.to_string()))
 }
 
-/// One SHOW GRANTS row per object; the Catalog column is NULL for SYSTEM privileges and for
-/// role grants.
+/// One SHOW GRANTS row per object; the Catalog column is NULL for SYSTEM and USER privileges
+/// and for role grants.
 fn push_grant_rows(rows: &mut RowsBuilder, who: &str, lines: Vec<String>) {
     for line in lines {
-        let catalog = if line.contains(" ON SYSTEM TO ") || !line.contains(" ON ") {
+        let catalog = if line.contains(" ON SYSTEM TO ")
+            || line.contains(" ON USER ")
+            || line.contains(" ON ALL USERS TO ")
+            || !line.contains(" ON ")
+        {
             Cell::Text(None)
         } else {
             t(DEFAULT_CATALOG)
@@ -126,6 +130,25 @@ pub(crate) fn run_access_statement(session: &mut Session, stmt: AccessStatement)
         }
         AccessStatement::SetRole(selection) => {
             session.active_roles = access.roles_to_activate(&session.identity, &selection)?;
+        }
+        AccessStatement::ExecuteAs { user, no_revert } => {
+            if !no_revert {
+                return Err(ExecError::Unsupported(
+                    "`EXECUTE AS` must use with `WITH NO REVERT` at current version".into(),
+                ));
+            }
+            let state = access.snapshot();
+            if !state.users.contains_key(&user) {
+                return Err(AccessError::Semantic(format!("cannot find user {user}")).into());
+            }
+            let activate_all = session
+                .engine
+                .globals
+                .get("activate_all_roles_on_login")
+                .is_ok_and(|v| v == crate::variables::VarValue::Int(1));
+            session.active_roles = state.login_roles(&user, activate_all);
+            info!(by = %by, user = %user, "EXECUTE AS");
+            session.identity = user;
         }
     }
     Ok(Output::ok())
