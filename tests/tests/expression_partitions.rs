@@ -328,3 +328,73 @@ async fn a_query_over_more_partitions_than_allowed_is_refused() {
         "9"
     );
 }
+
+/// The SET_VAR and SET_USER_VARIABLE hints set variables for their statement only (StarRocks'
+/// query-hint documentation): the limit above as a hint, and user variables computed by
+/// subqueries; the session's own values are back afterwards, bad hints are refused clearly.
+#[tokio::test]
+async fn hints_set_variables_for_one_statement() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE t (ds DATE, v INT) PARTITION BY date_trunc('day', ds)",
+            "INSERT INTO t VALUES ('2024-09-22', 1), ('2024-09-23', 2), ('2024-09-24', 3)",
+            "SET @a = 100",
+        ],
+    )
+    .await;
+    snaprock_tests::expect_error(
+        &mut c,
+        "SELECT /*+ SET_VAR(scan_olap_partition_num_limit = 2) */ count(*) FROM t",
+        1064,
+        "Exceeded the limit of number of olap table partitions to be scanned. Number of partitions \
+         allowed: 2, number of partitions to be scanned: 3. Please adjust the SQL or change the \
+         limit by set variable scan_olap_partition_num_limit.",
+    )
+    .await;
+    assert_eq!(value(&mut c, "SELECT count(*) FROM t").await, "3");
+    assert_eq!(
+        value(&mut c, "SELECT @@scan_olap_partition_num_limit").await,
+        "0"
+    );
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT /*+ SET_USER_VARIABLE(@a = (SELECT max(v) FROM t), @b = 'x') */ @a, @b, ds \
+             FROM t WHERE v = @a"
+        )
+        .await,
+        vec![vec!["3", "x", "2024-09-24"]]
+    );
+    assert_eq!(
+        rows(&mut c, "SELECT @a, @b").await,
+        vec![vec!["100", "NULL"]]
+    );
+    // INSERT ... SELECT takes hints too.
+    run(
+        &mut c,
+        &["INSERT INTO t SELECT /*+ SET_USER_VARIABLE(@n = 40) */ '2024-09-25', @n"],
+    )
+    .await;
+    assert_eq!(value(&mut c, "SELECT sum(v) FROM t").await, "46");
+    snaprock_tests::expect_error(
+        &mut c,
+        "SELECT /*+ SET_VAR(no_such_variable = 1) */ 1",
+        1193,
+        "Unknown system variable 'no_such_variable'",
+    )
+    .await;
+    let (code, _) = snaprock_tests::server_error(
+        mysql_async::prelude::Queryable::query_drop(
+            &mut c,
+            "SELECT /*+ SET_USER_VARIABLE(a = 1) */ 1",
+        )
+        .await,
+    );
+    assert_eq!(code, 1064);
+    assert_eq!(value(&mut c, "SELECT @a").await, "100");
+}

@@ -42,7 +42,7 @@ impl std::fmt::Display for AccessDenied {
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
     #[error("{0}")]
-    Denied(AccessDenied),
+    Denied(Box<AccessDenied>),
     /// MySQL's ER_CANNOT_USER: CREATE USER of an existing user, DROP USER of a missing one, ...
     #[error("Operation {operation} failed for {name}")]
     OperationFailed {

@@ -259,12 +259,12 @@ impl Effective {
         if privileges.iter().any(|&p| self.allows(p, target)) {
             return Ok(());
         }
-        Err(AccessError::Denied(AccessDenied {
+        Err(AccessError::Denied(Box::new(AccessDenied {
             privileges: privileges.to_vec(),
             target: target.clone(),
             current_roles: self.current_roles.clone(),
             inactive_roles: self.inactive_roles.clone(),
-        }))
+        })))
     }
 
     /// Whether the session holds any privilege on the database or on something in it.

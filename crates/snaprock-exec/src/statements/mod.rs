@@ -9,6 +9,7 @@ mod backup;
 mod column_names;
 mod config;
 pub(crate) mod ddl;
+mod hints;
 mod prepared;
 mod query;
 mod set;

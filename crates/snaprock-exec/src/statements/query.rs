@@ -197,6 +197,22 @@ pub(crate) async fn run_standard(
     sql: &str,
     params: Option<Vec<ScalarValue>>,
 ) -> Result<Output> {
+    let hints = super::hints::statement_hints(&stmt)?;
+    if hints.is_empty() {
+        return run_standard_unhinted(session, stmt, sql, params).await;
+    }
+    let replaced = super::hints::apply(session, hints).await?;
+    let result = run_standard_unhinted(session, stmt, sql, params).await;
+    super::hints::restore(session, replaced);
+    result
+}
+
+async fn run_standard_unhinted(
+    session: &mut Session,
+    stmt: Statement,
+    sql: &str,
+    params: Option<Vec<ScalarValue>>,
+) -> Result<Output> {
     let (stmt, write) = super::update::as_upsert(session, stmt)?;
     let mut planned = plan_statement(session, stmt, Some(sql), write).await?;
     if let Some(values) = params {

@@ -63,7 +63,7 @@ pub(crate) async fn set(session: &mut Session, item: SetItem) -> Result<()> {
 
 /// The value of a SET expression: bare words (`ON`, `utf8mb4`) are text; anything else is
 /// evaluated like `SELECT expr`.
-async fn evaluate(session: &mut Session, expr: Expr) -> Result<VarValue> {
+pub(super) async fn evaluate(session: &mut Session, expr: Expr) -> Result<VarValue> {
     match &expr {
         Expr::Identifier(i) if !i.value.starts_with('@') => {
             return Ok(VarValue::Str(i.value.clone()));
