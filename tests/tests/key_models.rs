@@ -4,7 +4,7 @@
 //! StarRocks' errors for what it refuses.
 
 use mysql_async::prelude::Queryable;
-use snaprock_tests::{TestServer, expect_error, joined_rows, run};
+use snaprock_tests::{TestServer, expect_error, joined_rows, rows, run};
 
 async fn orders(c: &mut mysql_async::Conn) {
     run(
@@ -276,4 +276,59 @@ async fn keyed_and_altered_tables_come_back_from_a_backup_still_keyed() {
         joined_rows(&mut c, "SELECT id, region FROM d2.orders ORDER BY id").await,
         ["1,eu", "2,us", "3,ap", "4,eu"]
     );
+}
+
+/// DESC and SHOW [FULL] COLUMNS in StarRocks' layouts: types by StarRocks' names, Key
+/// `true`/`false` (DESC) or `YES`/`NO` (SHOW COLUMNS), Extra the aggregation.
+#[tokio::test]
+async fn columns_are_described_in_starrocks_layouts() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE agg (k INT, d DECIMAL(10, 2), total BIGINT SUM DEFAULT '0', \
+             latest VARCHAR(8) REPLACE COMMENT 'last seen', tags ARRAY<STRING> REPLACE) \
+             AGGREGATE KEY(k, d) DISTRIBUTED BY HASH(k)",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut c, "DESC agg").await,
+        vec![
+            vec!["k", "int", "YES", "true", "NULL", ""],
+            vec!["d", "decimal(10,2)", "YES", "true", "NULL", ""],
+            vec!["total", "bigint", "YES", "false", "0", "SUM"],
+            vec!["latest", "varchar(8)", "YES", "false", "NULL", "REPLACE"],
+            vec![
+                "tags",
+                "array<varchar(65533)>",
+                "YES",
+                "false",
+                "NULL",
+                "REPLACE"
+            ],
+        ]
+    );
+    assert_eq!(
+        rows(&mut c, "SHOW FULL COLUMNS FROM agg LIKE 'l%'").await,
+        vec![vec![
+            "latest",
+            "varchar(8)",
+            "",
+            "YES",
+            "NO",
+            "NULL",
+            "REPLACE",
+            "",
+            "last seen"
+        ]]
+    );
+    assert_eq!(
+        rows(&mut c, "SHOW COLUMNS FROM agg").await[0],
+        vec!["k", "int", "YES", "YES", "NULL", ""]
+    );
+    server.stop().await;
 }

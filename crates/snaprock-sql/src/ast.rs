@@ -409,6 +409,8 @@ pub enum Show {
     },
     Columns {
         full: bool,
+        /// `DESC t`: StarRocks' DESCRIBE layout (Key `true`/`false`) rather than SHOW COLUMNS'.
+        describe: bool,
         table: ObjectName,
         filter: Option<ShowFilter>,
     },

@@ -39,6 +39,7 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
         };
         Statement::Show(Show::Columns {
             full: false,
+            describe: true,
             table,
             filter,
         })

@@ -31,6 +31,7 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
         let table = parse_from_table(p)?;
         Show::Columns {
             full,
+            describe: false,
             table,
             filter: parse_filter(p)?,
         }
@@ -319,6 +320,7 @@ mod tests {
             show("SHOW FULL COLUMNS FROM `t` FROM `db`"),
             Show::Columns {
                 full: true,
+                describe: false,
                 table: ObjectName {
                     database: Some("db".into()),
                     name: "t".into()

@@ -143,6 +143,27 @@ impl ColumnType {
         }
     }
 
+    /// The name StarRocks' SHOW COLUMNS and DESC print: lower case, no display width
+    /// (`int`, `varchar(64)`, `decimal(10,2)`, `array<int>`).
+    pub fn canonical_name(&self) -> String {
+        match self {
+            ColumnType::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
+            ColumnType::String => "varchar(65533)".into(),
+            ColumnType::Array { element } => format!("array<{}>", element.canonical_name()),
+            ColumnType::Map { key, value } => {
+                format!("map<{},{}>", key.canonical_name(), value.canonical_name())
+            }
+            ColumnType::Struct { fields } => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{} {}", f.name, f.field_type.canonical_name()))
+                    .collect();
+                format!("struct<{}>", fields.join(", "))
+            }
+            other => other.sql().to_lowercase(),
+        }
+    }
+
     /// MySQL's `DATA_TYPE` (lower case, no length), as information_schema.COLUMNS shows it.
     pub fn mysql_data_type(&self) -> &'static str {
         match self {

@@ -33,9 +33,10 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
         } => schema::tables(session, full, database, filter, &state).await,
         Show::Columns {
             full,
+            describe,
             table,
             filter,
-        } => schema::columns(session, full, table, filter).await,
+        } => schema::columns(session, full, describe, table, filter).await,
         Show::CreateTable { table } => schema::create_table(session, table, &state).await,
         Show::CreateView { view } => schema::create_view(session, view, &state).await,
         Show::CreateDatabase { database } => schema::create_database(database, &state).await,

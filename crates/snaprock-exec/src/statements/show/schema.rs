@@ -57,9 +57,13 @@ pub(super) async fn tables(
 }
 
 /// `SHOW COLUMNS`.
+/// SHOW [FULL] COLUMNS and DESC in StarRocks' layouts: types by their StarRocks names
+/// (`int`, `varchar(64)`, `array<int>`), Key `YES`/`NO` (DESC: `true`/`false`), Extra the
+/// aggregation of an AGGREGATE KEY value column.
 pub(super) async fn columns(
     session: &mut Session,
     full: bool,
+    describe: bool,
     table: ObjectName,
     filter: Option<ShowFilter>,
 ) -> Result<Output> {
@@ -79,35 +83,40 @@ pub(super) async fn columns(
     } else {
         RowsBuilder::text(&["Field", "Type", "Null", "Key", "Default", "Extra"])
     };
-    let key = match meta.keys_model {
-        KeysModel::Primary => "PRI",
-        KeysModel::Unique => "UNI",
-        _ => "",
-    };
     for c in &meta.columns {
         let null = t(if c.nullable { "YES" } else { "NO" });
-        let k = t(if c.is_key { key } else { "" });
+        let k = t(match (describe, c.is_key) {
+            (true, key) => {
+                if key {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+            (false, key) => {
+                if key {
+                    "YES"
+                } else {
+                    "NO"
+                }
+            }
+        });
         let extra = t(if c.auto_increment {
             "auto_increment"
         } else {
             c.aggregation.as_deref().unwrap_or("")
         });
-        let ty = t(&c.column_type.mysql_column_type());
+        let ty = t(&c.column_type.canonical_name());
         if full {
-            let collation = Cell::Text(
-                c.column_type
-                    .is_string()
-                    .then(|| "utf8mb4_general_ci".to_string()),
-            );
             rows.push(vec![
                 t(&c.name),
                 ty,
-                collation,
+                t(""),
                 null,
                 k,
                 Cell::Text(c.default.clone()),
                 extra,
-                t("select,insert,update,references"),
+                t(""),
                 t(c.comment.as_deref().unwrap_or("")),
             ]);
         } else {
