@@ -398,3 +398,108 @@ async fn hints_set_variables_for_one_statement() {
     assert_eq!(code, 1064);
     assert_eq!(value(&mut c, "SELECT @a").await, "100");
 }
+
+/// `ALTER TABLE t DROP PARTITIONS WHERE ...` as StarRocks' own tests run it: a condition on a
+/// non-partition column is refused with StarRocks' text; range partitions go when the whole
+/// range meets the condition, list partitions when their value does; dropped partitions are in
+/// the recycle bin; date expressions (`str2date`, `last_day`, `'...' - INTERVAL n MONTH`) work.
+#[tokio::test]
+async fn partitions_are_dropped_by_a_condition_on_their_values() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE t1 (dt date, province string, v1 int) PARTITION BY RANGE(dt) (\
+             PARTITION p0 values [('2020-07-01'),('2020-07-02')), \
+             PARTITION p1 values [('2020-07-02'),('2020-07-03')), \
+             PARTITION p2 values [('2020-07-03'),('2020-07-04')), \
+             PARTITION p3 values [('2020-07-04'),('2020-07-05')), \
+             PARTITION p4 values [('2020-07-05'),('2020-07-15'))) \
+             DISTRIBUTED BY HASH(dt) BUCKETS 3",
+            "INSERT INTO t1 VALUES ('2020-07-01', 'beijing', 1), ('2020-07-01', 'chengdu', 2), \
+             ('2020-07-02', 'beijing', 3), ('2020-07-02', 'hangzhou', 4), \
+             ('2020-07-03', 'chengdu', 1), ('2020-07-04', 'hangzhou', 1), ('2020-07-12', 'x', 9)",
+        ],
+    )
+    .await;
+    snaprock_tests::expect_error(
+        &mut c,
+        "ALTER TABLE t1 DROP PARTITIONS WHERE province like '%a%'",
+        5064,
+        "Getting analyzing error. Detail message: Column `province` in the partition condition is \
+         not a table's partition expression, please use table's partition expressions: dt.",
+    )
+    .await;
+    run(
+        &mut c,
+        &["ALTER TABLE t1 DROP PARTITIONS WHERE str2date(dt, '%Y-%m-%d') = '2020-07-07'"],
+    )
+    .await;
+    assert_eq!(
+        partition_names(&mut c, "t1").await,
+        ["p0", "p1", "p2", "p3", "p4"]
+    );
+    // p4 spans 07-05..07-14: a condition met by part of it keeps it (and its row).
+    run(
+        &mut c,
+        &["ALTER TABLE t1 DROP PARTITIONS WHERE dt >= '2020-07-03' AND dt < '2020-07-10'"],
+    )
+    .await;
+    assert_eq!(partition_names(&mut c, "t1").await, ["p0", "p1", "p4"]);
+    assert_eq!(value(&mut c, "SELECT sum(v1) FROM t1").await, "19");
+    run(&mut c, &["RECOVER PARTITION p2 FROM t1"]).await;
+    assert_eq!(value(&mut c, "SELECT sum(v1) FROM t1").await, "20");
+
+    // An expression-partitioned table: keep three months, then only month ends.
+    run(
+        &mut c,
+        &[
+            "CREATE TABLE ttl (dt datetime, province string, num int) DUPLICATE KEY(dt, province) \
+             PARTITION BY date_trunc('day', dt)",
+            "INSERT INTO ttl (dt, province, num) SELECT minutes_add(hours_add(date_add('2025-01-01', x), \
+             x%24), x%60), concat('x-', x%3), x FROM TABLE(generate_series(0, 200-1)) as t(x)",
+            "ALTER TABLE ttl DROP PARTITIONS WHERE date_trunc('day', dt) < '2025-05-30' - INTERVAL 3 MONTH",
+        ],
+    )
+    .await;
+    assert_eq!(partition_names(&mut c, "ttl").await.len(), 142);
+    assert_eq!(
+        value(&mut c, "SELECT min(date(dt)) FROM ttl").await,
+        "2025-02-28"
+    );
+    run(
+        &mut c,
+        &["ALTER TABLE ttl DROP PARTITIONS WHERE last_day(date_trunc('day', dt)) != date_trunc('day', dt)"],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut c, "SELECT DISTINCT date(dt) FROM ttl ORDER BY 1")
+            .await
+            .concat(),
+        [
+            "2025-02-28",
+            "2025-03-31",
+            "2025-04-30",
+            "2025-05-31",
+            "2025-06-30"
+        ]
+    );
+
+    // List partitions: by their values.
+    run(
+        &mut c,
+        &[
+            "CREATE TABLE lp (id INT, city VARCHAR(10)) PARTITION BY (city)",
+            "INSERT INTO lp VALUES (1, 'rome'), (2, 'oslo'), (3, 'bern')",
+            "ALTER TABLE lp DROP PARTITIONS WHERE city IN ('rome', 'bern')",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut c, "SELECT * FROM lp").await,
+        vec![vec!["2", "oslo"]]
+    );
+}

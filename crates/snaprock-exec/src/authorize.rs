@@ -108,6 +108,7 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         Statement::AddPartition { table, .. }
         | Statement::DropPartition { table, .. }
         | Statement::DropPartitions { table, .. }
+        | Statement::DropPartitionsWhere { table, .. }
         | Statement::AlterTable { table, .. } => check_table(session, &p, Privilege::Alter, table),
         // Attaching reads a repository; the database is then one like any other.
         Statement::AttachSnapshot(_) | Statement::CheckSnapshot(_) | Statement::DropSnapshot(_) => {

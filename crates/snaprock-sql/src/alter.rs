@@ -40,6 +40,12 @@ pub(crate) fn parse_alter(p: &mut Parser) -> PResult<Statement> {
         });
     }
     if parse_words(p, &["DROP", "PARTITIONS"]) {
+        if parse_word(p, "WHERE") {
+            return Ok(Statement::DropPartitionsWhere {
+                table,
+                condition: Box::new(p.parse_expr()?),
+            });
+        }
         let if_exists = parse_if_exists(p);
         let partitions = if peek_word(p, "START") {
             vec![create_table::parse_batch_partitions(p)?]

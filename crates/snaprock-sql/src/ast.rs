@@ -100,6 +100,11 @@ pub enum Statement {
         if_exists: bool,
         force: bool,
     },
+    /// `ALTER TABLE t DROP PARTITIONS WHERE <condition on partition columns>`.
+    DropPartitionsWhere {
+        table: ObjectName,
+        condition: Box<sqlparser::ast::Expr>,
+    },
     CreateView(Box<CreateView>),
     DropView {
         name: ObjectName,
@@ -542,7 +547,9 @@ impl Statement {
             Statement::TruncateTable { .. } => "TRUNCATE TABLE",
             Statement::AddPartition { .. } => "ADD PARTITION",
             Statement::DropPartition { .. } => "DROP PARTITION",
-            Statement::DropPartitions { .. } => "DROP PARTITIONS",
+            Statement::DropPartitions { .. } | Statement::DropPartitionsWhere { .. } => {
+                "DROP PARTITIONS"
+            }
             Statement::AlterTable { .. } => "ALTER TABLE",
             Statement::CreateView(_) => "CREATE VIEW",
             Statement::DropView { .. } => "DROP VIEW",

@@ -24,7 +24,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
-use snaprock_sql::sqlparser::ast::{DateTimeField, Expr, Function, UnaryOperator};
+use snaprock_sql::sqlparser::ast::{BinaryOperator, DateTimeField, Expr, Function, UnaryOperator};
 
 use crate::df::mysql_functions::parse_datetime;
 use crate::df::rewrite_functions::{call, function_args};
@@ -51,6 +51,58 @@ pub(crate) fn register(ctx: &SessionContext) {
 }
 
 /// The call that replaces a date-arithmetic call, if `name` is one.
+/// StarRocks' `last_day(d[, 'month' | 'quarter' | 'year'])`: the last DATE of d's period
+/// (the first day of the next period, less one day).
+fn last_day(date: &Expr, unit: &str) -> Expr {
+    let months = match unit {
+        "quarter" => 3,
+        "year" => 12,
+        _ => 1,
+    };
+    let number = |n: i64| {
+        Expr::value(snaprock_sql::sqlparser::ast::Value::Number(
+            n.to_string(),
+            false,
+        ))
+    };
+    let start = call(
+        "date_trunc",
+        vec![
+            Expr::value(snaprock_sql::sqlparser::ast::Value::SingleQuotedString(
+                unit.to_string(),
+            )),
+            date.clone(),
+        ],
+    );
+    let next = call("__snaprock_add_month", vec![start, number(months)]);
+    Expr::Cast {
+        kind: snaprock_sql::sqlparser::ast::CastKind::Cast,
+        expr: Box::new(call("__snaprock_add_day", vec![next, number(-1)])),
+        data_type: snaprock_sql::sqlparser::ast::DataType::Date,
+        array: false,
+        format: None,
+    }
+}
+
+/// `d + INTERVAL n unit`, `INTERVAL n unit + d`, `d - INTERVAL n unit` as MySQL reads them:
+/// DATE_ADD / DATE_SUB, so a date written as text (`'2025-05-30' - INTERVAL 3 MONTH`) works too.
+pub(crate) fn rewrite_interval_arithmetic(
+    left: &Expr,
+    op: &BinaryOperator,
+    right: &Expr,
+) -> Result<Option<Expr>> {
+    let (base, interval, name) = match (left, op, right) {
+        (base, BinaryOperator::Plus, Expr::Interval(_)) => (base, right, "date_add"),
+        (Expr::Interval(_), BinaryOperator::Plus, base) => (base, left, "date_add"),
+        (base, BinaryOperator::Minus, Expr::Interval(_)) => (base, right, "date_sub"),
+        _ => return Ok(None),
+    };
+    let Expr::Function(f) = call(name, vec![base.clone(), interval.clone()]) else {
+        return Ok(None);
+    };
+    rewrite_date_call(name, &f)
+}
+
 pub(crate) fn rewrite_date_call(name: &str, f: &Function) -> Result<Option<Expr>> {
     let args = function_args(f);
     let shifted = |base: &Expr, count: Expr, unit: &str, negate: bool| {
@@ -70,10 +122,13 @@ pub(crate) fn rewrite_date_call(name: &str, f: &Function) -> Result<Option<Expr>
             let negate = name == "date_sub" || name == "subdate";
             shifted(base, (*interval.value).clone(), unit, negate)
         }
-        // ADDDATE(d, n) / SUBDATE(d, n): n days.
-        ("adddate" | "subdate", [base, count]) => {
-            shifted(base, count.clone(), "day", name == "subdate")
-        }
+        // ADDDATE(d, n) / SUBDATE(d, n), and StarRocks' DATE_ADD(d, n) / DATE_SUB(d, n): n days.
+        ("adddate" | "subdate" | "date_add" | "date_sub", [base, count]) => shifted(
+            base,
+            count.clone(),
+            "day",
+            name == "subdate" || name == "date_sub",
+        ),
         ("timestampadd", [unit, count, base]) => {
             shifted(base, count.clone(), unit_word(unit, name)?, false)
         }
@@ -82,6 +137,17 @@ pub(crate) fn rewrite_date_call(name: &str, f: &Function) -> Result<Option<Expr>
             vec![to.clone(), from.clone()],
         ),
         ("datediff", [a, b]) => call("__snaprock_datediff", vec![a.clone(), b.clone()]),
+        ("last_day", [date]) => last_day(date, "month"),
+        ("last_day", [date, Expr::Value(unit)]) => {
+            match unit.value.to_string().trim_matches('\'') {
+                u @ ("month" | "quarter" | "year") => last_day(date, u),
+                other => {
+                    return Err(ExecError::Plan(format!(
+                        "last_day: the unit must be month, quarter or year, not {other}"
+                    )));
+                }
+            }
+        }
         (other, [base, count]) => match starrocks_unit(other) {
             Some((unit, "add")) => shifted(base, count.clone(), unit, false),
             Some((unit, "sub")) => shifted(base, count.clone(), unit, true),

@@ -536,6 +536,12 @@ impl VisitorMut for Rewriter<'_> {
                 op: snaprock_sql::sqlparser::ast::BinaryOperator::Arrow,
                 right,
             } => Some(rewrite_functions::json_arrow(left, right)),
+            Expr::BinaryOp { left, op, right } => {
+                match crate::df::date_arith::rewrite_interval_arithmetic(left, op, right) {
+                    Ok(replacement) => replacement,
+                    Err(e) => return self.fail(e),
+                }
+            }
             Expr::Function(f) => {
                 match rewrite_functions::rewrite_call(f, self.session, &mut self.info) {
                     Ok(replacement) => replacement,

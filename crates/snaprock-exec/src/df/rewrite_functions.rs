@@ -76,6 +76,40 @@ pub(crate) fn rewrite_call(
     if let Some(replacement) = crate::df::date_arith::rewrite_date_call(&name, f)? {
         return Ok(Some(replacement));
     }
+    // MySQL's DATE(x): the date part of a date, datetime or its text.
+    if name == "date"
+        && let [value] = function_args(f).as_slice()
+    {
+        let cast = |expr: Expr, data_type: DataType| Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(expr),
+            data_type,
+            array: false,
+            format: None,
+        };
+        return Ok(Some(cast(
+            cast(
+                value.clone(),
+                DataType::Timestamp(None, snaprock_sql::sqlparser::ast::TimezoneInfo::None),
+            ),
+            DataType::Date,
+        )));
+    }
+    // StarRocks' str2date(s, format): str_to_date's DATE.
+    if name == "str2date"
+        && let [value, format] = function_args(f).as_slice()
+    {
+        return Ok(Some(Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(call(
+                "str_to_date",
+                vec![text_cast(value.clone()), format.clone()],
+            )),
+            data_type: DataType::Date,
+            array: false,
+            format: None,
+        }));
+    }
     if name == "row" || name == "struct" {
         return Ok(Some(crate::df::complex_types::named_struct(
             function_args(f),

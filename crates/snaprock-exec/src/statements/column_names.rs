@@ -55,12 +55,65 @@ fn source_text(expr: &Expr, sql: &str) -> String {
         (Some(s), Some(e)) if s < e && e <= sql.len() => {
             let s = match expr {
                 Expr::Array(_) | Expr::Map(_) => extend_to_opening_bracket(sql, s),
-                _ => s,
+                _ => extend_to_unclosed_call(sql, s, e),
             };
             let e = extend_to_closing_paren(sql, close_open_parens(sql, s, e));
+            let e = extend_over_interval_unit(expr, sql, e);
             sql[s..e].trim().to_string()
         }
         _ => expr.to_string(),
+    }
+}
+
+/// sqlparser's span of `CAST(x AS t) + 1` starts inside the CAST: when the text closes more
+/// parentheses than it opens, extend it back to the call that opened them.
+fn extend_to_unclosed_call(sql: &str, start: usize, end: usize) -> usize {
+    let mut depth = 0i64;
+    let mut quote: Option<char> = None;
+    for c in sql[start..end].chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            _ => {}
+        }
+    }
+    let mut open = start;
+    while depth < 0 {
+        let before = sql[..open].trim_end();
+        let Some(rest) = before.strip_suffix('(') else {
+            return start;
+        };
+        let name_len = rest
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .map(char::len_utf8)
+            .sum::<usize>();
+        open = rest.len() - name_len;
+        depth += 1;
+    }
+    open
+}
+
+/// sqlparser's span of an expression ending in `INTERVAL n unit` stops before the unit.
+fn extend_over_interval_unit(expr: &Expr, sql: &str, end: usize) -> usize {
+    let text = expr.to_string();
+    let Some(unit) = text.rsplit(' ').next() else {
+        return end;
+    };
+    if !text.contains("INTERVAL") || !unit.chars().all(|c| c.is_ascii_uppercase()) {
+        return end;
+    }
+    let rest = &sql[end..];
+    let trimmed = rest.trim_start();
+    match trimmed.get(..unit.len()) {
+        Some(word) if word.eq_ignore_ascii_case(unit) => {
+            end + (rest.len() - trimmed.len()) + unit.len()
+        }
+        _ => end,
     }
 }
 

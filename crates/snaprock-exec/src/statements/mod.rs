@@ -124,6 +124,9 @@ pub(crate) async fn dispatch(
             if_exists,
             force,
         } => ddl::drop_partitions(session, &table, &partitions, if_exists, force).await,
+        Statement::DropPartitionsWhere { table, condition } => {
+            ddl::drop_partitions_where(session, &table, *condition).await
+        }
         Statement::AlterTable { table, changes } => {
             ddl::alter_table(session, &table, &changes).await
         }

@@ -299,6 +299,18 @@ pub(crate) async fn run_insert(
     run_planned(session, planned).await
 }
 
+/// Runs a query of the server's own making and returns its rows.
+pub(crate) async fn query_batches(
+    session: &mut Session,
+    query: Statement,
+) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
+    let planned = plan_statement(session, query, None, WriteAs::default()).await?;
+    match run_planned(session, planned).await? {
+        Output::Rows(rows) => rows.collect().await,
+        _ => Err(ExecError::Plan("not a query".into())),
+    }
+}
+
 /// Evaluates `expr` like `SELECT expr` and returns the single value.
 pub(crate) async fn evaluate_scalar(session: &mut Session, expr: Expr) -> Result<VarValue> {
     let planned = plan_statement(session, select_of(expr)?, None, WriteAs::default()).await?;

@@ -5,10 +5,12 @@
 
 mod alter;
 mod batch_partitions;
+mod drop_where;
 pub(crate) mod recycle;
 mod table_def;
 
 pub(crate) use alter::alter_table;
+pub(crate) use drop_where::drop_partitions_where;
 use table_def::{build_table, column_type_of_arrow, partition_bounds, partition_column_types};
 
 use std::collections::BTreeMap;
@@ -402,7 +404,7 @@ pub(crate) async fn drop_partitions(
     drop_partition_names(session, name, &names, if_exists, force).await
 }
 
-async fn drop_partition_names(
+pub(super) async fn drop_partition_names(
     session: &mut Session,
     name: &ObjectName,
     partitions: &[String],
