@@ -71,6 +71,18 @@ async fn complex_columns_hold_and_print_values_as_starrocks_does() {
         .await,
         vec![r#"[1,null]|["a","b"]|{1:"apple"}|{"col1":1,"col2":2}|{"a":1,"b":"x"}"#]
     );
+    // StarRocks' array and map functions with its semantics (typed literals, array_slice by
+    // length, array_remove of every match, reverse of arrays and of text).
+    assert_eq!(
+        piped(
+            &mut c,
+            "SELECT ARRAY<float>[1, 2], ARRAY<INT>[], ARRAY<INT>['12', '100'], \
+             array_slice([1,2,3,4], 2, 2), array_remove([1,2,1], 1), reverse([1,2,3]), \
+             reverse('abc'), map_size(map{1:'a', 2:'b'}), array_join(['a', NULL, 'b'], ',', 'N')"
+        )
+        .await,
+        vec!["[1,2]|[]|[12,100]|[2,3]|[2]|[3,2,1]|cba|2|a,N,b"]
+    );
     // Lateral unnest, in both spellings; empty and NULL arrays give no rows; NULL sorts first.
     let unnested = vec!["1|1", "1|2", "1|3", "3|NULL", "3|5"];
     assert_eq!(

@@ -7,10 +7,11 @@
 
 use std::any::TypeId;
 
-use sqlparser::ast::{Expr, Statement};
+use sqlparser::ast::{CastKind, Expr, Statement};
 use sqlparser::dialect::{Dialect, MySqlDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
 
 /// MySQL's dialect with StarRocks' `MAP<K, V>`, `STRUCT<...>` and `map{...}`.
 #[derive(Debug, Default)]
@@ -38,6 +39,27 @@ impl Dialect for StarRocksDialect {
     }
     fn supports_struct_literal(&self) -> bool {
         true
+    }
+    /// `ARRAY<T>[e, ...]`: the array literal cast to `ARRAY<T>` (`ARRAY<INT>[]` is typed empty).
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        let is_typed_array = matches!(&parser.peek_token().token,
+            Token::Word(w) if w.keyword == Keyword::ARRAY)
+            && parser.peek_nth_token(1).token == Token::Lt;
+        if !is_typed_array {
+            return None;
+        }
+        Some((|| {
+            let data_type = parser.parse_data_type()?;
+            parser.expect_token(&Token::LBracket)?;
+            let array = parser.parse_array_expr(false)?;
+            Ok(Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(array),
+                data_type,
+                array: false,
+                format: None,
+            })
+        })())
     }
 
     // Everything else as MySQL.
@@ -162,5 +184,10 @@ mod tests {
         assert!(s.to_string().contains("Map(INT, VARCHAR(10))"), "{s}");
         assert!(s.to_string().contains("STRUCT<x INT, y STRING>"), "{s}");
         parse("SELECT [1, 2], map{1: 'a'}, 5 DIV 2 FROM t LIMIT 1, 2");
+        let typed = parse("SELECT ARRAY<FLOAT>[1, 2], ARRAY<INT>[], ARRAY[3]");
+        assert!(
+            typed.to_string().contains("CAST([1, 2] AS ARRAY<FLOAT>)"),
+            "{typed}"
+        );
     }
 }

@@ -66,11 +66,59 @@ impl ExprPlanner for MapSubscriptPlanner {
     }
 }
 
-/// Registers StarRocks' `element_at` into `ctx` (replacing DataFusion's map-only alias).
+/// Registers StarRocks' `element_at` (replacing DataFusion's map-only alias) and `reverse`
+/// (of a string, a number's text or an array) into `ctx`.
 pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(ElementAt {
         signature: Signature::user_defined(Volatility::Immutable),
     }));
+    ctx.register_udf(ScalarUDF::new_from_impl(Reverse {
+        signature: Signature::user_defined(Volatility::Immutable),
+    }));
+}
+
+/// `reverse(x)`: an array's elements in reverse order, else the characters of x's text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Reverse {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Reverse {
+    fn name(&self) -> &str {
+        "reverse"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> DfResult<Vec<DataType>> {
+        match arg_types {
+            [list @ (DataType::List(_) | DataType::LargeList(_))] => Ok(vec![list.clone()]),
+            [text @ (DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)] => {
+                Ok(vec![text.clone()])
+            }
+            [_] => Ok(vec![DataType::Utf8]),
+            _ => plan_err!("reverse expects one argument"),
+        }
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(arg_types.first().cloned().unwrap_or(DataType::Utf8))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        match args.arg_fields.first().map(|f| f.data_type()) {
+            Some(DataType::List(_) | DataType::LargeList(_)) => {
+                datafusion::functions_nested::reverse::array_reverse_udf()
+                    .inner()
+                    .invoke_with_args(args)
+            }
+            _ => datafusion::functions::unicode::reverse()
+                .inner()
+                .invoke_with_args(args),
+        }
+    }
 }
 
 /// `element_at(array, i)` (1-based, NULL out of range) and `element_at(map, k)`.

@@ -27,7 +27,6 @@ const TEXT_FUNCTIONS: &[&str] = &[
     "ltrim",
     "rtrim",
     "btrim",
-    "reverse",
     "left",
     "right",
     "lpad",
@@ -110,6 +109,24 @@ pub(crate) fn rewrite_call(
             format: None,
         }));
     }
+    // StarRocks' array_slice(a, offset, length); DataFusion's takes the last position.
+    if name == "array_slice"
+        && let [array, offset, length] = function_args(f).as_slice()
+    {
+        let last = Expr::BinaryOp {
+            left: Box::new(Expr::BinaryOp {
+                left: Box::new(Expr::Nested(Box::new(offset.clone()))),
+                op: BinaryOperator::Plus,
+                right: Box::new(Expr::Nested(Box::new(length.clone()))),
+            }),
+            op: BinaryOperator::Minus,
+            right: Box::new(Expr::value(Value::Number("1".into(), false))),
+        };
+        return Ok(Some(call(
+            "array_slice",
+            vec![array.clone(), offset.clone(), last],
+        )));
+    }
     if name == "row" || name == "struct" {
         return Ok(Some(crate::df::complex_types::named_struct(
             function_args(f),
@@ -129,6 +146,9 @@ pub(crate) fn rewrite_call(
         "lcase" => Some("lower"),
         "substr" | "mid" => Some("substring"),
         "collect_list" => Some("array_agg"),
+        "map_size" => Some("cardinality"),
+        // StarRocks' array_remove drops every element equal to the value.
+        "array_remove" => Some("array_remove_all"),
         _ => None,
     };
     if let Some(new_name) = renamed {

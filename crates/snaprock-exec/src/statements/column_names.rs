@@ -55,6 +55,9 @@ fn source_text(expr: &Expr, sql: &str) -> String {
         (Some(s), Some(e)) if s < e && e <= sql.len() => {
             let s = match expr {
                 Expr::Array(_) | Expr::Map(_) => extend_to_opening_bracket(sql, s),
+                Expr::Cast { expr: inner, .. } if matches!(inner.as_ref(), Expr::Array(_)) => {
+                    extend_to_opening_bracket(sql, s)
+                }
                 _ => extend_to_unclosed_call(sql, s, e),
             };
             let e = extend_to_closing_paren(sql, close_open_parens(sql, s, e));
@@ -124,7 +127,13 @@ fn extend_to_opening_bracket(sql: &str, start: usize) -> usize {
     let Some(bracket) = before.strip_suffix(['[', '{']) else {
         return start;
     };
-    let keyword = bracket.trim_end();
+    let mut keyword = bracket.trim_end();
+    // `ARRAY<INT>[...]`: over the element type too.
+    if let Some(inside) = keyword.strip_suffix('>')
+        && let Some(open) = inside.rfind("<")
+    {
+        keyword = inside[..open].trim_end();
+    }
     for word in ["array", "map"] {
         if keyword.len() >= word.len()
             && keyword.is_char_boundary(keyword.len() - word.len())
