@@ -121,6 +121,19 @@ async fn complex_columns_hold_and_print_values_as_starrocks_does() {
             && create.contains("`ms` map<varchar(65533),array<date>> NULL"),
         "{create}"
     );
+    // SHOW CREATE TABLE's text creates the same table again.
+    run(
+        &mut c,
+        &[&create.replacen("CREATE TABLE `t`", "CREATE TABLE `t_again`", 1)],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut c, "SHOW CREATE TABLE t_again")
+            .await
+            .remove(0)
+            .remove(1),
+        create.replacen("CREATE TABLE `t`", "CREATE TABLE `t_again`", 1)
+    );
     assert_eq!(
         piped(
             &mut c,
