@@ -83,6 +83,26 @@ async fn complex_columns_hold_and_print_values_as_starrocks_does() {
         .await,
         vec!["[1,2]|[]|[12,100]|[2,3]|[2]|[3,2,1]|cba|2|a,N,b"]
     );
+    // Lambdas, lambda first as StarRocks writes them (or array first); `->` stays MySQL's JSON
+    // operator in statements without one.
+    assert_eq!(
+        piped(
+            &mut c,
+            "SELECT id, array_map(x -> x * 10, a), array_filter(x -> x > 1, a), \
+             any_match(x -> x > 2, a), all_match(x -> x > 0, a) FROM t ORDER BY id"
+        )
+        .await,
+        vec![
+            "1|[10,20,30]|[2,3]|1|1",
+            "2|[]|[]|0|1",
+            "3|[null,50]|[5]|1|NULL",
+        ]
+    );
+    assert_eq!(
+        value(&mut c, "SELECT array_map([1, 2], x -> x + 1)").await,
+        "[2,3]"
+    );
+    assert_eq!(value(&mut c, "SELECT '{\"a\": 7}' -> '$.a'").await, "7");
     // Lateral unnest, in both spellings; empty and NULL arrays give no rows; NULL sorts first.
     let unnested = vec!["1|1", "1|2", "1|3", "3|NULL", "3|5"];
     assert_eq!(

@@ -17,11 +17,36 @@ use sqlparser::tokenizer::Token;
 #[derive(Debug, Default)]
 pub struct StarRocksDialect {
     mysql: MySqlDialect,
+    /// Lambdas (`x -> x * 2`) parse: only in statements that call a function taking one, since
+    /// `c -> '$.a'` is otherwise MySQL's JSON operator.
+    lambdas: bool,
 }
+
+/// StarRocks' functions that take a lambda.
+const HIGHER_ORDER_FUNCTIONS: &[&str] = &[
+    "array_map",
+    "array_filter",
+    "any_match",
+    "all_match",
+    "array_sortby",
+    "transform",
+];
 
 impl StarRocksDialect {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The dialect for `sql`: lambdas parse when it calls one of StarRocks' higher-order
+    /// functions.
+    pub fn for_statement(sql: &str) -> Self {
+        let lower = sql.to_ascii_lowercase();
+        StarRocksDialect {
+            mysql: MySqlDialect {},
+            lambdas: HIGHER_ORDER_FUNCTIONS
+                .iter()
+                .any(|f| lower.contains(&format!("{f}("))),
+        }
     }
 }
 
@@ -39,6 +64,9 @@ impl Dialect for StarRocksDialect {
     }
     fn supports_struct_literal(&self) -> bool {
         true
+    }
+    fn supports_lambda_functions(&self) -> bool {
+        self.lambdas
     }
     /// `ARRAY<T>[e, ...]`: the array literal cast to `ARRAY<T>` (`ARRAY<INT>[]` is typed empty).
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {

@@ -11,7 +11,7 @@ use crate::{ParseError, access, alter, backup, create_table, set, show, task};
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
-    let dialect = StarRocksDialect::new();
+    let dialect = StarRocksDialect::for_statement(sql);
     let result = Parser::new(&dialect)
         .try_with_sql(sql)
         .and_then(|mut p| parse_with(&mut p, sql));

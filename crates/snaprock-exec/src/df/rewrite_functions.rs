@@ -127,6 +127,9 @@ pub(crate) fn rewrite_call(
             vec![array.clone(), offset.clone(), last],
         )));
     }
+    if let Some(replacement) = higher_order_call(&name, f) {
+        return Ok(Some(replacement));
+    }
     if name == "row" || name == "struct" {
         return Ok(Some(crate::df::complex_types::named_struct(
             function_args(f),
@@ -173,6 +176,39 @@ pub(crate) fn rewrite_call(
         f.name = function_name("strpos");
     }
     Ok(None)
+}
+
+/// StarRocks' lambda functions on DataFusion's, the array first: `array_map(x -> e, a)` is
+/// `array_transform(a, x -> e)`, `array_filter(x -> p, a)` / `any_match` / `all_match` take
+/// the array first too.
+fn higher_order_call(name: &str, f: &Function) -> Option<Expr> {
+    let target = match name {
+        "array_map" | "transform" => "array_transform",
+        "array_filter" => "array_filter",
+        "any_match" => "array_any_match",
+        "all_match" => "__snaprock_all_match",
+        _ => return None,
+    };
+    let args = function_args(f);
+    let (lambda, array) = match args.as_slice() {
+        [l @ Expr::Lambda(_), a] | [a, l @ Expr::Lambda(_)] => (l.clone(), a.clone()),
+        _ => return None,
+    };
+    if target == "__snaprock_all_match" {
+        // all_match(p, a): no element fails p (NULL when p is NULL for one and true for the rest).
+        let Expr::Lambda(mut negated) = lambda else {
+            return None;
+        };
+        negated.body = Box::new(Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr: Box::new(Expr::Nested(negated.body)),
+        });
+        return Some(Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr: Box::new(call("array_any_match", vec![array, Expr::Lambda(negated)])),
+        });
+    }
+    Some(call(target, vec![array, lambda]))
 }
 
 /// StarRocks' aggregate functions under DataFusion's names or as DataFusion expressions:
