@@ -200,3 +200,60 @@ async fn starrocks_aggregates_strings_and_json() {
     )
     .await;
 }
+
+/// MySQL's date-part and epoch functions as BI tools use them (Metabase groups by YEAR() /
+/// QUARTER() / WEEK(), Grafana filters with UNIX_TIMESTAMP and FROM_UNIXTIME), with MySQL's
+/// answers; NOW() at whole seconds as MySQL gives it.
+#[tokio::test]
+async fn date_parts_and_epochs_as_mysql_answers_them() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    answers(
+        &mut c,
+        &[
+            ("SELECT year('2024-05-17'), month('2024-05-17'), day('2024-05-17'), dayofmonth('2024-05-17')", "2024|5|17|17"),
+            ("SELECT day(CAST('2024-05-17' AS DATE)), day(CAST('2024-05-17' AS DATE))", "17|17"),
+            ("SELECT hour('2024-05-17 10:11:12'), minute('2024-05-17 10:11:12'), second('2024-05-17 10:11:12.5')", "10|11|12"),
+            ("SELECT quarter('2024-05-17'), dayofyear('2024-05-17'), dayofweek('2024-05-17'), weekofyear('2024-05-17')", "2|138|6|20"),
+            ("SELECT week('2024-05-17'), week('2024-01-06'), week('2024-01-07'), week('2023-01-01')", "19|0|1|1"),
+            ("SELECT unix_timestamp('2024-01-01 00:00:00'), from_unixtime(1704067200)", "1704067200|2024-01-01 00:00:00"),
+            ("SELECT to_days('2024-01-01'), from_days(739251), dayname('2024-05-17'), monthname('2024-05-17')", "739251|2024-01-01|Friday|May"),
+            ("SELECT now() = current_timestamp(), length(CAST(now() AS VARCHAR)) = 19, unix_timestamp() > 1700000000", "1|1|1"),
+        ],
+    )
+    .await;
+    // Grouping a table by the parts, as a dashboard does.
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "CREATE TABLE d.sales (at DATETIME, amount INT)",
+            "INSERT INTO d.sales VALUES ('2024-01-05 10:00:00', 1), ('2024-02-10 11:00:00', 2), \
+             ('2024-04-01 00:00:00', 4), ('2025-01-01 00:00:00', 8)",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT year(at), quarter(at), sum(amount) FROM d.sales GROUP BY year(at), quarter(at) \
+             ORDER BY 1, 2"
+        )
+        .await,
+        vec![
+            vec!["2024", "1", "3"],
+            vec!["2024", "2", "4"],
+            vec!["2025", "1", "8"]
+        ]
+    );
+    // The same expression twice, as MySQL allows.
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT amount, amount, year(at), year(at) FROM d.sales ORDER BY 1 LIMIT 1"
+        )
+        .await,
+        vec![vec!["1", "1", "2024", "2024"]]
+    );
+    server.stop().await;
+}

@@ -10,6 +10,7 @@
 pub(crate) mod catalog_provider;
 pub(crate) mod complex_types;
 pub(crate) mod date_arith;
+pub(crate) mod date_parts;
 pub(crate) mod dml;
 pub(crate) mod files_fn;
 pub(crate) mod info_schema;

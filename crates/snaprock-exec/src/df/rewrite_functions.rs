@@ -72,6 +72,9 @@ pub(crate) fn rewrite_call(
     if let Some(replacement) = session_function(session, &name, f) {
         return Ok(Some(replacement));
     }
+    if let Some(replacement) = crate::df::date_parts::rewrite_date_part_call(&name, f) {
+        return Ok(Some(replacement));
+    }
     if let Some(replacement) = crate::df::date_arith::rewrite_date_call(&name, f)? {
         return Ok(Some(replacement));
     }
@@ -150,6 +153,7 @@ pub(crate) fn rewrite_call(
         "substr" | "mid" => Some("substring"),
         "collect_list" => Some("array_agg"),
         "map_size" => Some("cardinality"),
+        "truncate" => Some("trunc"),
         // StarRocks' array_remove drops every element equal to the value.
         "array_remove" => Some("array_remove_all"),
         _ => None,

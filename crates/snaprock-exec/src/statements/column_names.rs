@@ -40,6 +40,29 @@ pub(crate) fn output_names(stmt: &Statement, sql: &str) -> Option<Vec<Option<Str
     Some(names)
 }
 
+/// MySQL allows the same expression twice in a select list (`SELECT id, id`); DataFusion wants
+/// unique names. A repeat gets a hidden alias (clients see the names `output_names` took from
+/// the text).
+pub(crate) fn alias_repeated_items(stmt: &mut Statement) {
+    let Statement::Query(query) = stmt else {
+        return;
+    };
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (i, item) in select.projection.iter_mut().enumerate() {
+        if let SelectItem::UnnamedExpr(expr) = item
+            && !seen.insert(expr.to_string())
+        {
+            *item = SelectItem::ExprWithAlias {
+                expr: expr.clone(),
+                alias: sql_ast::Ident::new(format!("__snaprock_repeat_{i}")),
+            };
+        }
+    }
+}
+
 /// The expression's text as written in `sql` (a string literal is named by its value).
 fn source_text(expr: &Expr, sql: &str) -> String {
     if let Expr::Value(v) = expr

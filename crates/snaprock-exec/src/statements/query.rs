@@ -138,6 +138,9 @@ pub(crate) async fn plan_statement(
     );
     let info = rewrite_statement(&mut stmt, &ctx.state, session)?;
     apply_select_limit(session, &mut stmt)?;
+    if names.is_some() {
+        super::column_names::alias_repeated_items(&mut stmt);
+    }
     let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
     let plan = session
         .df

@@ -58,7 +58,8 @@ impl UploadJournal {
     }
 
     /// The uploads noted and not yet forgotten: at start, before any job runs, those a crash
-    /// left open.
+    /// left open. A note a crash caught between writing and renaming (`.json.tmp`) counts when
+    /// it was written whole, and is removed when it was not.
     pub fn open_uploads(&self) -> Vec<OpenUpload> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
@@ -66,14 +67,48 @@ impl UploadJournal {
         entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".json") || name.ends_with(".json.tmp")
+            })
             .filter_map(|path| {
                 let bytes = std::fs::read(&path).ok()?;
-                let mut upload: OpenUpload = serde_json::from_slice(&bytes).ok()?;
-                upload.entry = path;
-                Some(upload)
+                match serde_json::from_slice::<OpenUpload>(&bytes) {
+                    Ok(mut upload) => {
+                        upload.entry = path;
+                        Some(upload)
+                    }
+                    Err(_) => {
+                        forget(Some(&path));
+                        None
+                    }
+                }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_caught_before_its_rename_still_counts_and_a_torn_one_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = UploadJournal::new(dir.path().to_path_buf());
+        let whole = journal.record("b", "k1", "u1").unwrap();
+        let caught = dir.path().join("00000000000000aa.json.tmp");
+        std::fs::rename(&whole, &caught).unwrap();
+        let torn = dir.path().join("00000000000000bb.json.tmp");
+        std::fs::write(&torn, b"{\"bucket\": \"b\", \"ke").unwrap();
+        let open = journal.open_uploads();
+        assert_eq!(open.len(), 1);
+        assert_eq!(
+            (open[0].key.as_str(), open[0].upload_id.as_str()),
+            ("k1", "u1")
+        );
+        assert_eq!(open[0].entry, caught);
+        assert!(!torn.exists(), "the torn note is removed");
     }
 }
 
