@@ -88,6 +88,16 @@ impl UploadJournal {
     }
 }
 
+/// Removes an upload's entry once it is completed or aborted.
+pub(super) fn forget(entry: Option<&Path>) {
+    if let Some(entry) = entry
+        && let Err(e) = std::fs::remove_file(entry)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        warn!(entry = %entry.display(), error = %e, "could not remove a multipart upload's note");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,15 +119,5 @@ mod tests {
         );
         assert_eq!(open[0].entry, caught);
         assert!(!torn.exists(), "the torn note is removed");
-    }
-}
-
-/// Removes an upload's entry once it is completed or aborted.
-pub(super) fn forget(entry: Option<&Path>) {
-    if let Some(entry) = entry
-        && let Err(e) = std::fs::remove_file(entry)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        warn!(entry = %entry.display(), error = %e, "could not remove a multipart upload's note");
     }
 }
