@@ -321,9 +321,7 @@ impl AccessControl {
     ) -> Result<()> {
         let grants = expand(privileges, object)?;
         self.change(|state| {
-            if let GrantObject::User(impersonated) = object {
-                state.user_mut(impersonated)?;
-            }
+            state.check_grant_object(object)?;
             let target = match grantee {
                 Grantee::User(user) => &mut state.user_mut(user)?.grants,
                 Grantee::Role(role) => {

@@ -119,6 +119,17 @@ impl AccessState {
         }
     }
 
+    /// A grant on a user (IMPERSONATE) needs the user to exist.
+    pub(crate) fn check_grant_object(
+        &mut self,
+        object: &snaprock_sql::ast::GrantObject,
+    ) -> crate::Result<()> {
+        if let snaprock_sql::ast::GrantObject::User(user) = object {
+            self.user_mut(user)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn user_mut(&mut self, user: &UserIdentity) -> crate::Result<&mut UserRecord> {
         self.users
             .get_mut(user)

@@ -21,6 +21,7 @@ mod show;
 mod snapshot_filter;
 mod split;
 mod task;
+mod task_ast;
 mod words;
 
 pub use dialect::StarRocksDialect;
