@@ -19,11 +19,10 @@ use datafusion::logical_expr::{
     ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
-use snaprock_sql::sqlparser::ast::{
-    Expr, Insert, SetExpr, Statement, TableObject, Value as SqlValue,
-};
+use snaprock_sql::sqlparser::ast::{Expr, Insert, SetExpr, Statement, Value as SqlValue};
 use snaprock_storage::{CatalogState, ColumnType};
 
+use crate::df::catalog_provider::DmlTarget;
 use crate::df::rewrite_functions::{call, function_args};
 
 /// Plans `map[key]` with the key converted to the map's key type.
@@ -196,10 +195,14 @@ pub(crate) fn named_struct(values: Vec<Expr>, names: Option<&[String]>) -> Expr 
 }
 
 /// In `INSERT INTO t [(cols)] VALUES (...)`, a `row(...)`, `struct(...)` or `named_struct(...)`
-/// value for a STRUCT column takes that column's field names by position.
-pub(crate) fn name_struct_values(stmt: &mut Statement, state: &CatalogState, db: Option<&str>) {
+/// value for a STRUCT column takes that column's field names by position. `target` is the
+/// statement's table as the pipeline resolved it.
+pub(crate) fn name_struct_values(
+    stmt: &mut Statement,
+    state: &CatalogState,
+    target: Option<&DmlTarget>,
+) {
     let Statement::Insert(Insert {
-        table: TableObject::TableName(name),
         columns,
         source: Some(source),
         ..
@@ -210,20 +213,7 @@ pub(crate) fn name_struct_values(stmt: &mut Statement, state: &CatalogState, db:
     let SetExpr::Values(values) = source.body.as_mut() else {
         return;
     };
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| p.to_string().replace('`', ""))
-        .collect();
-    let (db, table) = match parts.as_slice() {
-        [t] => match db {
-            Some(d) => (d.to_string(), t.clone()),
-            None => return,
-        },
-        [.., d, t] => (d.clone(), t.clone()),
-        [] => return,
-    };
-    let Some(meta) = state.table(&db, &table) else {
+    let Some(meta) = target.and_then(|t| state.table(&t.database, &t.table)) else {
         return;
     };
     let targets: Vec<Option<&ColumnType>> = if columns.is_empty() {

@@ -131,11 +131,7 @@ pub(crate) async fn plan_statement(
     }
     crate::df::lateral_unnest::rewrite_lateral_unnest(&mut stmt);
     files_fn::resolve_files_calls(&mut stmt, &session.df, &ctx).await?;
-    crate::df::complex_types::name_struct_values(
-        &mut stmt,
-        &ctx.state,
-        session.current_db.as_deref(),
-    );
+    crate::df::complex_types::name_struct_values(&mut stmt, &ctx.state, ctx.dml_target.as_ref());
     let info = rewrite_statement(&mut stmt, &ctx.state, session)?;
     apply_select_limit(session, &mut stmt)?;
     if names.is_some() {
