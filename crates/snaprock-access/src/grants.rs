@@ -83,8 +83,8 @@ fn privileges_of(kind: ObjectKind) -> &'static [Privilege] {
     match kind {
         ObjectKind::System => &[Node, Operate, Repository, Grant, File],
         ObjectKind::Catalog => &[Usage, CreateDatabase, Drop, Alter],
-        ObjectKind::Database => &[CreateTable, CreateView, Drop, Alter],
-        ObjectKind::Table => &[Select, Insert, Delete, Update, Drop, Alter, Export],
+        ObjectKind::Database => &[CreateTable, CreateView, CreateMaterializedView, Drop, Alter],
+        ObjectKind::Table => &[Select, Insert, Delete, Update, Drop, Alter, Export, Refresh],
         ObjectKind::User => &[Impersonate],
     }
 }

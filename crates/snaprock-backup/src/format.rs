@@ -134,6 +134,10 @@ pub struct TableSnapshot {
     pub comment: Option<String>,
     /// Only the partitions that were backed up.
     pub partitions: Vec<PartitionSnapshot>,
+    /// Set when the table is an asynchronous materialized view's rows: its definition and
+    /// refresh state (base tables named by their source database, name and id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub materialized_view: Option<snaprock_storage::MaterializedViewMeta>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -206,6 +210,9 @@ pub struct ObjectInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     pub partitions: BTreeMap<String, PartitionInfo>,
+    /// The object is a materialized view (restored by `MATERIALIZED VIEW name`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub materialized_view: bool,
 }
 
 /// `__info_<ts>.<md5>`: StarRocks' BackupJobInfo keys, plus `snaprock`.
@@ -259,6 +266,7 @@ impl SnapshotInfo {
                 ObjectInfo {
                     id: Some(table.id),
                     partitions,
+                    materialized_view: table.materialized_view.is_some(),
                 },
             );
         }

@@ -7,8 +7,8 @@
 
 use snaprock_access::{Effective, Target};
 use snaprock_sql::ast::{
-    AccessStatement, BackupStatement, GrantsTarget, ObjectKind, ObjectName, Privilege, Recover,
-    RestoreStatement, SetItem, Show, Statement, VariableScope,
+    AccessStatement, BackupStatement, GrantsTarget, MaterializedViewStatement, ObjectKind,
+    ObjectName, Privilege, Recover, RestoreStatement, SetItem, Show, Statement, VariableScope,
 };
 
 use crate::session::Session;
@@ -136,6 +136,33 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
             }
             _ => Ok(()),
         },
+        Statement::MaterializedView(mv) => authorize_materialized_view(session, &p, mv),
+    }
+}
+
+/// As StarRocks: CREATE MATERIALIZED VIEW on the database (the query is planned with the
+/// session's privileges, so it needs SELECT on what it reads), DROP / ALTER / REFRESH on the
+/// view.
+fn authorize_materialized_view(
+    session: &Session,
+    p: &Effective,
+    mv: &MaterializedViewStatement,
+) -> Result<()> {
+    match mv {
+        MaterializedViewStatement::Create(create) => {
+            let (db, _) = session.resolve(&create.name)?;
+            Ok(p.check(Privilege::CreateMaterializedView, &Target::Database(db))?)
+        }
+        MaterializedViewStatement::Drop { name, .. } => {
+            check_table(session, p, Privilege::Drop, name)
+        }
+        MaterializedViewStatement::Alter { name, .. } => {
+            check_table(session, p, Privilege::Alter, name)
+        }
+        MaterializedViewStatement::Refresh { name, .. }
+        | MaterializedViewStatement::CancelRefresh { name } => {
+            check_table(session, p, Privilege::Refresh, name)
+        }
     }
 }
 
@@ -190,7 +217,7 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
             Some(db) => check_sees_database(session, &db),
             None => Ok(()),
         },
-        Show::AlterJobs { database, .. } => {
+        Show::AlterJobs { database, .. } | Show::MaterializedViews { database, .. } => {
             match database.clone().or_else(|| session.current_db.clone()) {
                 Some(db) => check_sees_database(session, &db),
                 None => Ok(()),

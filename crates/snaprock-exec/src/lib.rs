@@ -15,6 +15,7 @@ pub mod metrics;
 mod result;
 mod server_info;
 mod session;
+mod show_create;
 mod statements;
 mod tasks;
 mod variables;

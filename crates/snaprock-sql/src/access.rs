@@ -206,6 +206,10 @@ fn parse_privilege(p: &mut Parser) -> PResult<Privilege> {
         Privilege::CreateTable
     } else if parse_words(p, &["CREATE", "VIEW"]) {
         Privilege::CreateView
+    } else if parse_words(p, &["CREATE", "MATERIALIZED", "VIEW"]) {
+        Privilege::CreateMaterializedView
+    } else if parse_word(p, "REFRESH") {
+        Privilege::Refresh
     } else if parse_words(p, &["CREATE", "DATABASE"]) {
         Privilege::CreateDatabase
     } else if parse_word(p, "EXPORT") {
@@ -266,7 +270,10 @@ fn parse_grant_object(p: &mut Parser) -> PResult<GrantObject> {
     if parse_word(p, "CATALOG") {
         return Ok(GrantObject::Catalog(parse_name(p)?));
     }
-    if parse_words(p, &["ALL", "TABLES", "IN"]) || parse_words(p, &["ALL", "VIEWS", "IN"]) {
+    if parse_words(p, &["ALL", "TABLES", "IN"])
+        || parse_words(p, &["ALL", "VIEWS", "IN"])
+        || parse_words(p, &["ALL", "MATERIALIZED", "VIEWS", "IN"])
+    {
         if parse_words(p, &["ALL", "DATABASES"]) {
             return Ok(GrantObject::AllTablesInAllDatabases);
         }
@@ -276,7 +283,7 @@ fn parse_grant_object(p: &mut Parser) -> PResult<GrantObject> {
     if parse_word(p, "DATABASE") {
         return Ok(GrantObject::Database(parse_name(p)?));
     }
-    if !parse_word(p, "VIEW") {
+    if !parse_word(p, "VIEW") && !parse_words(p, &["MATERIALIZED", "VIEW"]) {
         expect_word(p, "TABLE")?;
     }
     let name = parse_object_name(p)?;

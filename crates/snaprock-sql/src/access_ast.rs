@@ -45,6 +45,9 @@ pub enum Privilege {
     Alter,
     CreateTable,
     CreateView,
+    CreateMaterializedView,
+    /// REFRESH of a materialized view (a table privilege here, as views are tables).
+    Refresh,
     CreateDatabase,
     Export,
     Repository,
@@ -72,6 +75,8 @@ impl Privilege {
             Privilege::Alter => "ALTER",
             Privilege::CreateTable => "CREATE TABLE",
             Privilege::CreateView => "CREATE VIEW",
+            Privilege::CreateMaterializedView => "CREATE MATERIALIZED VIEW",
+            Privilege::Refresh => "REFRESH",
             Privilege::CreateDatabase => "CREATE DATABASE",
             Privilege::Export => "EXPORT",
             Privilege::Repository => "REPOSITORY",

@@ -10,6 +10,10 @@ pub use crate::backup::{
     AttachSnapshot, BackupObject, BackupStatement, CheckSnapshot, CreateRepository, DropSnapshot,
     ObjectKind, RestoreStatement, SnapshotFilter,
 };
+pub use crate::mv_ast::{
+    AlterMaterializedView, CreateMaterializedView, MaterializedViewStatement, RefreshKind,
+    RefreshScheme,
+};
 pub use crate::task_ast::{IntervalUnit, SubmitTask, TaskSchedule};
 
 /// One parsed statement.
@@ -141,6 +145,8 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
+    /// CREATE / DROP / ALTER / REFRESH / CANCEL REFRESH MATERIALIZED VIEW.
+    MaterializedView(Box<MaterializedViewStatement>),
 }
 
 /// `[db.]name` as written (names keep their case; StarRocks names are case-sensitive).
@@ -440,6 +446,11 @@ pub enum Show {
     },
     /// `SHOW ALTER TABLE COLUMN | ROLLUP | OPTIMIZE [FROM db] [WHERE ...] [ORDER BY ...]
     /// [LIMIT n]`: schema-change jobs.
+    /// `SHOW MATERIALIZED VIEWS [FROM db] [LIKE '..' | WHERE ..]`.
+    MaterializedViews {
+        database: Option<String>,
+        filter: Option<ShowFilter>,
+    },
     AlterJobs {
         /// `COLUMN`, `ROLLUP`, `OPTIMIZE` or `MATERIALIZED VIEW`.
         kind: String,
@@ -502,6 +513,15 @@ impl Statement {
             Statement::Access(_) => "ACCOUNT",
             Statement::SubmitTask(_) => "SUBMIT TASK",
             Statement::DropTask { .. } => "DROP TASK",
+            Statement::MaterializedView(mv) => match mv.as_ref() {
+                MaterializedViewStatement::Create(_) => "CREATE MATERIALIZED VIEW",
+                MaterializedViewStatement::Drop { .. } => "DROP MATERIALIZED VIEW",
+                MaterializedViewStatement::Alter { .. } => "ALTER MATERIALIZED VIEW",
+                MaterializedViewStatement::Refresh { .. } => "REFRESH MATERIALIZED VIEW",
+                MaterializedViewStatement::CancelRefresh { .. } => {
+                    "CANCEL REFRESH MATERIALIZED VIEW"
+                }
+            },
         }
     }
 }

@@ -214,7 +214,7 @@ fn parse_partition_by(p: &mut Parser) -> PResult<PartitionBy> {
 /// StarRocks' expression partitioning: `date_trunc('unit', c)` or `time_slice(c, INTERVAL n
 /// unit)` (range partitions, optionally some made in advance), or `(c1, c2)` / `c1, c2` (a
 /// list partition per value tuple).
-fn parse_expression_partitioning(p: &mut Parser) -> PResult<PartitionBy> {
+pub(crate) fn parse_expression_partitioning(p: &mut Parser) -> PResult<PartitionBy> {
     if p.peek_token().token == Token::LParen {
         return Ok(PartitionBy::List {
             columns: parse_name_list(p)?,

@@ -15,6 +15,8 @@ mod backup;
 mod create_table;
 mod dialect;
 mod error;
+mod materialized_view;
+mod mv_ast;
 mod parser;
 mod set;
 mod show;

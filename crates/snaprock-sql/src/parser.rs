@@ -7,7 +7,7 @@ use sqlparser::tokenizer::Token;
 use crate::StarRocksDialect;
 use crate::ast::*;
 use crate::words::*;
-use crate::{ParseError, access, alter, backup, create_table, set, show, task};
+use crate::{ParseError, access, alter, backup, create_table, materialized_view, set, show, task};
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
@@ -19,7 +19,11 @@ pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
 }
 
 fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
-    let stmt = if let Some(stmt) = backup::parse_backup_statement(p)? {
+    let stmt = if parse_words(p, &["CANCEL", "REFRESH", "MATERIALIZED", "VIEW"]) {
+        materialized_view::parse_cancel_refresh(p)?
+    } else if parse_words(p, &["REFRESH", "MATERIALIZED", "VIEW"]) {
+        materialized_view::parse_refresh(p)?
+    } else if let Some(stmt) = backup::parse_backup_statement(p)? {
         stmt
     } else if let Some(stmt) = access::parse_access_statement(p)? {
         stmt
@@ -66,6 +70,8 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
             Vec::new()
         };
         Statement::TruncateTable { name, partitions }
+    } else if parse_words(p, &["ALTER", "MATERIALIZED", "VIEW"]) {
+        materialized_view::parse_alter(p)?
     } else if parse_word(p, "ALTER") {
         alter::parse_alter(p)?
     } else if parse_word(p, "RECOVER") {
@@ -233,6 +239,9 @@ fn parse_create(p: &mut Parser, sql: &str) -> PResult<Statement> {
             if_not_exists,
         });
     }
+    if parse_words(p, &["MATERIALIZED", "VIEW"]) {
+        return materialized_view::parse_create(p, sql);
+    }
     let or_replace = parse_words(p, &["OR", "REPLACE"]);
     if parse_word(p, "VIEW") {
         return parse_create_view(p, sql, or_replace);
@@ -313,6 +322,9 @@ fn parse_drop(p: &mut Parser) -> PResult<Statement> {
     }
     if parse_word(p, "TASK") {
         return task::parse_drop_task(p);
+    }
+    if parse_words(p, &["MATERIALIZED", "VIEW"]) {
+        return materialized_view::parse_drop(p);
     }
     p.expected("DATABASE, TABLE, VIEW or TASK after DROP", p.peek_token())
 }

@@ -111,6 +111,14 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
         Show::Tablet {
             table: parse_from_table(p)?,
         }
+    } else if parse_words(p, &["MATERIALIZED", "VIEWS"])
+        || parse_words(p, &["MATERIALIZED", "VIEW"])
+    {
+        let database = parse_from_database(p)?;
+        Show::MaterializedViews {
+            database,
+            filter: parse_filter(p)?,
+        }
     } else if parse_word(p, "ALTER") {
         parse_show_alter(p)?
     } else if parse_word(p, "GRANTS") {

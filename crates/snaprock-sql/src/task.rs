@@ -65,7 +65,7 @@ pub(crate) fn parse_submit_task(
 }
 
 /// `[START('yyyy-MM-dd HH:mm:ss')] EVERY(INTERVAL n unit)`.
-fn parse_schedule(p: &mut Parser) -> PResult<TaskSchedule> {
+pub(crate) fn parse_schedule(p: &mut Parser) -> PResult<TaskSchedule> {
     let start = if parse_word(p, "START") {
         p.expect_token(&Token::LParen)?;
         let start = parse_string(p)?;

@@ -207,6 +207,7 @@ mod tests {
             comment: None,
             created_at: String::new(),
             updated_at: String::new(),
+            materialized_view: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod compaction;
 mod error;
 mod files;
 mod locations;
+mod materialized_view;
 mod meta;
 mod partition;
 mod recycle;
@@ -28,6 +29,9 @@ pub use files::{
     write_batches, write_private_file_atomic,
 };
 pub use locations::{FILES_URL, FileHome, FileRouter};
+pub use materialized_view::{
+    BaseTable, BaseVersions, LastRefresh, MaterializedViewMeta, MvRefresh, MvSchedule,
+};
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
 pub use recycle::{RecycleBin, RecycledDatabase, RecycledPartition, RecycledTable};

@@ -310,6 +310,9 @@ pub struct TableMeta {
     pub comment: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Set when the table is an asynchronous materialized view's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub materialized_view: Option<Arc<crate::MaterializedViewMeta>>,
 }
 
 impl TableMeta {

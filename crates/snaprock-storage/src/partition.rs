@@ -372,6 +372,7 @@ mod tests {
             comment: None,
             created_at: String::new(),
             updated_at: String::new(),
+            materialized_view: None,
         }
     }
 

@@ -181,8 +181,13 @@ fn add_object(
 ) -> Result<()> {
     if object.all {
         match object.kind {
-            ObjectKind::Table | ObjectKind::Any => {
-                for name in db.tables.keys() {
+            ObjectKind::Table | ObjectKind::Any | ObjectKind::MaterializedView => {
+                // ALL TABLES: the tables; ALL MATERIALIZED VIEWS: the views' rows.
+                let views = object.kind == ObjectKind::MaterializedView;
+                for (name, table) in &db.tables {
+                    if table.materialized_view.is_some() != views {
+                        continue;
+                    }
                     if seen.insert(name.clone()) {
                         plan.tables.push(PlannedTable {
                             name: name.clone(),
@@ -198,8 +203,8 @@ fn add_object(
                     }
                 }
             }
-            // No materialized views or functions exist on this server.
-            ObjectKind::MaterializedView | ObjectKind::Function => {}
+            // No functions exist on this server.
+            ObjectKind::Function => {}
         }
         return Ok(());
     }
@@ -219,6 +224,10 @@ fn add_object(
     }
     let is_table = db.tables.contains_key(name);
     let is_view = db.views.contains_key(name);
+    let is_materialized = db
+        .tables
+        .get(name)
+        .is_some_and(|t| t.materialized_view.is_some());
     match object.kind {
         ObjectKind::Any | ObjectKind::Table if is_table => {
             let table = &db.tables[name];
@@ -253,6 +262,12 @@ fn add_object(
                 return Err(BackupError::wrong_table_name(name));
             }
             plan.views.push(name.clone());
+        }
+        ObjectKind::MaterializedView if is_materialized => {
+            plan.tables.push(PlannedTable {
+                name: name.clone(),
+                partitions: None,
+            });
         }
         _ => return Err(BackupError::wrong_table_name(name)),
     }

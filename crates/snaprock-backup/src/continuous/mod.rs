@@ -181,6 +181,7 @@ mod tests {
             properties: vec![],
             comment: None,
             partitions,
+            materialized_view: None,
         }
     }
 

@@ -395,5 +395,6 @@ pub(crate) fn table_snapshot<'a>(
         properties: table.properties.clone(),
         comment: table.comment.clone(),
         partitions,
+        materialized_view: table.materialized_view.as_deref().cloned(),
     }
 }

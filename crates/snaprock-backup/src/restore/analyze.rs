@@ -215,8 +215,13 @@ pub fn plan_restore(stmt: &RestoreStatement, info: &SnapshotInfo) -> Result<Rest
     for object in objects {
         if object.all {
             match object.kind {
-                ObjectKind::Table | ObjectKind::Any => {
+                ObjectKind::Table | ObjectKind::Any | ObjectKind::MaterializedView => {
+                    // ALL TABLES: the tables; ALL MATERIALIZED VIEWS: the views' rows.
+                    let views = object.kind == ObjectKind::MaterializedView;
                     for name in table_names.clone() {
+                        if info.backup_objects[&name].materialized_view != views {
+                            continue;
+                        }
                         if seen.insert(name.clone()) {
                             plan.tables.push(whole_table(&name, None));
                         }
@@ -232,7 +237,7 @@ pub fn plan_restore(stmt: &RestoreStatement, info: &SnapshotInfo) -> Result<Rest
                         }
                     }
                 }
-                ObjectKind::MaterializedView | ObjectKind::Function => {}
+                ObjectKind::Function => {}
             }
             continue;
         }
@@ -244,11 +249,16 @@ pub fn plan_restore(stmt: &RestoreStatement, info: &SnapshotInfo) -> Result<Rest
         }
         let exists = info.backup_objects.contains_key(name);
         let view = is_view(info, name);
+        let materialized = info
+            .backup_objects
+            .get(name)
+            .is_some_and(|o| o.materialized_view);
         let matches_kind = match object.kind {
             ObjectKind::Any => exists,
             ObjectKind::Table => exists && !view,
             ObjectKind::View => view,
-            _ => false,
+            ObjectKind::MaterializedView => materialized,
+            ObjectKind::Function => false,
         };
         if !matches_kind {
             return Err(BackupError::ddl(format!(

@@ -130,6 +130,7 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
                     comment: snap.comment.clone(),
                     created_at: input.now.to_string(),
                     updated_at: input.now.to_string(),
+                    materialized_view: None,
                 }
             }
         };
@@ -191,6 +192,7 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
             .tables
             .insert(target.clone(), Arc::new(table));
     }
+    restore_view_definitions(state, input)?;
     for planned in &input.plan.views {
         let Some(view) = input.meta.views.iter().find(|v| v.name == planned.source) else {
             return Err(common(format!(
@@ -218,6 +220,24 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
                 created_at: input.now.to_string(),
             }),
         );
+    }
+    Ok(())
+}
+
+/// Gives each restored materialized view its definition, once its base tables are restored.
+fn restore_view_definitions(state: &mut CatalogState, input: &RestoreInput) -> Result<(), String> {
+    for planned in &input.plan.tables {
+        let snap = snapshot_table(input.meta, &planned.source)?;
+        let Some(view) = super::materialized_views::restored_view(state, input, snap) else {
+            continue;
+        };
+        let db = state
+            .databases
+            .get_mut(input.database)
+            .ok_or_else(|| status_error("COMMON_ERROR", "the target database disappeared"))?;
+        if let Some(table) = Arc::make_mut(db).tables.get_mut(&planned.target) {
+            Arc::make_mut(table).materialized_view = Some(Arc::new(view));
+        }
     }
     Ok(())
 }

@@ -6,4 +6,5 @@ pub(crate) mod analyze;
 pub(crate) mod apply;
 pub(crate) mod instant;
 pub(crate) mod job;
+pub(crate) mod materialized_views;
 pub(crate) mod runner;

@@ -175,6 +175,7 @@ impl SnapshotDatabase {
                 comment: snap.comment.clone(),
                 created_at: now.to_string(),
                 updated_at: now.to_string(),
+                materialized_view: None,
             };
             table.sort_partitions();
             tables.insert(snap.name.clone(), Arc::new(table));

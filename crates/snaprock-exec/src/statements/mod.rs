@@ -10,12 +10,14 @@ mod column_names;
 mod config;
 pub(crate) mod ddl;
 mod hints;
+mod materialized_view;
 mod prepared;
-mod query;
+pub(crate) mod query;
 mod set;
 mod show;
 mod task;
 mod update;
+pub(crate) use materialized_view::{refresh_view, update_view, view_by_id};
 pub use prepared::PreparedStatement;
 pub(crate) use query::release_statement_context;
 
@@ -34,6 +36,7 @@ pub(crate) async fn dispatch(
     sql: &str,
     params: Option<Vec<ScalarValue>>,
 ) -> Result<Output> {
+    materialized_view::refuse_table_statement(session, &statement)?;
     match statement {
         Statement::Standard(stmt) => query::run_standard(session, *stmt, sql, params).await,
         Statement::InsertOverwrite {
@@ -142,5 +145,6 @@ pub(crate) async fn dispatch(
         Statement::Access(stmt) => access::run_access_statement(session, *stmt),
         Statement::SubmitTask(stmt) => task::submit_task(session, &stmt),
         Statement::DropTask { name, if_exists } => task::drop_task(session, &name, if_exists),
+        Statement::MaterializedView(stmt) => materialized_view::run(session, *stmt, sql).await,
     }
 }

@@ -34,6 +34,8 @@ pub(crate) struct WriteAs {
     /// The privilege the write needs, when not the statement's own (an UPDATE run as an
     /// upsert needs UPDATE, not INSERT).
     pub(crate) privilege: Option<Privilege>,
+    /// A materialized view's refresh: the one write a view's rows take.
+    pub(crate) refresh: bool,
 }
 
 /// A statement planned by DataFusion over one catalog snapshot (see `plan_statement`).
@@ -123,7 +125,13 @@ pub(crate) async fn plan_statement(
     if let (Some(target), Some(privilege)) = (target.as_mut(), write.privilege) {
         target.privilege = privilege;
     }
+    if let Some(target) = target.as_mut() {
+        target.refresh = write.refresh;
+    }
     let ctx = statement_context(session, target);
+    if let Some(target) = &ctx.dml_target {
+        refuse_view_write(&ctx.state, target)?;
+    }
     if let Some(partitions) = write.overwrite_partitions {
         *ctx.overwrite_partitions
             .lock()
@@ -237,7 +245,7 @@ pub(crate) async fn run_insert_overwrite(
     let insert = insert_statement(&table, &columns, query, true);
     let write = WriteAs {
         overwrite_partitions: Some(partitions),
-        privilege: None,
+        ..WriteAs::default()
     };
     let planned = plan_statement(session, insert, None, write).await?;
     run_planned(session, planned).await
@@ -296,6 +304,28 @@ pub(crate) async fn run_insert(
     let insert = insert_statement(table, &[], query, false);
     let planned = plan_statement(session, insert, None, write).await?;
     run_planned(session, planned).await
+}
+
+/// A materialized view's refresh: replaces every row of `view` by `query`'s. Returns the
+/// catalog state the query read and the rows written.
+pub(crate) async fn overwrite_view(
+    session: &mut Session,
+    view: &SrObjectName,
+    query: Box<sql_ast::Query>,
+) -> Result<(Arc<snaprock_storage::CatalogState>, u64)> {
+    let insert = insert_statement(view, &[], query, true);
+    let write = WriteAs {
+        overwrite_partitions: Some(Vec::new()),
+        privilege: None,
+        refresh: true,
+    };
+    let planned = plan_statement(session, insert, None, write).await?;
+    let read = planned.ctx.state.clone();
+    let rows = match run_planned(session, planned).await? {
+        Output::Ok { affected_rows, .. } => affected_rows,
+        _ => 0,
+    };
+    Ok((read, rows))
 }
 
 /// Runs a query of the server's own making and returns its rows.
@@ -516,7 +546,28 @@ fn dml_target(stmt: &Statement, current_db: Option<&str>) -> Option<DmlTarget> {
         database,
         table,
         privilege,
+        refresh: false,
     })
+}
+
+/// A materialized view's rows change only by its refresh (StarRocks' texts).
+fn refuse_view_write(state: &snaprock_storage::CatalogState, target: &DmlTarget) -> Result<()> {
+    let is_view = state
+        .table(&target.database, &target.table)
+        .is_some_and(|t| t.materialized_view.is_some());
+    if !is_view || target.refresh {
+        return Ok(());
+    }
+    let name = &target.table;
+    let what = match target.privilege {
+        Privilege::Delete => format!("The data of '{name}' cannot be deleted because it is"),
+        Privilege::Update => format!("The data of '{name}' cannot be modified because '{name}' is"),
+        _ => format!("The data of '{name}' cannot be inserted because '{name}' is"),
+    };
+    Err(ExecError::Analysis(format!(
+        "{what} a materialized view,and the data of materialized view must be consistent with \
+         the base table"
+    )))
 }
 
 fn dml_count(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {

@@ -127,6 +127,7 @@ fn upsert_statement(
     let write = WriteAs {
         overwrite_partitions: None,
         privilege: Some(Privilege::Update),
+        refresh: false,
     };
     let target = SrObjectName {
         database: Some(db),

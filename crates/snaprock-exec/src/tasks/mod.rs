@@ -12,8 +12,11 @@
 //! server missed while it was down collapse into one run when it starts again. A run that was
 //! waiting on its backup job when the server stopped waits on the resumed job.
 
+mod refresh;
 mod run;
 mod schedule;
+
+pub(crate) use refresh::task_name as refresh_task_name;
 
 pub(crate) use schedule::Schedule;
 
@@ -138,6 +141,8 @@ pub struct TaskScheduler {
     state: Mutex<TaskState>,
     /// Serializes writes of `tasks.json`.
     save_lock: Mutex<()>,
+    /// Materialized view refreshes in progress, by view id.
+    refreshing: Mutex<std::collections::HashMap<u64, refresh::Refreshing>>,
 }
 
 impl TaskScheduler {
@@ -160,6 +165,7 @@ impl TaskScheduler {
             path,
             state: Mutex::new(state),
             save_lock: Mutex::new(()),
+            refreshing: Mutex::new(std::collections::HashMap::new()),
         }))
     }
 
@@ -236,6 +242,7 @@ impl TaskScheduler {
     /// last stop interrupted. Stops when the engine is dropped.
     pub(crate) fn start(self: &Arc<Self>, engine: &Arc<Engine>) {
         self.resume_runs(engine);
+        self.end_interrupted_refreshes(engine);
         let weak = Arc::downgrade(engine);
         let scheduler = self.clone();
         tokio::spawn(async move {
@@ -246,6 +253,7 @@ impl TaskScheduler {
                     break;
                 };
                 scheduler.start_due_runs(&engine);
+                scheduler.start_due_refreshes(&engine);
             }
         });
     }

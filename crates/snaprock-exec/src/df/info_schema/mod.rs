@@ -8,6 +8,9 @@ mod routine_tables;
 mod server_tables;
 mod starrocks_tables;
 mod task_tables;
+mod view_tables;
+
+pub(crate) use view_tables::{SHOW_COLUMNS as SHOW_MATERIALIZED_VIEWS_COLUMNS, view_row};
 
 use std::sync::Arc;
 
@@ -62,6 +65,7 @@ const SYSTEM_TABLES: &[SystemTable] = &[
     starrocks_tables::APPLICABLE_ROLES,
     starrocks_tables::LOADS,
     starrocks_tables::BE_TABLETS,
+    view_tables::MATERIALIZED_VIEWS,
 ];
 
 fn find(name: &str) -> Option<&'static SystemTable> {
@@ -89,7 +93,7 @@ pub(crate) fn column_names(table: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn builder(columns: &[&str]) -> RowsBuilder {
+pub(crate) fn builder(columns: &[&str]) -> RowsBuilder {
     let cols: Vec<(&str, CellKind)> = columns
         .iter()
         .map(|c| match c.strip_suffix('#') {

@@ -5,7 +5,7 @@
 use super::{NULL, StatementContext, SystemTable, t};
 use crate::result::{Cell, RowsBuilder};
 use crate::tasks::show_time;
-use snaprock_storage::CatalogState;
+use snaprock_storage::{CatalogState, MvRefresh};
 
 pub(super) const TASKS: SystemTable = SystemTable {
     name: "TASKS",
@@ -58,7 +58,8 @@ fn time_cell(ms: Option<i64>) -> Cell {
     }
 }
 
-fn tasks(ctx: &StatementContext, _: &CatalogState, rows: &mut RowsBuilder) {
+fn tasks(ctx: &StatementContext, state: &CatalogState, rows: &mut RowsBuilder) {
+    view_tasks(state, rows);
     for task in ctx.engine.tasks.tasks() {
         if !sees(ctx, &task.database) {
             continue;
@@ -78,6 +79,42 @@ fn tasks(ctx: &StatementContext, _: &CatalogState, rows: &mut RowsBuilder) {
             t(&properties_json(&task.properties)),
             t(&task.creator.to_string()),
         ]);
+    }
+}
+
+/// The refresh task of each materialized view the session sees (StarRocks lists them as
+/// tasks `mv-<id>`, scheduled MANUAL, PERIODICAL or EVENT_TRIGGERED).
+fn view_tasks(state: &CatalogState, rows: &mut RowsBuilder) {
+    for (database, db) in &state.databases {
+        for table in db.tables.values() {
+            let Some(view) = &table.materialized_view else {
+                continue;
+            };
+            let schedule = match &view.refresh {
+                MvRefresh::Manual => "MANUAL".to_string(),
+                MvRefresh::Async { schedule: None } => "EVENT_TRIGGERED".to_string(),
+                MvRefresh::Async { schedule: Some(s) } => format!(
+                    "PERIODICAL (START {} EVERY({} {}S))",
+                    show_time(s.start_ms).replace(' ', "T"),
+                    s.amount,
+                    s.unit
+                ),
+            };
+            rows.push(vec![
+                t(&crate::tasks::refresh_task_name(table.id)),
+                time_cell(Some(view.created_ms)),
+                t(&schedule),
+                t("default_catalog"),
+                t(database),
+                t(&format!(
+                    "insert overwrite `{}` {}",
+                    table.name, view.query_sql
+                )),
+                NULL,
+                t("{}"),
+                t(&format!("'{}'@'{}'", view.creator_user, view.creator_host)),
+            ]);
+        }
     }
 }
 

@@ -12,7 +12,8 @@ mod table_def;
 
 pub(crate) use alter::alter_table;
 pub(crate) use drop_where::drop_partitions_where;
-use table_def::{build_table, column_type_of_arrow, partition_bounds, partition_column_types};
+pub(crate) use table_def::build_table;
+use table_def::{column_type_of_arrow, partition_bounds, partition_column_types};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -101,52 +102,16 @@ pub(crate) async fn create_table(
         // CREATE TABLE AS SELECT: the columns are the query's.
         let columns = super::query::query_columns(session, query, sql).await?;
         if create.columns.is_empty() {
-            for c in columns {
-                let column_type = column_type_of_arrow(c.field.data_type())?;
-                create.columns.push(ColumnDef {
-                    name: c.name,
-                    data_type: DataType::Custom(
-                        snaprock_sql::sqlparser::ast::ObjectName::from(vec![
-                            snaprock_sql::sqlparser::ast::Ident::new("SNAPROCK_TYPE"),
-                        ]),
-                        vec![
-                            serde_json::to_string(&column_type)
-                                .map_err(|e| ExecError::Plan(e.to_string()))?,
-                        ],
-                    ),
-                    nullable: Some(true),
-                    default: None,
-                    comment: None,
-                    aggregation: None,
-                    auto_increment: false,
-                    primary_key: false,
-                    key: false,
-                });
-            }
+            create.columns = column_defs_of_query(columns)?;
         }
     }
     let now = now_text();
     let meta = build_table(&create, &now)?;
-    let created = session.engine.catalog.commit(|s| {
-        let dbm = s
-            .databases
-            .get(&db)
-            .ok_or_else(|| StorageError::UnknownDatabase(db.clone()))?;
-        if dbm.tables.contains_key(&name) || dbm.views.contains_key(&name) {
-            if create.if_not_exists {
-                return Ok(false);
-            }
-            return Err(StorageError::TableExists(name.clone()));
-        }
-        let mut meta = meta.clone();
-        meta.id = s.allocate_id();
-        for p in &mut meta.partitions {
-            p.id = s.allocate_id();
-        }
-        let dbm = Arc::make_mut(s.databases.get_mut(&db).ok_or(StorageError::Conflict)?);
-        dbm.tables.insert(name.clone(), Arc::new(meta));
-        Ok(true)
-    })?;
+    let created = session
+        .engine
+        .catalog
+        .commit(|s| add_new_table(s, &db, &meta, create.if_not_exists))?
+        .is_some();
     if let (true, Some(query)) = (created, query) {
         let target = ObjectName {
             database: Some(db.clone()),
@@ -531,7 +496,68 @@ pub(crate) fn drop_view(
     Ok(Output::ok())
 }
 
-pub(super) fn validate_name(name: &str, what: &str) -> Result<()> {
+/// The columns of CREATE TABLE AS SELECT (or a materialized view) from its query's: each
+/// column's type as the query computes it, nullable.
+pub(crate) fn column_defs_of_query(
+    columns: Vec<crate::result::OutputColumn>,
+) -> Result<Vec<ColumnDef>> {
+    let mut defs = Vec::new();
+    for c in columns {
+        let column_type = column_type_of_arrow(c.field.data_type())?;
+        defs.push(ColumnDef {
+            name: c.name,
+            data_type: DataType::Custom(
+                snaprock_sql::sqlparser::ast::ObjectName::from(vec![
+                    snaprock_sql::sqlparser::ast::Ident::new("SNAPROCK_TYPE"),
+                ]),
+                vec![
+                    serde_json::to_string(&column_type)
+                        .map_err(|e| ExecError::Plan(e.to_string()))?,
+                ],
+            ),
+            nullable: Some(true),
+            default: None,
+            comment: None,
+            aggregation: None,
+            auto_increment: false,
+            primary_key: false,
+            key: false,
+        });
+    }
+    Ok(defs)
+}
+
+/// Adds table `meta` (named `meta.name`) to database `db` with fresh ids for it and its
+/// partitions; `None` when a table or view has the name and `if_not_exists` says so.
+pub(crate) fn add_new_table(
+    s: &mut snaprock_storage::CatalogState,
+    db: &str,
+    meta: &TableMeta,
+    if_not_exists: bool,
+) -> std::result::Result<Option<u64>, StorageError> {
+    let name = &meta.name;
+    let dbm = s
+        .databases
+        .get(db)
+        .ok_or_else(|| StorageError::UnknownDatabase(db.to_string()))?;
+    if dbm.tables.contains_key(name) || dbm.views.contains_key(name) {
+        if if_not_exists {
+            return Ok(None);
+        }
+        return Err(StorageError::TableExists(name.clone()));
+    }
+    let mut meta = meta.clone();
+    meta.id = s.allocate_id();
+    for p in &mut meta.partitions {
+        p.id = s.allocate_id();
+    }
+    let id = meta.id;
+    let dbm = Arc::make_mut(s.databases.get_mut(db).ok_or(StorageError::Conflict)?);
+    dbm.tables.insert(name.clone(), Arc::new(meta));
+    Ok(Some(id))
+}
+
+pub(crate) fn validate_name(name: &str, what: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 256
         || name.contains('/')

@@ -100,7 +100,7 @@ fn check_time_partitioning(partitioning: &Partitioning, columns: &[ColumnMeta]) 
 }
 
 /// Builds the table's metadata from CREATE TABLE (ids are assigned at commit).
-pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> {
+pub(crate) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> {
     if create.columns.is_empty() {
         return Err(ExecError::InvalidDefinition(
             "A table must have at least one column".into(),
@@ -173,6 +173,7 @@ pub(super) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
         comment: create.comment.clone(),
         created_at: now.to_string(),
         updated_at: now.to_string(),
+        materialized_view: None,
     };
     check_complex_columns(&table)?;
     add_partitions(&mut table, create, now)?;

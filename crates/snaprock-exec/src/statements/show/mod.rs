@@ -2,7 +2,6 @@
 //! function of each variant (`schema.rs`: databases, tables and their parts; `server.rs`: the
 //! server, its variables and sessions; accounts and backups live with their own statements).
 
-mod create;
 mod schema;
 mod server;
 mod storage;
@@ -78,6 +77,9 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
             order_by,
             limit,
         } => storage::alter_jobs(session, &kind, database, filter, &order_by, limit).await,
+        Show::MaterializedViews { database, filter } => {
+            schema::materialized_views(session, database, filter, &state).await
+        }
         Show::OpenTables => Ok(Output::Rows(
             RowsBuilder::text(&["Database", "Table", "In_use", "Name_locked"]).into_result()?,
         )),

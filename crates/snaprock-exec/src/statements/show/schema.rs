@@ -4,11 +4,11 @@
 use snaprock_sql::ast::{ObjectName, ShowFilter};
 use snaprock_storage::{CatalogState, KeysModel, PartitionBounds, Partitioning};
 
-use super::create as show_create;
 use super::{database_or_current, filtered, table_meta};
 use crate::result::{Cell, CellKind, Output, RowsBuilder};
 use crate::server_info::t;
 use crate::session::Session;
+use crate::show_create;
 use crate::{ExecError, Result};
 
 /// `SHOW DATABASES`.
@@ -159,8 +159,24 @@ pub(super) async fn create_table(
         return Ok(Output::Rows(rows.into_result()?));
     }
     let (_, meta) = table_meta(session, &table)?;
+    if meta.materialized_view.is_some() {
+        return create_materialized_view(&meta);
+    }
     let mut rows = RowsBuilder::text(&["Table", "Create Table"]);
     rows.push(vec![t(&meta.name), t(&show_create::table_ddl(&meta))]);
+    Ok(Output::Rows(rows.into_result()?))
+}
+
+/// SHOW CREATE MATERIALIZED VIEW (and SHOW CREATE TABLE of one), as StarRocks answers.
+fn create_materialized_view(meta: &snaprock_storage::TableMeta) -> Result<Output> {
+    let Some(view) = &meta.materialized_view else {
+        return Err(ExecError::UnknownTable(meta.name.clone()));
+    };
+    let mut rows = RowsBuilder::text(&["Materialized View", "Create Materialized View"]);
+    rows.push(vec![
+        t(&meta.name),
+        t(&show_create::materialized_view_ddl(meta, view)),
+    ]);
     Ok(Output::Rows(rows.into_result()?))
 }
 
@@ -171,6 +187,12 @@ pub(super) async fn create_view(
     state: &CatalogState,
 ) -> Result<Output> {
     let (db, name) = session.resolve(&view)?;
+    if let Some(meta) = state
+        .table(&db, &name)
+        .filter(|t| t.materialized_view.is_some())
+    {
+        return create_materialized_view(meta);
+    }
     let v = state
         .database(&db)
         .and_then(|d| d.views.get(&name))
@@ -439,4 +461,36 @@ fn human_size(bytes: u64) -> String {
     } else {
         format!("{:.3}GB", b / 1024.0 / 1024.0 / 1024.0)
     }
+}
+
+/// `SHOW MATERIALIZED VIEWS [FROM db] [LIKE '..' | WHERE ..]`: LIKE matches the name.
+pub(super) async fn materialized_views(
+    session: &Session,
+    database: Option<String>,
+    filter: Option<ShowFilter>,
+    state: &CatalogState,
+) -> Result<Output> {
+    use crate::df::info_schema::{SHOW_MATERIALIZED_VIEWS_COLUMNS, builder, view_row};
+    let db = database_or_current(session, database)?;
+    let (pattern, filter) = match filter {
+        Some(ShowFilter::Like(pattern)) => (Some(pattern), None),
+        other => (None, other),
+    };
+    let mut rows = builder(SHOW_MATERIALIZED_VIEWS_COLUMNS);
+    for table in state
+        .database(&db)
+        .into_iter()
+        .flat_map(|d| d.tables.values())
+    {
+        let Some(view) = &table.materialized_view else {
+            continue;
+        };
+        if pattern
+            .as_ref()
+            .is_none_or(|p| super::like_matches(p, &table.name))
+        {
+            rows.push(view_row(&db, table, view));
+        }
+    }
+    filtered(rows, filter).await
 }

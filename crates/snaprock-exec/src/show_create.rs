@@ -1,7 +1,9 @@
-//! SHOW CREATE TABLE / VIEW text in StarRocks' form: running it re-creates the same table.
+//! SHOW CREATE TABLE / VIEW / MATERIALIZED VIEW text in StarRocks' form: running it creates the
+//! same table again. SHOW and information_schema (a view's definition) both show it.
 
 use snaprock_storage::{
-    AutoPartition, DistributionMeta, PartitionBounds, Partitioning, TableMeta, ViewMeta,
+    AutoPartition, DistributionMeta, MaterializedViewMeta, MvRefresh, PartitionBounds,
+    Partitioning, TableMeta, ViewMeta,
 };
 
 use crate::df::provider::CURRENT_TIMESTAMP;
@@ -76,6 +78,18 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
         "COMMENT {}\n",
         quote(table.comment.as_deref().unwrap_or("OLAP"))
     ));
+    out.push_str(&partitioning_clause(table));
+    out.push_str(&distribution_clause(table));
+    out.push('\n');
+    out.push_str(&properties_clause(table));
+    out.push(';');
+    out
+}
+
+/// `PARTITION BY ...` with its partitions (or the rule of expression partitioning); empty
+/// when unpartitioned.
+fn partitioning_clause(table: &TableMeta) -> String {
+    let mut out = String::new();
     let partition_lines = |kind: &str, columns: &[String]| -> String {
         let defs: Vec<String> = table
             .partitions
@@ -159,6 +173,12 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
         Partitioning::Range { columns, .. } => out.push_str(&partition_lines("RANGE", columns)),
         Partitioning::List { columns, .. } => out.push_str(&partition_lines("LIST", columns)),
     }
+    out
+}
+
+/// `DISTRIBUTED BY HASH(..) | RANDOM [BUCKETS n]`.
+fn distribution_clause(table: &TableMeta) -> String {
+    let mut out = String::new();
     match &table.distribution {
         DistributionMeta::Hash { columns, buckets } => {
             out.push_str(&format!(
@@ -180,7 +200,12 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
             }
         }
     }
-    out.push('\n');
+    out
+}
+
+/// `PROPERTIES (...)` (replication_num first, as StarRocks shows it), without the `;`.
+fn properties_clause(table: &TableMeta) -> String {
+    let mut out = String::new();
     let mut props = table.properties.clone();
     if !props.iter().any(|(k, _)| k == "replication_num") {
         props.insert(0, ("replication_num".into(), "1".into()));
@@ -193,7 +218,7 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
             .collect::<Vec<_>>()
             .join(",\n"),
     );
-    out.push_str("\n);");
+    out.push_str("\n)");
     out
 }
 
@@ -220,4 +245,40 @@ pub(crate) fn view_ddl(view: &ViewMeta) -> String {
         backquote(&view.name),
         view.query_sql
     )
+}
+
+/// SHOW CREATE MATERIALIZED VIEW: the statement that creates the view again.
+pub(crate) fn materialized_view_ddl(table: &TableMeta, view: &MaterializedViewMeta) -> String {
+    let columns: Vec<String> = table.columns.iter().map(|c| backquote(&c.name)).collect();
+    let mut out = format!(
+        "CREATE MATERIALIZED VIEW {} ({})\n",
+        backquote(&table.name),
+        columns.join(", ")
+    );
+    if let Some(comment) = &table.comment {
+        out.push_str(&format!("COMMENT {}\n", quote(comment)));
+    }
+    out.push_str(&partitioning_clause(table));
+    out.push_str(&distribution_clause(table));
+    out.push('\n');
+    out.push_str(&format!("REFRESH {}\n", refresh_clause(&view.refresh)));
+    out.push_str(&properties_clause(table));
+    out.push_str(&format!("\nAS {};", view.query_sql));
+    out
+}
+
+/// `ASYNC [START("..")] [EVERY(INTERVAL n unit)]` or `MANUAL`, as SHOW CREATE writes it.
+pub(crate) fn refresh_clause(refresh: &MvRefresh) -> String {
+    match refresh {
+        MvRefresh::Manual => "MANUAL".into(),
+        MvRefresh::Async { schedule: None } => "ASYNC".into(),
+        MvRefresh::Async { schedule: Some(s) } => {
+            let start = s
+                .start_text
+                .as_ref()
+                .map(|t| format!("START({}) ", quote(t)))
+                .unwrap_or_default();
+            format!("ASYNC {start}EVERY(INTERVAL {} {})", s.amount, s.unit)
+        }
+    }
 }
