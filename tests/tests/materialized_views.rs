@@ -393,3 +393,107 @@ async fn a_view_travels_with_its_base_table_and_comes_back_fresh_or_inactive() {
     );
     assert_eq!(message, "Table orders does not exist in snapshot s1");
 }
+
+/// EXPLAIN's text, all rows joined.
+async fn explain(c: &mut Conn, sql: &str) -> String {
+    rows(c, &format!("EXPLAIN {sql}"))
+        .await
+        .into_iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn aggregate_queries_on_the_base_table_are_answered_from_a_fresh_view() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    orders(&mut c).await;
+    run(
+        &mut c,
+        &[
+            "INSERT INTO orders VALUES (4, 'north', 7.00), (5, 'west', 1.75), (6, NULL, 2.00)",
+            "CREATE MATERIALIZED VIEW region_mv REFRESH MANUAL AS \
+             SELECT region, sum(price) AS total, count(*) AS n, max(price) AS top, \
+             min(price) AS low, count(price) AS priced FROM orders GROUP BY region",
+            "REFRESH MATERIALIZED VIEW region_mv WITH SYNC MODE",
+        ],
+    )
+    .await;
+    let queries = [
+        "SELECT region, sum(price) FROM orders GROUP BY region ORDER BY region",
+        "SELECT sum(price), count(*), max(price), min(price) FROM orders",
+        "SELECT o.region AS r, count(*) AS c FROM orders o WHERE o.region IN ('east', 'west') \
+         GROUP BY o.region HAVING count(*) > 1 ORDER BY c DESC, r",
+        "SELECT count(DISTINCT region), count(price) FROM orders",
+        "SELECT region, sum(price) / count(*) AS average FROM orders WHERE region LIKE '%st' \
+         GROUP BY region ORDER BY 2 DESC",
+        "SELECT region FROM orders GROUP BY region ORDER BY region LIMIT 2",
+    ];
+    let mut from_base = Vec::new();
+    run(&mut c, &["SET enable_materialized_view_rewrite = false"]).await;
+    for q in queries {
+        assert!(!explain(&mut c, q).await.contains("region_mv"), "{q}");
+        from_base.push(joined_rows(&mut c, q).await);
+    }
+    run(&mut c, &["SET enable_materialized_view_rewrite = true"]).await;
+    for (q, expected) in queries.iter().zip(&from_base) {
+        let plan = explain(&mut c, q).await;
+        assert!(plan.contains("region_mv"), "{q} is not rewritten:\n{plan}");
+        assert_eq!(&joined_rows(&mut c, q).await, expected, "{q}");
+    }
+    assert_eq!(
+        from_base[0],
+        ["NULL,2.00", "east,11.50", "north,7.00", "west,5.00"]
+    );
+
+    // What the view cannot answer reads the base table.
+    for q in [
+        "SELECT order_id, price FROM orders WHERE region = 'east' ORDER BY order_id",
+        "SELECT region, sum(price) FROM orders WHERE price > 2 GROUP BY region",
+        "SELECT region, avg(order_id) FROM orders GROUP BY region",
+    ] {
+        assert!(!explain(&mut c, q).await.contains("region_mv"), "{q}");
+    }
+    // A stale view is not used: the answer is the base table's.
+    run(&mut c, &["INSERT INTO orders VALUES (7, 'east', 100.00)"]).await;
+    assert!(!explain(&mut c, queries[0]).await.contains("region_mv"));
+    assert_eq!(
+        joined_rows(&mut c, queries[0]).await,
+        ["NULL,2.00", "east,111.50", "north,7.00", "west,5.00"]
+    );
+    run(
+        &mut c,
+        &["REFRESH MATERIALIZED VIEW region_mv WITH SYNC MODE"],
+    )
+    .await;
+    assert!(explain(&mut c, queries[0]).await.contains("region_mv"));
+    assert_eq!(
+        joined_rows(&mut c, queries[0]).await,
+        ["NULL,2.00", "east,111.50", "north,7.00", "west,5.00"]
+    );
+
+    // Reading the base table is what a session needs, not a privilege on the view.
+    run(
+        &mut c,
+        &[
+            "CREATE USER analyst IDENTIFIED BY 'pw'",
+            "GRANT SELECT ON TABLE d.orders TO USER analyst",
+        ],
+    )
+    .await;
+    let mut analyst = Conn::new(server.opts("analyst", Some("pw"), Some("d")))
+        .await
+        .unwrap();
+    assert!(
+        explain(&mut analyst, queries[0])
+            .await
+            .contains("region_mv")
+    );
+    assert_eq!(
+        joined_rows(&mut analyst, queries[0]).await,
+        ["NULL,2.00", "east,111.50", "north,7.00", "west,5.00"]
+    );
+    let (code, _) = server_error(analyst.query_drop("SELECT * FROM region_mv").await);
+    assert_eq!(code, 5203);
+}

@@ -16,6 +16,7 @@ pub(crate) mod files_fn;
 pub(crate) mod info_schema;
 pub(crate) mod key_merge;
 pub(crate) mod lateral_unnest;
+pub(crate) mod mv_rewrite;
 pub(crate) mod mysql_functions;
 pub(crate) mod provider;
 pub(crate) mod prune;

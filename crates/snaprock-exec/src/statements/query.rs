@@ -138,6 +138,9 @@ pub(crate) async fn plan_statement(
             .unwrap_or_else(|p| p.into_inner()) = Some(partitions);
     }
     crate::df::lateral_unnest::rewrite_lateral_unnest(&mut stmt);
+    if matches!(session.variable("enable_materialized_view_rewrite")?, VarValue::Int(v) if v != 0) {
+        crate::df::mv_rewrite::rewrite_onto_views(&mut stmt, &ctx, session.current_db.as_deref());
+    }
     files_fn::resolve_files_calls(&mut stmt, &session.df, &ctx).await?;
     crate::df::complex_types::name_struct_values(&mut stmt, &ctx.state, ctx.dml_target.as_ref());
     let info = rewrite_statement(&mut stmt, &ctx.state, session)?;

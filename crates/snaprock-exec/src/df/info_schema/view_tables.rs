@@ -124,7 +124,12 @@ pub(crate) fn view_row(
         Cell::Int(Some(table.rows() as i64)),
         t(&crate::show_create::materialized_view_ddl(table, view)),
         t(""),
-        t("INVALID: query rewrite is not supported yet"),
+        // Whether queries on its base table may be answered from it (`df/mv_rewrite.rs`).
+        t(&match (&view.inactive_reason, view.active) {
+            (_, true) => "VALID".to_string(),
+            (Some(reason), false) => format!("INVALID: {reason}"),
+            (None, false) => "INVALID".to_string(),
+        }),
         t(&format!("'{}'@'{}'", view.creator_user, view.creator_host)),
     ]
 }
