@@ -213,6 +213,9 @@ pub struct ObjectInfo {
     /// The object is a materialized view (restored by `MATERIALIZED VIEW name`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub materialized_view: bool,
+    /// A synchronous materialized view: the table it is restored with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup_of: Option<String>,
 }
 
 /// `__info_<ts>.<md5>`: StarRocks' BackupJobInfo keys, plus `snaprock`.
@@ -267,6 +270,11 @@ impl SnapshotInfo {
                     id: Some(table.id),
                     partitions,
                     materialized_view: table.materialized_view.is_some(),
+                    rollup_of: table
+                        .materialized_view
+                        .as_ref()
+                        .and_then(|v| v.rollup_of())
+                        .map(|b| b.table.clone()),
                 },
             );
         }

@@ -249,6 +249,13 @@ pub(crate) fn view_ddl(view: &ViewMeta) -> String {
 
 /// SHOW CREATE MATERIALIZED VIEW: the statement that creates the view again.
 pub(crate) fn materialized_view_ddl(table: &TableMeta, view: &MaterializedViewMeta) -> String {
+    if view.rollup_of().is_some() {
+        return format!(
+            "CREATE MATERIALIZED VIEW {} AS {};",
+            backquote(&table.name),
+            view.query_sql
+        );
+    }
     let columns: Vec<String> = table.columns.iter().map(|c| backquote(&c.name)).collect();
     let mut out = format!(
         "CREATE MATERIALIZED VIEW {} ({})\n",
@@ -271,6 +278,7 @@ pub(crate) fn materialized_view_ddl(table: &TableMeta, view: &MaterializedViewMe
 pub(crate) fn refresh_clause(refresh: &MvRefresh) -> String {
     match refresh {
         MvRefresh::Manual => "MANUAL".into(),
+        MvRefresh::Sync => "SYNC".into(),
         MvRefresh::Async { schedule: None } => "ASYNC".into(),
         MvRefresh::Async { schedule: Some(s) } => {
             let start = s

@@ -55,6 +55,10 @@ pub enum MvRefresh {
     },
     /// `REFRESH MANUAL`: only when asked.
     Manual,
+    /// A synchronous (single-table, "rollup") view: refreshed after every change of its base
+    /// table's data, used only while fresh, not listed among the database's tables, and
+    /// backed up and restored with its base table.
+    Sync,
 }
 
 impl MvRefresh {
@@ -63,6 +67,7 @@ impl MvRefresh {
         match self {
             MvRefresh::Async { .. } => "ASYNC",
             MvRefresh::Manual => "MANUAL",
+            MvRefresh::Sync => "ROLLUP",
         }
     }
 }
@@ -122,6 +127,14 @@ impl MaterializedViewMeta {
             );
         }
         Ok(versions)
+    }
+
+    /// A synchronous view's base table (its only one).
+    pub fn rollup_of(&self) -> Option<&BaseTable> {
+        match self.refresh {
+            MvRefresh::Sync => self.base_tables.first(),
+            _ => None,
+        }
     }
 
     /// Whether the view's rows are those of the base tables in `state`.

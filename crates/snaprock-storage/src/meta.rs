@@ -356,6 +356,14 @@ impl TableMeta {
         self.partitions.iter().map(PartitionMeta::bytes).sum()
     }
 
+    /// Whether the table is a synchronous materialized view's rows (listed with its base
+    /// table, not among the database's tables).
+    pub fn is_rollup(&self) -> bool {
+        self.materialized_view
+            .as_ref()
+            .is_some_and(|v| v.rollup_of().is_some())
+    }
+
     /// Indexes of the partition columns in `columns`.
     pub fn partition_column_indexes(&self) -> Vec<usize> {
         self.partitioning

@@ -183,9 +183,11 @@ fn add_object(
         match object.kind {
             ObjectKind::Table | ObjectKind::Any | ObjectKind::MaterializedView => {
                 // ALL TABLES: the tables; ALL MATERIALIZED VIEWS: the views' rows.
+                // (Synchronous views go with their tables.)
                 let views = object.kind == ObjectKind::MaterializedView;
                 for (name, table) in &db.tables {
-                    if table.materialized_view.is_some() != views {
+                    let asynchronous = table.materialized_view.is_some() && !table.is_rollup();
+                    if asynchronous != views {
                         continue;
                     }
                     if seen.insert(name.clone()) {
@@ -256,6 +258,20 @@ fn add_object(
                 name: name.clone(),
                 partitions,
             });
+            // A table's synchronous views travel with it.
+            for rollup in db.tables.values().filter(|t| {
+                t.materialized_view
+                    .as_ref()
+                    .and_then(|v| v.rollup_of())
+                    .is_some_and(|b| b.database == database && b.table == *name)
+            }) {
+                if seen.insert(rollup.name.clone()) {
+                    plan.tables.push(PlannedTable {
+                        name: rollup.name.clone(),
+                        partitions: None,
+                    });
+                }
+            }
         }
         ObjectKind::Any | ObjectKind::View if is_view => {
             if !object.partitions.is_empty() {

@@ -217,9 +217,11 @@ pub fn plan_restore(stmt: &RestoreStatement, info: &SnapshotInfo) -> Result<Rest
             match object.kind {
                 ObjectKind::Table | ObjectKind::Any | ObjectKind::MaterializedView => {
                     // ALL TABLES: the tables; ALL MATERIALIZED VIEWS: the views' rows.
+                    // (Synchronous views go with their tables.)
                     let views = object.kind == ObjectKind::MaterializedView;
                     for name in table_names.clone() {
-                        if info.backup_objects[&name].materialized_view != views {
+                        let o = &info.backup_objects[&name];
+                        if (o.materialized_view && o.rollup_of.is_none()) != views {
                             continue;
                         }
                         if seen.insert(name.clone()) {
@@ -301,6 +303,16 @@ pub fn plan_restore(stmt: &RestoreStatement, info: &SnapshotInfo) -> Result<Rest
             table.partitions = chosen;
         }
         plan.tables.push(table);
+        // A table's synchronous views come back with it.
+        for (rollup, _) in info
+            .backup_objects
+            .iter()
+            .filter(|(_, o)| o.rollup_of.as_deref() == Some(name.as_str()))
+        {
+            if seen.insert(rollup.clone()) {
+                plan.tables.push(whole_table(rollup, None));
+            }
+        }
     }
     Ok(plan)
 }

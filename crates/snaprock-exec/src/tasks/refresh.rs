@@ -221,7 +221,7 @@ fn refresh_due(view: &MaterializedViewMeta, state: &CatalogState, now: i64) -> b
     }
     match &view.refresh {
         MvRefresh::Manual => false,
-        MvRefresh::Async { schedule: None } => view
+        MvRefresh::Async { schedule: None } | MvRefresh::Sync => view
             .base_versions(state)
             .is_ok_and(|versions| view.attempted_from.as_ref() != Some(&versions)),
         MvRefresh::Async {

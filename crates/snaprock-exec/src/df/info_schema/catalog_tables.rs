@@ -91,7 +91,7 @@ pub(super) const TABLES: SystemTable = SystemTable {
             ]);
         }
         for db in state.databases.values() {
-            for table in db.tables.values() {
+            for table in db.tables.values().filter(|t| !t.is_rollup()) {
                 let rows_count = table.rows();
                 let bytes = table.bytes();
                 rows.push(vec![
@@ -176,7 +176,7 @@ pub(super) const COLUMNS: SystemTable = SystemTable {
     ],
     rows: |_, state, rows| {
         for db in state.databases.values() {
-            for table in db.tables.values() {
+            for table in db.tables.values().filter(|t| !t.is_rollup()) {
                 for (i, c) in table.columns.iter().enumerate() {
                     let (precision, scale) = c.column_type.numeric_precision_scale().unzip();
                     let chars = c.column_type.char_length();

@@ -92,7 +92,9 @@ fn view_tasks(state: &CatalogState, rows: &mut RowsBuilder) {
             };
             let schedule = match &view.refresh {
                 MvRefresh::Manual => "MANUAL".to_string(),
-                MvRefresh::Async { schedule: None } => "EVENT_TRIGGERED".to_string(),
+                MvRefresh::Async { schedule: None } | MvRefresh::Sync => {
+                    "EVENT_TRIGGERED".to_string()
+                }
                 MvRefresh::Async { schedule: Some(s) } => format!(
                     "PERIODICAL (START {} EVERY({} {}S))",
                     show_time(s.start_ms).replace(' ', "T"),

@@ -23,11 +23,10 @@ pub(super) async fn create(
     create: CreateMaterializedView,
     sql: &str,
 ) -> Result<Output> {
-    if create.is_synchronous() {
-        return Err(ExecError::Unsupported(
-            "synchronous materialized views are not supported yet: add REFRESH ASYNC or \
-             REFRESH MANUAL to create an asynchronous one"
-                .into(),
+    let synchronous = create.is_synchronous();
+    if synchronous && !single_table_query(&create.query) {
+        return Err(ExecError::Analysis(
+            "The materialized view only support one table in from clause.".into(),
         ));
     }
     let refresh = create.refresh.clone().unwrap_or(RefreshScheme {
@@ -59,6 +58,11 @@ pub(super) async fn create(
         }
     }
     let base_tables = base_tables(&state, &db, &create.query, 0)?;
+    if synchronous && base_tables.len() != 1 {
+        return Err(ExecError::Analysis(
+            "The materialized view only support one table in from clause.".into(),
+        ));
+    }
     if base_tables.is_empty() {
         return Err(ExecError::Analysis(
             "Can not find base table in query statement".into(),
@@ -85,7 +89,11 @@ pub(super) async fn create(
     let mut view = MaterializedViewMeta {
         query_sql: create.query_sql.clone(),
         column_names: create.columns.clone(),
-        refresh: refresh_of(&refresh.kind, now_ms)?,
+        refresh: if synchronous {
+            MvRefresh::Sync
+        } else {
+            refresh_of(&refresh.kind, now_ms)?
+        },
         base_tables,
         active: true,
         inactive_reason: None,
@@ -106,6 +114,21 @@ pub(super) async fn create(
         .catalog
         .commit(|s| ddl::add_new_table(s, &db, &meta, create.if_not_exists))?;
     Ok(Output::ok())
+}
+
+/// A synchronous view reads one table: one SELECT, one FROM table, no join or subquery there.
+fn single_table_query(query: &Query) -> bool {
+    use snaprock_sql::sqlparser::ast::SetExpr;
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return false;
+    };
+    query.with.is_none()
+        && select.from.len() == 1
+        && select.from[0].joins.is_empty()
+        && matches!(
+            select.from[0].relation,
+            snaprock_sql::sqlparser::ast::TableFactor::Table { args: None, .. }
+        )
 }
 
 /// The stored refresh scheme of `kind`.

@@ -135,6 +135,13 @@ async fn alter(
                 Ok(())
             })?;
         }
+        AlterMaterializedView::Refresh(_) if view.rollup_of().is_some() => {
+            return Err(ExecError::Analysis(
+                "A synchronous materialized view is refreshed with its base table; its refresh \
+                 scheme cannot be changed"
+                    .into(),
+            ));
+        }
         AlterMaterializedView::Refresh(scheme) => {
             let refresh = create::refresh_of(&scheme.kind, crate::tasks::now_ms())?;
             update_view(&engine, &db, id, |v| v.refresh = refresh)?;

@@ -42,7 +42,12 @@ pub(super) async fn tables(
             names.push((name.to_string(), "SYSTEM VIEW"));
         }
     } else if let Some(d) = state.database(&db) {
-        names.extend(d.tables.keys().map(|n| (n.clone(), "BASE TABLE")));
+        names.extend(
+            d.tables
+                .values()
+                .filter(|t| !t.is_rollup())
+                .map(|t| (t.name.clone(), "BASE TABLE")),
+        );
         names.extend(d.views.keys().map(|n| (n.clone(), "VIEW")));
     }
     names.sort();
