@@ -66,6 +66,16 @@ async fn a_synchronous_view_follows_every_write_path_and_travels_with_its_table(
         ("store_amt", "ROLLUP")
     );
     wait_until_used(&mut c, &["1,150".into(), "2,7".into()], "CREATE").await;
+    // DESC t ALL lists it as an index of the table (StarRocks' layout).
+    let indexes = joined_rows(&mut c, "DESC sales_records ALL").await;
+    assert_eq!(indexes.len(), 5 + 1 + 2, "{indexes:?}");
+    assert_eq!(
+        indexes[0],
+        "sales_records,DUP_KEYS,record_id,int,Yes,true,NULL,"
+    );
+    assert_eq!(indexes[5], ",,,,,,,");
+    assert_eq!(indexes[6], "store_amt,AGG_KEYS,store_id,int,Yes,true,NULL,");
+    assert_eq!(indexes[7], ",,SUM(sale_amt),bigint,Yes,false,NULL,SUM");
 
     let writes: [(&str, &[&str]); 5] = [
         ("INSERT", &["1,160", "2,7", "3,1"]),

@@ -207,6 +207,7 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
             }
         }
         Show::Columns { table, .. }
+        | Show::DescribeAll { table }
         | Show::CreateTable { table }
         | Show::Index { table }
         | Show::Partitions { table, .. }

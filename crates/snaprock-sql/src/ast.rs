@@ -446,6 +446,10 @@ pub enum Show {
     },
     /// `SHOW ALTER TABLE COLUMN | ROLLUP | OPTIMIZE [FROM db] [WHERE ...] [ORDER BY ...]
     /// [LIMIT n]`: schema-change jobs.
+    /// `DESC t ALL`: the table and its synchronous materialized views, as indexes.
+    DescribeAll {
+        table: ObjectName,
+    },
     /// `SHOW MATERIALIZED VIEWS [FROM db] [LIKE '..' | WHERE ..]`.
     MaterializedViews {
         database: Option<String>,

@@ -33,6 +33,10 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
     } else if peek_word(p, "DESC") || peek_word(p, "DESCRIBE") || is_explain_table(p) {
         p.next_token();
         let table = parse_object_name(p)?;
+        if parse_word(p, "ALL") {
+            expect_end(p)?;
+            return Ok(Statement::Show(Show::DescribeAll { table }));
+        }
         // `DESC t col` / `DESC t 'pattern'`: a column filter.
         let filter = match &p.peek_token().token {
             Token::Word(_) => Some(ShowFilter::Like(parse_name(p)?)),

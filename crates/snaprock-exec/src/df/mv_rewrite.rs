@@ -215,6 +215,23 @@ impl ViewShape {
     }
 }
 
+/// For each column of a view's table, the aggregate (`SUM`, `COUNT`, ...) its query computes
+/// there, or `None` for a group column (DESC t ALL shows them).
+pub(crate) fn column_aggregates(view: &TableMeta) -> Vec<Option<String>> {
+    let shape = ViewShape::of(view);
+    view.columns
+        .iter()
+        .map(|c| {
+            shape.as_ref().and_then(|s| {
+                s.aggregates
+                    .iter()
+                    .find(|(_, column)| **column == c.name)
+                    .map(|((function, _), _)| function.to_uppercase())
+            })
+        })
+        .collect()
+}
+
 /// `(function, normalized argument)` of a plain `sum` / `min` / `max` / `count` call.
 fn aggregate_key(expr: &Expr) -> Option<(String, String)> {
     let Expr::Function(f) = expr else {

@@ -2,6 +2,7 @@
 //! function of each variant (`schema.rs`: databases, tables and their parts; `server.rs`: the
 //! server, its variables and sessions; accounts and backups live with their own statements).
 
+mod indexes;
 mod schema;
 mod server;
 mod storage;
@@ -37,6 +38,7 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
             filter,
         } => schema::columns(session, full, describe, table, filter).await,
         Show::CreateTable { table } => schema::create_table(session, table, &state).await,
+        Show::DescribeAll { table } => indexes::describe_all(session, table, &state).await,
         Show::CreateView { view } => schema::create_view(session, view, &state).await,
         Show::CreateDatabase { database } => schema::create_database(database, &state).await,
         Show::Variables { global, filter } => server::variables(session, global, filter).await,
