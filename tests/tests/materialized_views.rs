@@ -383,6 +383,35 @@ async fn a_view_travels_with_its_base_table_and_comes_back_fresh_or_inactive() {
         field(&shown, "inactive_reason"),
         "base-table not restored: orders"
     );
+    // A whole-database restore brings the view with everything else; a snapshot attached
+    // read-only lists it, inactive.
+    run(
+        &mut c,
+        &[&format!(
+            "RESTORE SNAPSHOT s1 FROM r DATABASE d AS d5 \
+             PROPERTIES (\"backup_timestamp\" = \"{ts}\")"
+        )],
+    )
+    .await;
+    let row =
+        snaprock_tests::wait_for_restore_state(&mut c, "d5", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
+    run(&mut c, &["USE d5"]).await;
+    assert_eq!(joined_rows(&mut c, view_sql).await, expected);
+    assert_eq!(
+        field(&show_view(&mut c, "region_mv").await, "is_active"),
+        "true"
+    );
+    run(&mut c, &["CREATE DATABASE d6 FROM SNAPSHOT s1 ON r"]).await;
+    run(&mut c, &["USE d6"]).await;
+    assert_eq!(joined_rows(&mut c, view_sql).await, expected);
+    let shown = show_view(&mut c, "region_mv").await;
+    assert_eq!(field(&shown, "is_active"), "false");
+    assert_eq!(
+        field(&shown, "inactive_reason"),
+        "attached read-only from snapshot s1"
+    );
+    run(&mut c, &["USE d3"]).await;
     // `MATERIALIZED VIEW` names views only.
     let (_, message) = server_error(
         c.query_drop(format!(

@@ -66,6 +66,15 @@ async fn a_synchronous_view_follows_every_write_path_and_travels_with_its_table(
         ("store_amt", "ROLLUP")
     );
     wait_until_used(&mut c, &["1,150".into(), "2,7".into()], "CREATE").await;
+    let jobs = rows(&mut c, "SHOW ALTER MATERIALIZED VIEW").await;
+    assert_eq!(
+        (
+            jobs[0][1].as_str(),
+            jobs[0][5].as_str(),
+            jobs[0][8].as_str()
+        ),
+        ("sales_records", "store_amt", "FINISHED")
+    );
     // DESC t ALL lists it as an index of the table (StarRocks' layout).
     let indexes = joined_rows(&mut c, "DESC sales_records ALL").await;
     assert_eq!(indexes.len(), 5 + 1 + 2, "{indexes:?}");

@@ -175,7 +175,16 @@ impl SnapshotDatabase {
                 comment: snap.comment.clone(),
                 created_at: now.to_string(),
                 updated_at: now.to_string(),
-                materialized_view: None,
+                // A view's rows as the snapshot holds them: listed as a view, never refreshed
+                // (the database is read-only).
+                materialized_view: snap.materialized_view.clone().map(|mut view| {
+                    view.active = false;
+                    view.inactive_reason = Some(format!(
+                        "attached read-only from snapshot {}",
+                        self.meta.snapshot
+                    ));
+                    Arc::new(view)
+                }),
             };
             table.sort_partitions();
             tables.insert(snap.name.clone(), Arc::new(table));

@@ -181,6 +181,9 @@ pub(super) async fn alter_jobs(
     limit: Option<u64>,
 ) -> Result<Output> {
     let db = database_or_current(session, database)?;
+    if kind == "MATERIALIZED VIEW" {
+        return rollup_jobs(session, &db, filter, order_by, limit).await;
+    }
     if kind != "COLUMN" {
         // snaprock has no rollups, optimize jobs or synchronous materialized views.
         let columns: &[&str] = match kind {
@@ -241,6 +244,66 @@ pub(super) async fn alter_jobs(
             format!("{}:0", job.schema_version).into(),
             Cell::Int(Some(0)),
             "FINISHED".into(),
+            "".into(),
+            Cell::Text(None),
+            Cell::Int(Some(86_400)),
+        ]);
+    }
+    filtered_ordered(rows, filter, order_by, limit).await
+}
+
+/// `SHOW ALTER MATERIALIZED VIEW`: each synchronous view's creation, FINISHED once its
+/// first refresh has run (StarRocks' rollup job columns).
+async fn rollup_jobs(
+    session: &Session,
+    db: &str,
+    filter: Option<ShowFilter>,
+    order_by: &[(String, bool)],
+    limit: Option<u64>,
+) -> Result<Output> {
+    let mut rows = RowsBuilder::new(&[
+        ("JobId", CellKind::Int),
+        ("TableName", CellKind::Text),
+        ("CreateTime", CellKind::Text),
+        ("FinishTime", CellKind::Text),
+        ("BaseIndexName", CellKind::Text),
+        ("RollupIndexName", CellKind::Text),
+        ("RollupId", CellKind::Int),
+        ("TransactionId", CellKind::Int),
+        ("State", CellKind::Text),
+        ("Msg", CellKind::Text),
+        ("Progress", CellKind::Text),
+        ("Timeout", CellKind::Int),
+    ]);
+    let state = session.engine.catalog.snapshot();
+    for table in state
+        .database(db)
+        .into_iter()
+        .flat_map(|d| d.tables.values())
+    {
+        let Some(view) = &table.materialized_view else {
+            continue;
+        };
+        let Some(base) = view.rollup_of() else {
+            continue;
+        };
+        let finished = view.refreshed_from.is_some();
+        let finish_time = view
+            .last_refresh
+            .as_ref()
+            .and_then(|r| r.finish_ms)
+            .filter(|_| finished)
+            .map(crate::tasks::show_time);
+        rows.push(vec![
+            Cell::Int(Some(table.id as i64)),
+            base.table.as_str().into(),
+            crate::tasks::show_time(view.created_ms).into(),
+            Cell::Text(finish_time),
+            base.table.as_str().into(),
+            table.name.as_str().into(),
+            Cell::Int(Some(table.id as i64)),
+            Cell::Int(Some(0)),
+            if finished { "FINISHED" } else { "RUNNING" }.into(),
             "".into(),
             Cell::Text(None),
             Cell::Int(Some(86_400)),
