@@ -14,7 +14,8 @@
 //! (filter subsumption). The query's GROUP BY, WHERE (its other conjuncts), HAVING, ORDER BY
 //! and select list may use the view's group expressions and these aggregates: `sum(x)` becomes
 //! `sum(view.sum_x)`, `count(*)` `coalesce(sum(view.count), 0)`, `min`/`max` the same function,
-//! `count(DISTINCT g)` over a group expression `count(DISTINCT view.g)`. Anything else leaves
+//! `count(DISTINCT g)` over a group expression `count(DISTINCT view.g)`, `avg(x)` of an integer
+//! or floating-point `x` the sum of the sums over the sum of the counts. Anything else leaves
 //! the query as it is. Sums of floating-point columns added in another order can differ in
 //! their last digits, as in StarRocks.
 
@@ -152,6 +153,9 @@ struct ViewShape {
     aggregates: HashMap<(String, String), String>,
     /// The view's WHERE conjuncts (normalized): the query must have them all.
     conjuncts: Vec<String>,
+    /// View columns of an integer or floating-point type (an average divides their sums as
+    /// DataFusion's `avg` does).
+    numeric: Vec<String>,
 }
 
 impl ViewShape {
@@ -192,6 +196,18 @@ impl ViewShape {
                 .as_ref()
                 .map(|w| conjuncts(w).iter().map(|c| normalized(c)).collect())
                 .unwrap_or_default(),
+            numeric: view
+                .columns
+                .iter()
+                .filter(|c| {
+                    use snaprock_storage::ColumnType::*;
+                    matches!(
+                        c.column_type,
+                        TinyInt | SmallInt | Int | BigInt | Float | Double
+                    )
+                })
+                .map(|c| c.name.clone())
+                .collect(),
         };
         if select.projection.len() != view.columns.len() {
             return None;
@@ -523,6 +539,24 @@ impl<'a> Translator<'a> {
             _ => return None,
         };
         let distinct = list.duplicate_treatment == Some(DuplicateTreatment::Distinct);
+        if name == "avg" && !distinct {
+            // The sum of the sums over the sum of the counts, in floating point as `avg` of an
+            // integer or floating-point column answers (a decimal's average is left alone).
+            let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
+                return None;
+            };
+            let key = normalized(arg);
+            let sum = self
+                .shape
+                .aggregates
+                .get(&("sum".to_string(), key.clone()))?;
+            let count = self.shape.aggregates.get(&("count".to_string(), key))?;
+            if !self.shape.numeric.contains(sum) {
+                return None;
+            }
+            self.aggregated.set(true);
+            return parse_expr(&format!("CAST(sum(`{sum}`) AS DOUBLE) / sum(`{count}`)"));
+        }
         if matches!(name.as_str(), "sum" | "min" | "max" | "count") {
             self.aggregated.set(true);
             if distinct {
