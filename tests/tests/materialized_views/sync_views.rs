@@ -65,6 +65,11 @@ async fn a_synchronous_view_follows_every_write_path_and_travels_with_its_table(
         (shown[0][2].as_str(), shown[0][3].as_str()),
         ("store_amt", "ROLLUP")
     );
+    // Not a table: only queries on its base table read it, and only while up to date.
+    let (code, _) = snaprock_tests::server_error(
+        mysql_async::prelude::Queryable::query_drop(&mut c, "SELECT * FROM store_amt").await,
+    );
+    assert_eq!(code, 1146);
     wait_until_used(&mut c, &["1,150".into(), "2,7".into()], "CREATE").await;
     let jobs = rows(&mut c, "SHOW ALTER MATERIALIZED VIEW").await;
     assert_eq!(

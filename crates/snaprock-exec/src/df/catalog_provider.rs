@@ -201,6 +201,25 @@ impl std::fmt::Debug for DatabaseSchema {
     }
 }
 
+impl DatabaseSchema {
+    /// A synchronous materialized view is no table of its database (StarRocks): only its
+    /// refresh writes it and only the query rewrite reads it, through the view catalog, while
+    /// it is up to date, so no statement ever sees it stale.
+    fn is_hidden_rollup(&self, name: &str) -> bool {
+        let refreshing = self
+            .ctx
+            .dml_target
+            .as_ref()
+            .is_some_and(|t| t.refresh && t.database == self.database && t.table == name);
+        !refreshing
+            && self
+                .ctx
+                .state
+                .table(&self.database, name)
+                .is_some_and(|t| t.is_rollup())
+    }
+}
+
 #[async_trait]
 impl SchemaProvider for DatabaseSchema {
     fn table_names(&self) -> Vec<String> {
@@ -220,6 +239,12 @@ impl SchemaProvider for DatabaseSchema {
         }
         if self.database == NO_DATABASE {
             return Err(external(ExecError::NoDatabaseSelected));
+        }
+        if self.checked && self.is_hidden_rollup(name) {
+            return Err(external(ExecError::UnknownTable(format!(
+                "{}.{name}",
+                self.database
+            ))));
         }
         if self.checked {
             self.ctx
