@@ -202,3 +202,66 @@ async fn a_refresh_cut_by_kill_9_leaves_one_complete_refresh_and_catches_up() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn bad_materialized_view_statements_get_clear_errors_and_change_nothing() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE t (k INT, v BIGINT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)",
+            "CREATE TABLE u (k INT, w BIGINT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)",
+            "CREATE MATERIALIZED VIEW mv REFRESH MANUAL AS SELECT k, sum(v) AS s FROM t GROUP BY k",
+        ],
+    )
+    .await;
+    let cases: [(&str, u16, &str); 7] = [
+        (
+            "CREATE MATERIALIZED VIEW m2 REFRESH ASYNC EVERY(INTERVAL 1 MONTH) AS SELECT k FROM t",
+            1064,
+            "Getting syntax error",
+        ),
+        (
+            "CREATE MATERIALIZED VIEW m2 REFRESH MANUAL AS SELECT k FROM nope",
+            1146,
+            "nope",
+        ),
+        (
+            "CREATE MATERIALIZED VIEW mv REFRESH MANUAL AS SELECT k FROM t",
+            1050,
+            "Table 'mv' already exists",
+        ),
+        (
+            "CREATE MATERIALIZED VIEW m2 AS SELECT t.k, sum(u.w) FROM t JOIN u ON t.k = u.k \
+             GROUP BY t.k",
+            5064,
+            "The materialized view only support one table in from clause.",
+        ),
+        (
+            "CREATE MATERIALIZED VIEW m2 (a) REFRESH MANUAL AS SELECT k, v FROM t",
+            5064,
+            "The number of specified column names (1) is not equal to the number of columns",
+        ),
+        (
+            "REFRESH MATERIALIZED VIEW t",
+            5064,
+            "Materialized view t is not found",
+        ),
+        ("ALTER MATERIALIZED VIEW nope RENAME m3", 1146, "nope"),
+    ];
+    for (sql, code, text) in cases {
+        let (got, message) = server_error(c.query_drop(sql).await);
+        assert_eq!(got, code, "{sql}: {message}");
+        assert!(message.contains(text), "{sql}: {message}");
+    }
+    // Nothing was created, and the connection goes on.
+    assert_eq!(joined_rows(&mut c, "SHOW TABLES").await, ["mv", "t", "u"]);
+    assert_eq!(
+        rows(&mut c, "SHOW MATERIALIZED VIEWS").await.len(),
+        1,
+        "only mv"
+    );
+}
