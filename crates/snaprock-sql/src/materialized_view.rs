@@ -22,20 +22,7 @@ fn statement(mv: MaterializedViewStatement) -> Statement {
 pub(crate) fn parse_create(p: &mut Parser, sql: &str) -> PResult<Statement> {
     let if_not_exists = parse_words(p, &["IF", "NOT", "EXISTS"]);
     let name = parse_object_name(p)?;
-    let columns = if p.peek_token().token == Token::LParen {
-        p.expect_token(&Token::LParen)?;
-        let columns = p.parse_comma_separated(|p| {
-            let name = parse_name(p)?;
-            if parse_word(p, "COMMENT") {
-                parse_string(p)?;
-            }
-            Ok(name)
-        })?;
-        p.expect_token(&Token::RParen)?;
-        columns
-    } else {
-        Vec::new()
-    };
+    let columns = crate::parser::parse_view_column_names(p)?;
     let mut comment = None;
     let mut partition_by = None;
     let mut distribution = None;

@@ -260,23 +260,27 @@ fn parse_create(p: &mut Parser, sql: &str) -> PResult<Statement> {
     p.expected("DATABASE, TABLE or VIEW after CREATE", p.peek_token())
 }
 
+/// A view's optional `(c [COMMENT '...'], ...)` column names (comments are not kept).
+pub(crate) fn parse_view_column_names(p: &mut Parser) -> PResult<Vec<String>> {
+    if p.peek_token().token != Token::LParen {
+        return Ok(Vec::new());
+    }
+    p.expect_token(&Token::LParen)?;
+    let columns = p.parse_comma_separated(|p| {
+        let name = parse_name(p)?;
+        if parse_word(p, "COMMENT") {
+            parse_string(p)?;
+        }
+        Ok(name)
+    })?;
+    p.expect_token(&Token::RParen)?;
+    Ok(columns)
+}
+
 fn parse_create_view(p: &mut Parser, sql: &str, or_replace: bool) -> PResult<Statement> {
     let if_not_exists = parse_if_not_exists(p);
     let name = parse_object_name(p)?;
-    let columns = if p.peek_token().token == Token::LParen {
-        p.expect_token(&Token::LParen)?;
-        let cols = p.parse_comma_separated(|p| {
-            let name = parse_name(p)?;
-            if parse_word(p, "COMMENT") {
-                parse_string(p)?;
-            }
-            Ok(name)
-        })?;
-        p.expect_token(&Token::RParen)?;
-        cols
-    } else {
-        Vec::new()
-    };
+    let columns = parse_view_column_names(p)?;
     let comment = if parse_word(p, "COMMENT") {
         Some(parse_string(p)?)
     } else {
