@@ -127,29 +127,50 @@ impl CatalogState {
         Some(database)
     }
 
-    /// DROP TABLE without FORCE.
-    pub fn recycle_table(&mut self, database: &str, table: &str, now_ms: i64) -> Result<()> {
+    /// Takes table `table` of `database` out of the catalog with its synchronous materialized
+    /// views (StarRocks drops them with their table); the table comes first.
+    pub fn remove_table(&mut self, database: &str, table: &str) -> Result<Vec<Arc<TableMeta>>> {
         let db = self
             .databases
             .get_mut(database)
             .ok_or_else(|| StorageError::UnknownDatabase(database.to_string()))?;
-        let removed =
-            Arc::make_mut(db)
-                .tables
-                .remove(table)
-                .ok_or_else(|| StorageError::UnknownTable {
-                    database: database.to_string(),
-                    table: table.to_string(),
-                })?;
-        let database_id = db.id;
+        let db = Arc::make_mut(db);
+        let removed = db
+            .tables
+            .remove(table)
+            .ok_or_else(|| StorageError::UnknownTable {
+                database: database.to_string(),
+                table: table.to_string(),
+            })?;
+        let rollups: Vec<String> = db
+            .tables
+            .values()
+            .filter(|t| rollup_of(t) == Some(removed.id))
+            .map(|t| t.name.clone())
+            .collect();
+        let mut tables = vec![removed];
+        tables.extend(rollups.iter().filter_map(|name| db.tables.remove(name)));
+        Ok(tables)
+    }
+
+    /// DROP TABLE without FORCE: the table and its synchronous views go to the bin.
+    pub fn recycle_table(&mut self, database: &str, table: &str, now_ms: i64) -> Result<()> {
+        let removed = self.remove_table(database, table)?;
+        let database_id = self
+            .databases
+            .get(database)
+            .map(|db| db.id)
+            .ok_or_else(|| StorageError::UnknownDatabase(database.to_string()))?;
         let bin = &mut self.recycle_bin;
-        bin.tables
-            .retain(|t| !(t.database_id == database_id && t.table.name == table));
-        bin.tables.push(RecycledTable {
-            database_id,
-            table: removed,
-            dropped_ms: now_ms,
-        });
+        for table in removed {
+            bin.tables
+                .retain(|t| !(t.database_id == database_id && t.table.name == table.name));
+            bin.tables.push(RecycledTable {
+                database_id,
+                table,
+                dropped_ms: now_ms,
+            });
+        }
         Ok(())
     }
 
@@ -202,13 +223,24 @@ impl CatalogState {
             .rposition(|t| t.database_id == database_id && t.table.name == table)
             .ok_or_else(|| StorageError::NotInRecycleBin(table.to_string()))?;
         let recycled = self.recycle_bin.tables.remove(at);
+        let table_id = recycled.table.id;
         let db = self
             .databases
             .get_mut(database)
             .ok_or_else(|| StorageError::UnknownDatabase(database.to_string()))?;
-        Arc::make_mut(db)
-            .tables
-            .insert(table.to_string(), recycled.table);
+        let db = Arc::make_mut(db);
+        db.tables.insert(table.to_string(), recycled.table);
+        // Its synchronous views come back with it (when their names are still free).
+        let bin = &mut self.recycle_bin.tables;
+        let (rollups, rest): (Vec<_>, Vec<_>) = std::mem::take(bin).into_iter().partition(|t| {
+            t.database_id == database_id
+                && rollup_of(&t.table) == Some(table_id)
+                && !db.tables.contains_key(&t.table.name)
+        });
+        *bin = rest;
+        for rollup in rollups {
+            db.tables.insert(rollup.table.name.clone(), rollup.table);
+        }
         Ok(())
     }
 
@@ -280,4 +312,13 @@ impl CatalogState {
             .chain(bin.partitions.iter().map(|p| p.dropped_ms))
             .min()
     }
+}
+
+/// The id of the table whose synchronous materialized view `table` is.
+fn rollup_of(table: &TableMeta) -> Option<u64> {
+    table
+        .materialized_view
+        .as_ref()
+        .and_then(|v| v.rollup_of())
+        .map(|base| base.table_id)
 }

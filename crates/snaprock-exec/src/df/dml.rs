@@ -22,7 +22,8 @@ use datafusion::logical_expr::utils::conjunction;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, SendableRecordBatchStream};
 use futures::StreamExt;
 use snaprock_storage::{
-    Catalog, ColumnType, DataFile, DataFileWriter, PartitionRouter, StorageError, TableMeta,
+    BaseVersions, Catalog, ColumnType, DataFile, DataFileWriter, PartitionRouter, StorageError,
+    TableMeta,
 };
 
 use crate::df::catalog_provider::external;
@@ -58,6 +59,19 @@ pub(crate) fn commit_partition_changes(
     table: &TableMeta,
     changes: Vec<PartitionChange>,
 ) -> Result<()> {
+    commit_table_changes(catalog, database, table, changes, None)
+}
+
+/// Commits file changes to partitions of one table, and for a materialized view's refresh the
+/// base data its new rows were computed from, in one catalog commit: a view's rows and what
+/// they reflect never disagree, whatever the order concurrent refreshes commit in.
+fn commit_table_changes(
+    catalog: &Catalog,
+    database: &str,
+    table: &TableMeta,
+    changes: Vec<PartitionChange>,
+    refreshed_from: Option<&BaseVersions>,
+) -> Result<()> {
     let now = crate::now_text();
     let all_new: Vec<String> = changes
         .iter()
@@ -91,6 +105,10 @@ pub(crate) fn commit_partition_changes(
             p.version_time = now.clone();
         }
         t.updated_at = now.clone();
+        if let Some(from) = refreshed_from {
+            let view = t.materialized_view.as_mut().ok_or(StorageError::Conflict)?;
+            Arc::make_mut(view).refreshed_from = Some(from.clone());
+        }
         Ok(())
     });
     if result.is_err() {
@@ -151,6 +169,8 @@ pub(crate) struct InsertSink {
     schema: SchemaRef,
     /// `Some(partitions)`: overwrite those partitions (empty: all of them).
     overwrite: Option<Vec<String>>,
+    /// A materialized view's refresh: the base data the rows were computed from.
+    refreshed_from: Option<BaseVersions>,
 }
 
 impl std::fmt::Debug for InsertSink {
@@ -178,7 +198,14 @@ impl InsertSink {
             database: database.to_string(),
             table,
             overwrite,
+            refreshed_from: None,
         }
+    }
+
+    /// The sink of a materialized view's refresh from base data `versions`.
+    pub(crate) fn refreshing_from(mut self, versions: BaseVersions) -> Self {
+        self.refreshed_from = Some(versions);
+        self
     }
 
     async fn insert(&self, mut data: SendableRecordBatchStream) -> Result<u64> {
@@ -278,8 +305,14 @@ impl InsertSink {
                 }
             }
         }
-        if !changes.is_empty() {
-            commit_partition_changes(&self.catalog, &self.database, &table, changes)?;
+        if !changes.is_empty() || self.refreshed_from.is_some() {
+            commit_table_changes(
+                &self.catalog,
+                &self.database,
+                &table,
+                changes,
+                self.refreshed_from.as_ref(),
+            )?;
         }
         Ok(rows)
     }

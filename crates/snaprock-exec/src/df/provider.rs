@@ -251,12 +251,20 @@ impl TableProvider for SnaprockTable {
                     .unwrap_or_default(),
             ),
         };
-        let sink = dml::InsertSink::new(
+        let mut sink = dml::InsertSink::new(
             self.ctx.engine.catalog.clone(),
             &self.database,
             self.table.clone(),
             overwrite,
         );
+        let refresh = self.ctx.dml_target.as_ref().is_some_and(|t| t.refresh);
+        if let Some(view) = self.table.materialized_view.as_ref().filter(|_| refresh) {
+            // The view's rows and the base data the statement reads commit together.
+            let versions = view
+                .base_versions(&self.ctx.state)
+                .map_err(|reason| external(ExecError::Analysis(reason)))?;
+            sink = sink.refreshing_from(versions);
+        }
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }
 

@@ -42,10 +42,15 @@ pub(crate) fn output_names(stmt: &Statement, sql: &str) -> Option<Vec<Option<Str
 
 /// MySQL allows the same expression twice in a select list (`SELECT id, id`); DataFusion wants
 /// unique names. A repeat gets a hidden alias (clients see the names `output_names` took from
-/// the text).
+/// the text). An INSERT's SELECT (`INSERT INTO t SELECT x, x % 7, x ...`) likewise.
 pub(crate) fn alias_repeated_items(stmt: &mut Statement) {
-    let Statement::Query(query) = stmt else {
-        return;
+    let query = match stmt {
+        Statement::Query(query) => query,
+        Statement::Insert(insert) => match insert.source.as_mut() {
+            Some(query) => query,
+            None => return,
+        },
+        _ => return,
     };
     let SetExpr::Select(select) = query.body.as_mut() else {
         return;

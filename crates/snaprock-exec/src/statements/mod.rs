@@ -29,8 +29,28 @@ use crate::engine::KillRequest;
 use crate::result::Output;
 use crate::session::Session;
 
-/// The dispatch table: each parsed and authorized statement to its handler.
+/// Runs a parsed and authorized statement; one that may have changed data answers once the
+/// synchronous materialized views of what it changed are up to date.
 pub(crate) async fn dispatch(
+    session: &mut Session,
+    statement: Statement,
+    sql: &str,
+    params: Option<Vec<ScalarValue>>,
+) -> Result<Output> {
+    let reads_only = matches!(
+        statement.kind(),
+        "SELECT" | "EXPLAIN" | "SHOW" | "SET" | "USE" | "TRANSACTION" | "KILL" | "IGNORED"
+    );
+    let output = run_handler(session, statement, sql, params).await?;
+    if !reads_only {
+        let engine = session.engine.clone();
+        engine.tasks.bring_sync_views_up_to_date(&engine).await;
+    }
+    Ok(output)
+}
+
+/// The dispatch table: each statement to its handler.
+async fn run_handler(
     session: &mut Session,
     statement: Statement,
     sql: &str,

@@ -145,7 +145,7 @@ pub(crate) async fn plan_statement(
     crate::df::complex_types::name_struct_values(&mut stmt, &ctx.state, ctx.dml_target.as_ref());
     let info = rewrite_statement(&mut stmt, &ctx.state, session)?;
     apply_select_limit(session, &mut stmt)?;
-    if names.is_some() {
+    if names.is_some() || matches!(stmt, Statement::Insert(_)) {
         super::column_names::alias_repeated_items(&mut stmt);
     }
     let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });

@@ -32,6 +32,8 @@ pub(super) struct Refreshing {
     query_id: String,
     database: String,
     abort: AbortHandle,
+    /// Becomes true (or closes, if the refresh is cancelled) when the refresh ends.
+    done: tokio::sync::watch::Receiver<bool>,
 }
 
 impl TaskScheduler {
@@ -123,10 +125,12 @@ impl TaskScheduler {
         let id = query_id.clone();
         // Registered before the refresh can end, so its end always finds and removes it.
         let mut refreshing = self.lock_refreshing();
+        let (ended, done) = tokio::sync::watch::channel(false);
         let handle = tokio::spawn(
             async move {
                 let result = refresh_view(&engine, &db, view_id, force, &id).await;
                 scheduler.lock_refreshing().remove(&view_id);
+                ended.send_replace(true);
                 scheduler.update_run(&id, |r| match &result {
                     Ok(_) => r.end(RunState::Success, None),
                     Err(e) => r.end(RunState::Failed, Some(e.to_string())),
@@ -144,6 +148,7 @@ impl TaskScheduler {
                 query_id: query_id.clone(),
                 database: database.to_string(),
                 abort: handle.abort_handle(),
+                done,
             },
         );
         drop(refreshing);
@@ -182,6 +187,47 @@ impl TaskScheduler {
         for (database, view_id) in due {
             if let Err(e) = self.spawn_refresh(engine, &database, view_id, false) {
                 warn!(error = %e, view_id, "cannot start a materialized view refresh");
+            }
+        }
+    }
+
+    /// After a statement that may have changed data: brings every synchronous view whose base
+    /// data changed since its last refresh up to date before the statement answers (waiting
+    /// for a refresh already running), so the next statement can be answered from it. Until
+    /// then, and if its refresh fails, queries read the base table: a view is used only when
+    /// the base data its rows were computed from is current.
+    pub(crate) async fn bring_sync_views_up_to_date(self: &Arc<Self>, engine: &Arc<Engine>) {
+        // A few rounds: a refresh this waits for may have started before the last change.
+        for _ in 0..3 {
+            let state = engine.catalog.snapshot();
+            let now = now_ms();
+            let stale: Vec<(String, u64)> = state
+                .databases
+                .iter()
+                .filter(|(_, db)| db.attached.is_none())
+                .flat_map(|(name, db)| db.tables.values().map(move |t| (name, t)))
+                .filter(|(_, t)| {
+                    t.materialized_view.as_ref().is_some_and(|v| {
+                        v.refresh == MvRefresh::Sync && refresh_due(v, &state, now)
+                    })
+                })
+                .map(|(name, t)| (name.clone(), t.id))
+                .collect();
+            if stale.is_empty() {
+                return;
+            }
+            for (database, view_id) in stale {
+                let running = self.lock_refreshing().get(&view_id).map(|r| r.done.clone());
+                match running {
+                    Some(mut done) => {
+                        let _ = done.wait_for(|ended| *ended).await;
+                    }
+                    None => {
+                        if let Err(e) = self.refresh_now(engine, &database, view_id, false).await {
+                            warn!(error = %e, view_id, "synchronous view refresh failed");
+                        }
+                    }
+                }
             }
         }
     }

@@ -216,8 +216,7 @@ pub(crate) fn drop_table(
             };
         }
         if force {
-            Arc::make_mut(dbm).tables.remove(&table);
-            return Ok(());
+            return s.remove_table(&db, &table).map(|_| ());
         }
         s.recycle_table(&db, &table, now)
     })?;

@@ -1,8 +1,10 @@
 //! One refresh of an asynchronous materialized view: the view's query runs as its creator in
 //! the view's database and its rows replace the view's in one commit (INSERT OVERWRITE of the
 //! whole view), so a reader sees the old rows or the new ones, never a mix, and a refresh cut
-//! short by a crash leaves the old rows. The view then records which base data it was computed
-//! from (a second commit: a crash between the two only makes the next refresh redo the work).
+//! short by a crash leaves the old rows. The same commit records which base data the new rows
+//! were computed from, so the rows and the versions they reflect never disagree (whatever order
+//! concurrent refreshes commit in); the query rewrite uses a view only while those versions are
+//! its base tables' current ones.
 
 use std::sync::Arc;
 
@@ -68,7 +70,7 @@ pub(crate) async fn refresh_view(
     let result = overwrite(engine, database, &name, &view).await;
     update_view(engine, database, table_id, |v| match &result {
         Ok((read, _)) => {
-            v.refreshed_from = Some(read.clone());
+            // `refreshed_from` was set with the rows, in the overwrite's own commit.
             v.attempted_from = Some(read.clone());
             v.last_refresh = Some(finished(running.clone(), None));
         }
