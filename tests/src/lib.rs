@@ -2,8 +2,10 @@
 //! clients to it over TCP.
 
 pub mod http;
+pub mod point_in_time;
 pub mod raw;
 pub mod s3;
+pub use point_in_time::{job_row, restorable_until, wait_restorable};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

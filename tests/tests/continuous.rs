@@ -3,14 +3,13 @@
 //! saw then, CANCEL stops it with everything shipped still restorable, a kill -9 loses no
 //! commit, and ordinary jobs of the same database run beside it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{Local, TimeZone};
 use mysql_async::prelude::Queryable;
 use snaprock_tests::s3::TestS3;
 use snaprock_tests::{
-    ServerProcess, TestServer, rows, run, server_error, wait_for_backup_state,
-    wait_for_restore_state,
+    ServerProcess, TestServer, column as cell, job_row, rows, run, server_error,
+    wait_for_backup_state, wait_for_restore_state, wait_restorable,
 };
 
 const CONTINUOUS: &str = r#"PROPERTIES ("continuous" = "true")"#;
@@ -19,64 +18,6 @@ use snaprock_tests::backup_timestamp as timestamp;
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// The SHOW BACKUP rows of `db` as (column, value) pairs.
-async fn backup_rows(c: &mut mysql_async::Conn, db: &str) -> Vec<Vec<(String, String)>> {
-    snaprock_tests::show_job_rows(c, "BACKUP", db).await
-}
-
-fn cell<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
-    row.iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no column {name} in {row:?}"))
-}
-
-/// The SHOW BACKUP row of snapshot `snapshot` in `db`.
-async fn job_row(c: &mut mysql_async::Conn, db: &str, snapshot: &str) -> Vec<(String, String)> {
-    backup_rows(c, db)
-        .await
-        .into_iter()
-        .find(|r| cell(r, "SnapshotName") == snapshot)
-        .unwrap_or_else(|| panic!("no backup job {snapshot} in {db}"))
-}
-
-/// The end of the continuous job's range, read from its Progress
-/// (`[restorable until: <ts>], ...`), as epoch ms.
-async fn restorable_until(c: &mut mysql_async::Conn, db: &str, snapshot: &str) -> Option<i64> {
-    let row = job_row(c, db, snapshot).await;
-    let progress = cell(&row, "Progress");
-    let ts = progress
-        .strip_prefix("[restorable until: ")?
-        .split(']')
-        .next()?;
-    let naive = chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%d-%H-%M-%S-%3f").ok()?;
-    Some(
-        Local
-            .from_local_datetime(&naive)
-            .earliest()?
-            .timestamp_millis(),
-    )
-}
-
-/// Waits until the job's range reaches `ms`; returns how long that took.
-async fn wait_restorable(c: &mut mysql_async::Conn, db: &str, snapshot: &str, ms: i64) -> Duration {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
-        if restorable_until(c, db, snapshot)
-            .await
-            .is_some_and(|u| u >= ms)
-        {
-            return start.elapsed();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "{snapshot} never became restorable up to {}: {:?}",
-        timestamp(ms),
-        job_row(c, db, snapshot).await
-    );
 }
 
 /// Restores table `t` of the point `at` as `target` and returns its rows.
@@ -384,7 +325,11 @@ async fn a_continuous_backup_it_cannot_do_is_refused_and_registers_nothing() {
         )
         .await;
     }
-    assert!(backup_rows(&mut c, "d").await.is_empty());
+    assert!(
+        snaprock_tests::show_job_rows(&mut c, "BACKUP", "d")
+            .await
+            .is_empty()
+    );
     // A restore of a snapshot that is not there names the snapshot, as before.
     let (_, message) = server_error(
         c.query_drop(

@@ -155,6 +155,25 @@ async fn a_synchronous_view_follows_every_write_path_and_travels_with_its_table(
     assert!(uses_view(&mut c).await);
     assert_eq!(joined_rows(&mut c, QUERY).await, ["5,70"]);
 
+    // Restored under another name, the table keeps its view.
+    run(
+        &mut c,
+        &[&format!(
+            "RESTORE SNAPSHOT s1 FROM r DATABASE d AS d3 ON (TABLE sales_records AS sr2) \
+             PROPERTIES (\"backup_timestamp\" = \"{ts}\")"
+        )],
+    )
+    .await;
+    let row = wait_for_restore_state(&mut c, "d3", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
+    let renamed = QUERY.replace("sales_records", "d3.sr2");
+    let plan = rows(&mut c, &format!("EXPLAIN {renamed}")).await;
+    assert!(
+        plan.iter().flatten().any(|cell| cell.contains("store_amt")),
+        "{plan:?}"
+    );
+    assert_eq!(joined_rows(&mut c, &renamed).await, ["5,70"]);
+
     run(&mut c, &["USE d", "DROP MATERIALIZED VIEW store_amt"]).await;
     assert!(!uses_view(&mut c).await);
     assert!(rows(&mut c, "SHOW MATERIALIZED VIEWS").await.is_empty());

@@ -1,8 +1,8 @@
 //! A restored materialized view's definition: its base tables are the tables the same job
 //! restored (looked up by their new ids), and its rows count as fresh only if they were
-//! fresh when the snapshot was taken; a view whose base tables did not come back with it (or
-//! came back under another name) is restored inactive, with the reason, until ALTER
-//! MATERIALIZED VIEW ... ACTIVE.
+//! fresh when the snapshot was taken; an asynchronous view whose base tables did not come back
+//! with it (or came back under another name) is restored inactive, with the reason, until ALTER
+//! MATERIALIZED VIEW ... ACTIVE. A synchronous view follows its table's `AS` rename.
 
 use snaprock_storage::{BaseTable, BaseVersions, CatalogState, MaterializedViewMeta};
 
@@ -33,7 +33,8 @@ pub(crate) fn restored_view(
             .then(|| input.plan.tables.iter().find(|t| t.source == base.table))
             .flatten();
         let reason = match planned {
-            Some(t) if t.target != base.table => Some(format!(
+            // A synchronous view is part of its table: it follows a rename.
+            Some(t) if t.target != base.table && view.rollup_of().is_none() => Some(format!(
                 "base-table renamed by restore: {} AS {}",
                 base.table, t.target
             )),
