@@ -71,6 +71,15 @@ async fn complex_columns_hold_and_print_values_as_starrocks_does() {
         .await,
         vec![r#"[1,null]|["a","b"]|{1:"apple"}|{"col1":1,"col2":2}|{"a":1,"b":"x"}"#]
     );
+    // A field of a struct value by name, after a function or a subscript as after a column.
+    assert_eq!(
+        piped(
+            &mut c,
+            "SELECT named_struct('a', 1, 'b', 'x').b, [named_struct('a', 5)][1].a, row(7, 8).col2"
+        )
+        .await,
+        vec!["x|5|8"]
+    );
     // StarRocks' array and map functions with its semantics (typed literals, array_slice by
     // length, array_remove of every match, reverse of arrays and of text).
     assert_eq!(

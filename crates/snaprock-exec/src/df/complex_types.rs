@@ -6,7 +6,8 @@
 //!   (DataFusion's `element_at` is `map_extract`, which answers a one-element list);
 //! * `row(...)` / `struct(...)` (rewritten in `rewrite_functions`) name their fields `col1`,
 //!   `col2`, ...; in `INSERT ... VALUES` a struct value takes the target column's field names
-//!   by position (`name_struct_values`), as StarRocks converts it.
+//!   by position (`name_struct_values`), as StarRocks converts it;
+//! * `.field` of a struct value that is not a column (`named_struct('a', 1).a`).
 
 use std::sync::Arc;
 
@@ -246,5 +247,27 @@ fn rename_struct_value(value: &mut Expr, names: &[String]) {
     };
     if values.len() == names.len() {
         *value = named_struct(values, Some(names));
+    }
+}
+
+/// `named_struct('a', 1).a`, `arr[1].a`: `.name` after a value that is not a column name
+/// (DataFusion takes `.name` only after a column name) becomes `.'name'`, which DataFusion plans as
+/// the struct's field.
+pub(crate) fn struct_fields_by_name(
+    root: &Expr,
+    access_chain: &mut [snaprock_sql::sqlparser::ast::AccessExpr],
+) {
+    use snaprock_sql::sqlparser::ast::AccessExpr;
+    let mut after_value = !matches!(root, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+    for access in access_chain {
+        match access {
+            AccessExpr::Dot(Expr::Identifier(field)) if after_value => {
+                *access = AccessExpr::Dot(Expr::value(
+                    snaprock_sql::sqlparser::ast::Value::SingleQuotedString(field.value.clone()),
+                ));
+            }
+            AccessExpr::Dot(_) => {}
+            AccessExpr::Subscript(_) => after_value = true,
+        }
     }
 }

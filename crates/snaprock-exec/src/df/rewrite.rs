@@ -548,6 +548,10 @@ impl VisitorMut for Rewriter<'_> {
                     Err(e) => return self.fail(e),
                 }
             }
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                crate::df::complex_types::struct_fields_by_name(root, access_chain);
+                None
+            }
             // `STRUCT(a, b)`: fields col1, col2, ... as StarRocks names them.
             Expr::Struct { values, fields } if fields.is_empty() => {
                 Some(crate::df::complex_types::named_struct(values.clone(), None))

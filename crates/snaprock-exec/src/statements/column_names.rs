@@ -83,6 +83,11 @@ fn source_text(expr: &Expr, sql: &str) -> String {
         (Some(s), Some(e)) if s < e && e <= sql.len() => {
             let s = match expr {
                 Expr::Array(_) | Expr::Map(_) => extend_to_opening_bracket(sql, s),
+                Expr::CompoundFieldAccess { root, .. }
+                    if matches!(root.as_ref(), Expr::Array(_) | Expr::Map(_)) =>
+                {
+                    extend_to_opening_bracket(sql, s)
+                }
                 Expr::Cast { expr: inner, .. } if matches!(inner.as_ref(), Expr::Array(_)) => {
                     extend_to_opening_bracket(sql, s)
                 }
