@@ -5,7 +5,7 @@
 //! refusals for what it does not support.
 
 use mysql_async::prelude::Queryable;
-use snaprock_tests::{TestServer, column, rows, run, value};
+use snaprock_tests::{TestServer, column, joined_rows, rows, run, value};
 
 async fn partitions(c: &mut mysql_async::Conn, table: &str) -> Vec<(String, String)> {
     rows(c, &format!("SHOW PARTITIONS FROM {table}"))
@@ -199,6 +199,56 @@ async fn column_expression_tables_make_a_partition_per_value_tuple() {
     assert_eq!(names, ["p676d5dde", "p_11", "pparis"]);
     let create = rows(&mut c, "SHOW CREATE TABLE t_recharge_detail1").await[0][1].clone();
     assert!(create.contains("PARTITION BY (`dt`, `city`)"), "{create}");
+
+    // "The partition column allows NULL values": NULL is a value with a partition of its own,
+    // which IS NULL reads and a comparison prunes away.
+    run(
+        &mut c,
+        &[
+            "CREATE TABLE by_pair (province varchar(20), dt date, v int) PARTITION BY (province, dt)",
+            "INSERT INTO by_pair VALUES (NULL, '2024-01-01', 1), ('x', NULL, 2), \
+             (NULL, '2024-01-01', 3), ('x', '2024-01-02', 4)",
+        ],
+    )
+    .await;
+    let mut names = partition_names(&mut c, "by_pair").await;
+    names.sort();
+    assert_eq!(names, ["pNULL_20240101", "px_20240102", "px_NULL"]);
+    assert_eq!(
+        joined_rows(
+            &mut c,
+            "SELECT v FROM by_pair WHERE province IS NULL ORDER BY v"
+        )
+        .await,
+        ["1", "3"]
+    );
+    assert_eq!(
+        joined_rows(&mut c, "SELECT v FROM by_pair WHERE dt IS NULL").await,
+        ["2"]
+    );
+    let lists = joined_rows(
+        &mut c,
+        "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema.partitions \
+         WHERE TABLE_NAME = 'by_pair' ORDER BY 1",
+    )
+    .await;
+    assert_eq!(
+        lists,
+        [
+            "pNULL_20240101,NULL,2024-01-01",
+            "px_20240102,x,2024-01-02",
+            "px_NULL,x,NULL"
+        ]
+    );
+    run(
+        &mut c,
+        &["ALTER TABLE by_pair DROP PARTITIONS WHERE province IS NULL"],
+    )
+    .await;
+    assert_eq!(
+        joined_rows(&mut c, "SELECT v FROM by_pair ORDER BY v").await,
+        ["2", "4"]
+    );
 }
 
 #[tokio::test]

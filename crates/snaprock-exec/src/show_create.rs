@@ -28,6 +28,11 @@ fn values(v: &[String]) -> String {
     )
 }
 
+/// A list partition's value: quoted, or NULL.
+fn list_value(value: &Option<String>) -> String {
+    value.as_deref().map_or_else(|| "NULL".into(), quote)
+}
+
 pub(crate) fn table_ddl(table: &TableMeta) -> String {
     let mut out = format!("CREATE TABLE {} (\n", backquote(&table.name));
     let cols: Vec<String> = table
@@ -119,10 +124,13 @@ fn partitioning_clause(table: &TableMeta) -> String {
                     "PARTITION {} VALUES IN ({})",
                     backquote(&p.name),
                     v.iter()
-                        .map(|t| if t.len() == 1 {
-                            quote(&t[0])
-                        } else {
-                            values(t)
+                        .map(|t| {
+                            let texts: Vec<String> = t.iter().map(list_value).collect();
+                            if texts.len() == 1 {
+                                texts[0].clone()
+                            } else {
+                                format!("({})", texts.join(", "))
+                            }
                         })
                         .collect::<Vec<_>>()
                         .join(", ")

@@ -4,7 +4,7 @@
 //! `date_trunc('day', dt)` / `time_slice(dt, INTERVAL n unit)` tables get one range partition
 //! per period (`p20240101` for a day, `p202401` for a month, ...); `PARTITION BY (c1, c2)`
 //! tables one list partition per value tuple (`p` and the values, `_`-joined, as StarRocks
-//! formats them). A load adds the partitions it needs in one commit before its rows are
+//! formats them; a NULL value is a value of its own, `NULL` in the name). A load adds the partitions it needs in one commit before its rows are
 //! routed; as in StarRocks, partitions a failed load added stay (empty).
 
 use std::collections::BTreeMap;
@@ -216,12 +216,14 @@ fn value_partition(
     row: usize,
     made: &BTreeMap<String, NewPartition>,
 ) -> Result<NewPartition> {
+    // NULL is a value of its own (StarRocks: "The partition column allows NULL values").
     let mut values = Vec::with_capacity(columns.len());
     for column in columns {
-        if column.is_null(row) {
-            return Err(StorageError::NoPartitionForValue("NULL".into()));
-        }
-        values.push(scalar_text(&ScalarValue::try_from_array(column, row)?));
+        values.push(if column.is_null(row) {
+            None
+        } else {
+            Some(scalar_text(&ScalarValue::try_from_array(column, row)?))
+        });
     }
     let bounds = PartitionBounds::List {
         values: vec![values.clone()],
@@ -229,7 +231,10 @@ fn value_partition(
     if let Some(same) = made.values().find(|p| p.bounds == bounds) {
         return Ok(same.clone());
     }
-    let formatted: Vec<String> = values.iter().map(|v| format_value(v)).collect();
+    let formatted: Vec<String> = values
+        .iter()
+        .map(|v| v.as_deref().map_or_else(|| "NULL".into(), format_value))
+        .collect();
     let mut name = format!("p{}", formatted.join("_"));
     if name.chars().count() > 50 {
         let hash = java_hash(&name);

@@ -245,9 +245,18 @@ pub enum PartitionBounds {
         lower: Vec<String>,
         upper: Option<Vec<String>>,
     },
+    /// One tuple per key the partition holds; `None` is NULL (a partition expression
+    /// partitioning makes for rows whose partition column is NULL).
     List {
-        values: Vec<Vec<String>>,
+        values: Vec<Vec<Option<String>>>,
     },
+}
+
+impl PartitionBounds {
+    /// A list value as SHOW and information_schema print it: its text, or NULL.
+    pub fn list_value_text(value: &Option<String>) -> &str {
+        value.as_deref().unwrap_or("NULL")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

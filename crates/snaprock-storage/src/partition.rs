@@ -56,6 +56,18 @@ pub fn bounds_to_scalars(values: &[String], types: &[DataType]) -> Result<Vec<Sc
         .collect()
 }
 
+/// Typed values of a list partition's tuple; NULL is a null of the column's type.
+fn list_scalars(values: &[Option<String>], types: &[DataType]) -> Result<Vec<ScalarValue>> {
+    values
+        .iter()
+        .zip(types)
+        .map(|(v, t)| match v {
+            Some(v) => ScalarValue::try_from_string(v.clone(), t).map_err(StorageError::from),
+            None => ScalarValue::try_from(t).map_err(StorageError::from),
+        })
+        .collect()
+}
+
 enum TypedBounds {
     All,
     Range {
@@ -96,7 +108,7 @@ impl PartitionRouter {
                     PartitionBounds::List { values } => TypedBounds::List {
                         values: values
                             .iter()
-                            .map(|v| bounds_to_scalars(v, &types))
+                            .map(|v| list_scalars(v, &types))
                             .collect::<Result<_>>()?,
                     },
                 })
@@ -184,7 +196,12 @@ fn partition_mask(bounds: &TypedBounds, keys: &[ArrayRef], rows: usize) -> Resul
             for tuple in values {
                 let mut m = BooleanArray::from(vec![true; rows]);
                 for (k, v) in keys.iter().zip(tuple) {
-                    m = and(&m, &eq(k, &v.to_scalar()?)?)?;
+                    let matches = if v.is_null() {
+                        is_null(k.as_ref())?
+                    } else {
+                        eq(k, &v.to_scalar()?)?
+                    };
+                    m = and(&m, &matches)?;
                 }
                 mask = or_kleene(&mask, &nulls_false(&m))?;
             }
@@ -435,13 +452,13 @@ mod tests {
             (
                 "pa",
                 PartitionBounds::List {
-                    values: vec![vec!["1".into()], vec!["2".into()]],
+                    values: vec![vec![Some("1".into())], vec![Some("2".into())]],
                 },
             ),
             (
                 "pb",
                 PartitionBounds::List {
-                    values: vec![vec!["3".into()]],
+                    values: vec![vec![Some("3".into())]],
                 },
             ),
         ]);

@@ -51,11 +51,13 @@ impl ColumnBounds {
                 };
                 ColumnBounds::Range { lower, upper }
             }
+            // A partition holding NULL is kept (NULL matches no comparison, but IS NULL).
             PartitionBounds::List { values } => {
                 let vals: Option<Vec<ScalarValue>> = values
                     .iter()
                     .map(|t| {
-                        bounds_to_scalars(t, &types)
+                        let first = t.first()?.clone()?;
+                        bounds_to_scalars(&[first], &types)
                             .ok()
                             .and_then(|v| v.into_iter().next())
                     })

@@ -382,7 +382,12 @@ pub(super) const PARTITIONS: SystemTable = SystemTable {
                         PartitionBounds::List { values } => Some(
                             values
                                 .iter()
-                                .map(|v| v.join(","))
+                                .map(|v| {
+                                    v.iter()
+                                        .map(PartitionBounds::list_value_text)
+                                        .collect::<Vec<_>>()
+                                        .join(",")
+                                })
                                 .collect::<Vec<_>>()
                                 .join(","),
                         ),

@@ -12,6 +12,14 @@ use super::{NULL, SystemTable, no_rows, t};
 use crate::df::catalog_provider::StatementContext;
 use crate::result::{Cell, RowsBuilder};
 
+/// A list partition's value tuple as text (NULL for a NULL value).
+fn list_texts(values: &[Option<String>]) -> Vec<&str> {
+    values
+        .iter()
+        .map(PartitionBounds::list_value_text)
+        .collect()
+}
+
 fn int(v: u64) -> Cell {
     Cell::Int(Some(v as i64))
 }
@@ -98,7 +106,7 @@ fn partitions_meta(_: &StatementContext, state: &CatalogState, rows: &mut RowsBu
                     "({})",
                     values
                         .iter()
-                        .map(|v| format!("({})", v.join(", ")))
+                        .map(|v| format!("({})", list_texts(v).join(", ")))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),

@@ -25,7 +25,8 @@ use crate::{ExecError, Result};
 /// One value tuple of one partition to try the condition on.
 struct Probe {
     partition: usize,
-    values: Vec<String>,
+    /// `None`: NULL.
+    values: Vec<Option<String>>,
 }
 
 pub(crate) async fn drop_partitions_where(
@@ -149,11 +150,11 @@ fn probes(meta: &TableMeta, columns: &[(String, ColumnType)]) -> Vec<Probe> {
                 if let Some(last) = value_before(&upper[0], &columns[0].1) {
                     probes.push(Probe {
                         partition: i,
-                        values: lower.clone(),
+                        values: lower.iter().cloned().map(Some).collect(),
                     });
                     probes.push(Probe {
                         partition: i,
-                        values: vec![last],
+                        values: vec![Some(last)],
                     });
                 }
             }
@@ -220,12 +221,13 @@ async fn evaluate(
                 .values
                 .iter()
                 .zip(columns)
-                .map(|(v, (_, t))| {
-                    format!(
+                .map(|(v, (_, t))| match v {
+                    Some(v) => format!(
                         "CAST('{}' AS {})",
                         v.replace('\\', "\\\\").replace('\'', "''"),
                         cast_type(t)
-                    )
+                    ),
+                    None => format!("CAST(NULL AS {})", cast_type(t)),
                 })
                 .collect();
             format!("({n}, {})", values.join(", "))

@@ -475,11 +475,12 @@ pub(super) fn partition_bounds(
                         column_types.len()
                     )));
                 }
-                values.push(normalize_values(column_types, t)?.ok_or_else(|| {
+                let tuple = normalize_values(column_types, t)?.ok_or_else(|| {
                     ExecError::InvalidDefinition(
                         "MAXVALUE is not allowed in a LIST partition".into(),
                     )
-                })?);
+                })?;
+                values.push(tuple.into_iter().map(Some).collect());
             }
             Ok(PartitionBounds::List { values })
         }

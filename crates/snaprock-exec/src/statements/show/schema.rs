@@ -410,7 +410,10 @@ pub(super) async fn partitions(
                     .map(|v| format!(
                         "({})",
                         v.iter()
-                            .map(|x| format!("'{x}'"))
+                            .map(|x| match x {
+                                Some(x) => format!("'{x}'"),
+                                None => "NULL".into(),
+                            })
                             .collect::<Vec<_>>()
                             .join(", ")
                     ))
