@@ -240,6 +240,33 @@ async fn column_expression_tables_make_a_partition_per_value_tuple() {
             "px_NULL,x,NULL"
         ]
     );
+    // Backed up and restored with its NULL partitions as they were.
+    let repo = tempfile::tempdir().unwrap();
+    run(
+        &mut c,
+        &[
+            &format!(
+                "CREATE REPOSITORY r WITH BROKER ON LOCATION \"file://{}\"",
+                repo.path().display()
+            ),
+            "BACKUP SNAPSHOT d.s TO r ON (by_pair)",
+        ],
+    )
+    .await;
+    let job = snaprock_tests::wait_for_backup_state(&mut c, "d", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&job, "State"), "FINISHED", "{job:?}");
+    snaprock_tests::restore_snapshot_into(&mut c, "r", "s", "d2").await;
+    let mut restored = partition_names(&mut c, "d2.by_pair").await;
+    restored.sort();
+    assert_eq!(restored, names);
+    assert_eq!(
+        joined_rows(
+            &mut c,
+            "SELECT v FROM d2.by_pair WHERE province IS NULL ORDER BY v"
+        )
+        .await,
+        ["1", "3"]
+    );
     run(
         &mut c,
         &["ALTER TABLE by_pair DROP PARTITIONS WHERE province IS NULL"],
