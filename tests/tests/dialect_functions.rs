@@ -190,6 +190,8 @@ async fn starrocks_aggregates_strings_and_json() {
             ("SELECT url_encode('https://docs.starrocks.io/docs/introduction/StarRocks_intro/')", "https%3A%2F%2Fdocs.starrocks.io%2Fdocs%2Fintroduction%2FStarRocks_intro%2F"),
             ("SELECT url_decode('https%3A%2F%2Fdocs.starrocks.io%2Fdocs%2Fintroduction%2FStarRocks_intro%2F')", "https://docs.starrocks.io/docs/introduction/StarRocks_intro/"),
             ("SELECT split_part('hello world', ' ', 1)", "hello"),
+            // StarRocks' documentation example: a literal number of places is the decimals kept.
+            ("SELECT truncate(3.14,1), truncate(1.785927343, 3), truncate(123.45, -1), truncate(-3.99, 0)", "3.1|1.785|120|-3"),
             ("SELECT get_json_string('{\"k1\":\"v1\", \"k2\":\"v2\"}', '$.k1')", "v1"),
             ("SELECT get_json_int('{\"k1\":1, \"k2\":{\"k3\":2}}', '$.k2.k3')", "2"),
             ("SELECT get_json_double('{\"k1\":1.3, \"k2\":\"2\"}', '$.k1')", "1.3"),

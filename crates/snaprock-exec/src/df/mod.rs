@@ -23,6 +23,7 @@ pub(crate) mod prune;
 pub(crate) mod rewrite;
 pub(crate) mod rewrite_functions;
 pub(crate) mod starrocks_functions;
+pub(crate) mod truncate_fn;
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -72,6 +73,7 @@ pub(crate) fn new_datafusion_context(runtime: &Arc<RuntimeEnv>) -> SessionContex
     crate::df::complex_types::register(&ctx);
     crate::df::date_arith::register(&ctx);
     crate::df::starrocks_functions::register(&ctx);
+    crate::df::truncate_fn::register(&ctx);
     ctx
 }
 

@@ -153,7 +153,6 @@ pub(crate) fn rewrite_call(
         "substr" | "mid" => Some("substring"),
         "collect_list" => Some("array_agg"),
         "map_size" => Some("cardinality"),
-        "truncate" => Some("trunc"),
         // StarRocks' array_remove drops every element equal to the value.
         "array_remove" => Some("array_remove_all"),
         _ => None,
