@@ -81,7 +81,7 @@ fn kind_of(object: &GrantObject) -> ObjectKind {
 fn privileges_of(kind: ObjectKind) -> &'static [Privilege] {
     use Privilege::*;
     match kind {
-        ObjectKind::System => &[Node, Operate, Repository, Grant, File],
+        ObjectKind::System => &[Node, Operate, Repository, CreateStorageVolume, Grant, File],
         ObjectKind::Catalog => &[Usage, CreateDatabase, Drop, Alter],
         ObjectKind::Database => &[CreateTable, CreateView, CreateMaterializedView, Drop, Alter],
         ObjectKind::Table => &[Select, Insert, Delete, Update, Drop, Alter, Export, Refresh],
@@ -299,7 +299,7 @@ mod tests {
     #[test]
     fn all_expands_and_wrong_privileges_are_refused() {
         let grants = expand(&[Privilege::All], &GrantObject::System).unwrap();
-        assert_eq!(grants.len(), 5);
+        assert_eq!(grants.len(), 6);
         assert!(expand(&[Privilege::Select], &GrantObject::System).is_err());
         assert!(
             expand(

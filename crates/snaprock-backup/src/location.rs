@@ -34,7 +34,12 @@ impl Location {
             if bucket.is_empty() {
                 return Err(format!("no bucket in location '{location}'"));
             }
-            return Ok(Location::S3(s3_settings(bucket, prefix, properties)?));
+            return Ok(Location::S3(s3_settings(
+                bucket,
+                prefix,
+                properties,
+                "repositories",
+            )?));
         }
         if let Some(rest) = location.strip_prefix("s3://") {
             return Err(format!(
@@ -45,6 +50,34 @@ impl Location {
             "unsupported location '{location}': use s3a://bucket/path (S3 or an S3-compatible \
              store) or file:///path"
         ))
+    }
+
+    /// Parses a storage volume's location (`s3://bucket/prefix`, as StarRocks writes it;
+    /// `s3a://` is taken too) and its `aws.s3.*` properties.
+    pub fn parse_volume(
+        location: &str,
+        properties: &[(String, String)],
+    ) -> Result<Location, String> {
+        let trimmed = location.trim();
+        let Some(rest) = trimmed
+            .strip_prefix("s3://")
+            .or_else(|| trimmed.strip_prefix("s3a://"))
+        else {
+            return Err(format!(
+                "unsupported location '{trimmed}': a storage volume of TYPE = S3 is at \
+                 s3://bucket/prefix"
+            ));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("no bucket in location '{trimmed}'"));
+        }
+        Ok(Location::S3(s3_settings(
+            bucket,
+            prefix,
+            properties,
+            "storage volumes",
+        )?))
     }
 }
 
@@ -67,6 +100,7 @@ fn s3_settings(
     bucket: &str,
     prefix: &str,
     properties: &[(String, String)],
+    what: &str,
 ) -> Result<S3Settings, String> {
     let known = [
         ACCESS_KEY,
@@ -83,7 +117,7 @@ fn s3_settings(
     for (key, _) in properties {
         if !known.iter().any(|names| names.contains(&key.as_str())) {
             return Err(format!(
-                "unknown property '{key}'; S3 repositories take aws.s3.access_key, \
+                "unknown property '{key}'; S3 {what} take aws.s3.access_key, \
                  aws.s3.secret_key, aws.s3.region, aws.s3.endpoint, \
                  aws.s3.enable_path_style_access, aws.s3.enable_ssl, \
                  aws.s3.use_instance_profile, aws.s3.iam_role_arn, aws.s3.external_id, \

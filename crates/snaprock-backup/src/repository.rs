@@ -64,13 +64,7 @@ pub async fn init_remote(
                 StoreError::Other(format!("the existing {info_key} is not valid: {e}"))
             })?;
             if !read_only {
-                let probe = format!(
-                    "{}__write_probe_{:016x}",
-                    format::repo_root(name),
-                    rand::random::<u64>()
-                );
-                store.put(&probe, Bytes::from_static(b"probe")).await?;
-                store.delete(&probe).await?;
+                probe_writable(store, &format::repo_root(name)).await?;
             }
             Ok(info.create_time)
         }
@@ -85,6 +79,22 @@ pub async fn init_remote(
             Ok(now.to_string())
         }
     }
+}
+
+/// Proves that objects can be listed, written, read and deleted under `dir` (which ends with
+/// `/` or is empty) by writing and removing one small object.
+pub async fn probe_writable(store: &dyn ObjectStore, dir: &str) -> Result<(), StoreError> {
+    store.list_dirs(dir).await?;
+    let probe = format!("{dir}__write_probe_{:016x}", rand::random::<u64>());
+    store.put(&probe, Bytes::from_static(b"probe")).await?;
+    let read = store.get(&probe).await;
+    store.delete(&probe).await?;
+    if read? != Bytes::from_static(b"probe") {
+        return Err(StoreError::Other(
+            "an object written there reads back different bytes".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl Repository {

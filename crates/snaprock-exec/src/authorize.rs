@@ -8,7 +8,8 @@
 use snaprock_access::{Effective, Target};
 use snaprock_sql::ast::{
     AccessStatement, BackupStatement, GrantsTarget, MaterializedViewStatement, ObjectKind,
-    ObjectName, Privilege, Recover, RestoreStatement, SetItem, Show, Statement, VariableScope,
+    ObjectName, Privilege, Recover, RestoreStatement, SetItem, Show, Statement,
+    StorageVolumeStatement, VariableScope,
 };
 
 use crate::session::Session;
@@ -117,6 +118,12 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         Statement::CreateRepository(_) | Statement::DropRepository { .. } => {
             Ok(system(Privilege::Repository)?)
         }
+        // StarRocks: SHOW needs nothing; the rest need the volume administrator's privilege
+        // (StarRocks grants USAGE/ALTER/DROP per volume; here one system privilege covers them).
+        Statement::StorageVolume(stmt) => match stmt.as_ref() {
+            StorageVolumeStatement::Show { .. } => Ok(()),
+            _ => Ok(system(Privilege::CreateStorageVolume)?),
+        },
         Statement::Backup(stmt) => {
             system(Privilege::Repository)?;
             authorize_backup(session, &p, stmt)

@@ -210,6 +210,8 @@ fn parse_privilege(p: &mut Parser) -> PResult<Privilege> {
         Privilege::CreateMaterializedView
     } else if parse_word(p, "REFRESH") {
         Privilege::Refresh
+    } else if parse_words(p, &["CREATE", "STORAGE", "VOLUME"]) {
+        Privilege::CreateStorageVolume
     } else if parse_words(p, &["CREATE", "DATABASE"]) {
         Privilege::CreateDatabase
     } else if parse_word(p, "EXPORT") {

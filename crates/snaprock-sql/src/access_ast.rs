@@ -51,6 +51,8 @@ pub enum Privilege {
     CreateDatabase,
     Export,
     Repository,
+    /// Creating (and here also altering and dropping) storage volumes: a system privilege.
+    CreateStorageVolume,
     Grant,
     Node,
     Operate,
@@ -80,6 +82,7 @@ impl Privilege {
             Privilege::CreateDatabase => "CREATE DATABASE",
             Privilege::Export => "EXPORT",
             Privilege::Repository => "REPOSITORY",
+            Privilege::CreateStorageVolume => "CREATE STORAGE VOLUME",
             Privilege::Grant => "GRANT",
             Privilege::Node => "NODE",
             Privilege::Operate => "OPERATE",

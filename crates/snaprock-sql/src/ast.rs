@@ -14,6 +14,7 @@ pub use crate::mv_ast::{
     AlterMaterializedView, CreateMaterializedView, MaterializedViewStatement, RefreshKind,
     RefreshScheme,
 };
+pub use crate::storage_volume::{CreateStorageVolume, StorageVolumeStatement};
 pub use crate::task_ast::{IntervalUnit, SubmitTask, TaskSchedule};
 
 /// One parsed statement.
@@ -39,6 +40,8 @@ pub enum Statement {
     CreateDatabase {
         name: String,
         if_not_exists: bool,
+        /// `PROPERTIES (...)` (`storage_volume`, ...), checked by the executor.
+        properties: Vec<(String, String)>,
     },
     /// `DROP DATABASE d [FORCE]`: without FORCE the database goes to the recycle bin.
     DropDatabase {
@@ -126,6 +129,8 @@ pub enum Statement {
     /// Statements clients send that have nothing to do here (LOCK/UNLOCK TABLES, FLUSH, ...).
     Ignored(String),
     CreateRepository(Box<CreateRepository>),
+    /// CREATE / ALTER / DROP / DESC STORAGE VOLUME, SHOW STORAGE VOLUMES, SET DEFAULT.
+    StorageVolume(Box<StorageVolumeStatement>),
     DropRepository {
         name: String,
     },
@@ -510,6 +515,7 @@ impl Statement {
             Statement::Kill { .. } => "KILL",
             Statement::Ignored(_) => "IGNORED",
             Statement::CreateRepository(_) => "CREATE REPOSITORY",
+            Statement::StorageVolume(stmt) => stmt.kind(),
             Statement::DropRepository { .. } => "DROP REPOSITORY",
             Statement::Backup(_) => "BACKUP",
             Statement::Restore(_) => "RESTORE",

@@ -22,6 +22,7 @@ mod set;
 mod show;
 mod snapshot_filter;
 mod split;
+mod storage_volume;
 mod task;
 mod task_ast;
 mod words;
@@ -34,13 +35,21 @@ pub use sqlparser;
 pub use words::literal_text;
 
 /// The statement text as it may be shown (SHOW PROCESSLIST) or logged: the PROPERTIES of
-/// CREATE REPOSITORY (S3 keys) and the password of IDENTIFIED BY are replaced.
+/// CREATE REPOSITORY and CREATE STORAGE VOLUME (S3 keys), the SET of ALTER STORAGE VOLUME and
+/// the password of IDENTIFIED BY are replaced.
 pub fn redact_secrets(sql: &str) -> std::borrow::Cow<'_, str> {
     let upper = sql.to_ascii_uppercase();
-    if upper.contains("REPOSITORY")
+    let volume = upper.contains("STORAGE") && upper.contains("VOLUME");
+    if (upper.contains("REPOSITORY") || volume)
         && let Some(i) = upper.find("PROPERTIES")
     {
         return format!("{} PROPERTIES (<hidden>)", sql[..i].trim_end()).into();
+    }
+    if volume
+        && upper.trim_start().starts_with("ALTER")
+        && let Some(i) = upper.find("SET")
+    {
+        return format!("{} SET (<hidden>)", sql[..i].trim_end()).into();
     }
     if let Some(i) = upper.find("IDENTIFIED") {
         return format!("{} IDENTIFIED BY <hidden>", sql[..i].trim_end()).into();
@@ -51,4 +60,24 @@ pub fn redact_secrets(sql: &str) -> std::borrow::Cow<'_, str> {
         return format!("{} PASSWORD <hidden>", sql[..i].trim_end()).into();
     }
     sql.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_secrets;
+
+    #[test]
+    fn keys_are_hidden() {
+        for sql in [
+            "CREATE REPOSITORY r WITH BROKER ON LOCATION 's3a://b' PROPERTIES ('aws.s3.secret_key' = 'SK')",
+            "CREATE STORAGE VOLUME sv TYPE = S3 LOCATIONS = ('s3://b') PROPERTIES ('aws.s3.secret_key' = 'SK')",
+            "alter storage volume sv set ('aws.s3.secret_key' = 'SK')",
+            "CREATE USER u IDENTIFIED BY 'SK'",
+        ] {
+            let shown = redact_secrets(sql);
+            assert!(!shown.contains("SK"), "{shown}");
+            assert!(shown.contains("<hidden>"), "{shown}");
+        }
+        assert_eq!(redact_secrets("SELECT 1"), "SELECT 1");
+    }
 }

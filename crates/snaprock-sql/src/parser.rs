@@ -23,6 +23,8 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
         materialized_view::parse_cancel_refresh(p)?
     } else if parse_words(p, &["REFRESH", "MATERIALIZED", "VIEW"]) {
         materialized_view::parse_refresh(p)?
+    } else if let Some(stmt) = crate::storage_volume::parse_storage_volume_statement(p)? {
+        stmt
     } else if let Some(stmt) = backup::parse_backup_statement(p)? {
         stmt
     } else if let Some(stmt) = access::parse_access_statement(p)? {
@@ -201,8 +203,10 @@ fn parse_transaction_characteristics(p: &mut Parser) -> PResult<()> {
 }
 
 /// `[DEFAULT] CHARACTER SET | CHARSET [=] name`, `[DEFAULT] COLLATE [=] name` and
-/// `PROPERTIES (...)` after CREATE DATABASE: accepted (one character set here) and checked.
-fn parse_database_options(p: &mut Parser) -> PResult<()> {
+/// `PROPERTIES (...)` after CREATE DATABASE: the character set is accepted (there is one
+/// here); the properties are returned.
+fn parse_database_options(p: &mut Parser) -> PResult<Vec<(String, String)>> {
+    let mut properties = Vec::new();
     loop {
         let default = parse_word(p, "DEFAULT");
         if parse_words(p, &["CHARACTER", "SET"])
@@ -212,11 +216,11 @@ fn parse_database_options(p: &mut Parser) -> PResult<()> {
             let _ = p.consume_token(&Token::Eq);
             parse_name(p)?;
         } else if !default && parse_word(p, "PROPERTIES") {
-            parse_properties_body(p)?;
+            properties.extend(parse_properties_body(p)?);
         } else if default {
             return p.expected("CHARACTER SET, CHARSET or COLLATE", p.peek_token());
         } else {
-            return Ok(());
+            return Ok(properties);
         }
     }
 }
@@ -237,10 +241,11 @@ fn parse_create(p: &mut Parser, sql: &str) -> PResult<Statement> {
         if peek_word(p, "FROM") {
             return crate::backup::parse_attach_snapshot(p, name, if_not_exists);
         }
-        parse_database_options(p)?;
+        let properties = parse_database_options(p)?;
         return Ok(Statement::CreateDatabase {
             name,
             if_not_exists,
+            properties,
         });
     }
     if parse_words(p, &["MATERIALIZED", "VIEW"]) {
@@ -447,7 +452,8 @@ mod tests {
             parse_statement("CREATE DATABASE IF NOT EXISTS d").unwrap(),
             Statement::CreateDatabase {
                 name: "d".into(),
-                if_not_exists: true
+                if_not_exists: true,
+                properties: Vec::new(),
             }
         );
         assert_eq!(

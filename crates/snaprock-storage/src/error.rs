@@ -21,6 +21,10 @@ pub enum StorageError {
     /// RECOVER refused with StarRocks' DDL text (the name is taken, nothing to recover).
     #[error("{0}")]
     Recycle(String),
+    /// A storage volume statement refused (StarRocks' texts: does not exist, is disabled,
+    /// can not be removed, ...).
+    #[error("{0}")]
+    StorageVolume(String),
     #[error("Duplicate partition name {0}")]
     PartitionExists(String),
     #[error("{0}")]

@@ -17,6 +17,7 @@ mod materialized_view;
 mod meta;
 mod partition;
 mod recycle;
+mod storage_volume;
 mod types;
 mod watch;
 
@@ -35,6 +36,10 @@ pub use materialized_view::{
 pub use meta::*;
 pub use partition::{PartitionRouter, bounds_to_scalars, normalize_bound};
 pub use recycle::{RecycleBin, RecycledDatabase, RecycledPartition, RecycledTable};
+pub use storage_volume::{
+    StorageVolumeMeta, StorageVolumes, does_not_exist as storage_volume_does_not_exist,
+    volume_error,
+};
 pub use types::{ColumnType, LIST_ITEM_FIELD, SQL_TYPE_METADATA_KEY, StructField};
 pub use watch::{CommitWatch, TableChange, WatchedCommit};
 

@@ -34,6 +34,12 @@ pub struct CatalogState {
     /// What DROP without FORCE kept (see `recycle.rs`).
     #[serde(default, skip_serializing_if = "crate::recycle::RecycleBin::is_empty")]
     pub recycle_bin: crate::recycle::RecycleBin,
+    /// CREATE STORAGE VOLUME's volumes (see `storage_volume.rs`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::storage_volume::StorageVolumes::is_empty"
+    )]
+    pub storage_volumes: crate::storage_volume::StorageVolumes,
 }
 
 /// How many restore job ids `CatalogState::restore_commits` keeps.

@@ -200,8 +200,8 @@ impl BackupService {
         self.lock().repositories.keys().cloned().collect()
     }
 
-    /// What the stores of this service's repositories share.
-    pub(crate) fn store_context(&self) -> StoreContext {
+    /// What a store opened for this server shares (tuning, upload journal, retry counter).
+    pub fn store_context(&self) -> StoreContext {
         StoreContext {
             tuning: self.tuning,
             journal: Some(self.upload_journal.clone()),

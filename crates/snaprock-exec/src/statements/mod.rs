@@ -15,6 +15,7 @@ mod prepared;
 pub(crate) mod query;
 mod set;
 mod show;
+mod storage_volume;
 mod task;
 mod update;
 pub(crate) use materialized_view::{refresh_view, update_view, view_by_id};
@@ -104,7 +105,9 @@ async fn run_handler(
         Statement::CreateDatabase {
             name,
             if_not_exists,
-        } => ddl::create_database(session, &name, if_not_exists),
+            properties,
+        } => ddl::create_database(session, &name, if_not_exists, &properties),
+        Statement::StorageVolume(stmt) => storage_volume::run(session, *stmt).await,
         Statement::AttachSnapshot(stmt) => backup::attach_snapshot(session, &stmt).await,
         Statement::CheckSnapshot(stmt) => backup::check_snapshot(session, &stmt).await,
         Statement::DropSnapshot(stmt) => backup::drop_snapshot(session, &stmt).await,

@@ -33,8 +33,10 @@ pub(crate) fn create_database(
     session: &mut Session,
     name: &str,
     if_not_exists: bool,
+    properties: &[(String, String)],
 ) -> Result<Output> {
     validate_name(name, "database")?;
+    super::storage_volume::check_volume_property(&session.engine.catalog.snapshot(), properties)?;
     let now = now_text();
     let created = session.engine.catalog.commit(|s| {
         if s.databases.contains_key(name) {
@@ -96,6 +98,10 @@ pub(crate) async fn create_table(
 ) -> Result<Output> {
     let (db, name) = session.resolve(&create.name)?;
     validate_name(&name, "table")?;
+    super::storage_volume::check_volume_property(
+        &session.engine.catalog.snapshot(),
+        &create.properties,
+    )?;
     let mut create = create;
     let query = create.as_query.take();
     if let Some(query) = &query {

@@ -1,0 +1,295 @@
+//! Storage volume statements: CREATE / ALTER / DROP / DESC STORAGE VOLUME, SHOW STORAGE
+//! VOLUMES and SET ... AS DEFAULT STORAGE VOLUME.
+//!
+//! A volume's location and credentials are checked, and the store reached (an object written,
+//! read back and removed), before the volume is committed to the catalog, so a volume that
+//! exists is one the server could use. Secrets never leave the catalog: `Params` hides them.
+
+use std::time::Duration;
+
+use snaprock_backup::location::Location;
+use snaprock_backup::repository::{open_store, probe_writable};
+use snaprock_sql::ast::{CreateStorageVolume, ShowFilter, StorageVolumeStatement};
+use snaprock_storage::{
+    CatalogState, StorageVolumeMeta, storage_volume_does_not_exist, volume_error,
+};
+use tracing::info;
+
+use super::show::filtered;
+use crate::result::{Cell, CellKind, Output, RowsBuilder};
+use crate::session::Session;
+use crate::{ExecError, Result, now_text};
+
+/// How long CREATE / ALTER STORAGE VOLUME wait for the store to answer.
+const REACH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// StarRocks' name for the volume of its own shared-data setup: reserved.
+const BUILTIN: &str = "builtin_storage_volume";
+
+/// Where in a volume snaprock keeps what it writes (the probe, later tables).
+const VOLUME_DIR: &str = "snaprock/";
+
+/// The table and database property naming a volume.
+pub(crate) const STORAGE_VOLUME_PROPERTY: &str = "storage_volume";
+
+pub(crate) async fn run(session: &mut Session, stmt: StorageVolumeStatement) -> Result<Output> {
+    match stmt {
+        StorageVolumeStatement::Create(create) => create_volume(session, create).await,
+        StorageVolumeStatement::Alter {
+            name,
+            if_exists,
+            comment,
+            properties,
+        } => alter_volume(session, &name, if_exists, comment, properties).await,
+        StorageVolumeStatement::Drop { name, if_exists } => {
+            let dropped = session.engine.catalog.commit(|s| {
+                if if_exists && s.storage_volumes.get(&name).is_none() {
+                    return Ok(false);
+                }
+                s.drop_storage_volume(&name)?;
+                Ok(true)
+            })?;
+            if dropped {
+                info!(volume = %name, "storage volume dropped");
+            }
+            Ok(Output::ok())
+        }
+        StorageVolumeStatement::SetDefault { name } => {
+            session
+                .engine
+                .catalog
+                .commit(|s| s.set_default_storage_volume(&name))?;
+            info!(volume = %name, "default storage volume set");
+            Ok(Output::ok())
+        }
+        StorageVolumeStatement::Describe { name } => describe(session, &name),
+        StorageVolumeStatement::Show { filter } => show(session, filter).await,
+    }
+}
+
+/// A statement's `("key" = "value")` properties.
+type Properties = Vec<(String, String)>;
+
+/// `enabled` taken out of the properties (StarRocks keeps it apart from the credentials).
+fn split_enabled(properties: Properties) -> Result<(Option<bool>, Properties)> {
+    let mut enabled = None;
+    let mut rest = Vec::new();
+    for (key, value) in properties {
+        if key.eq_ignore_ascii_case("enabled") {
+            enabled = Some(match value.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ExecError::Ddl(format!(
+                        "Invalid value '{value}' for property 'enabled': expected true or false"
+                    )));
+                }
+            });
+        } else {
+            rest.push((key, value));
+        }
+    }
+    Ok((enabled, rest))
+}
+
+/// Checks the location and properties and reaches the store (bounded in time).
+async fn reach(
+    session: &Session,
+    locations: &[String],
+    properties: &[(String, String)],
+    statement: &str,
+) -> Result<()> {
+    let failed = |reason: String| ExecError::Ddl(format!("Failed to {statement}: {reason}"));
+    let [location] = locations else {
+        return Err(failed(format!(
+            "a storage volume of TYPE = S3 has one location, got {}",
+            locations.len()
+        )));
+    };
+    let location = Location::parse_volume(location, properties).map_err(failed)?;
+    let store = open_store(&location, &session.engine.backup.store_context()).await;
+    match tokio::time::timeout(REACH_TIMEOUT, probe_writable(store.as_ref(), VOLUME_DIR)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(failed(format!("the store cannot be used: {e}"))),
+        Err(_) => Err(failed(format!(
+            "no answer from the store within {} seconds",
+            REACH_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+async fn create_volume(session: &mut Session, create: CreateStorageVolume) -> Result<Output> {
+    super::ddl::validate_name(&create.name, "storage volume")?;
+    if create.name.eq_ignore_ascii_case(BUILTIN) {
+        return Err(ExecError::Ddl(format!(
+            "Storage volume name '{BUILTIN}' is reserved"
+        )));
+    }
+    let exists = |s: &CatalogState| s.storage_volumes.get(&create.name).is_some();
+    if exists(&session.engine.catalog.snapshot()) {
+        if create.if_not_exists {
+            return Ok(Output::ok());
+        }
+        return Err(already_exists(&create.name));
+    }
+    if !create.kind.eq_ignore_ascii_case("S3") {
+        return Err(ExecError::Unsupported(format!(
+            "storage volumes of TYPE = {} (snaprock stores volumes on S3 or an S3-compatible \
+             store: TYPE = S3)",
+            create.kind
+        )));
+    }
+    let (enabled, properties) = split_enabled(create.properties)?;
+    reach(
+        session,
+        &create.locations,
+        &properties,
+        "create storage volume",
+    )
+    .await?;
+    let now = now_text();
+    let created = session.engine.catalog.commit(|s| {
+        if exists(s) {
+            return Ok(false);
+        }
+        let id = s.allocate_id();
+        let volume = StorageVolumeMeta {
+            id,
+            name: create.name.clone(),
+            kind: "S3".into(),
+            locations: create.locations.clone(),
+            properties: properties.clone(),
+            enabled: enabled.unwrap_or(true),
+            comment: create.comment.clone().unwrap_or_default(),
+            created_at: now.clone(),
+        };
+        s.storage_volumes
+            .volumes
+            .insert(create.name.clone(), volume);
+        Ok(true)
+    })?;
+    if !created && !create.if_not_exists {
+        return Err(already_exists(&create.name));
+    }
+    info!(volume = %create.name, "storage volume created");
+    Ok(Output::ok())
+}
+
+fn already_exists(name: &str) -> ExecError {
+    ExecError::Ddl(format!("Storage volume '{name}' already exists"))
+}
+
+async fn alter_volume(
+    session: &mut Session,
+    name: &str,
+    if_exists: bool,
+    comment: Option<String>,
+    properties: Vec<(String, String)>,
+) -> Result<Output> {
+    let Some(current) = session
+        .engine
+        .catalog
+        .snapshot()
+        .storage_volumes
+        .get(name)
+        .cloned()
+    else {
+        if if_exists {
+            return Ok(Output::ok());
+        }
+        return Err(volume_error(storage_volume_does_not_exist(name)).into());
+    };
+    let (enabled, changes) = split_enabled(properties)?;
+    let merged = current.with_properties(&changes);
+    if !changes.is_empty() {
+        reach(session, &current.locations, &merged, "alter storage volume").await?;
+    }
+    session.engine.catalog.commit(|s| {
+        if enabled == Some(false) && s.storage_volumes.is_default(name) {
+            return Err(volume_error("Default volume can not be disabled"));
+        }
+        let volume = s
+            .storage_volumes
+            .volumes
+            .get_mut(name)
+            .ok_or_else(|| volume_error(storage_volume_does_not_exist(name)))?;
+        if volume.id != current.id {
+            // Dropped and created again while the store was reached.
+            return Err(snaprock_storage::StorageError::Conflict);
+        }
+        volume.properties = merged.clone();
+        if let Some(enabled) = enabled {
+            volume.enabled = enabled;
+        }
+        if let Some(comment) = &comment {
+            volume.comment = comment.clone();
+        }
+        Ok(())
+    })?;
+    info!(volume = %name, "storage volume altered");
+    Ok(Output::ok())
+}
+
+/// `DESC STORAGE VOLUME sv`: StarRocks' seven columns, secrets hidden.
+fn describe(session: &Session, name: &str) -> Result<Output> {
+    let state = session.engine.catalog.snapshot();
+    let volume = state.storage_volumes.get_or_err(name)?;
+    let mut rows = RowsBuilder::text(&[
+        "Name",
+        "Type",
+        "IsDefault",
+        "Location",
+        "Params",
+        "Enabled",
+        "Comment",
+    ]);
+    rows.push(
+        [
+            volume.name.clone(),
+            volume.kind.clone(),
+            state.storage_volumes.is_default(name).to_string(),
+            volume.locations.join(", "),
+            volume.params_json(),
+            volume.enabled.to_string(),
+            volume.comment.clone(),
+        ]
+        .into_iter()
+        .map(|v| Cell::Text(Some(v)))
+        .collect(),
+    );
+    Ok(Output::Rows(rows.into_result()?))
+}
+
+/// `SHOW STORAGE VOLUMES [LIKE '...']`: one column of names.
+async fn show(session: &Session, filter: Option<ShowFilter>) -> Result<Output> {
+    let state = session.engine.catalog.snapshot();
+    let mut rows = RowsBuilder::new(&[("Storage Volume", CellKind::Text)]);
+    for name in state.storage_volumes.volumes.keys() {
+        rows.push(vec![Cell::Text(Some(name.clone()))]);
+    }
+    filtered(rows, filter).await
+}
+
+/// The volume a database or table's PROPERTIES name, checked: it must exist and be enabled.
+/// Tables on volumes are not built yet, so a named volume is refused after the check.
+pub(crate) fn check_volume_property(
+    state: &CatalogState,
+    properties: &[(String, String)],
+) -> Result<()> {
+    let Some((_, name)) = properties
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(STORAGE_VOLUME_PROPERTY))
+    else {
+        return Ok(());
+    };
+    let Some(volume) = state.storage_volumes.get(name) else {
+        return Err(volume_error(format!("Unknown storage volume \"{name}\"")).into());
+    };
+    if !volume.enabled {
+        return Err(volume_error(format!("Storage volume '{name}' is disabled")).into());
+    }
+    Err(ExecError::Unsupported(format!(
+        "placing databases and tables on a storage volume (\"storage_volume\" = \"{name}\"): \
+         this server keeps tables in its data directory"
+    )))
+}
