@@ -100,8 +100,10 @@ impl TestS3 {
                     let s3 = s3.clone();
                     let faults = faults.clone();
                     async move {
-                        let data_write = req.method() == hyper::Method::PUT
-                            && req.uri().path().contains("__data/");
+                        // Repository data files and storage volume data files.
+                        let data_object = req.uri().path().contains("__data/")
+                            || req.uri().path().contains("/snaprock/data/");
+                        let data_write = req.method() == hyper::Method::PUT && data_object;
                         if data_write {
                             let delay = faults.delay_ms.load(Ordering::SeqCst);
                             if delay > 0 {
@@ -120,8 +122,7 @@ impl TestS3 {
                             }
                             faults.data_writes.fetch_add(1, Ordering::SeqCst);
                         }
-                        let data_read = req.method() == hyper::Method::GET
-                            && req.uri().path().contains("__data/");
+                        let data_read = req.method() == hyper::Method::GET && data_object;
                         if data_read {
                             let delay = faults.read_delay_ms.load(Ordering::SeqCst);
                             if delay > 0 {

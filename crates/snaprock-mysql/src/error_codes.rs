@@ -175,6 +175,7 @@ fn storage_error(error: &StorageError) -> (ErrorKind, String) {
         StorageError::ReadOnlySnapshotDatabase { .. } => ER_OPTION_PREVENTS_STATEMENT,
         StorageError::Io { .. }
         | StorageError::RemoteFileUnavailable { .. }
+        | StorageError::VolumeUnavailable { .. }
         | StorageError::CorruptCatalog { .. }
         | StorageError::Arrow(_)
         | StorageError::Parquet(_)

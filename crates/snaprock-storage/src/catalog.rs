@@ -14,6 +14,7 @@ use object_store::ObjectStoreExt;
 use crate::files::{read_data_file, read_parquet_bytes};
 use crate::locations::{FileHome, FileRouter};
 use crate::meta::{CatalogState, DataFile};
+use crate::volume_files::{VolumeStores, volume_key};
 use crate::watch::{CommitWatch, WatchedCommit};
 use crate::{Result, StorageError};
 
@@ -30,9 +31,32 @@ pub struct Catalog {
     /// One async lock per table id: writers of a table run one at a time; readers never wait.
     table_locks: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     /// Files no longer in the current state, deleted once no held state lists them.
-    retired_files: Mutex<Vec<(Weak<DataFile>, PathBuf)>>,
+    retired_files: Mutex<Vec<RetiredFile>>,
     /// The object store table reads go through (see `locations.rs`).
     files: Arc<FileRouter>,
+    /// The stores of the storage volumes (see `volume_files.rs`).
+    volume_stores: VolumeStores,
+}
+
+/// A file no longer in the current state: its local path, and its volume object if it has one.
+struct RetiredFile {
+    file: Weak<DataFile>,
+    path: PathBuf,
+    /// `(volume, key)`.
+    volume_object: Option<(String, String)>,
+}
+
+impl RetiredFile {
+    fn of(file: &Arc<DataFile>, data_root: &Path) -> Self {
+        RetiredFile {
+            file: Arc::downgrade(file),
+            path: data_root.join(&file.path),
+            volume_object: match &file.home {
+                FileHome::Volume(volume) => Some((volume.clone(), volume_key(&file.path))),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Exclusive right to change one table's data until dropped.
@@ -69,6 +93,7 @@ impl Catalog {
             commit_lock: Mutex::new(()),
             table_locks: Mutex::new(HashMap::new()),
             retired_files: Mutex::new(Vec::new()),
+            volume_stores: VolumeStores::default(),
         };
         let removed = catalog.remove_orphan_files()?;
         if removed > 0 {
@@ -93,17 +118,31 @@ impl Catalog {
         FileRouter::path_of(file)
     }
 
-    /// Reads a whole data file wherever it lives: the data directory, or a repository through
-    /// the file router (a table an instant restore is still downloading).
+    /// Reads a whole data file wherever it lives: the data directory, a repository through
+    /// the file router (a table an instant restore is still downloading), or a storage volume
+    /// (its local copy when there is one).
     pub async fn read_file(&self, file: &DataFile) -> Result<Vec<RecordBatch>> {
-        let FileHome::Repository(repository) = &file.home else {
-            return read_data_file(&self.data_root, file);
+        let unavailable = |e: object_store::Error| match &file.home {
+            FileHome::Volume(volume) => StorageError::VolumeUnavailable {
+                volume: volume.clone(),
+                reason: format!("data file {}: {e}", file.path),
+            },
+            other => StorageError::RemoteFileUnavailable {
+                file: file.path.clone(),
+                repository: match other {
+                    FileHome::Repository(r) => r.clone(),
+                    _ => String::new(),
+                },
+                reason: e.to_string(),
+            },
         };
-        let unavailable = |e: object_store::Error| StorageError::RemoteFileUnavailable {
-            file: file.path.clone(),
-            repository: repository.clone(),
-            reason: e.to_string(),
-        };
+        match &file.home {
+            FileHome::Local => return read_data_file(&self.data_root, file),
+            FileHome::Volume(_) if self.data_root.join(&file.path).exists() => {
+                return read_data_file(&self.data_root, file);
+            }
+            _ => {}
+        }
         let path = FileRouter::path_of(file);
         let result = self.files.get(&path).await.map_err(unavailable)?;
         let bytes = result.bytes().await.map_err(unavailable)?;
@@ -113,6 +152,10 @@ impl Catalog {
     /// The object store every table read goes through; repositories are mounted on it.
     pub fn files(&self) -> &Arc<FileRouter> {
         &self.files
+    }
+
+    pub(crate) fn volume_stores(&self) -> &VolumeStores {
+        &self.volume_stores
     }
 
     /// The current state. Holding it keeps every file it lists on disk.
@@ -152,21 +195,21 @@ impl Catalog {
         drop(old);
         if !retired.is_empty() {
             let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
-            list.extend(
-                retired
-                    .into_iter()
-                    .map(|f| (Arc::downgrade(&f), self.data_root.join(&f.path))),
-            );
+            list.extend(retired.iter().map(|f| RetiredFile::of(f, &self.data_root)));
         }
         if !released.is_empty() {
             // A released file no state lists: deleted at the sweep below, unless it is already
             // in the list (retired while held) with states that still read it.
             let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
-            let listed: HashSet<PathBuf> = list.iter().map(|(_, p)| p.clone()).collect();
+            let listed: HashSet<PathBuf> = list.iter().map(|r| r.path.clone()).collect();
             for path in released {
                 let path = self.data_root.join(path);
                 if !listed.contains(&path) {
-                    list.push((Weak::new(), path));
+                    list.push(RetiredFile {
+                        file: Weak::new(),
+                        path,
+                        volume_object: None,
+                    });
                 }
             }
         }
@@ -181,10 +224,13 @@ impl Catalog {
             return;
         }
         let held = self.held_paths(&self.snapshot());
-        list.retain(|(weak, path)| {
-            if weak.strong_count() > 0 || held.contains(path) {
+        let mut volume_objects = Vec::new();
+        list.retain(|retired| {
+            let path = &retired.path;
+            if retired.file.strong_count() > 0 || held.contains(path) {
                 return true;
             }
+            volume_objects.extend(retired.volume_object.clone());
             match std::fs::remove_file(path) {
                 Ok(()) => debug!(path = %path.display(), "deleted retired data file"),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -194,6 +240,8 @@ impl Catalog {
             }
             false
         });
+        drop(list);
+        self.delete_volume_objects(volume_objects);
     }
 
     fn persist(&self, state: &CatalogState) -> Result<()> {
@@ -292,8 +340,9 @@ impl Catalog {
 
     fn remove_orphan_files(&self) -> Result<usize> {
         let state = self.snapshot();
+        // A volume file's local copy is its cache: kept like a local file.
         let mut referenced: HashSet<PathBuf> = all_files(&state)
-            .filter(|f| f.home.is_local())
+            .filter(|f| f.home.is_local() || matches!(f.home, FileHome::Volume(_)))
             .map(|f| self.data_root.join(&f.path))
             .collect();
         referenced.extend(self.held_paths(&state));
@@ -398,10 +447,12 @@ fn retired_files(old: &CatalogState, new: &CatalogState) -> Vec<Arc<DataFile>> {
         return candidates;
     }
     new_paths.extend(all_files(new).map(|f| f.path.as_str()));
-    // Only local files are the catalog's to delete; a repository's belong to the repository.
+    // Local and volume files are the catalog's to delete; a repository's belong to the
+    // repository.
     candidates
         .into_iter()
-        .filter(|f| f.home.is_local() && !new_paths.contains(f.path.as_str()))
+        .filter(|f| !matches!(f.home, FileHome::Repository(_)))
+        .filter(|f| !new_paths.contains(f.path.as_str()))
         .collect()
 }
 
@@ -422,6 +473,7 @@ mod tests {
                 tables: BTreeMap::new(),
                 views: BTreeMap::new(),
                 attached: None,
+                storage_volume: None,
             }),
         );
         Ok(())

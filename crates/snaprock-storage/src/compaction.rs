@@ -65,10 +65,11 @@ impl Catalog {
             for table in db.tables.values() {
                 // A partition with files still in a repository (an instant restore is
                 // downloading them) waits until they are local.
-                let local = table
-                    .partitions
-                    .iter()
-                    .filter(|p| p.files.iter().all(|f| f.home.is_local()));
+                let local = table.partitions.iter().filter(|p| {
+                    p.files
+                        .iter()
+                        .all(|f| !matches!(f.home, crate::FileHome::Repository(_)))
+                });
                 for p in local {
                     let small = p
                         .files
@@ -134,10 +135,17 @@ impl Catalog {
         })
         .await
         .map_err(|e| StorageError::InvalidDefinition(format!("compaction task failed: {e}")))??;
+        let mut merged = merged;
+        if let Some(file) = merged.as_mut()
+            && let Err(e) = self.publish(&table, std::slice::from_mut(file)).await
+        {
+            self.discard_new_files(std::slice::from_ref(file));
+            return Err(e);
+        }
         let merged_paths: std::collections::HashSet<String> =
             small.iter().map(|f| f.path.clone()).collect();
         let table_name = table.name.clone();
-        self.commit(|s| {
+        let committed = self.commit(|s| {
             let db_meta = s.databases.get_mut(db).ok_or(StorageError::Conflict)?;
             let db_meta = Arc::make_mut(db_meta);
             let t = db_meta
@@ -162,7 +170,11 @@ impl Catalog {
                 p.files.push(Arc::new(m));
             }
             Ok(())
-        })?;
+        });
+        if let Err(e) = committed {
+            self.discard_new_files(merged.as_slice());
+            return Err(e);
+        }
         info!(table = %table.name, partition_id, merged = small.len(), "compacted partition");
         Ok(true)
     }
@@ -241,6 +253,7 @@ mod tests {
                         tables,
                         views: BTreeMap::new(),
                         attached: None,
+                        storage_volume: None,
                     }),
                 );
                 Ok(())

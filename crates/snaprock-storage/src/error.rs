@@ -62,6 +62,9 @@ pub enum StorageError {
         repository: String,
         reason: String,
     },
+    /// A storage volume that could not be written or read.
+    #[error("Storage volume '{volume}' cannot be used: {reason}")]
+    VolumeUnavailable { volume: String, reason: String },
     #[error("I/O error on {path}: {source}")]
     Io {
         path: PathBuf,

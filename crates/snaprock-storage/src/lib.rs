@@ -19,6 +19,7 @@ mod partition;
 mod recycle;
 mod storage_volume;
 mod types;
+mod volume_files;
 mod watch;
 
 pub use auto_partition::{MAX_PARTITIONS_PER_LOAD, NewPartition, add_partitions, partitions_for};
@@ -41,6 +42,7 @@ pub use storage_volume::{
     volume_error,
 };
 pub use types::{ColumnType, LIST_ITEM_FIELD, SQL_TYPE_METADATA_KEY, StructField};
+pub use volume_files::{STORAGE_VOLUME_PROPERTY, VOLUME_DATA_DIR, VolumeStore, volume_key};
 pub use watch::{CommitWatch, TableChange, WatchedCommit};
 
 /// Result type of this crate.

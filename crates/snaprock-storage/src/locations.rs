@@ -4,10 +4,10 @@
 //! attached as a database reads its files there; an instant restore reads some there until they
 //! are local). Every reader of table data (DataFusion's scans) goes through one object store,
 //! [`FileRouter`], registered under [`FILES_URL`]; a file's path in it is
-//! `local/<path>` or `repositories/<name>/<key>`, and the router hands each request to the store
-//! mounted for that home. Backup, restore and the snapshot databases mount and unmount
-//! repositories here; storage volumes and continuous backup are meant to add their homes the
-//! same way rather than a second mechanism.
+//! `local/<path>`, `repositories/<name>/<key>` or `volumes/<name>/<path>`, and the router hands
+//! each request to the store mounted for that home. Backup, restore and the snapshot databases
+//! mount and unmount repositories here, the storage volumes mount their stores (a volume file
+//! is read from its local copy when the data directory has one).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -32,6 +32,7 @@ pub const FILES_URL: &str = "snaprock://files";
 
 const LOCAL: &str = "local";
 const REPOSITORIES: &str = "repositories";
+const VOLUMES: &str = "volumes";
 
 /// Where a data file's bytes are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,6 +44,9 @@ pub enum FileHome {
     /// A repository; `DataFile::path` is the key relative to the repository's root
     /// (`__data/ab/ab….parquet`).
     Repository(String),
+    /// A storage volume; `DataFile::path` is the path of the file's local copy under the data
+    /// directory's `data/` folder, and its key under the volume's `snaprock/data/`.
+    Volume(String),
 }
 
 impl FileHome {
@@ -56,6 +60,7 @@ impl FileHome {
 pub struct FileRouter {
     local: Arc<LocalFileSystem>,
     repositories: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
+    volumes: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
 }
 
 impl std::fmt::Display for FileRouter {
@@ -73,6 +78,7 @@ impl FileRouter {
         Ok(FileRouter {
             local: Arc::new(local),
             repositories: RwLock::new(HashMap::new()),
+            volumes: RwLock::new(HashMap::new()),
         })
     }
 
@@ -88,11 +94,24 @@ impl FileRouter {
         mounts.remove(name);
     }
 
+    /// Makes the data files of storage volume `name` readable (its store is rooted at the
+    /// volume's `snaprock/data/`).
+    pub fn mount_volume(&self, name: &str, store: Arc<dyn ObjectStore>) {
+        let mut mounts = self.volumes.write().unwrap_or_else(|p| p.into_inner());
+        mounts.insert(name.to_string(), store);
+    }
+
+    pub fn unmount_volume(&self, name: &str) {
+        let mut mounts = self.volumes.write().unwrap_or_else(|p| p.into_inner());
+        mounts.remove(name);
+    }
+
     /// The path of `file` in this store.
     pub fn path_of(file: &DataFile) -> Path {
         let (home, key): (Vec<&str>, &str) = match &file.home {
             FileHome::Local => (vec![LOCAL], &file.path),
             FileHome::Repository(name) => (vec![REPOSITORIES, name], &file.path),
+            FileHome::Volume(name) => (vec![VOLUMES, name], &file.path),
         };
         home.into_iter()
             .map(PathPart::from)
@@ -100,27 +119,25 @@ impl FileRouter {
             .collect()
     }
 
-    /// The store and inner path a router path names.
-    fn route(&self, location: &Path) -> object_store::Result<(Arc<dyn ObjectStore>, Path)> {
+    /// The store and inner path a router path names, and whether the inner path may have a
+    /// local copy to read first (a volume file).
+    fn route(&self, location: &Path) -> object_store::Result<(Arc<dyn ObjectStore>, Path, bool)> {
         let mut parts = location.parts();
-        let store: Arc<dyn ObjectStore> = match parts.next().as_ref().map(|p| p.as_ref()) {
-            Some(LOCAL) => self.local.clone(),
-            Some(REPOSITORIES) => {
-                let name = parts.next().ok_or_else(|| not_found(location))?;
-                let mounts = self.repositories.read().unwrap_or_else(|p| p.into_inner());
-                match mounts.get(name.as_ref()) {
-                    Some(store) => store.clone(),
-                    None => {
-                        return Err(object_store::Error::NotFound {
-                            path: location.to_string(),
-                            source: format!("repository {} is not available", name.as_ref()).into(),
-                        });
-                    }
-                }
-            }
+        let (mounts, what) = match parts.next().as_ref().map(|p| p.as_ref()) {
+            Some(LOCAL) => return Ok((self.local.clone(), parts.collect(), false)),
+            Some(REPOSITORIES) => (&self.repositories, "repository"),
+            Some(VOLUMES) => (&self.volumes, "storage volume"),
             _ => return Err(not_found(location)),
         };
-        Ok((store, parts.collect()))
+        let name = parts.next().ok_or_else(|| not_found(location))?;
+        let mounts = mounts.read().unwrap_or_else(|p| p.into_inner());
+        let Some(store) = mounts.get(name.as_ref()) else {
+            return Err(object_store::Error::NotFound {
+                path: location.to_string(),
+                source: format!("{what} {} is not available", name.as_ref()).into(),
+            });
+        };
+        Ok((store.clone(), parts.collect(), what == "storage volume"))
     }
 }
 
@@ -161,7 +178,17 @@ impl ObjectStore for FileRouter {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
-        let (store, inner) = self.route(location)?;
+        let (store, inner, cached) = self.route(location)?;
+        if cached {
+            match self.local.get_opts(&inner, options.clone()).await {
+                Err(object_store::Error::NotFound { .. }) => {}
+                Ok(mut result) => {
+                    result.meta.location = location.clone();
+                    return Ok(result);
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let mut result = store.get_opts(&inner, options).await?;
         result.meta.location = location.clone();
         Ok(result)
@@ -172,7 +199,13 @@ impl ObjectStore for FileRouter {
         location: &Path,
         ranges: &[Range<u64>],
     ) -> object_store::Result<Vec<Bytes>> {
-        let (store, inner) = self.route(location)?;
+        let (store, inner, cached) = self.route(location)?;
+        if cached {
+            match self.local.get_ranges(&inner, ranges).await {
+                Err(object_store::Error::NotFound { .. }) => {}
+                other => return other,
+            }
+        }
         store.get_ranges(&inner, ranges).await
     }
 

@@ -107,6 +107,9 @@ pub struct DatabaseMeta {
     /// Set for a snapshot attached as a read-only database (its files are in the repository).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attached: Option<AttachedSnapshot>,
+    /// The storage volume its new tables are placed on (`PROPERTIES ("storage_volume" = ...)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_volume: Option<String>,
 }
 
 /// The snapshot a read-only database reads (`CREATE DATABASE d FROM SNAPSHOT s ON repo`).

@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::CatalogState;
+use crate::meta::{CatalogState, TableMeta};
+use crate::volume_files::STORAGE_VOLUME_PROPERTY;
 use crate::{Result, StorageError};
 
 /// The property keys whose values are secrets: never shown, logged or returned.
@@ -109,14 +110,92 @@ impl CatalogState {
         Ok(())
     }
 
-    /// Removes volume `name`: not the default one.
+    /// Removes volume `name`: not the default one, nor one a database or table (dropped ones
+    /// in the recycle bin included) is on.
     pub fn drop_storage_volume(&mut self, name: &str) -> Result<()> {
         self.storage_volumes.get_or_err(name)?;
         if self.storage_volumes.is_default(name) {
             return Err(volume_error("default storage volume can not be removed"));
         }
+        let (dbs, tables) = self.volume_references(name);
+        if !dbs.is_empty() || !tables.is_empty() {
+            return Err(volume_error(format!(
+                "Storage volume '{name}' is referenced by dbs or tables, dbs: [{}], tables: [{}]",
+                dbs.join(", "),
+                tables.join(", ")
+            )));
+        }
         self.storage_volumes.volumes.remove(name);
         Ok(())
+    }
+
+    /// The databases and tables (`db.table`) on volume `name`.
+    fn volume_references(&self, name: &str) -> (Vec<String>, Vec<String>) {
+        let on = |t: &TableMeta| t.storage_volume() == Some(name);
+        let mut dbs = Vec::new();
+        let mut tables = Vec::new();
+        let recycled_dbs = self.recycle_bin.databases.iter().map(|r| &r.database);
+        for db in self.databases.values().chain(recycled_dbs) {
+            if db.storage_volume.as_deref() == Some(name) {
+                dbs.push(db.name.clone());
+            }
+            tables.extend(
+                db.tables
+                    .values()
+                    .filter(|t| on(t))
+                    .map(|t| format!("{}.{}", db.name, t.name)),
+            );
+        }
+        for recycled in &self.recycle_bin.tables {
+            if on(&recycled.table) {
+                tables.push(recycled.table.name.clone());
+            }
+        }
+        (dbs, tables)
+    }
+
+    /// Checks that volume `name` exists and is enabled.
+    pub fn usable_storage_volume(&self, name: &str) -> Result<()> {
+        let Some(volume) = self.storage_volumes.get(name) else {
+            return Err(volume_error(format!("Unknown storage volume \"{name}\"")));
+        };
+        if !volume.enabled {
+            return Err(volume_error(format!("Storage volume '{name}' is disabled")));
+        }
+        Ok(())
+    }
+
+    /// Places a new table of `database`: on the volume its properties name (checked), else on
+    /// its database's, else on the default volume, else in the data directory. The table's
+    /// `storage_volume` property says where, afterwards.
+    pub fn place_table(
+        &self,
+        database: &str,
+        properties: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        let named = properties
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(STORAGE_VOLUME_PROPERTY))
+            .map(|(_, v)| v.clone());
+        let volume = named
+            .or_else(|| self.database(database)?.storage_volume.clone())
+            .or_else(|| self.storage_volumes.default.clone());
+        let Some(volume) = volume else {
+            return Ok(());
+        };
+        self.usable_storage_volume(&volume)?;
+        properties.retain(|(k, _)| !k.eq_ignore_ascii_case(STORAGE_VOLUME_PROPERTY));
+        properties.push((STORAGE_VOLUME_PROPERTY.to_string(), volume));
+        Ok(())
+    }
+
+    /// Drops a `storage_volume` property naming a volume this catalog does not have: a table
+    /// restored from another server's snapshot is then kept in the data directory.
+    pub fn forget_unknown_volume(&self, properties: &mut Vec<(String, String)>) {
+        properties.retain(|(k, v)| {
+            !k.eq_ignore_ascii_case(STORAGE_VOLUME_PROPERTY)
+                || self.storage_volumes.get(v).is_some()
+        });
     }
 }
 

@@ -384,7 +384,8 @@ fn capture(
             .flat_map(|p| &p.files)
             .find_map(|f| match &f.home {
                 snaprock_storage::FileHome::Repository(r) => Some(r),
-                snaprock_storage::FileHome::Local => None,
+                // A volume file is uploaded from its local copy, which this server keeps.
+                snaprock_storage::FileHome::Local | snaprock_storage::FileHome::Volume(_) => None,
             });
         if let Some(repository) = remote {
             return Err(common(format!(

@@ -85,6 +85,7 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
                 tables: BTreeMap::new(),
                 views: BTreeMap::new(),
                 attached: None,
+                storage_volume: None,
             }),
         );
     }
@@ -117,6 +118,8 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
             }
             None => {
                 let id = fresh_id(state, &(target.clone(), None));
+                let mut properties = snap.properties.clone();
+                state.forget_unknown_volume(&mut properties);
                 TableMeta {
                     id,
                     name: target.clone(),
@@ -126,7 +129,7 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
                     partitioning: snap.partitioning.clone(),
                     partitions: Vec::new(),
                     distribution: snap.distribution.clone(),
-                    properties: snap.properties.clone(),
+                    properties,
                     comment: snap.comment.clone(),
                     created_at: input.now.to_string(),
                     updated_at: input.now.to_string(),

@@ -211,6 +211,7 @@ impl SnapshotDatabase {
             tables,
             views,
             attached: Some(self.attached.clone()),
+            storage_volume: None,
         }
     }
 }

@@ -19,6 +19,8 @@ mod observe;
 mod persist;
 mod repositories;
 mod verify;
+mod volumes;
+pub use volumes::volume_location;
 
 pub use attach::SnapshotDatabase;
 pub use history::{EndedJob, JobHistory};

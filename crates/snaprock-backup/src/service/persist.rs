@@ -99,6 +99,7 @@ impl BackupService {
                 Err(e) => warn!(repository = %record.name, error = %e, "repository not loaded"),
             }
         }
+        super::volumes::mount_all(&catalog, &store_context).await;
         let mut jobs = BTreeMap::new();
         let mut continuous = BTreeMap::new();
         let mut changed = false;

@@ -7,6 +7,7 @@
 mod local;
 mod s3;
 mod table_reads;
+mod volume;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::error::StoreError;
 pub use local::LocalStore;
 pub use s3::{OpenUpload, S3Credentials, S3Settings, S3Store, UploadJournal};
 pub use table_reads::RepositoryFiles;
+pub use volume::VolumeFiles;
 
 /// One object in a listing; `key` is relative to the store's root.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,9 +28,14 @@ pub struct RepositoryFiles {
 
 impl RepositoryFiles {
     pub fn new(store: Arc<dyn ObjectStore>, repository: &str) -> Self {
+        Self::rooted(store, &format::repo_root(repository))
+    }
+
+    /// Files under `root` (a key prefix ending with `/`) of `store`.
+    pub fn rooted(store: Arc<dyn ObjectStore>, root: &str) -> Self {
         RepositoryFiles {
             store,
-            root: format::repo_root(repository),
+            root: root.to_string(),
         }
     }
 

@@ -53,30 +53,44 @@ pub(crate) struct PartitionChange {
 }
 
 /// Commits file changes to partitions of one table in one catalog commit.
-pub(crate) fn commit_partition_changes(
+pub(crate) async fn commit_partition_changes(
     catalog: &Catalog,
     database: &str,
     table: &TableMeta,
     changes: Vec<PartitionChange>,
 ) -> Result<()> {
-    commit_table_changes(catalog, database, table, changes, None)
+    commit_table_changes(catalog, database, table, changes, None).await
 }
 
 /// Commits file changes to partitions of one table, and for a materialized view's refresh the
 /// base data its new rows were computed from, in one catalog commit: a view's rows and what
-/// they reflect never disagree, whatever the order concurrent refreshes commit in.
-fn commit_table_changes(
+/// they reflect never disagree, whatever the order concurrent refreshes commit in. The new
+/// files of a table on a storage volume are published to it first.
+async fn commit_table_changes(
     catalog: &Catalog,
     database: &str,
     table: &TableMeta,
-    changes: Vec<PartitionChange>,
+    mut changes: Vec<PartitionChange>,
     refreshed_from: Option<&BaseVersions>,
 ) -> Result<()> {
     let now = crate::now_text();
-    let all_new: Vec<String> = changes
-        .iter()
-        .flat_map(|c| c.files.iter().map(|f| f.path.clone()))
-        .collect();
+    let mut published = Ok(());
+    for change in &mut changes {
+        published = catalog.publish(table, &mut change.files).await;
+        if published.is_err() {
+            break;
+        }
+    }
+    let new_files = |changes: &[PartitionChange]| -> Vec<DataFile> {
+        changes
+            .iter()
+            .flat_map(|c| c.files.iter().cloned())
+            .collect()
+    };
+    if let Err(e) = published {
+        catalog.discard_new_files(&new_files(&changes));
+        return Err(e.into());
+    }
     let result = catalog.commit(|s| {
         let db = s
             .databases
@@ -112,9 +126,7 @@ fn commit_table_changes(
         Ok(())
     });
     if result.is_err() {
-        for path in all_new {
-            let _ = std::fs::remove_file(catalog.data_root().join(path));
-        }
+        catalog.discard_new_files(&new_files(&changes));
     }
     Ok(result?)
 }
@@ -312,7 +324,8 @@ impl InsertSink {
                 &table,
                 changes,
                 self.refreshed_from.as_ref(),
-            )?;
+            )
+            .await?;
         }
         Ok(rows)
     }
@@ -464,7 +477,7 @@ pub(crate) async fn delete_rows(
         });
     }
     if !changes.is_empty() {
-        commit_partition_changes(catalog, database, &table, changes)?;
+        commit_partition_changes(catalog, database, &table, changes).await?;
     }
     Ok(deleted)
 }

@@ -11,7 +11,8 @@ use snaprock_backup::location::Location;
 use snaprock_backup::repository::{open_store, probe_writable};
 use snaprock_sql::ast::{CreateStorageVolume, ShowFilter, StorageVolumeStatement};
 use snaprock_storage::{
-    CatalogState, StorageVolumeMeta, storage_volume_does_not_exist, volume_error,
+    CatalogState, STORAGE_VOLUME_PROPERTY, StorageVolumeMeta, storage_volume_does_not_exist,
+    volume_error,
 };
 use tracing::info;
 
@@ -28,9 +29,6 @@ const BUILTIN: &str = "builtin_storage_volume";
 
 /// Where in a volume snaprock keeps what it writes (the probe, later tables).
 const VOLUME_DIR: &str = "snaprock/";
-
-/// The table and database property naming a volume.
-pub(crate) const STORAGE_VOLUME_PROPERTY: &str = "storage_volume";
 
 pub(crate) async fn run(session: &mut Session, stmt: StorageVolumeStatement) -> Result<Output> {
     match stmt {
@@ -50,6 +48,7 @@ pub(crate) async fn run(session: &mut Session, stmt: StorageVolumeStatement) -> 
                 Ok(true)
             })?;
             if dropped {
+                session.engine.catalog.unmount_volume(&name);
                 info!(volume = %name, "storage volume dropped");
             }
             Ok(Output::ok())
@@ -171,8 +170,24 @@ async fn create_volume(session: &mut Session, create: CreateStorageVolume) -> Re
     if !created && !create.if_not_exists {
         return Err(already_exists(&create.name));
     }
+    if created {
+        mount(session, &create.name).await?;
+    }
     info!(volume = %create.name, "storage volume created");
     Ok(Output::ok())
+}
+
+/// Mounts volume `name` as the catalog now holds it (after CREATE, and ALTER of its
+/// credentials).
+async fn mount(session: &Session, name: &str) -> Result<()> {
+    let state = session.engine.catalog.snapshot();
+    let volume = state.storage_volumes.get_or_err(name)?;
+    session
+        .engine
+        .backup
+        .mount_volume(volume)
+        .await
+        .map_err(|e| ExecError::Ddl(format!("Failed to mount storage volume '{name}': {e}")))
 }
 
 fn already_exists(name: &str) -> ExecError {
@@ -226,6 +241,9 @@ async fn alter_volume(
         }
         Ok(())
     })?;
+    if !changes.is_empty() {
+        mount(session, name).await?;
+    }
     info!(volume = %name, "storage volume altered");
     Ok(Output::ok())
 }
@@ -270,26 +288,18 @@ async fn show(session: &Session, filter: Option<ShowFilter>) -> Result<Output> {
     filtered(rows, filter).await
 }
 
-/// The volume a database or table's PROPERTIES name, checked: it must exist and be enabled.
-/// Tables on volumes are not built yet, so a named volume is refused after the check.
-pub(crate) fn check_volume_property(
+/// The volume a database or table's PROPERTIES name, if any, checked: it must exist and be
+/// enabled. (The commit that creates the table or database checks again.)
+pub(crate) fn volume_property(
     state: &CatalogState,
     properties: &[(String, String)],
-) -> Result<()> {
+) -> Result<Option<String>> {
     let Some((_, name)) = properties
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(STORAGE_VOLUME_PROPERTY))
     else {
-        return Ok(());
+        return Ok(None);
     };
-    let Some(volume) = state.storage_volumes.get(name) else {
-        return Err(volume_error(format!("Unknown storage volume \"{name}\"")).into());
-    };
-    if !volume.enabled {
-        return Err(volume_error(format!("Storage volume '{name}' is disabled")).into());
-    }
-    Err(ExecError::Unsupported(format!(
-        "placing databases and tables on a storage volume (\"storage_volume\" = \"{name}\"): \
-         this server keeps tables in its data directory"
-    )))
+    state.usable_storage_volume(name)?;
+    Ok(Some(name.clone()))
 }

@@ -504,6 +504,15 @@ async fn rewrite_files(
             }
         }
     }
+    if result.is_ok() {
+        // A table on a storage volume: its rewritten files go there before the commit.
+        for files in written.values_mut() {
+            result = catalog.publish(&new.table, files).await.map_err(Into::into);
+            if result.is_err() {
+                break;
+            }
+        }
+    }
     if let Err(e) = result {
         remove_files(catalog, &written);
         return Err(e);
@@ -511,10 +520,10 @@ async fn rewrite_files(
     Ok(written)
 }
 
+/// Removes rewritten files that will not be committed (published ones from their volume too).
 fn remove_files(catalog: &Catalog, written: &HashMap<u64, Vec<DataFile>>) {
-    for file in written.values().flatten() {
-        let _ = std::fs::remove_file(catalog.data_root().join(&file.path));
-    }
+    let files: Vec<DataFile> = written.values().flatten().cloned().collect();
+    catalog.discard_new_files(&files);
 }
 
 /// Swaps the table for its new definition (and its rewritten files) in one commit.

@@ -36,7 +36,8 @@ pub(crate) fn create_database(
     properties: &[(String, String)],
 ) -> Result<Output> {
     validate_name(name, "database")?;
-    super::storage_volume::check_volume_property(&session.engine.catalog.snapshot(), properties)?;
+    let volume =
+        super::storage_volume::volume_property(&session.engine.catalog.snapshot(), properties)?;
     let now = now_text();
     let created = session.engine.catalog.commit(|s| {
         if s.databases.contains_key(name) {
@@ -44,6 +45,9 @@ pub(crate) fn create_database(
                 return Ok(false);
             }
             return Err(StorageError::DatabaseExists(name.to_string()));
+        }
+        if let Some(volume) = &volume {
+            s.usable_storage_volume(volume)?;
         }
         let id = s.allocate_id();
         s.databases.insert(
@@ -55,6 +59,7 @@ pub(crate) fn create_database(
                 tables: BTreeMap::new(),
                 views: BTreeMap::new(),
                 attached: None,
+                storage_volume: volume.clone(),
             }),
         );
         Ok(true)
@@ -98,10 +103,7 @@ pub(crate) async fn create_table(
 ) -> Result<Output> {
     let (db, name) = session.resolve(&create.name)?;
     validate_name(&name, "table")?;
-    super::storage_volume::check_volume_property(
-        &session.engine.catalog.snapshot(),
-        &create.properties,
-    )?;
+    super::storage_volume::volume_property(&session.engine.catalog.snapshot(), &create.properties)?;
     let mut create = create;
     let query = create.as_query.take();
     if let Some(query) = &query {
@@ -266,7 +268,7 @@ pub(crate) async fn truncate_table(
             .into());
         }
     }
-    commit_partition_changes(&session.engine.catalog, &db, &table, changes)?;
+    commit_partition_changes(&session.engine.catalog, &db, &table, changes).await?;
     Ok(Output::ok())
 }
 
@@ -552,6 +554,7 @@ pub(crate) fn add_new_table(
         return Err(StorageError::TableExists(name.clone()));
     }
     let mut meta = meta.clone();
+    s.place_table(db, &mut meta.properties)?;
     meta.id = s.allocate_id();
     for p in &mut meta.partitions {
         p.id = s.allocate_id();

@@ -1,0 +1,200 @@
+//! Tables on a storage volume (issue 15) against a real S3 server: every committed data file
+//! is in the volume before the commit answers, a file that stops being read leaves the volume,
+//! the table is read from the volume when the data directory has no copy, a failed upload
+//! changes nothing, and a volume that tables are on cannot be dropped.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
+use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
+use snaprock_tests::{TestServer, expect_error, rows, run, server_error, wait_until};
+
+fn create_volume_sql(s3: &TestS3, name: &str, prefix: &str) -> String {
+    format!(
+        "CREATE STORAGE VOLUME {name} TYPE = S3 LOCATIONS = (\"s3://{BUCKET}/{prefix}\") \
+         PROPERTIES (\"aws.s3.region\" = \"us-east-1\", \"aws.s3.endpoint\" = \"{}\", \
+         \"aws.s3.access_key\" = \"{ACCESS_KEY}\", \"aws.s3.secret_key\" = \"{SECRET_KEY}\", \
+         \"aws.s3.enable_path_style_access\" = \"true\")",
+        s3.endpoint()
+    )
+}
+
+/// The Parquet objects under the volume's data directory.
+fn volume_objects(s3: &TestS3, prefix: &str) -> Vec<String> {
+    let mut objects: Vec<String> = files_under(&s3.bucket_dir().join(prefix).join("snaprock/data"))
+        .into_iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .collect();
+    objects.sort();
+    objects
+}
+
+/// The Parquet files under the server's data directory.
+fn local_files(data: &Path) -> Vec<String> {
+    let mut files: Vec<String> = files_under(&data.join("data"))
+        .into_iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .collect();
+    files.sort();
+    files
+}
+
+async fn contents(c: &mut Conn) -> Vec<Vec<String>> {
+    rows(c, "SELECT k, v FROM sd.t ORDER BY k").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_on_a_volume_keeps_its_files_in_the_store() {
+    let s3 = TestS3::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let server = TestServer::start_in(&data, "").await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            &create_volume_sql(&s3, "sv", "tv"),
+            "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
+            "CREATE TABLE sd.t (k INT, v STRING) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2",
+            "CREATE TABLE sd.local_too (k INT) PROPERTIES (\"storage_volume\" = \"sv\")",
+            "CREATE DATABASE plain",
+            "CREATE TABLE plain.l (k INT)",
+            "INSERT INTO plain.l VALUES (1)",
+        ],
+    )
+    .await;
+    let create = rows(&mut c, "SHOW CREATE TABLE sd.t").await;
+    assert!(
+        create[0][1].contains("\"storage_volume\" = \"sv\""),
+        "{create:?}"
+    );
+    let plain_create = rows(&mut c, "SHOW CREATE TABLE plain.l").await;
+    assert!(
+        !plain_create[0][1].contains("storage_volume"),
+        "{plain_create:?}"
+    );
+
+    // Each committed file is in the volume when the INSERT answers.
+    run(
+        &mut c,
+        &["INSERT INTO sd.t VALUES (1, 'a'), (2, 'b'), (3, 'c')"],
+    )
+    .await;
+    run(&mut c, &["INSERT INTO sd.t VALUES (4, 'd')"]).await;
+    let objects = volume_objects(&s3, "tv");
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    let expected = vec![
+        vec!["1".to_string(), "a".to_string()],
+        vec!["2".into(), "b".into()],
+        vec!["3".into(), "c".into()],
+        vec!["4".into(), "d".into()],
+    ];
+    assert_eq!(contents(&mut c).await, expected);
+
+    // DELETE rewrites the partition as one file: it is there, the two files no longer read
+    // leave the volume.
+    run(&mut c, &["DELETE FROM sd.t WHERE k = 2"]).await;
+    wait_until(
+        || volume_objects(&s3, "tv").len() == 1,
+        "retired objects deleted",
+    )
+    .await;
+    assert!(
+        !volume_objects(&s3, "tv")
+            .iter()
+            .any(|o| objects.contains(o))
+    );
+    let expected: Vec<Vec<String>> = expected.into_iter().filter(|r| r[0] != "2").collect();
+    assert_eq!(contents(&mut c).await, expected);
+
+    // An upload that fails: the INSERT fails, the table and the volume are unchanged, and no
+    // file of the failed write is left in the data directory.
+    let before_local = local_files(&data);
+    let before_objects = volume_objects(&s3, "tv");
+    s3.faults.fail_next.store(1000, Ordering::SeqCst);
+    let (code, message) = server_error(c.query_drop("INSERT INTO sd.t VALUES (9, 'z')").await);
+    s3.faults.clear();
+    assert_eq!(code, 1105, "{message}");
+    assert!(
+        message.starts_with("Storage volume 'sv' cannot be used"),
+        "{message}"
+    );
+    assert_eq!(contents(&mut c).await, expected);
+    assert_eq!(local_files(&data), before_local);
+    assert_eq!(volume_objects(&s3, "tv"), before_objects);
+
+    // The volume cannot go while tables are on it.
+    let (code, message) = server_error(c.query_drop("DROP STORAGE VOLUME sv").await);
+    assert_eq!(code, 5064);
+    assert_eq!(
+        message,
+        "Storage volume 'sv' is referenced by dbs or tables, dbs: [sd], tables: [sd.local_too, sd.t]"
+    );
+    drop(c);
+    server.stop().await;
+
+    // An empty cache: the local copies are gone, the table is read from the volume.
+    std::fs::remove_dir_all(data.join("data")).unwrap();
+    std::fs::create_dir_all(data.join("data")).unwrap();
+    s3.faults.data_reads.store(0, Ordering::SeqCst);
+    let server = TestServer::start_in(&data, "").await;
+    let mut c = server.conn().await;
+    assert_eq!(contents(&mut c).await, expected);
+    assert!(s3.faults.data_reads.load(Ordering::SeqCst) > 0);
+    run(&mut c, &["INSERT INTO sd.t VALUES (5, 'e')"]).await;
+    assert_eq!(contents(&mut c).await.len(), expected.len() + 1);
+    assert_eq!(volume_objects(&s3, "tv").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_tables_go_to_the_default_volume() {
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            &create_volume_sql(&s3, "sv", "dv"),
+            "CREATE DATABASE d",
+            "CREATE TABLE d.before (k INT)",
+            "SET sv AS DEFAULT STORAGE VOLUME",
+            "CREATE TABLE d.after (k INT)",
+            "INSERT INTO d.before VALUES (1)",
+            "INSERT INTO d.after VALUES (1), (2)",
+        ],
+    )
+    .await;
+    let before = rows(&mut c, "SHOW CREATE TABLE d.before").await;
+    assert!(!before[0][1].contains("storage_volume"), "{before:?}");
+    let after = rows(&mut c, "SHOW CREATE TABLE d.after").await;
+    assert!(
+        after[0][1].contains("\"storage_volume\" = \"sv\""),
+        "{after:?}"
+    );
+    assert_eq!(volume_objects(&s3, "dv").len(), 1);
+    // A disabled volume takes no new table.
+    run(
+        &mut c,
+        &[
+            &create_volume_sql(&s3, "off", "ov"),
+            "ALTER STORAGE VOLUME off SET (\"enabled\" = \"false\")",
+        ],
+    )
+    .await;
+    expect_error(
+        &mut c,
+        "CREATE TABLE d.x (k INT) PROPERTIES (\"storage_volume\" = \"off\")",
+        5064,
+        "Storage volume 'off' is disabled",
+    )
+    .await;
+    // Dropping the table (FORCE: past the recycle bin) frees the volume of it.
+    run(&mut c, &["DROP TABLE d.after FORCE"]).await;
+    wait_until(
+        || volume_objects(&s3, "dv").is_empty(),
+        "dropped table's objects deleted",
+    )
+    .await;
+}
