@@ -28,6 +28,8 @@ pub struct Faults {
     seen: AtomicU64,
     /// Data writes that reached the store.
     pub data_writes: AtomicU64,
+    /// Bytes of data writes' bodies that reached the store (a server-side copy sends none).
+    pub data_write_bytes: AtomicU64,
     /// Fail the next N data reads with HTTP 503.
     pub read_fail_next: AtomicU64,
     /// Delay every data read by this many milliseconds.
@@ -121,6 +123,14 @@ impl TestS3 {
                                     .expect("response"));
                             }
                             faults.data_writes.fetch_add(1, Ordering::SeqCst);
+                            let body_bytes = req
+                                .headers()
+                                .get(hyper::header::CONTENT_LENGTH)
+                                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                                .unwrap_or(0);
+                            faults
+                                .data_write_bytes
+                                .fetch_add(body_bytes, Ordering::SeqCst);
                         }
                         let data_read = req.method() == hyper::Method::GET && data_object;
                         if data_read {

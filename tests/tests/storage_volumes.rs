@@ -62,9 +62,22 @@ async fn storage_volume_statements_answer_as_starrocks() {
     assert!(volume_names(&mut c).await.is_empty());
 
     run(&mut c, &[&create_sql(&s3, "sv", "vol1", SECRET_KEY)]).await;
-    // The store was reached: the probe object is gone again, the location holds nothing.
+    // The store was reached: the probe object is gone again; the location is marked as this
+    // server's, and another server cannot make a volume of it.
     let leftovers = snaprock_tests::s3::files_under(&s3.bucket_dir().join("vol1"));
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(leftovers, vec!["snaprock/owner.json"]);
+    let other = TestServer::start().await;
+    let mut o = other.conn().await;
+    let (code, message) = server_error(
+        o.query_drop(create_sql(&s3, "sv", "vol1", SECRET_KEY))
+            .await,
+    );
+    assert_eq!(code, COMMON);
+    assert!(
+        message.contains("used by another snaprock server"),
+        "{message}"
+    );
+    assert!(volume_names(&mut o).await.is_empty());
     assert_eq!(volume_names(&mut c).await, vec!["sv"]);
     let desc = describe(&mut c, "sv").await;
     let columns: Vec<&str> = desc.iter().map(|(k, _)| k.as_str()).collect();

@@ -198,3 +198,136 @@ async fn new_tables_go_to_the_default_volume() {
     )
     .await;
 }
+
+/// The SHA-256 (hex) of a file.
+fn sha256_of(path: &Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(std::fs::read(path).unwrap());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// BACKUP of a table on a volume whose S3 service is the repository's: the data files are
+/// copied by the store (no data byte passes through the server, counted at the store), each
+/// lands under its SHA-256, and the snapshot restores to the same rows. A local table's backup
+/// to the same repository streams its bytes, for comparison.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    let values: Vec<String> = (1..=150).map(|k| format!("({k}, 'row-{k}')")).collect();
+    let values = values.join(", ");
+    run(
+        &mut c,
+        &[
+            &create_volume_sql(&s3, "sv", "cv"),
+            &s3.create_repository_sql("repo", "copies", false),
+            "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
+            "CREATE TABLE sd.t (k INT, v STRING) DUPLICATE KEY(k) PARTITION BY RANGE(k) \
+             (PARTITION p1 VALUES LESS THAN (\"100\"), PARTITION p2 VALUES LESS THAN (\"200\"))",
+            &format!("INSERT INTO sd.t VALUES {values}"),
+            "INSERT INTO sd.t VALUES (7, 'again')",
+            "CREATE DATABASE ld",
+            "CREATE TABLE ld.t (k INT, v STRING)",
+            &format!("INSERT INTO ld.t VALUES {values}"),
+        ],
+    )
+    .await;
+    let source = rows(&mut c, "SELECT count(*), sum(k), max(v) FROM sd.t").await;
+
+    s3.faults.data_write_bytes.store(0, Ordering::SeqCst);
+    s3.faults.data_writes.store(0, Ordering::SeqCst);
+    run(&mut c, &["BACKUP SNAPSHOT sd.snap TO repo"]).await;
+    let row = snaprock_tests::wait_for_backup_state(&mut c, "sd", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
+    assert_eq!(
+        s3.faults.data_write_bytes.load(Ordering::SeqCst),
+        0,
+        "no data byte was sent"
+    );
+    assert_eq!(
+        s3.faults.data_writes.load(Ordering::SeqCst),
+        3,
+        "one copy per file"
+    );
+    let data_dir = s3
+        .bucket_dir()
+        .join("copies/__starrocks_repository_repo/__data");
+    let copied: Vec<String> = files_under(&data_dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .collect();
+    assert_eq!(copied.len(), 3, "{copied:?}");
+    for file in &copied {
+        let stem = file
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".parquet");
+        assert_eq!(
+            sha256_of(&data_dir.join(file)),
+            stem,
+            "{file} is stored under its digest"
+        );
+    }
+
+    // The local table's backup streams its bytes.
+    run(&mut c, &["BACKUP SNAPSHOT ld.lsnap TO repo"]).await;
+    let row = snaprock_tests::wait_for_backup_state(&mut c, "ld", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
+    assert!(s3.faults.data_write_bytes.load(Ordering::SeqCst) > 0);
+
+    snaprock_tests::restore_snapshot_into(&mut c, "repo", "snap", "sd2").await;
+    assert_eq!(
+        rows(&mut c, "SELECT count(*), sum(k), max(v) FROM sd2.t").await,
+        source
+    );
+    // The restored table is on the volume: its new files go there.
+    let before = volume_objects(&s3, "cv").len();
+    run(&mut c, &["INSERT INTO sd2.t VALUES (8, 'new')"]).await;
+    assert_eq!(volume_objects(&s3, "cv").len(), before + 1);
+}
+
+/// README's storage volume section runs as written, pointed at the test's S3 server instead of
+/// docker-compose's MinIO.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_storage_volume_section_runs_as_written() {
+    let statements = snaprock_tests::readme_statements("## Tables on a storage volume");
+    assert!(statements.len() >= 7, "{statements:?}");
+    let s3 = TestS3::start().await;
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    let mut answers = Vec::new();
+    for statement in &statements {
+        let mut sql = statement.clone();
+        for (from, to) in [
+            ("s3://snaprock-backups/", format!("s3://{BUCKET}/")),
+            ("\"snaprock-secret\"", format!("\"{SECRET_KEY}\"")),
+            ("= \"snaprock\"", format!("= \"{ACCESS_KEY}\"")),
+            ("http://minio:9000", s3.endpoint()),
+        ] {
+            if sql.starts_with("CREATE STORAGE VOLUME") {
+                assert!(
+                    sql.contains(from),
+                    "README's CREATE STORAGE VOLUME has no {from}"
+                );
+            }
+            sql = sql.replace(from, &to);
+        }
+        if sql.starts_with("SHOW") || sql.starts_with("DESC") || sql.starts_with("SELECT") {
+            answers.push(rows(&mut c, &sql).await);
+        } else {
+            run(&mut c, &[&sql]).await;
+        }
+    }
+    assert_eq!(answers[0], vec![vec!["minio_volume".to_string()]]);
+    assert_eq!(
+        answers.last().unwrap(),
+        &vec![
+            vec!["login".to_string(), "2".into()],
+            vec!["signup".into(), "1".into()]
+        ]
+    );
+    assert!(!format!("{answers:?}").contains(SECRET_KEY));
+    assert_eq!(volume_objects(&s3, "tables").len(), 1);
+}

@@ -65,10 +65,14 @@ impl Catalog {
             for table in db.tables.values() {
                 // A partition with files still in a repository (an instant restore is
                 // downloading them) waits until they are local.
+                // The same for a volume file without its local copy (it is read from the store
+                // by queries; compaction reads local files).
                 let local = table.partitions.iter().filter(|p| {
-                    p.files
-                        .iter()
-                        .all(|f| !matches!(f.home, crate::FileHome::Repository(_)))
+                    p.files.iter().all(|f| match f.home {
+                        crate::FileHome::Local => true,
+                        crate::FileHome::Volume(_) => self.data_root().join(&f.path).exists(),
+                        crate::FileHome::Repository(_) => false,
+                    })
                 });
                 for p in local {
                     let small = p

@@ -135,7 +135,9 @@ impl CatalogState {
         let mut dbs = Vec::new();
         let mut tables = Vec::new();
         let recycled_dbs = self.recycle_bin.databases.iter().map(|r| &r.database);
-        for db in self.databases.values().chain(recycled_dbs) {
+        // An attached snapshot's tables keep the property they had but read the repository.
+        let live_dbs = self.databases.values().filter(|d| d.attached.is_none());
+        for db in live_dbs.chain(recycled_dbs) {
             if db.storage_volume.as_deref() == Some(name) {
                 dbs.push(db.name.clone());
             }

@@ -6,14 +6,14 @@
 //! keeps the meta): a job a restart interrupted continues from UPLOADING, and the repository's
 //! listing skips every file already uploaded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use snaprock_storage::{CatalogState, CommitWatch};
+use snaprock_storage::{CatalogState, CommitWatch, FileHome, volume_key};
 use tracing::{info, warn};
 
 use crate::backup::job::{BackupJob, BackupState};
@@ -27,10 +27,11 @@ use crate::job::{
     Failed, advance, plan_file, spawn_timeout, status_error, status_for_store_error, status_ok,
     transfer_all,
 };
+use crate::location::Location;
 use crate::locks::RepoLock;
 use crate::repository::Repository;
 use crate::service::BackupService;
-use crate::store::ExpectedContent;
+use crate::store::{ExpectedContent, S3Settings};
 
 pub(crate) async fn run_backup(
     service: Arc<BackupService>,
@@ -278,7 +279,8 @@ async fn upload_and_publish(
         "uploading"
     );
 
-    upload_all(job, repo, to_upload, local_paths).await?;
+    let copy_sources = volume_copy_sources(service);
+    upload_all(job, repo, to_upload, local_paths, &copy_sources).await?;
     advance(service, job, BackupState::SaveMeta, |r| {
         r.detail.upload_finished_time = Some(now_ms())
     })?;
@@ -429,21 +431,67 @@ fn capture(
     Ok((meta, local_paths))
 }
 
-/// Uploads the files, a few at a time. On the first failure the job is cancelled, which makes
-/// every other transfer stop and abort its multipart upload; all of them are awaited.
+/// Where each data file of a table on a storage volume is in its volume's S3 location, by the
+/// path of its local copy: such a file can be copied into the repository by the S3 service.
+type CopySources = HashMap<PathBuf, (S3Settings, String)>;
+
+fn volume_copy_sources(service: &BackupService) -> CopySources {
+    let state = service.catalog.snapshot();
+    let mut settings = HashMap::new();
+    for volume in state.storage_volumes.volumes.values() {
+        if let Ok(Location::S3(s3)) = crate::service::volume_location(volume) {
+            settings.insert(volume.name.clone(), s3);
+        }
+    }
+    let data_root = service.catalog.data_root();
+    let mut sources = HashMap::new();
+    let tables = state.databases.values().flat_map(|d| d.tables.values());
+    for file in tables.flat_map(|t| t.partitions.iter().flat_map(|p| p.files.iter())) {
+        if let FileHome::Volume(volume) = &file.home
+            && let Some(s3) = settings.get(volume)
+        {
+            sources.insert(
+                data_root.join(&file.path),
+                (s3.clone(), volume_key(&file.path)),
+            );
+        }
+    }
+    sources
+}
+
+/// Uploads the files, a few at a time: a file whose volume is on the repository's S3 service
+/// is copied there by the service, any other is streamed from its local copy. On the first
+/// failure the job is cancelled, which makes every other transfer stop and abort its multipart
+/// upload; all of them are awaited.
 async fn upload_all(
     job: &Arc<BackupJob>,
     repo: &Arc<Repository>,
     files: Vec<SnapshotFile>,
     local_paths: &BTreeMap<String, PathBuf>,
+    copy_sources: &CopySources,
 ) -> Result<(), Failed> {
     let transfers: Vec<_> = files
         .into_iter()
         .map(|file| {
             let path = local_paths.get(&file.key).cloned().unwrap_or_default();
+            let source = copy_sources.get(&path).cloned();
             let key = repo.key(&file.key);
             let (job, repo) = (job.clone(), repo.clone());
             async move {
+                if let Some((settings, source_key)) = source {
+                    match repo
+                        .store
+                        .copy_within_service(&settings, &source_key, &key, file.bytes)
+                        .await
+                    {
+                        Ok(true) => {
+                            job.progress.add(file.bytes);
+                            return ((file, path), Ok(()));
+                        }
+                        Ok(false) => {}
+                        Err(e) => return ((file, path), Err(e)),
+                    }
+                }
                 let expected = ExpectedContent {
                     size: file.bytes,
                     sha256: file.sha256.clone(),

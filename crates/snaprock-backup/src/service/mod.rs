@@ -202,6 +202,11 @@ impl BackupService {
         self.lock().repositories.keys().cloned().collect()
     }
 
+    /// The identity of this server's data (kept in its data directory across restarts).
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
     /// What a store opened for this server shares (tuning, upload journal, retry counter).
     pub fn store_context(&self) -> StoreContext {
         StoreContext {

@@ -180,6 +180,18 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
         progress: &TransferProgress,
         cancel: &CancelSignal,
     ) -> Result<(), StoreError>;
+    /// Copies `source_key` of `source` (another location) to `key` here without the bytes
+    /// passing through this server, checking the copy has `size` bytes; `Ok(false)` when this
+    /// store cannot (another service or other credentials, a file store).
+    async fn copy_within_service(
+        &self,
+        _source: &S3Settings,
+        _source_key: &str,
+        _key: &str,
+        _size: u64,
+    ) -> Result<bool, StoreError> {
+        Ok(false)
+    }
     /// Aborts the multipart uploads of `open` (noted by a server that then crashed) that are
     /// this store's; returns how many. Only S3 has multipart uploads.
     async fn abort_open_uploads(&self, _open: &[OpenUpload]) -> usize {

@@ -27,8 +27,17 @@ const REACH_TIMEOUT: Duration = Duration::from_secs(30);
 /// StarRocks' name for the volume of its own shared-data setup: reserved.
 const BUILTIN: &str = "builtin_storage_volume";
 
-/// Where in a volume snaprock keeps what it writes (the probe, later tables).
+/// Where in a volume snaprock keeps what it writes (the probe, the owner, tables' files).
 const VOLUME_DIR: &str = "snaprock/";
+
+/// The object naming the server whose tables a volume's location holds.
+const OWNER_KEY: &str = "snaprock/owner.json";
+
+/// What `snaprock/owner.json` holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct VolumeOwner {
+    cluster_id: String,
+}
 
 pub(crate) async fn run(session: &mut Session, stmt: StorageVolumeStatement) -> Result<Output> {
     match stmt {
@@ -107,13 +116,48 @@ async fn reach(
     };
     let location = Location::parse_volume(location, properties).map_err(failed)?;
     let store = open_store(&location, &session.engine.backup.store_context()).await;
-    match tokio::time::timeout(REACH_TIMEOUT, probe_writable(store.as_ref(), VOLUME_DIR)).await {
-        Ok(Ok(())) => Ok(()),
+    let cluster_id = session.engine.backup.cluster_id();
+    let checked = async {
+        probe_writable(store.as_ref(), VOLUME_DIR).await?;
+        claim(store.as_ref(), cluster_id).await
+    };
+    match tokio::time::timeout(REACH_TIMEOUT, checked).await {
+        Ok(Ok(None)) => Ok(()),
+        Ok(Ok(Some(other))) => Err(failed(format!(
+            "the location is used by another snaprock server (cluster {other}); a volume's \
+             tables are written by one server"
+        ))),
         Ok(Err(e)) => Err(failed(format!("the store cannot be used: {e}"))),
         Err(_) => Err(failed(format!(
             "no answer from the store within {} seconds",
             REACH_TIMEOUT.as_secs()
         ))),
+    }
+}
+
+/// Marks the location as this server's (`snaprock/owner.json`); `Some(other)` if another
+/// server's tables are there already.
+async fn claim(
+    store: &dyn snaprock_backup::store::ObjectStore,
+    cluster_id: &str,
+) -> std::result::Result<Option<String>, snaprock_backup::StoreError> {
+    match store.get(OWNER_KEY).await {
+        Ok(bytes) => {
+            let owner: VolumeOwner = serde_json::from_slice(&bytes).map_err(|e| {
+                snaprock_backup::StoreError::Other(format!("{OWNER_KEY} is not valid: {e}"))
+            })?;
+            Ok((owner.cluster_id != cluster_id).then_some(owner.cluster_id))
+        }
+        Err(snaprock_backup::StoreError::NotFound(_)) => {
+            let owner = VolumeOwner {
+                cluster_id: cluster_id.to_string(),
+            };
+            let body = serde_json::to_vec(&owner)
+                .map_err(|e| snaprock_backup::StoreError::Other(e.to_string()))?;
+            store.put(OWNER_KEY, body.into()).await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -87,6 +87,7 @@ impl S3Store {
         }
         S3Store {
             client: Client::from_conf(builder.build()),
+            settings: settings.clone(),
             bucket: settings.bucket.clone(),
             prefix: settings.prefix.clone(),
             download_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(

@@ -37,6 +37,7 @@ use super::{
 use crate::error::StoreError;
 
 mod client;
+mod copy;
 mod download;
 mod journal;
 
@@ -51,6 +52,8 @@ const DOWNLOAD_ATTEMPTS: u32 = 4;
 #[derive(Clone)]
 pub struct S3Store {
     client: Client,
+    /// Where and how it was reached (to tell whether another location is on the same service).
+    settings: S3Settings,
     bucket: String,
     prefix: String,
     tuning: TransferTuning,
@@ -321,6 +324,16 @@ impl ObjectStore for S3Store {
             }
         }
         Ok(out)
+    }
+
+    async fn copy_within_service(
+        &self,
+        source: &S3Settings,
+        source_key: &str,
+        key: &str,
+        size: u64,
+    ) -> Result<bool, StoreError> {
+        S3Store::copy_within_service(self, source, source_key, key, size).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
