@@ -61,6 +61,24 @@ impl TableMeta {
     }
 }
 
+impl crate::meta::CatalogState {
+    /// The volume keys this state may still read: every file on a volume (tables, the recycle
+    /// bin) and every file a job holds. Any other object under a volume's data directory is
+    /// an orphan of a write that never committed.
+    pub fn volume_keys(&self) -> std::collections::HashSet<String> {
+        let tables = self.databases.values().flat_map(|db| db.tables.values());
+        let files = tables
+            .flat_map(|t| t.partitions.iter())
+            .flat_map(|p| p.files.iter())
+            .chain(self.recycle_bin.files());
+        files
+            .filter(|f| matches!(f.home, FileHome::Volume(_)))
+            .map(|f| volume_key(&f.path))
+            .chain(self.held_paths().map(volume_key))
+            .collect()
+    }
+}
+
 /// The key of a data file in its volume.
 pub fn volume_key(path: &str) -> String {
     format!("{VOLUME_DATA_DIR}{path}")

@@ -20,7 +20,7 @@ mod persist;
 mod repositories;
 mod verify;
 mod volumes;
-pub use volumes::volume_location;
+pub use volumes::{OWNER_KEY, VolumeOwner, volume_location};
 
 pub use attach::SnapshotDatabase;
 pub use history::{EndedJob, JobHistory};
@@ -142,6 +142,9 @@ struct State {
     gc_pending: std::collections::BTreeSet<String>,
     /// Multipart uploads the last stop left open, found at start, aborted by `resume_jobs`.
     open_uploads: Vec<OpenUpload>,
+    /// The stores of the storage volumes mounted at start (their open uploads are aborted
+    /// with the repositories').
+    volume_stores: Vec<Arc<dyn crate::store::ObjectStore>>,
 }
 
 /// Repositories and backup jobs of one server.

@@ -99,7 +99,6 @@ impl BackupService {
                 Err(e) => warn!(repository = %record.name, error = %e, "repository not loaded"),
             }
         }
-        super::volumes::mount_all(&catalog, &store_context).await;
         let mut jobs = BTreeMap::new();
         let mut continuous = BTreeMap::new();
         let mut changed = false;
@@ -160,6 +159,7 @@ impl BackupService {
             cluster_id = format!("{:016x}", rand::random::<u64>());
             changed = true;
         }
+        let volume_stores = super::volumes::mount_all(&catalog, &store_context, &cluster_id).await;
         let service = Arc::new(BackupService {
             cluster_id,
             catalog,
@@ -172,6 +172,7 @@ impl BackupService {
                 expiring: persisted.expiring,
                 gc_pending: persisted.gc_pending.into_iter().collect(),
                 open_uploads,
+                volume_stores,
             }),
             save_lock: Mutex::new(()),
             submit_lock: tokio::sync::Mutex::new(()),
@@ -239,7 +240,7 @@ impl BackupService {
     }
 
     /// Aborts, in the background, the multipart uploads the last stop left open, each through
-    /// the repository whose bucket and prefix it is under.
+    /// the repository or storage volume whose bucket and prefix it is under.
     fn abort_open_uploads(&self) {
         let open = std::mem::take(&mut self.lock().open_uploads);
         if open.is_empty() {
@@ -250,6 +251,7 @@ impl BackupService {
             .repositories
             .values()
             .map(|(repo, _)| repo.store.clone())
+            .chain(self.lock().volume_stores.iter().cloned())
             .collect();
         tokio::spawn(async move {
             let mut aborted = 0;

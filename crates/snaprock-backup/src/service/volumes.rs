@@ -1,16 +1,35 @@
 //! Storage volumes' stores: opened with the same S3 client and context as repositories and
 //! mounted on the catalog, at start for every volume it holds and when a volume is created or
 //! its credentials change.
+//!
+//! At start, before any statement runs, the data objects of a volume this server owns
+//! (`snaprock/owner.json` names its cluster) that no catalog state can read are deleted: they
+//! were uploaded by writes that never committed (the server stopped, or was killed, between
+//! the upload and the commit).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use snaprock_storage::{Catalog, StorageVolumeMeta};
-use tracing::warn;
+use snaprock_storage::{Catalog, StorageVolumeMeta, VOLUME_DATA_DIR};
+use tracing::{info, warn};
 
 use super::BackupService;
+use crate::error::StoreError;
 use crate::location::Location;
 use crate::repository::open_store;
-use crate::store::{StoreContext, VolumeFiles};
+use crate::store::{ObjectStore, StoreContext, VolumeFiles};
+
+/// The object naming the server whose tables a volume's location holds.
+pub const OWNER_KEY: &str = "snaprock/owner.json";
+
+/// How long the orphan sweep of one volume may take at start.
+const SWEEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What `snaprock/owner.json` holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct VolumeOwner {
+    pub cluster_id: String,
+}
 
 /// A volume's location, parsed with its properties.
 pub fn volume_location(volume: &StorageVolumeMeta) -> Result<Location, String> {
@@ -27,26 +46,79 @@ async fn mount(
     catalog: &Catalog,
     volume: &StorageVolumeMeta,
     context: &StoreContext,
-) -> Result<(), String> {
+) -> Result<Arc<dyn ObjectStore>, String> {
     let store = open_store(&volume_location(volume)?, context).await;
-    catalog.mount_volume(&volume.name, Arc::new(VolumeFiles::new(store)));
-    Ok(())
+    catalog.mount_volume(&volume.name, Arc::new(VolumeFiles::new(store.clone())));
+    Ok(store)
 }
 
-/// Mounts every volume of the catalog (one that cannot be is logged and left unmounted: its
-/// tables' writes then fail with the reason).
-pub(crate) async fn mount_all(catalog: &Catalog, context: &StoreContext) {
+/// Mounts every volume of the catalog and sweeps the orphans of the ones this server owns; a
+/// volume that cannot be mounted is logged and left unmounted (its tables' writes then fail
+/// with the reason). Returns the mounted stores.
+pub(crate) async fn mount_all(
+    catalog: &Catalog,
+    context: &StoreContext,
+    cluster_id: &str,
+) -> Vec<Arc<dyn ObjectStore>> {
     let state = catalog.snapshot();
+    let mut stores = Vec::new();
     for volume in state.storage_volumes.volumes.values() {
-        if let Err(e) = mount(catalog, volume, context).await {
-            warn!(volume = %volume.name, error = %e, "storage volume not mounted");
+        let store = match mount(catalog, volume, context).await {
+            Ok(store) => store,
+            Err(e) => {
+                warn!(volume = %volume.name, error = %e, "storage volume not mounted");
+                continue;
+            }
+        };
+        let keep = state.volume_keys();
+        match tokio::time::timeout(
+            SWEEP_TIMEOUT,
+            sweep_orphans(store.as_ref(), cluster_id, &keep),
+        )
+        .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => {
+                info!(volume = %volume.name, removed, "removed objects of uncommitted writes")
+            }
+            Ok(Err(e)) => warn!(volume = %volume.name, error = %e, "orphan sweep failed"),
+            Err(_) => warn!(volume = %volume.name, "orphan sweep timed out"),
+        }
+        stores.push(store);
+    }
+    stores
+}
+
+/// Deletes the data objects no state can read, if the location is this server's.
+async fn sweep_orphans(
+    store: &dyn ObjectStore,
+    cluster_id: &str,
+    keep: &std::collections::HashSet<String>,
+) -> Result<usize, StoreError> {
+    let owner: VolumeOwner = match store.get(OWNER_KEY).await {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError::Other(format!("{OWNER_KEY} is not valid: {e}")))?,
+        Err(StoreError::NotFound(_)) => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    if owner.cluster_id != cluster_id {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    for entry in store.list(VOLUME_DATA_DIR).await? {
+        if !keep.contains(&entry.key) {
+            store.delete(&entry.key).await?;
+            removed += 1;
         }
     }
+    Ok(removed)
 }
 
 impl BackupService {
     /// Opens `volume`'s store and mounts it (replacing the store mounted under its name).
     pub async fn mount_volume(&self, volume: &StorageVolumeMeta) -> Result<(), String> {
-        mount(&self.catalog, volume, &self.store_context()).await
+        mount(&self.catalog, volume, &self.store_context())
+            .await
+            .map(|_| ())
     }
 }

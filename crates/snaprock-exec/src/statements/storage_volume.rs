@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use snaprock_backup::location::Location;
 use snaprock_backup::repository::{open_store, probe_writable};
+use snaprock_backup::service::{OWNER_KEY, VolumeOwner};
 use snaprock_sql::ast::{CreateStorageVolume, ShowFilter, StorageVolumeStatement};
 use snaprock_storage::{
     CatalogState, STORAGE_VOLUME_PROPERTY, StorageVolumeMeta, storage_volume_does_not_exist,
@@ -29,15 +30,6 @@ const BUILTIN: &str = "builtin_storage_volume";
 
 /// Where in a volume snaprock keeps what it writes (the probe, the owner, tables' files).
 const VOLUME_DIR: &str = "snaprock/";
-
-/// The object naming the server whose tables a volume's location holds.
-const OWNER_KEY: &str = "snaprock/owner.json";
-
-/// What `snaprock/owner.json` holds.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct VolumeOwner {
-    cluster_id: String,
-}
 
 pub(crate) async fn run(session: &mut Session, stmt: StorageVolumeStatement) -> Result<Output> {
     match stmt {
