@@ -277,13 +277,24 @@ async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
     assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
     assert!(s3.faults.data_write_bytes.load(Ordering::SeqCst) > 0);
 
+    let on_volume = volume_objects(&s3, "cv").len();
     snaprock_tests::restore_snapshot_into(&mut c, "repo", "snap", "sd2").await;
     assert_eq!(
         rows(&mut c, "SELECT count(*), sum(k), max(v) FROM sd2.t").await,
         source
     );
-    // The restored table is on the volume: its new files go there.
+    // The restored table is on the volume: its restored files are there, its new ones too.
+    let create = rows(&mut c, "SHOW CREATE TABLE sd2.t").await;
+    assert!(
+        create[0][1].contains("\"storage_volume\" = \"sv\""),
+        "{create:?}"
+    );
     let before = volume_objects(&s3, "cv").len();
+    assert_eq!(
+        before,
+        on_volume + 3,
+        "the three restored files were published"
+    );
     run(&mut c, &["INSERT INTO sd2.t VALUES (8, 'new')"]).await;
     assert_eq!(volume_objects(&s3, "cv").len(), before + 1);
 }

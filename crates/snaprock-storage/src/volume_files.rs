@@ -110,9 +110,15 @@ impl Catalog {
     /// table on no volume is left as it is. Call before the commit that lists the files: a
     /// failure leaves the statement uncommitted (its local files are then orphans).
     pub async fn publish(&self, table: &TableMeta, files: &mut [DataFile]) -> Result<()> {
-        let Some(volume) = table.storage_volume() else {
-            return Ok(());
-        };
+        match table.storage_volume() {
+            Some(volume) => self.publish_to(volume, files).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Uploads the local `files` to volume `volume` and marks them as there (see
+    /// [`Catalog::publish`]).
+    pub async fn publish_to(&self, volume: &str, files: &mut [DataFile]) -> Result<()> {
         let unavailable = |reason: String| StorageError::VolumeUnavailable {
             volume: volume.to_string(),
             reason,

@@ -58,7 +58,10 @@ pub(crate) fn reserve_ids(
     ids
 }
 
-fn snapshot_table<'m>(meta: &'m SnapshotMeta, name: &str) -> Result<&'m TableSnapshot, String> {
+pub(crate) fn snapshot_table<'m>(
+    meta: &'m SnapshotMeta,
+    name: &str,
+) -> Result<&'m TableSnapshot, String> {
     meta.tables.iter().find(|t| t.name == name).ok_or_else(|| {
         status_error(
             "COMMON_ERROR",

@@ -8,3 +8,4 @@ pub(crate) mod instant;
 pub(crate) mod job;
 pub(crate) mod materialized_views;
 pub(crate) mod runner;
+pub(crate) mod volumes;

@@ -173,6 +173,14 @@ async fn steps(
         let data_root = service.catalog.data_root().to_path_buf();
         downloaded.extend(downloads.iter().map(|d| data_root.join(&d.relative)));
         let files = download_all(job, repo, &data_root, downloads).await?;
+        let files = crate::restore::volumes::publish_restored_files(
+            service,
+            &record.database,
+            &meta,
+            &record.detail.plan,
+            files,
+        )
+        .await?;
         advance(service, job, RestoreState::Commit, |r| {
             r.detail.download_finished_time = Some(now_ms())
         })?;
