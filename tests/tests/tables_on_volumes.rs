@@ -418,3 +418,57 @@ async fn kill_9_during_a_load_leaves_the_old_state_and_no_orphan() {
     drop(c);
     server.kill9();
 }
+
+/// `--datacache-size 0`: no local copy of a volume file is kept, and every statement still
+/// works from the volume: queries, DELETE, BACKUP to a repository on another store (the files
+/// are fetched back and verified for the upload) and RESTORE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_data_cache_everything_reads_the_volume() {
+    let s3 = TestS3::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let mut options = TestServer::options(&data, "");
+    options.datacache_size = 0;
+    let server = TestServer::start_with(options).await;
+    let mut c = server.conn().await;
+    let repo_dir = work.path().join("repo");
+    run(
+        &mut c,
+        &[
+            &create_volume_sql(&s3, "sv", "nc"),
+            &format!(
+                "CREATE REPOSITORY local_repo WITH BROKER ON LOCATION \"file://{}\"",
+                repo_dir.display()
+            ),
+            "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
+            "CREATE TABLE sd.t (k INT, v STRING)",
+            "INSERT INTO sd.t VALUES (1, 'a'), (2, 'b')",
+            "INSERT INTO sd.t VALUES (3, 'c')",
+        ],
+    )
+    .await;
+    assert_eq!(volume_objects(&s3, "nc").len(), 2);
+    assert!(local_files(&data).is_empty(), "{:?}", local_files(&data));
+    s3.faults.data_reads.store(0, Ordering::SeqCst);
+    let all = vec![
+        vec!["1".to_string(), "a".to_string()],
+        vec!["2".into(), "b".into()],
+        vec!["3".into(), "c".into()],
+    ];
+    assert_eq!(contents(&mut c).await, all);
+    assert!(
+        s3.faults.data_reads.load(Ordering::SeqCst) > 0,
+        "read from the volume"
+    );
+    run(&mut c, &["DELETE FROM sd.t WHERE k = 1"]).await;
+    assert_eq!(contents(&mut c).await, all[1..].to_vec());
+
+    run(&mut c, &["BACKUP SNAPSHOT sd.snap TO local_repo"]).await;
+    let row = snaprock_tests::wait_for_backup_state(&mut c, "sd", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
+    snaprock_tests::restore_snapshot_into(&mut c, "local_repo", "snap", "sd2").await;
+    assert_eq!(
+        rows(&mut c, "SELECT k, v FROM sd2.t ORDER BY k").await,
+        all[1..].to_vec()
+    );
+}

@@ -105,6 +105,7 @@ impl Engine {
         })?;
         // Everything below sees the absolute directory the catalog resolved a relative one to.
         let catalog = Catalog::open(data_dir)?;
+        catalog.start_cache_filler();
         let data_dir = catalog.root().to_path_buf();
         let backup = BackupService::open(&data_dir, catalog.clone(), transfers).await?;
         let access = AccessControl::open(&data_dir, root_password)?;

@@ -99,6 +99,7 @@ impl Catalog {
         if removed > 0 {
             info!(removed, "removed data files of uncommitted writes");
         }
+        catalog.index_cached_copies();
         Ok(Arc::new(catalog))
     }
 
@@ -139,9 +140,17 @@ impl Catalog {
         match &file.home {
             FileHome::Local => return read_data_file(&self.data_root, file),
             FileHome::Volume(_) if self.data_root.join(&file.path).exists() => {
+                self.datacache().touch(&file.path);
                 return read_data_file(&self.data_root, file);
             }
-            _ => {}
+            FileHome::Volume(_) => {
+                let bytes = self.fetch_from_volume(file).await?;
+                if let Err(e) = self.keep_copy(file, &bytes) {
+                    warn!(path = %file.path, error = %e, "could not keep a data cache copy");
+                }
+                return read_parquet_bytes(bytes);
+            }
+            FileHome::Repository(_) => {}
         }
         let path = FileRouter::path_of(file);
         let result = self.files.get(&path).await.map_err(unavailable)?;
@@ -231,6 +240,9 @@ impl Catalog {
                 return true;
             }
             volume_objects.extend(retired.volume_object.clone());
+            if let Ok(relative) = path.strip_prefix(&self.data_root) {
+                self.files.datacache().forget(&relative.to_string_lossy());
+            }
             match std::fs::remove_file(path) {
                 Ok(()) => debug!(path = %path.display(), "deleted retired data file"),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -10,6 +10,8 @@
 mod auto_partition;
 mod catalog;
 mod compaction;
+mod datacache;
+mod datacache_fill;
 mod error;
 mod files;
 mod locations;
@@ -25,6 +27,7 @@ mod watch;
 pub use auto_partition::{MAX_PARTITIONS_PER_LOAD, NewPartition, add_partitions, partitions_for};
 pub use catalog::{Catalog, TableWriteGuard};
 pub use compaction::{CompactionPolicy, compact_partition_files};
+pub use datacache::{DEFAULT_DATACACHE_BYTES, DataCache};
 pub use error::StorageError;
 pub use files::{
     DataFileWriter, new_data_file_path, parquet_metadata_len, parquet_rows, read_data_file,

@@ -61,6 +61,8 @@ pub struct FileRouter {
     local: Arc<LocalFileSystem>,
     repositories: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
     volumes: RwLock<HashMap<String, Arc<dyn ObjectStore>>>,
+    /// Local copies of volume files: marked used on a hit, fetched after a miss.
+    cache: Arc<crate::datacache::DataCache>,
 }
 
 impl std::fmt::Display for FileRouter {
@@ -79,6 +81,7 @@ impl FileRouter {
             local: Arc::new(local),
             repositories: RwLock::new(HashMap::new()),
             volumes: RwLock::new(HashMap::new()),
+            cache: Arc::default(),
         })
     }
 
@@ -92,6 +95,11 @@ impl FileRouter {
     pub fn unmount_repository(&self, name: &str) {
         let mut mounts = self.repositories.write().unwrap_or_else(|p| p.into_inner());
         mounts.remove(name);
+    }
+
+    /// The data cache of volume files' local copies.
+    pub fn datacache(&self) -> &Arc<crate::datacache::DataCache> {
+        &self.cache
     }
 
     /// Makes the data files of storage volume `name` readable (its store is rooted at the
@@ -181,8 +189,9 @@ impl ObjectStore for FileRouter {
         let (store, inner, cached) = self.route(location)?;
         if cached {
             match self.local.get_opts(&inner, options.clone()).await {
-                Err(object_store::Error::NotFound { .. }) => {}
+                Err(object_store::Error::NotFound { .. }) => self.cache.note_miss(inner.as_ref()),
                 Ok(mut result) => {
+                    self.cache.touch(inner.as_ref());
                     result.meta.location = location.clone();
                     return Ok(result);
                 }
@@ -202,8 +211,11 @@ impl ObjectStore for FileRouter {
         let (store, inner, cached) = self.route(location)?;
         if cached {
             match self.local.get_ranges(&inner, ranges).await {
-                Err(object_store::Error::NotFound { .. }) => {}
-                other => return other,
+                Err(object_store::Error::NotFound { .. }) => self.cache.note_miss(inner.as_ref()),
+                other => {
+                    self.cache.touch(inner.as_ref());
+                    return other;
+                }
             }
         }
         store.get_ranges(&inner, ranges).await

@@ -134,6 +134,7 @@ impl Catalog {
                 .await
                 .map_err(unavailable)?;
             file.home = FileHome::Volume(volume.to_string());
+            self.cache_copy(file);
         }
         Ok(())
     }

@@ -70,6 +70,36 @@ pub struct Options {
     /// this times the part size).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub download_parts_in_flight: u64,
+    /// Bound of the data cache: local copies of the files of tables on storage volumes, least
+    /// recently used out first (bytes, or with K, M, G or T: `10G`). 0 keeps none.
+    #[arg(long, default_value = "10G", value_parser = parse_size)]
+    pub datacache_size: u64,
+}
+
+/// `1048576`, `512K`, `100M`, `10G`, `1T` (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size (write 10G, 512M, or bytes)"
+            ));
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (write 10G, 512M, or bytes)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("'{text}' is too large"))
 }
 
 impl Options {
@@ -151,6 +181,7 @@ pub async fn start(
     let engine = Engine::open(&options.data_dir, root_password, options.transfers())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    engine.catalog.set_datacache_limit(options.datacache_size);
     if tls.is_some() {
         // What clients read to learn whether TLS is offered (`SHOW VARIABLES LIKE 'have_ssl'`).
         let text = |v: &str| snaprock_exec::VarValue::Str(v.to_string());
@@ -214,5 +245,23 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("10G"), Ok(10 << 30));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1t"), Ok(1 << 40));
+        assert!(parse_size("10X").is_err());
+        assert!(parse_size("G").is_err());
+        assert!(parse_size("99999999999T").is_err());
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use snaprock_storage::{CatalogState, CommitWatch, FileHome, volume_key};
+use snaprock_storage::{CatalogState, CommitWatch, DataFile, FileHome, volume_key};
 use tracing::{info, warn};
 
 use crate::backup::job::{BackupJob, BackupState};
@@ -280,7 +280,15 @@ async fn upload_and_publish(
     );
 
     let copy_sources = volume_copy_sources(service);
-    upload_all(job, repo, to_upload, local_paths, &copy_sources).await?;
+    upload_all(
+        job,
+        repo,
+        to_upload,
+        local_paths,
+        &copy_sources,
+        &service.catalog,
+    )
+    .await?;
     advance(service, job, BackupState::SaveMeta, |r| {
         r.detail.upload_finished_time = Some(now_ms())
     })?;
@@ -431,9 +439,10 @@ fn capture(
     Ok((meta, local_paths))
 }
 
-/// Where each data file of a table on a storage volume is in its volume's S3 location, by the
-/// path of its local copy: such a file can be copied into the repository by the S3 service.
-type CopySources = HashMap<PathBuf, (S3Settings, String)>;
+/// The data files of tables on a storage volume, by the path of their local copy (which the
+/// data cache may have evicted): the file, and where it is in its volume's S3 location (such
+/// a file can be copied into the repository by the S3 service).
+type CopySources = HashMap<PathBuf, (Arc<DataFile>, Option<(S3Settings, String)>)>;
 
 fn volume_copy_sources(service: &BackupService) -> CopySources {
     let state = service.catalog.snapshot();
@@ -447,13 +456,11 @@ fn volume_copy_sources(service: &BackupService) -> CopySources {
     let mut sources = HashMap::new();
     let tables = state.databases.values().flat_map(|d| d.tables.values());
     for file in tables.flat_map(|t| t.partitions.iter().flat_map(|p| p.files.iter())) {
-        if let FileHome::Volume(volume) = &file.home
-            && let Some(s3) = settings.get(volume)
-        {
-            sources.insert(
-                data_root.join(&file.path),
-                (s3.clone(), volume_key(&file.path)),
-            );
+        if let FileHome::Volume(volume) = &file.home {
+            let s3 = settings
+                .get(volume)
+                .map(|s3| (s3.clone(), volume_key(&file.path)));
+            sources.insert(data_root.join(&file.path), (file.clone(), s3));
         }
     }
     sources
@@ -469,6 +476,7 @@ async fn upload_all(
     files: Vec<SnapshotFile>,
     local_paths: &BTreeMap<String, PathBuf>,
     copy_sources: &CopySources,
+    catalog: &Arc<snaprock_storage::Catalog>,
 ) -> Result<(), Failed> {
     let transfers: Vec<_> = files
         .into_iter()
@@ -476,12 +484,12 @@ async fn upload_all(
             let path = local_paths.get(&file.key).cloned().unwrap_or_default();
             let source = copy_sources.get(&path).cloned();
             let key = repo.key(&file.key);
-            let (job, repo) = (job.clone(), repo.clone());
+            let (job, repo, catalog) = (job.clone(), repo.clone(), catalog.clone());
             async move {
-                if let Some((settings, source_key)) = source {
+                if let Some((_, Some((settings, source_key)))) = &source {
                     match repo
                         .store
-                        .copy_within_service(&settings, &source_key, &key, file.bytes)
+                        .copy_within_service(settings, source_key, &key, file.bytes)
                         .await
                     {
                         Ok(true) => {
@@ -491,6 +499,13 @@ async fn upload_all(
                         Ok(false) => {}
                         Err(e) => return ((file, path), Err(e)),
                     }
+                }
+                // A volume file the data cache evicted is fetched back first (the job holds
+                // it, so it stays until uploaded).
+                if let Some((volume_file, _)) = &source
+                    && let Err(e) = catalog.ensure_local_copy(volume_file).await
+                {
+                    return ((file, path), Err(StoreError::Other(e.to_string())));
                 }
                 let expected = ExpectedContent {
                     size: file.bytes,
