@@ -118,12 +118,14 @@ impl DataCache {
         let mut index = self.index();
         let mut out = Vec::new();
         let mut kept = Vec::new();
-        while index.bytes > limit {
+        let mut kept_bytes = 0;
+        while index.bytes + kept_bytes > limit {
             let Some((path, bytes)) = index.copies.pop_lru() else {
                 break;
             };
             index.bytes -= bytes;
             if keep(&path) {
+                kept_bytes += bytes;
                 kept.push((path, bytes));
             } else {
                 out.push(path);

@@ -246,13 +246,15 @@ impl BackupService {
         if open.is_empty() {
             return;
         }
-        let stores: Vec<_> = self
-            .lock()
-            .repositories
-            .values()
-            .map(|(repo, _)| repo.store.clone())
-            .chain(self.lock().volume_stores.iter().cloned())
-            .collect();
+        let stores: Vec<_> = {
+            let state = self.lock();
+            state
+                .repositories
+                .values()
+                .map(|(repo, _)| repo.store.clone())
+                .chain(state.volume_stores.iter().cloned())
+                .collect()
+        };
         tokio::spawn(async move {
             let mut aborted = 0;
             for store in stores {
