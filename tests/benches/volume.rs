@@ -54,7 +54,7 @@ async fn load(c: &mut Conn, table: &str, csv: &Path) -> f64 {
 async fn backup(c: &mut Conn, s3: &TestS3, db: &str) -> (f64, u64) {
     s3.faults.data_write_bytes.store(0, Ordering::SeqCst);
     let start = Instant::now();
-    c.query_drop(format!("BACKUP SNAPSHOT {db}.snap TO repo"))
+    c.query_drop(format!("BACKUP SNAPSHOT {db}.{db}_snap TO repo"))
         .await
         .unwrap();
     let row = wait_for_backup_state(c, db, &["FINISHED", "CANCELLED"]).await;
