@@ -403,7 +403,8 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 /// Every data file a state lists: its tables' and its recycle bin's.
-fn all_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
+/// Every file of `state`: its tables' and the recycle bin's.
+pub(crate) fn all_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
     state
         .databases
         .values()

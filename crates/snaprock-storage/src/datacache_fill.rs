@@ -16,15 +16,8 @@ use crate::meta::{CatalogState, DataFile};
 use crate::{Result, StorageError};
 
 /// Every volume file of `state` (tables and the recycle bin).
-fn volume_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
-    state
-        .databases
-        .values()
-        .flat_map(|db| db.tables.values())
-        .flat_map(|t| t.partitions.iter())
-        .flat_map(|p| p.files.iter())
-        .chain(state.recycle_bin.files())
-        .filter(|f| matches!(f.home, FileHome::Volume(_)))
+pub(crate) fn volume_files(state: &CatalogState) -> impl Iterator<Item = &Arc<DataFile>> {
+    crate::catalog::all_files(state).filter(|f| matches!(f.home, FileHome::Volume(_)))
 }
 
 impl Catalog {

@@ -66,13 +66,7 @@ impl crate::meta::CatalogState {
     /// bin) and every file a job holds. Any other object under a volume's data directory is
     /// an orphan of a write that never committed.
     pub fn volume_keys(&self) -> std::collections::HashSet<String> {
-        let tables = self.databases.values().flat_map(|db| db.tables.values());
-        let files = tables
-            .flat_map(|t| t.partitions.iter())
-            .flat_map(|p| p.files.iter())
-            .chain(self.recycle_bin.files());
-        files
-            .filter(|f| matches!(f.home, FileHome::Volume(_)))
+        crate::datacache_fill::volume_files(self)
             .map(|f| volume_key(&f.path))
             .chain(self.held_paths().map(volume_key))
             .collect()
