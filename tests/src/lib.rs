@@ -61,6 +61,7 @@ impl TestServer {
             download_part_kib: 8192,
             download_parts_in_flight: 16,
             datacache_size: 10 * 1024 * 1024 * 1024,
+            volume_retire_grace_secs: 0,
         }
     }
 
@@ -159,11 +160,15 @@ pub async fn run(conn: &mut Conn, statements: &[&str]) {
 
 /// A query's rows as text (NULL as "NULL").
 pub async fn rows(conn: &mut Conn, sql: &str) -> Vec<Vec<String>> {
-    let result: Vec<mysql_async::Row> = conn
-        .query(sql)
+    try_rows(conn, sql)
         .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    result
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// A query's rows as text (NULL as "NULL"), or its error.
+pub async fn try_rows(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<String>>, mysql_async::Error> {
+    let result: Vec<mysql_async::Row> = conn.query(sql).await?;
+    Ok(result
         .into_iter()
         .map(|row| {
             (0..row.len())
@@ -174,7 +179,7 @@ pub async fn rows(conn: &mut Conn, sql: &str) -> Vec<Vec<String>> {
                 })
                 .collect()
         })
-        .collect()
+        .collect())
 }
 
 /// A one-value query's value as text.

@@ -46,6 +46,13 @@ fn field<'a>(desc: &'a [(String, String)], name: &str) -> &'a str {
     &desc.iter().find(|(k, _)| k == name).unwrap().1
 }
 
+/// What a volume's location holds besides the catalog its writer publishes.
+fn volume_leftovers(s3: &TestS3, prefix: &str) -> Vec<String> {
+    let mut files = snaprock_tests::s3::files_under(&s3.bucket_dir().join(prefix));
+    files.retain(|f| f != "snaprock/catalog.json");
+    files
+}
+
 async fn volume_names(c: &mut Conn) -> Vec<String> {
     rows(c, "SHOW STORAGE VOLUMES")
         .await
@@ -63,21 +70,24 @@ async fn storage_volume_statements_answer_as_starrocks() {
 
     run(&mut c, &[&create_sql(&s3, "sv", "vol1", SECRET_KEY)]).await;
     // The store was reached: the probe object is gone again; the location is marked as this
-    // server's, and another server cannot make a volume of it.
-    let leftovers = snaprock_tests::s3::files_under(&s3.bucket_dir().join("vol1"));
-    assert_eq!(leftovers, vec!["snaprock/owner.json"]);
+    // server's. Another server that makes a volume of it follows it: it never writes there.
+    assert_eq!(volume_leftovers(&s3, "vol1"), vec!["snaprock/owner.json"]);
     let other = TestServer::start().await;
     let mut o = other.conn().await;
-    let (code, message) = server_error(
-        o.query_drop(create_sql(&s3, "sv", "vol1", SECRET_KEY))
-            .await,
-    );
-    assert_eq!(code, COMMON);
-    assert!(
-        message.contains("used by another snaprock server"),
-        "{message}"
-    );
-    assert!(volume_names(&mut o).await.is_empty());
+    run(&mut o, &[&create_sql(&s3, "followed", "vol1", SECRET_KEY)]).await;
+    assert_eq!(volume_names(&mut o).await, vec!["followed"]);
+    let read_only = "Storage volume 'followed' is read-only on this server: its location is \
+                     written by another snaprock server";
+    for sql in [
+        "CREATE DATABASE d PROPERTIES (\"storage_volume\" = \"followed\")",
+        "SET followed AS DEFAULT STORAGE VOLUME",
+    ] {
+        let (code, message) = server_error(o.query_drop(sql).await);
+        assert_eq!(code, COMMON, "{sql}");
+        assert!(message.starts_with(read_only), "{sql}: {message}");
+    }
+    assert!(rows(&mut o, "SHOW DATABASES LIKE 'd'").await.is_empty());
+    assert_eq!(volume_leftovers(&s3, "vol1"), vec!["snaprock/owner.json"]);
     assert_eq!(volume_names(&mut c).await, vec!["sv"]);
     let desc = describe(&mut c, "sv").await;
     let columns: Vec<&str> = desc.iter().map(|(k, _)| k.as_str()).collect();

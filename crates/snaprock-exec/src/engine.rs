@@ -140,6 +140,10 @@ impl Engine {
         self.backup.resume_jobs();
         // Scheduled tasks: runs due, and runs that were waiting on a resumed backup job.
         self.tasks.start(self);
+        // The catalogs of storage volumes: published where this server writes, followed where
+        // another server does.
+        self.catalog
+            .start_volume_sync(self.backup.cluster_id().to_string());
         // The recycle bin forgets drops older than `catalog_trash_expire_second`; files no
         // state lists any more are deleted once the last query reading them let go.
         let weak = Arc::downgrade(self);

@@ -172,7 +172,8 @@ fn storage_error(error: &StorageError) -> (ErrorKind, String) {
         StorageError::InvalidDefinition(_) => ER_PARSE_ERROR,
         StorageError::DatabaseNotEmpty(_) => ER_DB_DROP_EXISTS,
         StorageError::Conflict => ER_LOCK_DEADLOCK,
-        StorageError::ReadOnlySnapshotDatabase { .. } => ER_OPTION_PREVENTS_STATEMENT,
+        StorageError::ReadOnlySnapshotDatabase { .. }
+        | StorageError::ReadOnlyFollowedDatabase { .. } => ER_OPTION_PREVENTS_STATEMENT,
         StorageError::Io { .. }
         | StorageError::RemoteFileUnavailable { .. }
         | StorageError::VolumeUnavailable { .. }

@@ -4,7 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
@@ -36,6 +38,9 @@ pub struct Catalog {
     files: Arc<FileRouter>,
     /// The stores of the storage volumes (see `volume_files.rs`).
     volume_stores: VolumeStores,
+    /// How long a retired volume object stays before it is deleted (milliseconds): servers
+    /// following the volume may still read the version that listed it.
+    volume_retire_grace_ms: AtomicU64,
 }
 
 /// A file no longer in the current state: its local path, and its volume object if it has one.
@@ -47,12 +52,15 @@ struct RetiredFile {
 }
 
 impl RetiredFile {
-    fn of(file: &Arc<DataFile>, data_root: &Path) -> Self {
+    /// `file`, retired; the objects of a volume this server only follows are not its to delete.
+    fn of(file: &Arc<DataFile>, data_root: &Path, followed: &HashSet<String>) -> Self {
         RetiredFile {
             file: Arc::downgrade(file),
             path: data_root.join(&file.path),
             volume_object: match &file.home {
-                FileHome::Volume(volume) => Some((volume.clone(), volume_key(&file.path))),
+                FileHome::Volume(volume) if !followed.contains(volume) => {
+                    Some((volume.clone(), volume_key(&file.path)))
+                }
                 _ => None,
             },
         }
@@ -94,6 +102,7 @@ impl Catalog {
             table_locks: Mutex::new(HashMap::new()),
             retired_files: Mutex::new(Vec::new()),
             volume_stores: VolumeStores::default(),
+            volume_retire_grace_ms: AtomicU64::new(0),
         };
         let removed = catalog.remove_orphan_files()?;
         if removed > 0 {
@@ -187,15 +196,27 @@ impl Catalog {
     /// Applies `change` to a copy of the latest state, persists it, then makes it current.
     /// If `change` or the write fails, nothing changes.
     pub fn commit<T>(&self, change: impl FnOnce(&mut CatalogState) -> Result<T>) -> Result<T> {
+        self.commit_as(None, change)
+    }
+
+    /// [`Catalog::commit`]; `refreshing` names the followed volume whose databases this commit
+    /// may replace (only the refresh from its published catalog does).
+    pub(crate) fn commit_as<T>(
+        &self,
+        refreshing: Option<&str>,
+        change: impl FnOnce(&mut CatalogState) -> Result<T>,
+    ) -> Result<T> {
         let _guard = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.snapshot();
         let mut new = CatalogState::clone(&old);
         let out = change(&mut new)?;
         check_attached_unchanged(&old, &new)?;
+        crate::volume_catalog::check_followed_unchanged(&old, &new, refreshing)?;
         crate::watch::record_watched_commits(&old, &mut new, chrono::Utc::now().timestamp_millis());
         new.version = old.version + 1;
         self.persist(&new)?;
         let retired = retired_files(&old, &new);
+        let followed = crate::volume_catalog::followed_volumes(&old);
         let released = released_files(&old, &new);
         {
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
@@ -204,7 +225,11 @@ impl Catalog {
         drop(old);
         if !retired.is_empty() {
             let mut list = self.retired_files.lock().unwrap_or_else(|p| p.into_inner());
-            list.extend(retired.iter().map(|f| RetiredFile::of(f, &self.data_root)));
+            list.extend(
+                retired
+                    .iter()
+                    .map(|f| RetiredFile::of(f, &self.data_root, &followed)),
+            );
         }
         if !released.is_empty() {
             // A released file no state lists: deleted at the sweep below, unless it is already
@@ -253,7 +278,14 @@ impl Catalog {
             false
         });
         drop(list);
-        self.delete_volume_objects(volume_objects);
+        let grace = Duration::from_millis(self.volume_retire_grace_ms.load(Ordering::Relaxed));
+        self.delete_volume_objects(volume_objects, grace);
+    }
+
+    /// How long a retired volume object stays in the store before it is deleted.
+    pub fn set_volume_retire_grace(&self, grace: Duration) {
+        let ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+        self.volume_retire_grace_ms.store(ms, Ordering::Relaxed);
     }
 
     fn persist(&self, state: &CatalogState) -> Result<()> {
@@ -487,6 +519,7 @@ mod tests {
                 views: BTreeMap::new(),
                 attached: None,
                 storage_volume: None,
+                followed_volume: None,
             }),
         );
         Ok(())

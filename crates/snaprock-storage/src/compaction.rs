@@ -60,8 +60,8 @@ impl Catalog {
     pub async fn compact_once(self: &Arc<Self>, policy: CompactionPolicy) -> Result<usize> {
         let state = self.snapshot();
         let mut candidates = Vec::new();
-        // An attached snapshot is read-only and its files are the repository's.
-        for db in state.databases.values().filter(|d| d.attached.is_none()) {
+        // Attached snapshots and followed databases are read-only (their files are not ours).
+        for db in state.databases.values().filter(|d| !d.is_read_only()) {
             for table in db.tables.values() {
                 // A partition with files still in a repository (an instant restore is
                 // downloading them) waits until they are local.
@@ -258,6 +258,7 @@ mod tests {
                         views: BTreeMap::new(),
                         attached: None,
                         storage_volume: None,
+                        followed_volume: None,
                     }),
                 );
                 Ok(())

@@ -52,6 +52,11 @@ pub enum StorageError {
         snapshot: String,
         repository: String,
     },
+    #[error(
+        "Database '{database}' is read-only on this server: it is written by the server that \
+         owns storage volume '{volume}' (run writes there)"
+    )]
+    ReadOnlyFollowedDatabase { database: String, volume: String },
     #[error("The table changed while this statement ran; retry it")]
     Conflict,
     /// A data file whose bytes are still in a repository (an instant restore is downloading

@@ -21,6 +21,7 @@ mod partition;
 mod recycle;
 mod storage_volume;
 mod types;
+mod volume_catalog;
 mod volume_files;
 mod watch;
 
@@ -45,6 +46,7 @@ pub use storage_volume::{
     volume_error,
 };
 pub use types::{ColumnType, LIST_ITEM_FIELD, SQL_TYPE_METADATA_KEY, StructField};
+pub use volume_catalog::{FOLLOW_EVERY, PublishedCatalog, VOLUME_CATALOG_KEY};
 pub use volume_files::{STORAGE_VOLUME_PROPERTY, VOLUME_DATA_DIR, VolumeStore, volume_key};
 pub use watch::{CommitWatch, TableChange, WatchedCommit};
 

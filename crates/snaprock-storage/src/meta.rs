@@ -110,6 +110,10 @@ pub struct DatabaseMeta {
     /// The storage volume its new tables are placed on (`PROPERTIES ("storage_volume" = ...)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_volume: Option<String>,
+    /// Set for a database another server writes, shown read-only here: the storage volume
+    /// (this server's name for it) whose published catalog it mirrors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followed_volume: Option<String>,
 }
 
 /// The snapshot a read-only database reads (`CREATE DATABASE d FROM SNAPSHOT s ON repo`).
@@ -122,8 +126,14 @@ pub struct AttachedSnapshot {
 }
 
 impl DatabaseMeta {
-    /// Refuses any change to an attached snapshot.
+    /// Refuses any change to an attached snapshot or a database another server writes.
     pub fn check_writable(&self) -> crate::Result<()> {
+        if let Some(volume) = &self.followed_volume {
+            return Err(crate::StorageError::ReadOnlyFollowedDatabase {
+                database: self.name.clone(),
+                volume: volume.clone(),
+            });
+        }
         match &self.attached {
             None => Ok(()),
             Some(a) => Err(crate::StorageError::ReadOnlySnapshotDatabase {
@@ -132,6 +142,11 @@ impl DatabaseMeta {
                 repository: a.repository.clone(),
             }),
         }
+    }
+
+    /// Whether the database is read-only here (an attached snapshot or a followed database).
+    pub fn is_read_only(&self) -> bool {
+        self.attached.is_some() || self.followed_volume.is_some()
     }
 }
 

@@ -37,6 +37,10 @@ pub struct StorageVolumeMeta {
     pub enabled: bool,
     pub comment: String,
     pub created_at: String,
+    /// Set when the location is another server's (`snaprock/owner.json` names that cluster):
+    /// this server follows the catalog it publishes there, read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<String>,
 }
 
 impl StorageVolumeMeta {
@@ -106,14 +110,21 @@ impl CatalogState {
         if !volume.enabled {
             return Err(volume_error(format!("Storage volume '{name}' is disabled")));
         }
+        if let Some(writer) = &volume.follows {
+            return Err(followed_error(name, writer));
+        }
         self.storage_volumes.default = Some(name.to_string());
         Ok(())
     }
 
     /// Removes volume `name`: not the default one, nor one a database or table (dropped ones
-    /// in the recycle bin included) is on.
+    /// in the recycle bin included) is on. The databases this server follows on it leave with
+    /// it (they are the writer's).
     pub fn drop_storage_volume(&mut self, name: &str) -> Result<()> {
-        self.storage_volumes.get_or_err(name)?;
+        if self.storage_volumes.get_or_err(name)?.follows.is_some() {
+            self.databases
+                .retain(|_, d| d.followed_volume.as_deref() != Some(name));
+        }
         if self.storage_volumes.is_default(name) {
             return Err(volume_error("default storage volume can not be removed"));
         }
@@ -164,6 +175,9 @@ impl CatalogState {
         if !volume.enabled {
             return Err(volume_error(format!("Storage volume '{name}' is disabled")));
         }
+        if let Some(writer) = &volume.follows {
+            return Err(followed_error(name, writer));
+        }
         Ok(())
     }
 
@@ -206,6 +220,14 @@ pub fn does_not_exist(name: &str) -> String {
     format!("Storage volume '{name}' does not exist")
 }
 
+/// New tables and databases cannot go on a volume this server follows.
+fn followed_error(name: &str, writer: &str) -> StorageError {
+    volume_error(format!(
+        "Storage volume '{name}' is read-only on this server: its location is written by \
+         another snaprock server (cluster {writer}), whose databases this server follows"
+    ))
+}
+
 /// A storage volume statement refused with StarRocks' text.
 pub fn volume_error(message: impl Into<String>) -> StorageError {
     StorageError::StorageVolume(message.into())
@@ -229,6 +251,7 @@ mod tests {
             enabled: true,
             comment: String::new(),
             created_at: String::new(),
+            follows: None,
         }
     }
 

@@ -36,6 +36,10 @@ pub trait VolumeStore: Send + Sync + std::fmt::Debug {
     async fn delete(&self, key: &str) -> Result<(), String>;
     /// The store reads go through, rooted at [`VOLUME_DATA_DIR`] of the volume.
     fn reader(&self) -> Arc<dyn object_store::ObjectStore>;
+    /// Writes a small object whole (`key` under the volume's location).
+    async fn put_object(&self, key: &str, body: bytes::Bytes) -> Result<(), String>;
+    /// Reads a small object whole; `None` if there is none.
+    async fn get_object(&self, key: &str) -> Result<Option<bytes::Bytes>, String>;
 }
 
 /// The mounted volume stores, by volume name.
@@ -143,12 +147,17 @@ impl Catalog {
                 objects.push((volume.clone(), volume_key(&file.path)));
             }
         }
-        self.delete_volume_objects(objects);
+        self.delete_volume_objects(objects, std::time::Duration::ZERO);
     }
 
-    /// Deletes retired volume objects in the background (a failure only leaves an object
-    /// behind, which is logged).
-    pub(crate) fn delete_volume_objects(&self, objects: Vec<(String, String)>) {
+    /// Deletes volume objects in the background, `after` a while (a failure only leaves an
+    /// object behind, which is logged; one the server stopped before deleting is an orphan the
+    /// next start removes).
+    pub(crate) fn delete_volume_objects(
+        &self,
+        objects: Vec<(String, String)>,
+        after: std::time::Duration,
+    ) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -158,6 +167,7 @@ impl Catalog {
                 continue;
             };
             runtime.spawn(async move {
+                tokio::time::sleep(after).await;
                 match store.delete(&key).await {
                     Ok(()) => tracing::debug!(%volume, %key, "deleted retired volume object"),
                     Err(e) => {

@@ -74,6 +74,11 @@ pub struct Options {
     /// recently used out first (bytes, or with K, M, G or T: `10G`). 0 keeps none.
     #[arg(long, default_value = "10G", value_parser = parse_size)]
     pub datacache_size: u64,
+    /// Seconds a data file a table on a storage volume no longer reads stays in the store
+    /// before it is deleted: servers following the volume finish their queries over the
+    /// version before (longer than their longest query).
+    #[arg(long, default_value_t = 300)]
+    pub volume_retire_grace_secs: u64,
 }
 
 /// `1048576`, `512K`, `100M`, `10G`, `1T` (powers of 1024).
@@ -182,6 +187,9 @@ pub async fn start(
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     engine.catalog.set_datacache_limit(options.datacache_size);
+    engine
+        .catalog
+        .set_volume_retire_grace(Duration::from_secs(options.volume_retire_grace_secs));
     if tls.is_some() {
         // What clients read to learn whether TLS is offered (`SHOW VARIABLES LIKE 'have_ssl'`).
         let text = |v: &str| snaprock_exec::VarValue::Str(v.to_string());

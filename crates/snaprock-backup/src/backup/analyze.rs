@@ -95,6 +95,12 @@ pub fn analyze_backup(
             attached.snapshot, attached.repository
         )));
     }
+    if let Some(volume) = &db.followed_volume {
+        return Err(BackupError::ddl(format!(
+            "Database {database} is followed read-only from storage volume {volume}: back it up \
+             on the server that writes it"
+        )));
+    }
     if !valid_label(&stmt.snapshot) {
         return Err(BackupError::wrong_label(&stmt.snapshot));
     }

@@ -89,6 +89,7 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
                 views: BTreeMap::new(),
                 attached: None,
                 storage_volume: None,
+                followed_volume: None,
             }),
         );
     }

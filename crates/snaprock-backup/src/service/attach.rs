@@ -212,6 +212,7 @@ impl SnapshotDatabase {
             views,
             attached: Some(self.attached.clone()),
             storage_volume: None,
+            followed_volume: None,
         }
     }
 }

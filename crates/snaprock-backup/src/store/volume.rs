@@ -51,4 +51,16 @@ impl VolumeStore for VolumeFiles {
     fn reader(&self) -> Arc<dyn object_store::ObjectStore> {
         self.reader.clone()
     }
+
+    async fn put_object(&self, key: &str, body: bytes::Bytes) -> Result<(), String> {
+        self.store.put(key, body).await.map_err(|e| e.to_string())
+    }
+
+    async fn get_object(&self, key: &str) -> Result<Option<bytes::Bytes>, String> {
+        match self.store.get(key).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }

@@ -92,13 +92,16 @@ fn split_enabled(properties: Properties) -> Result<(Option<bool>, Properties)> {
     Ok((enabled, rest))
 }
 
-/// Checks the location and properties and reaches the store (bounded in time).
+/// Checks the location and properties and reaches the store (bounded in time). A location
+/// no server has is claimed for this one, and one this server has is checked writable: both
+/// give `None`. A location another server writes gives that server's cluster: this server
+/// will follow it, and only reads it.
 async fn reach(
     session: &Session,
     locations: &[String],
     properties: &[(String, String)],
     statement: &str,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let failed = |reason: String| ExecError::Ddl(format!("Failed to {statement}: {reason}"));
     let [location] = locations else {
         return Err(failed(format!(
@@ -110,15 +113,19 @@ async fn reach(
     let store = open_store(&location, &session.engine.backup.store_context()).await;
     let cluster_id = session.engine.backup.cluster_id();
     let checked = async {
-        probe_writable(store.as_ref(), VOLUME_DIR).await?;
-        claim(store.as_ref(), cluster_id).await
+        match owner(store.as_ref()).await? {
+            Some(other) if other != cluster_id => Ok(Some(other)),
+            Some(_) => probe_writable(store.as_ref(), VOLUME_DIR)
+                .await
+                .map(|_| None),
+            None => {
+                probe_writable(store.as_ref(), VOLUME_DIR).await?;
+                claim(store.as_ref(), cluster_id).await.map(|_| None)
+            }
+        }
     };
     match tokio::time::timeout(REACH_TIMEOUT, checked).await {
-        Ok(Ok(None)) => Ok(()),
-        Ok(Ok(Some(other))) => Err(failed(format!(
-            "the location is used by another snaprock server (cluster {other}); a volume's \
-             tables are written by one server"
-        ))),
+        Ok(Ok(owner)) => Ok(owner),
         Ok(Err(e)) => Err(failed(format!("the store cannot be used: {e}"))),
         Err(_) => Err(failed(format!(
             "no answer from the store within {} seconds",
@@ -127,30 +134,33 @@ async fn reach(
     }
 }
 
-/// Marks the location as this server's (`snaprock/owner.json`); `Some(other)` if another
-/// server's tables are there already.
-async fn claim(
+/// The cluster of the server whose location this is (`snaprock/owner.json`), if any.
+async fn owner(
     store: &dyn snaprock_backup::store::ObjectStore,
-    cluster_id: &str,
 ) -> std::result::Result<Option<String>, snaprock_backup::StoreError> {
     match store.get(OWNER_KEY).await {
         Ok(bytes) => {
             let owner: VolumeOwner = serde_json::from_slice(&bytes).map_err(|e| {
                 snaprock_backup::StoreError::Other(format!("{OWNER_KEY} is not valid: {e}"))
             })?;
-            Ok((owner.cluster_id != cluster_id).then_some(owner.cluster_id))
+            Ok(Some(owner.cluster_id))
         }
-        Err(snaprock_backup::StoreError::NotFound(_)) => {
-            let owner = VolumeOwner {
-                cluster_id: cluster_id.to_string(),
-            };
-            let body = serde_json::to_vec(&owner)
-                .map_err(|e| snaprock_backup::StoreError::Other(e.to_string()))?;
-            store.put(OWNER_KEY, body.into()).await?;
-            Ok(None)
-        }
+        Err(snaprock_backup::StoreError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Marks the location as this server's (`snaprock/owner.json`).
+async fn claim(
+    store: &dyn snaprock_backup::store::ObjectStore,
+    cluster_id: &str,
+) -> std::result::Result<(), snaprock_backup::StoreError> {
+    let owner = VolumeOwner {
+        cluster_id: cluster_id.to_string(),
+    };
+    let body = serde_json::to_vec(&owner)
+        .map_err(|e| snaprock_backup::StoreError::Other(e.to_string()))?;
+    store.put(OWNER_KEY, body.into()).await
 }
 
 async fn create_volume(session: &mut Session, create: CreateStorageVolume) -> Result<Output> {
@@ -175,7 +185,7 @@ async fn create_volume(session: &mut Session, create: CreateStorageVolume) -> Re
         )));
     }
     let (enabled, properties) = split_enabled(create.properties)?;
-    reach(
+    let follows = reach(
         session,
         &create.locations,
         &properties,
@@ -197,6 +207,7 @@ async fn create_volume(session: &mut Session, create: CreateStorageVolume) -> Re
             enabled: enabled.unwrap_or(true),
             comment: create.comment.clone().unwrap_or_default(),
             created_at: now.clone(),
+            follows: follows.clone(),
         };
         s.storage_volumes
             .volumes
@@ -209,7 +220,15 @@ async fn create_volume(session: &mut Session, create: CreateStorageVolume) -> Re
     if created {
         mount(session, &create.name).await?;
     }
-    info!(volume = %create.name, "storage volume created");
+    match &follows {
+        None => info!(volume = %create.name, "storage volume created"),
+        Some(writer) => info!(
+            volume = %create.name,
+            %writer,
+            "storage volume created: its location is another server's, whose databases this \
+             server follows read-only"
+        ),
+    }
     Ok(Output::ok())
 }
 
@@ -253,7 +272,14 @@ async fn alter_volume(
     let (enabled, changes) = split_enabled(properties)?;
     let merged = current.with_properties(&changes);
     if !changes.is_empty() {
-        reach(session, &current.locations, &merged, "alter storage volume").await?;
+        let owner = reach(session, &current.locations, &merged, "alter storage volume").await?;
+        if owner != current.follows {
+            return Err(ExecError::Ddl(format!(
+                "Failed to alter storage volume: the location's owner changed since the volume \
+                 was created (now {}); drop the volume and create it again",
+                owner.as_deref().unwrap_or("this server")
+            )));
+        }
     }
     session.engine.catalog.commit(|s| {
         if enabled == Some(false) && s.storage_volumes.is_default(name) {

@@ -161,7 +161,7 @@ impl TaskScheduler {
         let now = now_ms();
         let mut due = Vec::new();
         for (name, db) in &state.databases {
-            if db.attached.is_some() {
+            if db.is_read_only() {
                 continue;
             }
             for table in db.tables.values() {
@@ -204,7 +204,7 @@ impl TaskScheduler {
             let stale: Vec<(String, u64)> = state
                 .databases
                 .iter()
-                .filter(|(_, db)| db.attached.is_none())
+                .filter(|(_, db)| !db.is_read_only())
                 .flat_map(|(name, db)| db.tables.values().map(move |t| (name, t)))
                 .filter(|(_, t)| {
                     t.materialized_view.as_ref().is_some_and(|v| {

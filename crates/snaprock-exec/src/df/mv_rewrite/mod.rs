@@ -72,7 +72,7 @@ fn rewrite_query(
         .state
         .databases
         .iter()
-        .filter(|(_, d)| d.attached.is_none())
+        .filter(|(_, d)| !d.is_read_only())
         .flat_map(|(name, d)| d.tables.values().map(move |t| (name, t.as_ref())))
         .filter(|(_, t)| {
             t.materialized_view.as_ref().is_some_and(|v| {

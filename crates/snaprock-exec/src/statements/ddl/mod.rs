@@ -60,6 +60,7 @@ pub(crate) fn create_database(
                 views: BTreeMap::new(),
                 attached: None,
                 storage_volume: volume.clone(),
+                followed_volume: None,
             }),
         );
         Ok(true)
@@ -547,6 +548,7 @@ pub(crate) fn add_new_table(
         .databases
         .get(db)
         .ok_or_else(|| StorageError::UnknownDatabase(db.to_string()))?;
+    dbm.check_writable()?;
     if dbm.tables.contains_key(name) || dbm.views.contains_key(name) {
         if if_not_exists {
             return Ok(None);
