@@ -208,7 +208,7 @@ fn sha256_of(path: &Path) -> String {
 
 /// BACKUP of a table on a volume whose S3 service is the repository's: the data files are
 /// copied by the store (no data byte passes through the server, counted at the store), each
-/// lands under its SHA-256, and the snapshot restores to the same rows. A local table's backup
+/// lands under its SHA-256, and RESTORE copies them back the same way, to the same rows. A local table's backup
 /// to the same repository streams its bytes, for comparison.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
@@ -277,8 +277,36 @@ async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
     assert_eq!(snaprock_tests::column(&row, "State"), "FINISHED", "{row:?}");
     assert!(s3.faults.data_write_bytes.load(Ordering::SeqCst) > 0);
 
+    // RESTORE copies the files back into the volume the same way: no data byte is read from
+    // the repository nor sent to the volume by the server.
     let on_volume = volume_objects(&s3, "cv").len();
+    s3.faults.data_write_bytes.store(0, Ordering::SeqCst);
+    s3.faults.data_writes.store(0, Ordering::SeqCst);
+    s3.faults.data_reads.store(0, Ordering::SeqCst);
     snaprock_tests::restore_snapshot_into(&mut c, "repo", "snap", "sd2").await;
+    assert_eq!(
+        s3.faults.data_write_bytes.load(Ordering::SeqCst),
+        0,
+        "no data byte was sent"
+    );
+    assert_eq!(
+        s3.faults.data_writes.load(Ordering::SeqCst),
+        3,
+        "one copy per file"
+    );
+    assert_eq!(
+        s3.faults.data_reads.load(Ordering::SeqCst),
+        0,
+        "no data byte was read"
+    );
+    assert_eq!(
+        rows(&mut c, "SELECT count(*), sum(k), max(v) FROM sd2.t").await,
+        source
+    );
+    assert!(
+        s3.faults.data_reads.load(Ordering::SeqCst) > 0,
+        "the restored table is read from the volume"
+    );
     assert_eq!(
         rows(&mut c, "SELECT count(*), sum(k), max(v) FROM sd2.t").await,
         source

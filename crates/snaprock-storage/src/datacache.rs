@@ -25,6 +25,10 @@ pub struct DataCache {
     /// Paths of copies reads looked for and did not find, for the filler to fetch.
     missed: Mutex<std::collections::BTreeSet<String>>,
     miss_noted: tokio::sync::Notify,
+    /// Held by an eviction while it decides and deletes, and by a check that a copy is there
+    /// for a job: a copy found is then not one an eviction that began before the job's hold
+    /// is about to delete.
+    eviction: Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -44,11 +48,17 @@ impl Default for DataCache {
             }),
             missed: Mutex::new(Default::default()),
             miss_noted: tokio::sync::Notify::new(),
+            eviction: Mutex::new(()),
         }
     }
 }
 
 impl DataCache {
+    /// See the `eviction` field.
+    pub(crate) fn eviction_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.eviction.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn index(&self) -> std::sync::MutexGuard<'_, Index> {
         self.index.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -50,6 +50,7 @@ impl Catalog {
 
     /// Deletes the least recently used copies over the cache's bound, except held ones.
     pub(crate) fn evict_cached_copies(&self) {
+        let _evicting = self.datacache().eviction_lock();
         let held: std::collections::HashSet<String> =
             self.snapshot().held_paths().map(str::to_string).collect();
         for path in self.datacache().over_limit(|p| held.contains(p)) {
@@ -109,9 +110,18 @@ impl Catalog {
         Ok(())
     }
 
-    /// Makes sure volume file `file` has its local copy (fetching it from the volume).
+    /// Makes sure volume file `file` has its local copy (fetching it from the volume). The
+    /// caller holds the file (`hold_files`), so no eviction that starts later removes it.
     pub async fn ensure_local_copy(&self, file: &DataFile) -> Result<()> {
-        if !matches!(file.home, FileHome::Volume(_)) || self.data_root().join(&file.path).exists() {
+        if !matches!(file.home, FileHome::Volume(_)) {
+            return Ok(());
+        }
+        let there = {
+            // An eviction that began before the hold has finished when this is taken.
+            let _evicting = self.datacache().eviction_lock();
+            self.data_root().join(&file.path).exists()
+        };
+        if there {
             return Ok(());
         }
         let bytes = self.fetch_from_volume(file).await?;

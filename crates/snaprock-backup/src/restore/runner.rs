@@ -11,7 +11,6 @@
 //! already downloaded and still verifying is not downloaded again.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +25,7 @@ use crate::locks::RepoLock;
 use crate::repository::Repository;
 use crate::restore::apply::{ObjectKey, RestoreInput, RestoredFiles, apply_restore, reserve_ids};
 use crate::restore::job::{RestoreJob, RestoreState};
+use crate::restore::volumes::CopyTargets;
 use crate::service::BackupService;
 use crate::store::ExpectedContent;
 
@@ -36,6 +36,8 @@ struct Download {
     target: (String, String),
     file: SnapshotFile,
     relative: String,
+    /// Set once the file was copied into this storage volume by the S3 service.
+    copied_to: Option<String>,
 }
 
 pub(crate) async fn run_restore(
@@ -50,7 +52,8 @@ pub(crate) async fn run_restore(
             .transferred_bytes
             .with_label_values(&["download"]),
     );
-    let mut downloaded = Vec::new();
+    // The new files of the job (local, or copied into a volume): removed unless committed.
+    let mut uncommitted = Vec::new();
     // A shared lock on the repository while the job reads it: no collection deletes a file
     // of the snapshot meanwhile, even if the snapshot is dropped. A READ ONLY repository is
     // never written to (its credentials may not allow it): there a file dropped by another
@@ -63,7 +66,7 @@ pub(crate) async fn run_restore(
     };
     let result = match lock {
         Ok(lock) => {
-            let result = steps(&service, &job, &repo, &mut downloaded).await;
+            let result = steps(&service, &job, &repo, &mut uncommitted).await;
             if let Some(lock) = lock {
                 lock.release().await;
             }
@@ -85,7 +88,7 @@ pub(crate) async fn run_restore(
             } else {
                 info!(status = %job.lock().status, "restore job ended");
             }
-            remove_files(&downloaded).await;
+            service.catalog.discard_new_files(&uncommitted);
         }
     }
     // A committed job's files are the tables' now; a failed one's are deleted.
@@ -104,24 +107,11 @@ struct DownloadPlan {
     local_paths: Vec<String>,
 }
 
-/// Removes files a job downloaded but never committed.
-async fn remove_files(paths: &[PathBuf]) {
-    for path in paths {
-        match tokio::fs::remove_file(path).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                warn!(path = %path.display(), error = %e, "could not remove a downloaded file")
-            }
-        }
-    }
-}
-
 async fn steps(
     service: &Arc<BackupService>,
     job: &Arc<RestoreJob>,
     repo: &Arc<Repository>,
-    downloaded: &mut Vec<PathBuf>,
+    uncommitted: &mut Vec<DataFile>,
 ) -> Result<(), Failed> {
     let job_id = match job.lock().job_id {
         id if id >= 0 => id as u64,
@@ -171,8 +161,17 @@ async fn steps(
         info!(files = files_total, bytes = bytes_total, "downloading");
         // DOWNLOADING
         let data_root = service.catalog.data_root().to_path_buf();
-        downloaded.extend(downloads.iter().map(|d| data_root.join(&d.relative)));
-        let files = download_all(job, repo, &data_root, downloads).await?;
+        let copies =
+            CopyTargets::of(service, &record.database, &meta, &record.detail.plan, repo).await;
+        uncommitted.extend(downloads.iter().map(|d| {
+            DataFile {
+                home: copies
+                    .volume_of(&d.target.0)
+                    .map_or(FileHome::Local, |v| FileHome::Volume(v.to_string())),
+                ..new_file(d)
+            }
+        }));
+        let files = download_all(job, repo, &data_root, downloads, &copies).await?;
         let files = crate::restore::volumes::publish_restored_files(
             service,
             &record.database,
@@ -195,7 +194,7 @@ async fn steps(
         now: "",
     };
     commit(service, job, input, job_id, &holder).await?;
-    downloaded.clear();
+    uncommitted.clear();
     if record.detail.instant {
         crate::restore::instant::download_committed_files(service, job, repo).await;
     }
@@ -437,6 +436,7 @@ fn plan_downloads(
                     target: (planned.target.clone(), name.clone()),
                     file: file.clone(),
                     relative: new_data_file_path(table_id, partition_id),
+                    copied_to: None,
                 });
             }
         }
@@ -468,16 +468,19 @@ async fn already_downloaded(path: &std::path::Path, expected: &ExpectedContent) 
 }
 
 /// Downloads the files a few at a time, each verified against the manifest's size and
-/// SHA-256. On the first failure the job is cancelled, which stops the other transfers.
+/// SHA-256; a file of a table on a volume the S3 service can copy into is copied there
+/// instead (checked by size; its SHA-256 is checked when a server fetches a copy). On the
+/// first failure the job is cancelled, which stops the other transfers.
 async fn download_all(
     job: &Arc<RestoreJob>,
     repo: &Arc<Repository>,
     data_root: &std::path::Path,
     downloads: Vec<Download>,
+    copies: &CopyTargets,
 ) -> Result<RestoredFiles, Failed> {
     let transfers: Vec<_> = downloads
         .into_iter()
-        .map(|d| {
+        .map(|mut d| {
             let (job, repo) = (job.clone(), repo.clone());
             let path = data_root.join(&d.relative);
             async move {
@@ -485,12 +488,24 @@ async fn download_all(
                     size: d.file.bytes,
                     sha256: d.file.sha256.clone(),
                 };
+                let key = repo.key(&d.file.key);
+                match copies
+                    .copy(&d.target.0, &key, &d.relative, expected.size)
+                    .await
+                {
+                    Ok(Some(volume)) => {
+                        job.progress.add(expected.size);
+                        d.copied_to = Some(volume);
+                        return (d, Ok(()));
+                    }
+                    Ok(None) => {}
+                    Err(e) => return (d, Err(e)),
+                }
                 if already_downloaded(&path, &expected).await {
                     // Downloaded and verified before a restart: not moved again.
                     job.progress.add(expected.size);
                     return (d, Ok(()));
                 }
-                let key = repo.key(&d.file.key);
                 let result = repo
                     .store
                     .download_file(&key, &path, &expected, &job.progress, &job.cancel)
@@ -507,12 +522,23 @@ async fn download_all(
     // Files arrive in completion order; each keeps its position in its partition.
     Ok(positioned(done.into_iter().map(|d| {
         let file = DataFile {
-            path: d.relative.clone(),
-            rows: d.file.rows,
-            bytes: d.file.bytes,
-            sha256: d.file.sha256.clone(),
-            home: FileHome::Local,
+            home: d
+                .copied_to
+                .clone()
+                .map_or(FileHome::Local, FileHome::Volume),
+            ..new_file(&d)
         };
         (d, file)
     })))
+}
+
+/// The file a download becomes, in the data directory.
+fn new_file(d: &Download) -> DataFile {
+    DataFile {
+        path: d.relative.clone(),
+        rows: d.file.rows,
+        bytes: d.file.bytes,
+        sha256: d.file.sha256.clone(),
+        home: FileHome::Local,
+    }
 }

@@ -1,4 +1,6 @@
-//! Restored tables on a storage volume: their downloaded files are published to the volume
+//! Restored tables on a storage volume: when the volume is on the repository's S3 service,
+//! their files are copied from the repository into the volume by the service (no data byte
+//! passes through this server); otherwise they are downloaded and published to the volume
 //! before the restore's commit, as any write of such a table is.
 //!
 //! A restored table is on the volume the existing table is on, or, for a table the restore
@@ -6,15 +8,96 @@
 //! otherwise). An instant restore's files are read in the repository, then made local; they
 //! are not published.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use snaprock_storage::{DataFile, STORAGE_VOLUME_PROPERTY};
+use snaprock_storage::{DataFile, STORAGE_VOLUME_PROPERTY, volume_key};
 
+use crate::error::StoreError;
 use crate::format::SnapshotMeta;
 use crate::job::{Failed, status_error};
+use crate::repository::{Repository, open_store};
 use crate::restore::apply::{RestoredFiles, snapshot_table};
 use crate::restore::job::RestorePlan;
-use crate::service::BackupService;
+use crate::service::{BackupService, volume_location};
+use crate::store::{ObjectStore, S3Settings};
+
+/// Where a restore may copy files by the S3 service: the volume store of each restored table
+/// on a volume, when the repository is on S3.
+#[derive(Default)]
+pub(crate) struct CopyTargets {
+    /// The repository's S3 location.
+    source: Option<S3Settings>,
+    /// By target table: the volume and its store.
+    by_table: HashMap<String, (String, Arc<dyn ObjectStore>)>,
+}
+
+impl CopyTargets {
+    pub(crate) async fn of(
+        service: &BackupService,
+        database: &str,
+        meta: &SnapshotMeta,
+        plan: &RestorePlan,
+        repo: &Repository,
+    ) -> Self {
+        let Some(source) = repo.store.s3_settings() else {
+            return CopyTargets::default();
+        };
+        let state = service.catalog.snapshot();
+        let mut stores: HashMap<String, Arc<dyn ObjectStore>> = HashMap::new();
+        let mut by_table = HashMap::new();
+        for table in &plan.tables {
+            let Some(volume) = target_volume(service, database, meta, &table.source, &table.target)
+            else {
+                continue;
+            };
+            let store = match stores.get(&volume) {
+                Some(store) => store.clone(),
+                None => {
+                    let Some(location) = state
+                        .storage_volumes
+                        .get(&volume)
+                        .and_then(|v| volume_location(v).ok())
+                    else {
+                        continue;
+                    };
+                    let store = open_store(&location, &service.store_context()).await;
+                    stores.insert(volume.clone(), store.clone());
+                    store
+                }
+            };
+            by_table.insert(table.target.clone(), (volume, store));
+        }
+        CopyTargets {
+            source: Some(source.clone()),
+            by_table,
+        }
+    }
+
+    /// The volume restored table `table` goes on, if its files may be copied there.
+    pub(crate) fn volume_of(&self, table: &str) -> Option<&str> {
+        self.by_table.get(table).map(|(volume, _)| volume.as_str())
+    }
+
+    /// Copies repository object `source_key` to the volume of `table` as the file `relative`
+    /// (checked to have `size` bytes); the volume's name if it was copied, `None` if the
+    /// service cannot (another service, other credentials, too large): download it then.
+    pub(crate) async fn copy(
+        &self,
+        table: &str,
+        source_key: &str,
+        relative: &str,
+        size: u64,
+    ) -> Result<Option<String>, StoreError> {
+        let (Some(source), Some((volume, store))) = (&self.source, self.by_table.get(table)) else {
+            return Ok(None);
+        };
+        let copied = store
+            .copy_within_service(source, source_key, &volume_key(relative), size)
+            .await?;
+        Ok(copied.then(|| volume.clone()))
+    }
+}
 
 /// The volume restored table `target` (from snapshot table `source`) will be on.
 fn target_volume(

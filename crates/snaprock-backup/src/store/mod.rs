@@ -180,6 +180,10 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
         progress: &TransferProgress,
         cancel: &CancelSignal,
     ) -> Result<(), StoreError>;
+    /// Where and how this store reaches S3; `None` for a file store.
+    fn s3_settings(&self) -> Option<&S3Settings> {
+        None
+    }
     /// Copies `source_key` of `source` (another location) to `key` here without the bytes
     /// passing through this server, checking the copy has `size` bytes; `Ok(false)` when this
     /// store cannot (another service or other credentials, a file store).

@@ -326,6 +326,10 @@ impl ObjectStore for S3Store {
         Ok(out)
     }
 
+    fn s3_settings(&self) -> Option<&S3Settings> {
+        Some(&self.settings)
+    }
+
     async fn copy_within_service(
         &self,
         source: &S3Settings,
