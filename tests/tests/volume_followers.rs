@@ -271,3 +271,53 @@ async fn a_follower_keeps_its_own_database_of_the_same_name() {
     );
     run(&mut f, &["INSERT INTO same.t VALUES (101)"]).await;
 }
+
+/// A writer that drops its volume gives the location up: its followers show nothing of it any
+/// more, and the next server to create a volume there writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_volume_releases_its_location() {
+    let s3 = TestS3::start().await;
+    let writer = TestServer::start().await;
+    let follower = TestServer::start().await;
+    let mut w = writer.conn().await;
+    let mut f = follower.conn().await;
+    run(
+        &mut w,
+        &[
+            &create_volume_sql(&s3, "sv", "released"),
+            "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
+            "CREATE TABLE sd.t (k INT)",
+            "INSERT INTO sd.t VALUES (1)",
+        ],
+    )
+    .await;
+    run(&mut f, &[&create_volume_sql(&s3, "sv", "released")]).await;
+    follows_within_bound(&mut f, "SELECT k FROM sd.t", &text_rows(&[&["1"]])).await;
+    run(
+        &mut w,
+        &["DROP DATABASE sd FORCE", "DROP STORAGE VOLUME sv"],
+    )
+    .await;
+    follows_within_bound(&mut f, "SHOW DATABASES LIKE 'sd'", &[]).await;
+    let owner = s3.bucket_dir().join("released/snaprock/owner.json");
+    assert!(!owner.exists(), "the location is no longer claimed");
+
+    // A third server now writes there: its tables are its own, not read-only.
+    let next = TestServer::start().await;
+    let mut n = next.conn().await;
+    run(
+        &mut n,
+        &[
+            &create_volume_sql(&s3, "sv", "released"),
+            "CREATE DATABASE nd PROPERTIES (\"storage_volume\" = \"sv\")",
+            "CREATE TABLE nd.t (k INT)",
+            "INSERT INTO nd.t VALUES (5)",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut n, "SELECT k FROM nd.t").await,
+        text_rows(&[&["5"]])
+    );
+    assert!(owner.exists());
+}

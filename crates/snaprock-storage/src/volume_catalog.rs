@@ -53,6 +53,18 @@ pub struct PublishedCatalog {
     pub databases: Vec<DatabaseMeta>,
 }
 
+impl PublishedCatalog {
+    /// A catalog without databases: what a writer leaves when it gives a volume up.
+    pub fn empty(cluster_id: &str, version: u64) -> Self {
+        PublishedCatalog {
+            format: FORMAT,
+            cluster_id: cluster_id.to_string(),
+            version,
+            databases: Vec::new(),
+        }
+    }
+}
+
 impl CatalogState {
     /// The databases this server writes that have tables on `volume` (with only those tables;
     /// a table still reading files elsewhere, as during an instant restore, waits), and the

@@ -10,7 +10,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use snaprock_storage::{Catalog, StorageVolumeMeta, VOLUME_DATA_DIR};
+use snaprock_storage::{
+    Catalog, PublishedCatalog, StorageVolumeMeta, VOLUME_CATALOG_KEY, VOLUME_DATA_DIR,
+};
 use tracing::{info, warn};
 
 use super::BackupService;
@@ -115,6 +117,29 @@ async fn sweep_orphans(
 }
 
 impl BackupService {
+    /// Gives up a volume this server wrote (after DROP STORAGE VOLUME): its followers are told
+    /// it holds no databases any more (an empty published catalog), and the location is no
+    /// longer claimed, so another server may write there. Data files still in it are deleted
+    /// as they retire.
+    pub async fn release_volume(&self, volume: &StorageVolumeMeta) -> Result<(), String> {
+        let store = open_store(&volume_location(volume)?, &self.store_context()).await;
+        let empty = PublishedCatalog::empty(&self.cluster_id, self.catalog.snapshot().version);
+        let body = serde_json::to_vec(&empty).map_err(|e| e.to_string())?;
+        store
+            .put(VOLUME_CATALOG_KEY, body.into())
+            .await
+            .map_err(|e| e.to_string())?;
+        let owner: Option<VolumeOwner> = match store.get(OWNER_KEY).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).ok(),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.to_string()),
+        };
+        if owner.is_some_and(|o| o.cluster_id == self.cluster_id) {
+            store.delete(OWNER_KEY).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     /// Opens `volume`'s store and mounts it (replacing the store mounted under its name).
     pub async fn mount_volume(&self, volume: &StorageVolumeMeta) -> Result<(), String> {
         mount(&self.catalog, volume, &self.store_context())

@@ -15,7 +15,7 @@ use snaprock_storage::{
     CatalogState, STORAGE_VOLUME_PROPERTY, StorageVolumeMeta, storage_volume_does_not_exist,
     volume_error,
 };
-use tracing::info;
+use tracing::{info, warn};
 
 use super::show::filtered;
 use crate::result::{Cell, CellKind, Output, RowsBuilder};
@@ -41,18 +41,7 @@ pub(crate) async fn run(session: &mut Session, stmt: StorageVolumeStatement) -> 
             properties,
         } => alter_volume(session, &name, if_exists, comment, properties).await,
         StorageVolumeStatement::Drop { name, if_exists } => {
-            let dropped = session.engine.catalog.commit(|s| {
-                if if_exists && s.storage_volumes.get(&name).is_none() {
-                    return Ok(false);
-                }
-                s.drop_storage_volume(&name)?;
-                Ok(true)
-            })?;
-            if dropped {
-                session.engine.catalog.unmount_volume(&name);
-                info!(volume = %name, "storage volume dropped");
-            }
-            Ok(Output::ok())
+            drop_volume(session, &name, if_exists).await
         }
         StorageVolumeStatement::SetDefault { name } => {
             session
@@ -65,6 +54,32 @@ pub(crate) async fn run(session: &mut Session, stmt: StorageVolumeStatement) -> 
         StorageVolumeStatement::Describe { name } => describe(session, &name),
         StorageVolumeStatement::Show { filter } => show(session, filter).await,
     }
+}
+
+/// DROP STORAGE VOLUME: out of the catalog, then, for a volume this server wrote, the location
+/// is released (a follower's drop only lets its mirror go).
+async fn drop_volume(session: &Session, name: &str, if_exists: bool) -> Result<Output> {
+    let dropped = session.engine.catalog.commit(|s| {
+        let Some(volume) = s.storage_volumes.get(name).cloned() else {
+            if if_exists {
+                return Ok(None);
+            }
+            return Err(volume_error(storage_volume_does_not_exist(name)));
+        };
+        s.drop_storage_volume(name)?;
+        Ok(Some(volume))
+    })?;
+    let Some(volume) = dropped else {
+        return Ok(Output::ok());
+    };
+    if volume.follows.is_none()
+        && let Err(e) = session.engine.backup.release_volume(&volume).await
+    {
+        warn!(volume = %name, error = %e, "could not release the dropped volume's location");
+    }
+    session.engine.catalog.unmount_volume(name);
+    info!(volume = %name, "storage volume dropped");
+    Ok(Output::ok())
 }
 
 /// A statement's `("key" = "value")` properties.
