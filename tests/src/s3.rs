@@ -193,6 +193,17 @@ impl TestS3 {
         )
     }
 
+    /// CREATE STORAGE VOLUME `name` for `s3://<bucket>/<prefix>` with this server's keys.
+    pub fn create_volume_sql(&self, name: &str, prefix: &str) -> String {
+        format!(
+            "CREATE STORAGE VOLUME {name} TYPE = S3 LOCATIONS = (\"s3://{BUCKET}/{prefix}\") \
+             PROPERTIES (\"aws.s3.region\" = \"us-east-1\", \"aws.s3.endpoint\" = \"{}\", \
+             \"aws.s3.access_key\" = \"{ACCESS_KEY}\", \"aws.s3.secret_key\" = \"{SECRET_KEY}\", \
+             \"aws.s3.enable_path_style_access\" = \"true\")",
+            self.endpoint()
+        )
+    }
+
     /// Multipart uploads started and neither completed nor aborted.
     pub fn open_multipart_uploads(&self) -> usize {
         count_matching(self.root.path(), |name| {

@@ -11,16 +11,6 @@ use mysql_async::prelude::Queryable;
 use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
 use snaprock_tests::{TestServer, expect_error, rows, run, server_error, wait_until};
 
-fn create_volume_sql(s3: &TestS3, name: &str, prefix: &str) -> String {
-    format!(
-        "CREATE STORAGE VOLUME {name} TYPE = S3 LOCATIONS = (\"s3://{BUCKET}/{prefix}\") \
-         PROPERTIES (\"aws.s3.region\" = \"us-east-1\", \"aws.s3.endpoint\" = \"{}\", \
-         \"aws.s3.access_key\" = \"{ACCESS_KEY}\", \"aws.s3.secret_key\" = \"{SECRET_KEY}\", \
-         \"aws.s3.enable_path_style_access\" = \"true\")",
-        s3.endpoint()
-    )
-}
-
 /// The Parquet objects under the volume's data directory.
 fn volume_objects(s3: &TestS3, prefix: &str) -> Vec<String> {
     let mut objects: Vec<String> = files_under(&s3.bucket_dir().join(prefix).join("snaprock/data"))
@@ -55,7 +45,7 @@ async fn a_table_on_a_volume_keeps_its_files_in_the_store() {
     run(
         &mut c,
         &[
-            &create_volume_sql(&s3, "sv", "tv"),
+            &s3.create_volume_sql("sv", "tv"),
             "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
             "CREATE TABLE sd.t (k INT, v STRING) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2",
             "CREATE TABLE sd.local_too (k INT) PROPERTIES (\"storage_volume\" = \"sv\")",
@@ -156,7 +146,7 @@ async fn new_tables_go_to_the_default_volume() {
     run(
         &mut c,
         &[
-            &create_volume_sql(&s3, "sv", "dv"),
+            &s3.create_volume_sql("sv", "dv"),
             "CREATE DATABASE d",
             "CREATE TABLE d.before (k INT)",
             "SET sv AS DEFAULT STORAGE VOLUME",
@@ -178,7 +168,7 @@ async fn new_tables_go_to_the_default_volume() {
     run(
         &mut c,
         &[
-            &create_volume_sql(&s3, "off", "ov"),
+            &s3.create_volume_sql("off", "ov"),
             "ALTER STORAGE VOLUME off SET (\"enabled\" = \"false\")",
         ],
     )
@@ -208,8 +198,8 @@ fn sha256_of(path: &Path) -> String {
 
 /// BACKUP of a table on a volume whose S3 service is the repository's: the data files are
 /// copied by the store (no data byte passes through the server, counted at the store), each
-/// lands under its SHA-256, and RESTORE copies them back the same way, to the same rows. A local table's backup
-/// to the same repository streams its bytes, for comparison.
+/// lands under its SHA-256, and RESTORE copies them back the same way, to the same rows. A
+/// local table's backup to the same repository streams its bytes, for comparison.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
     let s3 = TestS3::start().await;
@@ -220,7 +210,7 @@ async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
     run(
         &mut c,
         &[
-            &create_volume_sql(&s3, "sv", "cv"),
+            &s3.create_volume_sql("sv", "cv"),
             &s3.create_repository_sql("repo", "copies", false),
             "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
             "CREATE TABLE sd.t (k INT, v STRING) DUPLICATE KEY(k) PARTITION BY RANGE(k) \
@@ -390,7 +380,7 @@ async fn kill_9_during_a_load_leaves_the_old_state_and_no_orphan() {
     run(
         &mut c,
         &[
-            &create_volume_sql(&s3, "sv", "kv"),
+            &s3.create_volume_sql("sv", "kv"),
             "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
             "CREATE TABLE sd.t (k INT, v STRING)",
             &format!("INSERT INTO sd.t VALUES {}", values[..100].join(", ")),
@@ -463,7 +453,7 @@ async fn without_a_data_cache_everything_reads_the_volume() {
     run(
         &mut c,
         &[
-            &create_volume_sql(&s3, "sv", "nc"),
+            &s3.create_volume_sql("sv", "nc"),
             &format!(
                 "CREATE REPOSITORY local_repo WITH BROKER ON LOCATION \"file://{}\"",
                 repo_dir.display()

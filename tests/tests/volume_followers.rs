@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
+use snaprock_tests::s3::{TestS3, files_under};
 use snaprock_tests::{TestServer, rows, run, server_error, try_rows};
 
 /// How long a follower may take to show a commit of the writer (the issue's bound).
@@ -16,16 +16,6 @@ const FOLLOW_BOUND: Duration = Duration::from_secs(10);
 
 /// MySQL's ER_OPTION_PREVENTS_STATEMENT.
 const READ_ONLY: u16 = 1290;
-
-fn create_volume_sql(s3: &TestS3, name: &str, prefix: &str) -> String {
-    format!(
-        "CREATE STORAGE VOLUME {name} TYPE = S3 LOCATIONS = (\"s3://{BUCKET}/{prefix}\") \
-         PROPERTIES (\"aws.s3.region\" = \"us-east-1\", \"aws.s3.endpoint\" = \"{}\", \
-         \"aws.s3.access_key\" = \"{ACCESS_KEY}\", \"aws.s3.secret_key\" = \"{SECRET_KEY}\", \
-         \"aws.s3.enable_path_style_access\" = \"true\")",
-        s3.endpoint()
-    )
-}
 
 /// Every object of the volume's location.
 fn volume_objects(s3: &TestS3, prefix: &str) -> Vec<String> {
@@ -73,7 +63,7 @@ async fn a_second_server_follows_the_writer_read_only() {
     run(
         &mut w,
         &[
-            &create_volume_sql(&s3, "sv", "shared"),
+            &s3.create_volume_sql("sv", "shared"),
             "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
             "CREATE TABLE sd.t (k INT, v STRING) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2",
             "INSERT INTO sd.t VALUES (1, 'a'), (2, 'b'), (3, 'c')",
@@ -90,7 +80,7 @@ async fn a_second_server_follows_the_writer_read_only() {
             "CREATE TABLE mine.m (k INT)",
             "INSERT INTO mine.m VALUES (7)",
             // Another name for the same location: the follower's own.
-            &create_volume_sql(&s3, "shared", "shared"),
+            &s3.create_volume_sql("shared", "shared"),
         ],
     )
     .await;
@@ -243,7 +233,7 @@ async fn a_follower_keeps_its_own_database_of_the_same_name() {
     run(
         &mut w,
         &[
-            &create_volume_sql(&s3, "sv", "clash"),
+            &s3.create_volume_sql("sv", "clash"),
             "SET sv AS DEFAULT STORAGE VOLUME",
             "CREATE DATABASE same",
             "CREATE TABLE same.t (k INT)",
@@ -260,7 +250,7 @@ async fn a_follower_keeps_its_own_database_of_the_same_name() {
             "CREATE DATABASE same",
             "CREATE TABLE same.t (k INT)",
             "INSERT INTO same.t VALUES (100)",
-            &create_volume_sql(&s3, "sv", "clash"),
+            &s3.create_volume_sql("sv", "clash"),
         ],
     )
     .await;
@@ -284,14 +274,14 @@ async fn a_dropped_volume_releases_its_location() {
     run(
         &mut w,
         &[
-            &create_volume_sql(&s3, "sv", "released"),
+            &s3.create_volume_sql("sv", "released"),
             "CREATE DATABASE sd PROPERTIES (\"storage_volume\" = \"sv\")",
             "CREATE TABLE sd.t (k INT)",
             "INSERT INTO sd.t VALUES (1)",
         ],
     )
     .await;
-    run(&mut f, &[&create_volume_sql(&s3, "sv", "released")]).await;
+    run(&mut f, &[&s3.create_volume_sql("sv", "released")]).await;
     follows_within_bound(&mut f, "SELECT k FROM sd.t", &text_rows(&[&["1"]])).await;
     run(
         &mut w,
@@ -308,7 +298,7 @@ async fn a_dropped_volume_releases_its_location() {
     run(
         &mut n,
         &[
-            &create_volume_sql(&s3, "sv", "released"),
+            &s3.create_volume_sql("sv", "released"),
             "CREATE DATABASE nd PROPERTIES (\"storage_volume\" = \"sv\")",
             "CREATE TABLE nd.t (k INT)",
             "INSERT INTO nd.t VALUES (5)",
