@@ -4,7 +4,6 @@
 //! Two implementations: `file://` locations (a local or mounted directory; the embedded default)
 //! and S3 (AWS or any S3-compatible store).
 
-mod download_file;
 mod local;
 mod s3;
 mod table_reads;
@@ -20,7 +19,6 @@ use tokio::sync::Notify;
 
 use crate::error::StoreError;
 
-pub(crate) use download_file::DownloadFile;
 pub use local::LocalStore;
 pub use s3::{OpenUpload, S3Credentials, S3Settings, S3Store, UploadJournal};
 pub use table_reads::RepositoryFiles;

@@ -3,9 +3,9 @@
 //! One GET per object leaves a restore of a table with one big file on one stream. Here an
 //! object larger than one part is read as ranges of `download_part_size` bytes, up to
 //! `download_parts_in_flight` at a time across all the files of the store (a semaphore), and
-//! the parts are hashed and written in order as they come (`download_file.rs`): memory stays
-//! under `parts in flight × part size`, the SHA-256 of the whole file is still computed in the
-//! same pass, and the file is still fsynced and renamed into place only when it matches. A part
+//! the parts are hashed and written in order as they come: memory stays under
+//! `parts in flight × part size`, the SHA-256 of the whole file is still computed in the same
+//! pass, and the file is still fsynced and renamed into place only when it matches. A part
 //! whose connection breaks is fetched again alone.
 
 use std::ops::Range;
@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 use tracing::warn;
 
 use super::{DOWNLOAD_ATTEMPTS, S3Store};
 use crate::error::StoreError;
-use crate::store::{CancelSignal, DownloadFile, ExpectedContent, TransferProgress};
+use crate::store::{CancelSignal, ExpectedContent, TransferProgress, hex, verify_digest};
 
 impl S3Store {
     /// Downloads `key` (of `expected.size` bytes, more than one part) into `tmp` in ranged
@@ -37,7 +39,7 @@ impl S3Store {
             .step_by(part as usize)
             .map(|start| start..(start + part).min(expected.size))
             .collect();
-        let mut out = DownloadFile::create(tmp, [attempt_progress, progress]).await?;
+        let mut out = HashingFile::create(tmp, [attempt_progress, progress]).await?;
         let mut parts = futures::stream::iter(ranges)
             .map(|range| self.fetch_part(key, range, expected.size, cancel))
             .buffered(self.tuning.download_parts_in_flight.max(1));
@@ -47,10 +49,8 @@ impl S3Store {
                 _ = cancel.cancelled() => return Err(StoreError::Cancelled),
             };
             let Some(fetched) = next else { break };
-            let (segments, _slot) = fetched?;
-            for segment in segments {
-                out.write(&segment).await?;
-            }
+            let (bytes, _slot) = fetched?;
+            out.write(&bytes).await?;
         }
         out.finish(key, expected).await
     }
@@ -72,7 +72,7 @@ impl S3Store {
             }
             _ = cancel.cancelled() => return Err(StoreError::Cancelled),
         };
-        let mut file = DownloadFile::create(tmp, [attempt_progress, progress]).await?;
+        let mut file = HashingFile::create(tmp, [attempt_progress, progress]).await?;
         let mut body = out.body;
         loop {
             let next = tokio::select! {
@@ -96,7 +96,7 @@ impl S3Store {
         range: Range<u64>,
         total: u64,
         cancel: &CancelSignal,
-    ) -> Result<(Vec<Bytes>, tokio::sync::OwnedSemaphorePermit), StoreError> {
+    ) -> Result<(Bytes, tokio::sync::OwnedSemaphorePermit), StoreError> {
         let slot = tokio::select! {
             slot = self.download_slots.clone().acquire_owned() => {
                 slot.map_err(|e| StoreError::Other(e.to_string()))?
@@ -123,14 +123,13 @@ impl S3Store {
         }
     }
 
-    /// One ranged GET, checked to be the range asked for of an object of `total` bytes; its
-    /// body as received (not copied into one buffer).
+    /// One ranged GET, checked to be the range asked for of an object of `total` bytes.
     async fn read_part(
         &self,
         key: &str,
         range: Range<u64>,
         total: u64,
-    ) -> Result<Vec<Bytes>, StoreError> {
+    ) -> Result<Bytes, StoreError> {
         let full = self.full_key(key);
         let out = self
             .client
@@ -152,21 +151,68 @@ impl S3Store {
                 actual: format!("{} bytes", object_size.unwrap_or_default()),
             });
         }
-        let segments: Vec<Bytes> = out
+        let bytes = out
             .body
             .collect()
             .await
             .map_err(|e| StoreError::Unreachable(format!("reading {full}: {e}")))?
-            .into_segments()
-            .collect();
-        let received: usize = segments.iter().map(Bytes::len).sum();
-        if received as u64 != range.end - range.start {
+            .into_bytes();
+        if bytes.len() as u64 != range.end - range.start {
             return Err(StoreError::Checksum {
                 key: key.to_string(),
                 expected: format!("{total} bytes"),
-                actual: format!("{received} bytes at offset {}", range.start),
+                actual: format!("{} bytes at offset {}", bytes.len(), range.start),
             });
         }
-        Ok(segments)
+        Ok(bytes)
+    }
+}
+
+/// A download's temporary file: what is written is hashed and counted on the way; `finish`
+/// checks size and SHA-256 against the manifest and fsyncs.
+struct HashingFile<'a> {
+    file: tokio::fs::File,
+    path: &'a Path,
+    hasher: Sha256,
+    size: u64,
+    progress: [&'a TransferProgress; 2],
+}
+
+impl<'a> HashingFile<'a> {
+    async fn create(
+        path: &'a Path,
+        progress: [&'a TransferProgress; 2],
+    ) -> Result<Self, StoreError> {
+        let file = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| StoreError::io(path.display(), e))?;
+        Ok(HashingFile {
+            file,
+            path,
+            hasher: Sha256::new(),
+            size: 0,
+            progress,
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.hasher.update(bytes);
+        self.size += bytes.len() as u64;
+        self.file
+            .write_all(bytes)
+            .await
+            .map_err(|e| StoreError::io(self.path.display(), e))?;
+        for p in self.progress {
+            p.add(bytes.len() as u64);
+        }
+        Ok(())
+    }
+
+    async fn finish(self, key: &str, expected: &ExpectedContent) -> Result<(), StoreError> {
+        verify_digest(key, expected, self.size, &hex(&self.hasher.finalize()))?;
+        self.file
+            .sync_all()
+            .await
+            .map_err(|e| StoreError::io(self.path.display(), e))
     }
 }
