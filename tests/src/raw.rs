@@ -81,6 +81,15 @@ impl RawClient {
         self.read_packet().await.expect("an answer")
     }
 
+    /// Sends COM_QUERY the server may refuse before it has read all of it (the write then
+    /// fails with a broken pipe, which is expected) and returns the first packet it answered.
+    pub async fn query_maybe_refused(&mut self, sql: &str) -> Packet {
+        let mut payload = vec![3u8];
+        payload.extend_from_slice(sql.as_bytes());
+        let _ = self.write_packet(0, &payload).await;
+        self.read_packet().await.expect("an answer")
+    }
+
     /// Streams one logical packet announcing `total` payload bytes (split into 16 MiB
     /// physical packets), stopping at the first write the server refuses. Returns the bytes
     /// written.

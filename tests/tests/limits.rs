@@ -92,7 +92,7 @@ async fn oversized_packets_are_refused_without_buffering_them() {
     assert_eq!(columns, [1], "a result set of one column");
     let mut raw = RawClient::login_root(server.addr()).await;
     let over = format!("SELECT length('{}')", "y".repeat(1_100_000));
-    let (_, refused) = raw.query(&over).await;
+    let (_, refused) = raw.query_maybe_refused(&over).await;
     assert_eq!(error_of(&refused), Some(too_large));
     assert_eq!(
         value(&mut c, "SELECT 1").await,
