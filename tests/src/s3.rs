@@ -204,6 +204,17 @@ impl TestS3 {
         )
     }
 
+    /// The Parquet objects under the data directory of the volume at `prefix`, sorted.
+    pub fn volume_data_objects(&self, prefix: &str) -> Vec<String> {
+        let dir = self.bucket_dir().join(prefix).join("snaprock/data");
+        let mut objects: Vec<String> = files_under(&dir)
+            .into_iter()
+            .filter(|f| f.ends_with(".parquet"))
+            .collect();
+        objects.sort();
+        objects
+    }
+
     /// Multipart uploads started and neither completed nor aborted.
     pub fn open_multipart_uploads(&self) -> usize {
         count_matching(self.root.path(), |name| {

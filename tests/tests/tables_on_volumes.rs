@@ -11,16 +11,6 @@ use mysql_async::prelude::Queryable;
 use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3, files_under};
 use snaprock_tests::{TestServer, expect_error, rows, run, server_error, wait_until};
 
-/// The Parquet objects under the volume's data directory.
-fn volume_objects(s3: &TestS3, prefix: &str) -> Vec<String> {
-    let mut objects: Vec<String> = files_under(&s3.bucket_dir().join(prefix).join("snaprock/data"))
-        .into_iter()
-        .filter(|f| f.ends_with(".parquet"))
-        .collect();
-    objects.sort();
-    objects
-}
-
 /// The Parquet files under the server's data directory.
 fn local_files(data: &Path) -> Vec<String> {
     let mut files: Vec<String> = files_under(&data.join("data"))
@@ -73,7 +63,7 @@ async fn a_table_on_a_volume_keeps_its_files_in_the_store() {
     )
     .await;
     run(&mut c, &["INSERT INTO sd.t VALUES (4, 'd')"]).await;
-    let objects = volume_objects(&s3, "tv");
+    let objects = s3.volume_data_objects("tv");
     assert_eq!(objects.len(), 2, "{objects:?}");
     let expected = vec![
         vec!["1".to_string(), "a".to_string()],
@@ -87,12 +77,12 @@ async fn a_table_on_a_volume_keeps_its_files_in_the_store() {
     // leave the volume.
     run(&mut c, &["DELETE FROM sd.t WHERE k = 2"]).await;
     wait_until(
-        || volume_objects(&s3, "tv").len() == 1,
+        || s3.volume_data_objects("tv").len() == 1,
         "retired objects deleted",
     )
     .await;
     assert!(
-        !volume_objects(&s3, "tv")
+        !s3.volume_data_objects("tv")
             .iter()
             .any(|o| objects.contains(o))
     );
@@ -102,7 +92,7 @@ async fn a_table_on_a_volume_keeps_its_files_in_the_store() {
     // An upload that fails: the INSERT fails, the table and the volume are unchanged, and no
     // file of the failed write is left in the data directory.
     let before_local = local_files(&data);
-    let before_objects = volume_objects(&s3, "tv");
+    let before_objects = s3.volume_data_objects("tv");
     s3.faults.fail_next.store(1000, Ordering::SeqCst);
     let (code, message) = server_error(c.query_drop("INSERT INTO sd.t VALUES (9, 'z')").await);
     s3.faults.clear();
@@ -113,7 +103,7 @@ async fn a_table_on_a_volume_keeps_its_files_in_the_store() {
     );
     assert_eq!(contents(&mut c).await, expected);
     assert_eq!(local_files(&data), before_local);
-    assert_eq!(volume_objects(&s3, "tv"), before_objects);
+    assert_eq!(s3.volume_data_objects("tv"), before_objects);
 
     // The volume cannot go while tables are on it.
     let (code, message) = server_error(c.query_drop("DROP STORAGE VOLUME sv").await);
@@ -135,7 +125,7 @@ async fn a_table_on_a_volume_keeps_its_files_in_the_store() {
     assert!(s3.faults.data_reads.load(Ordering::SeqCst) > 0);
     run(&mut c, &["INSERT INTO sd.t VALUES (5, 'e')"]).await;
     assert_eq!(contents(&mut c).await.len(), expected.len() + 1);
-    assert_eq!(volume_objects(&s3, "tv").len(), 2);
+    assert_eq!(s3.volume_data_objects("tv").len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,7 +153,7 @@ async fn new_tables_go_to_the_default_volume() {
         after[0][1].contains("\"storage_volume\" = \"sv\""),
         "{after:?}"
     );
-    assert_eq!(volume_objects(&s3, "dv").len(), 1);
+    assert_eq!(s3.volume_data_objects("dv").len(), 1);
     // A disabled volume takes no new table.
     run(
         &mut c,
@@ -183,7 +173,7 @@ async fn new_tables_go_to_the_default_volume() {
     // Dropping the table (FORCE: past the recycle bin) frees the volume of it.
     run(&mut c, &["DROP TABLE d.after FORCE"]).await;
     wait_until(
-        || volume_objects(&s3, "dv").is_empty(),
+        || s3.volume_data_objects("dv").is_empty(),
         "dropped table's objects deleted",
     )
     .await;
@@ -269,7 +259,7 @@ async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
 
     // RESTORE copies the files back into the volume the same way: no data byte is read from
     // the repository nor sent to the volume by the server.
-    let on_volume = volume_objects(&s3, "cv").len();
+    let on_volume = s3.volume_data_objects("cv").len();
     s3.faults.data_write_bytes.store(0, Ordering::SeqCst);
     s3.faults.data_writes.store(0, Ordering::SeqCst);
     s3.faults.data_reads.store(0, Ordering::SeqCst);
@@ -307,14 +297,14 @@ async fn a_volume_table_is_backed_up_by_copies_inside_the_store() {
         create[0][1].contains("\"storage_volume\" = \"sv\""),
         "{create:?}"
     );
-    let before = volume_objects(&s3, "cv").len();
+    let before = s3.volume_data_objects("cv").len();
     assert_eq!(
         before,
         on_volume + 3,
         "the three restored files were published"
     );
     run(&mut c, &["INSERT INTO sd2.t VALUES (8, 'new')"]).await;
-    assert_eq!(volume_objects(&s3, "cv").len(), before + 1);
+    assert_eq!(s3.volume_data_objects("cv").len(), before + 1);
 }
 
 /// README's storage volume section runs as written, pointed at the test's S3 server instead of
@@ -358,7 +348,7 @@ async fn readme_storage_volume_section_runs_as_written() {
         ]
     );
     assert!(!format!("{answers:?}").contains(SECRET_KEY));
-    assert_eq!(volume_objects(&s3, "tables").len(), 1);
+    assert_eq!(s3.volume_data_objects("tables").len(), 1);
 }
 
 /// kill -9 of the real server while a load of a volume table uploads: after a restart the
@@ -387,7 +377,7 @@ async fn kill_9_during_a_load_leaves_the_old_state_and_no_orphan() {
         ],
     )
     .await;
-    let committed = volume_objects(&s3, "kv");
+    let committed = s3.volume_data_objects("kv");
     assert_eq!(committed.len(), 1);
 
     // The load's upload is held at the store; the server dies while it waits.
@@ -408,7 +398,7 @@ async fn kill_9_during_a_load_leaves_the_old_state_and_no_orphan() {
         .join("kv/snaprock/data/t999/p999/stray.parquet");
     std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
     std::fs::write(&stray, b"not committed").unwrap();
-    assert!(volume_objects(&s3, "kv").len() >= 2);
+    assert!(s3.volume_data_objects("kv").len() >= 2);
 
     let server = snaprock_tests::ServerProcess::start(&data).await;
     let mut c = server.conn().await;
@@ -417,7 +407,7 @@ async fn kill_9_during_a_load_leaves_the_old_state_and_no_orphan() {
         vec![vec!["100".to_string(), "100".to_string()]]
     );
     assert_eq!(
-        volume_objects(&s3, "kv"),
+        s3.volume_data_objects("kv"),
         committed,
         "only committed objects stay"
     );
@@ -465,7 +455,7 @@ async fn without_a_data_cache_everything_reads_the_volume() {
         ],
     )
     .await;
-    assert_eq!(volume_objects(&s3, "nc").len(), 2);
+    assert_eq!(s3.volume_data_objects("nc").len(), 2);
     assert!(local_files(&data).is_empty(), "{:?}", local_files(&data));
     s3.faults.data_reads.store(0, Ordering::SeqCst);
     let all = vec![

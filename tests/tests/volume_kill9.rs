@@ -6,17 +6,30 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use snaprock_tests::s3::{TestS3, files_under};
+use snaprock_tests::s3::TestS3;
 use snaprock_tests::{ServerProcess, column, rows, run, snapshot_timestamp};
 
-/// The Parquet objects under a volume's data directory.
-fn volume_objects(s3: &TestS3, prefix: &str) -> Vec<String> {
-    let mut objects: Vec<String> = files_under(&s3.bucket_dir().join(prefix).join("snaprock/data"))
-        .into_iter()
-        .filter(|f| f.ends_with(".parquet"))
-        .collect();
-    objects.sort();
-    objects
+/// Checks that `job` (kind, database, state) is in that state with its transfers held at
+/// the store, kills the server, lets the held requests end, and starts it again.
+async fn kill_during(
+    s3: &TestS3,
+    data: &std::path::Path,
+    server: ServerProcess,
+    mut c: mysql_async::Conn,
+    (kind, database, state): (&str, &str, &str),
+) -> (ServerProcess, mysql_async::Conn) {
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let row = snaprock_tests::show_job_rows(&mut c, kind, database)
+        .await
+        .remove(0);
+    assert_eq!(column(&row, "State"), state, "{row:?}");
+    drop(c);
+    server.kill9();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    s3.faults.clear();
+    let server = ServerProcess::start(data).await;
+    let c = server.conn().await;
+    (server, c)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,27 +61,17 @@ async fn kill_9_during_a_backup_and_a_restore_of_a_volume_table() {
     let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
     run(&mut c, &statements).await;
     let source = rows(&mut c, "SELECT count(*), sum(k), max(v) FROM sd.t").await;
-    let committed = volume_objects(&s3, "kb");
+    let committed = s3.volume_data_objects("kb");
     assert_eq!(committed.len(), 3);
 
     // BACKUP: each copy is held at the store; the server dies while the job copies.
     s3.faults.delay_ms.store(1500, Ordering::SeqCst);
     run(&mut c, &["BACKUP SNAPSHOT sd.snap TO repo"]).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let row = snaprock_tests::show_job_rows(&mut c, "BACKUP", "sd")
-        .await
-        .remove(0);
-    assert_eq!(column(&row, "State"), "UPLOADING", "{row:?}");
-    drop(c);
-    server.kill9();
-    tokio::time::sleep(Duration::from_millis(2000)).await;
-    s3.faults.clear();
-    let server = ServerProcess::start(&data).await;
-    let mut c = server.conn().await;
+    let (server, mut c) = kill_during(&s3, &data, server, c, ("BACKUP", "sd", "UPLOADING")).await;
     let row = snaprock_tests::wait_for_backup_state(&mut c, "sd", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
     assert_eq!(
-        volume_objects(&s3, "kb"),
+        s3.volume_data_objects("kb"),
         committed,
         "the table's objects stay"
     );
@@ -87,17 +90,8 @@ async fn kill_9_during_a_backup_and_a_restore_of_a_volume_table() {
         )],
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let row = snaprock_tests::show_job_rows(&mut c, "RESTORE", "sd2")
-        .await
-        .remove(0);
-    assert_eq!(column(&row, "State"), "DOWNLOADING", "{row:?}");
-    drop(c);
-    server.kill9();
-    tokio::time::sleep(Duration::from_millis(2000)).await;
-    s3.faults.clear();
-    let server = ServerProcess::start(&data).await;
-    let mut c = server.conn().await;
+    let (server, mut c) =
+        kill_during(&s3, &data, server, c, ("RESTORE", "sd2", "DOWNLOADING")).await;
     let row =
         snaprock_tests::wait_for_restore_state(&mut c, "sd2", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&row, "State"), "FINISHED", "{row:?}");
@@ -110,7 +104,7 @@ async fn kill_9_during_a_backup_and_a_restore_of_a_volume_table() {
         source
     );
     // The restored table's three files joined the volume, and nothing else did.
-    assert_eq!(volume_objects(&s3, "kb").len(), 6);
+    assert_eq!(s3.volume_data_objects("kb").len(), 6);
     drop(c);
     server.kill9();
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use snaprock_tests::s3::{TestS3, files_under};
+use snaprock_tests::s3::TestS3;
 use snaprock_tests::{TestServer, rows, run, server_error, wait_until};
 
 /// The queries whose answers must survive losing every local copy.
@@ -29,14 +29,6 @@ async fn answers(c: &mut Conn) -> Vec<Vec<Vec<String>>> {
         all.push(rows(c, sql).await);
     }
     all
-}
-
-/// The number of Parquet objects in the volume at `prefix`.
-fn parquet_files(s3: &TestS3, prefix: &str) -> usize {
-    files_under(&s3.bucket_dir().join(prefix).join("snaprock/data"))
-        .iter()
-        .filter(|f| f.ends_with(".parquet"))
-        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,9 +111,9 @@ async fn every_statement_works_on_volume_tables() {
     for k in 0..9 {
         run(&mut c, &[&format!("INSERT INTO sd.small VALUES ({k})")]).await;
     }
-    let before = parquet_files(&s3, "every");
+    let before = s3.volume_data_objects("every").len();
     wait_until(
-        || parquet_files(&s3, "every") <= before - 8,
+        || s3.volume_data_objects("every").len() <= before - 8,
         "the small files compacted on the volume",
     )
     .await;
