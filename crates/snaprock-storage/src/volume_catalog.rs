@@ -267,12 +267,19 @@ impl Catalog {
             let mut published: HashMap<String, Vec<u8>> = HashMap::new();
             let mut applied: HashMap<String, u64> = HashMap::new();
             let mut last_follow: Option<std::time::Instant> = None;
+            // The catalog version everything was published at: an idle writer does no work.
+            let mut published_version = None;
             loop {
                 tokio::time::sleep(PUBLISH_EVERY).await;
                 let Some(catalog) = weak.upgrade() else {
                     return;
                 };
-                catalog.publish_volumes(&cluster_id, &mut published).await;
+                let version = catalog.snapshot().version;
+                if published_version != Some(version)
+                    && catalog.publish_volumes(&cluster_id, &mut published).await
+                {
+                    published_version = Some(version);
+                }
                 if last_follow.is_none_or(|t| t.elapsed() >= FOLLOW_EVERY) {
                     last_follow = Some(std::time::Instant::now());
                     catalog.follow_volumes(&mut applied).await;
@@ -282,14 +289,21 @@ impl Catalog {
     }
 
     /// Puts the catalog of each volume this server writes whose content changed since
-    /// `published` (what was last put, by volume).
-    async fn publish_volumes(&self, cluster_id: &str, published: &mut HashMap<String, Vec<u8>>) {
+    /// `published` (what was last put, by volume); false if one could not be put (not mounted
+    /// yet, or the PUT failed): the next pass tries again.
+    async fn publish_volumes(
+        &self,
+        cluster_id: &str,
+        published: &mut HashMap<String, Vec<u8>>,
+    ) -> bool {
         let state = self.snapshot();
+        let mut all_put = true;
         for volume in state.storage_volumes.volumes.values() {
             if volume.follows.is_some() {
                 continue;
             }
             let Some(store) = self.volume_stores().get(&volume.name) else {
+                all_put = false;
                 continue;
             };
             let databases = state.databases_on_volume(&volume.name);
@@ -314,10 +328,12 @@ impl Catalog {
                     published.insert(volume.name.clone(), content);
                 }
                 Err(e) => {
-                    warn!(volume = %volume.name, error = %e, "could not publish the volume catalog")
+                    all_put = false;
+                    warn!(volume = %volume.name, error = %e, "could not publish the volume catalog");
                 }
             }
         }
+        all_put
     }
 
     /// Reads the published catalog of each followed volume and applies a new version.
