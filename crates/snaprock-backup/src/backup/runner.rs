@@ -162,7 +162,10 @@ async fn published_continuous(job: &BackupJob, repo: &Repository) -> Result<Snap
 /// holds its files for the job (later writes to the tables neither change nor delete them,
 /// across a restart too) and the plan file keeps the meta.
 fn capture_and_hold(service: &BackupService, job: &BackupJob) -> Result<Captured, Failed> {
-    let job_id = match job.lock().job_id {
+    // The job's lock is let go before the service's is taken: `save` takes them the other
+    // way round (a guard in a `match` scrutinee would live through the whole match).
+    let recorded = job.lock().job_id;
+    let job_id = match recorded {
         id if id >= 0 => id,
         _ => service.allocate_id() as i64,
     };

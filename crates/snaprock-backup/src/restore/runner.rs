@@ -113,7 +113,9 @@ async fn steps(
     repo: &Arc<Repository>,
     uncommitted: &mut Vec<DataFile>,
 ) -> Result<(), Failed> {
-    let job_id = match job.lock().job_id {
+    // The job's lock is let go before the service's is taken (see the backup runner).
+    let recorded = job.lock().job_id;
+    let job_id = match recorded {
         id if id >= 0 => id as u64,
         _ => service.allocate_id(),
     };
