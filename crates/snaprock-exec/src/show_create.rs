@@ -95,6 +95,20 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
 /// when unpartitioned.
 fn partitioning_clause(table: &TableMeta) -> String {
     let mut out = String::new();
+    // A generated key is shown as its expression, a column by its name.
+    let keys = |columns: &[String]| -> Vec<String> {
+        columns
+            .iter()
+            .map(|c| {
+                table
+                    .partitioning
+                    .generated()
+                    .iter()
+                    .find(|g| &g.name == c)
+                    .map_or_else(|| backquote(c), |g| g.expression.clone())
+            })
+            .collect()
+    };
     let partition_lines = |kind: &str, columns: &[String]| -> String {
         let defs: Vec<String> = table
             .partitions
@@ -140,11 +154,7 @@ fn partitioning_clause(table: &TableMeta) -> String {
             .collect();
         format!(
             "PARTITION BY {kind}({})\n({})\n",
-            columns
-                .iter()
-                .map(|c| backquote(c))
-                .collect::<Vec<_>>()
-                .join(", "),
+            keys(columns).join(", "),
             defs.join(",\n")
         )
     };
@@ -159,6 +169,7 @@ fn partitioning_clause(table: &TableMeta) -> String {
                     unit,
                     step,
                 }),
+            ..
         } => {
             let column = backquote(columns.first().map_or("", |c| c.as_str()));
             out.push_str(&if function == "time_slice" {
@@ -170,13 +181,20 @@ fn partitioning_clause(table: &TableMeta) -> String {
         Partitioning::List {
             columns,
             auto: Some(_),
+            generated,
         }
         | Partitioning::Range {
             columns,
             auto: Some(_),
+            generated,
         } => {
-            let names: Vec<String> = columns.iter().map(|c| backquote(c)).collect();
-            out.push_str(&format!("PARTITION BY ({})\n", names.join(", ")));
+            let keys = keys(columns).join(", ");
+            // StarRocks writes expression keys without parentheses: `from_unixtime(ts), `city``.
+            out.push_str(&if generated.is_empty() {
+                format!("PARTITION BY ({keys})\n")
+            } else {
+                format!("PARTITION BY {keys}\n")
+            });
         }
         Partitioning::Range { columns, .. } => out.push_str(&partition_lines("RANGE", columns)),
         Partitioning::List { columns, .. } => out.push_str(&partition_lines("LIST", columns)),

@@ -258,13 +258,25 @@ pub enum PartitionBy {
         /// `PARTITION BY date_trunc('day', c)` / `time_slice(c, INTERVAL n unit)`: partitions are
         /// made as rows arrive (`partitions` are made in advance).
         time_function: Option<TimeFunction>,
+        /// `RANGE(str2date(c, '%Y-%m-%d'))`: keys computed from expressions (named in `columns`).
+        generated: Vec<GeneratedKey>,
     },
     List {
         columns: Vec<String>,
         partitions: Vec<PartitionDef>,
         /// `PARTITION BY (c1, c2)`: a partition is made for each value tuple as rows arrive.
         automatic: bool,
+        /// `PARTITION BY from_unixtime(ts), city`: keys computed from expressions.
+        generated: Vec<GeneratedKey>,
     },
+}
+
+/// A partition key computed from an expression, named in the partitioning's columns as
+/// StarRocks names it (`__generated_partition_column_0`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedKey {
+    pub name: String,
+    pub expr: Expr,
 }
 
 /// The time function of expression partitioning.

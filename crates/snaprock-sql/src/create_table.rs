@@ -194,37 +194,66 @@ fn parse_partition_by(p: &mut Parser) -> PResult<PartitionBy> {
     } else {
         return parse_expression_partitioning(p);
     };
-    let columns = parse_name_list(p)?;
+    p.expect_token(&Token::LParen)?;
+    let (columns, generated) = partition_keys(p.parse_comma_separated(Parser::parse_expr)?)?;
+    p.expect_token(&Token::RParen)?;
     let partitions = parse_partition_list(p, range)?;
     Ok(if range {
         PartitionBy::Range {
             columns,
             partitions,
             time_function: None,
+            generated,
         }
     } else {
         PartitionBy::List {
             columns,
             partitions,
             automatic: false,
+            generated,
         }
     })
 }
 
+/// The partition keys of `exprs`: a column names itself; any other expression becomes a
+/// generated key named as StarRocks names them.
+fn partition_keys(exprs: Vec<Expr>) -> PResult<(Vec<String>, Vec<GeneratedKey>)> {
+    let mut columns = Vec::new();
+    let mut generated = Vec::new();
+    for expr in exprs {
+        match expr {
+            Expr::Identifier(i) => columns.push(i.value),
+            Expr::CompoundIdentifier(parts) if parts.len() == 1 => {
+                columns.push(parts[0].value.clone())
+            }
+            expr => {
+                let name = format!("__generated_partition_column_{}", generated.len());
+                columns.push(name.clone());
+                generated.push(GeneratedKey { name, expr });
+            }
+        }
+    }
+    Ok((columns, generated))
+}
+
 /// StarRocks' expression partitioning: `date_trunc('unit', c)` or `time_slice(c, INTERVAL n
-/// unit)` (range partitions, optionally some made in advance), or `(c1, c2)` / `c1, c2` (a
-/// list partition per value tuple).
+/// unit)` alone (range partitions, optionally some made in advance), or `(c1, c2)` /
+/// `e1, e2` (a list partition per value tuple, where an expression such as
+/// `from_unixtime(ts, '%Y%m%d')` or `date_trunc('month', dt)` among others is a generated key).
 pub(crate) fn parse_expression_partitioning(p: &mut Parser) -> PResult<PartitionBy> {
     if p.peek_token().token == Token::LParen {
         return Ok(PartitionBy::List {
             columns: parse_name_list(p)?,
             partitions: Vec::new(),
             automatic: true,
+            generated: Vec::new(),
         });
     }
-    if matches!(p.peek_nth_token(1).token, Token::LParen) {
-        let expr = p.parse_expr()?;
-        let (time_function, column) = time_function(&expr)?;
+    let exprs = p.parse_comma_separated(Parser::parse_expr)?;
+    if let [expr] = exprs.as_slice()
+        && is_time_function(expr)
+    {
+        let (time_function, column) = time_function(expr)?;
         let partitions = if p.peek_token().token == Token::LParen {
             parse_partition_list(p, true)?
         } else {
@@ -234,17 +263,22 @@ pub(crate) fn parse_expression_partitioning(p: &mut Parser) -> PResult<Partition
             columns: vec![column],
             partitions,
             time_function: Some(time_function),
+            generated: Vec::new(),
         });
     }
-    let mut columns = vec![parse_name(p)?];
-    while p.consume_token(&Token::Comma) {
-        columns.push(parse_name(p)?);
-    }
+    let (columns, generated) = partition_keys(exprs)?;
     Ok(PartitionBy::List {
         columns,
         partitions: Vec::new(),
         automatic: true,
+        generated,
     })
+}
+
+/// `date_trunc(...)` or `time_slice(...)`.
+fn is_time_function(expr: &Expr) -> bool {
+    matches!(expr, Expr::Function(f)
+        if ["date_trunc", "time_slice"].contains(&f.name.to_string().to_lowercase().as_str()))
 }
 
 /// The time function of `PARTITION BY date_trunc(...)` / `time_slice(...)` and its column,

@@ -4,14 +4,18 @@
 //! `date_trunc('day', dt)` / `time_slice(dt, INTERVAL n unit)` tables get one range partition
 //! per period (`p20240101` for a day, `p202401` for a month, ...); `PARTITION BY (c1, c2)`
 //! tables one list partition per value tuple (`p` and the values, `_`-joined, as StarRocks
-//! formats them; a NULL value is a value of its own, `NULL` in the name). A load adds the partitions it needs in one commit before its rows are
-//! routed; as in StarRocks, partitions a failed load added stay (empty).
+//! formats them; a NULL value is a value of its own, `NULL` in the name). A NULL time goes to
+//! the period of 0000-01-01 (`p00000101` for a day), the partition NULL keys route to.
+//! Partition keys may be generated from expressions (`from_unixtime(ts), city`): the caller
+//! evaluates them and passes every key's values. A load adds the partitions it needs in one
+//! commit before its rows are routed; as in StarRocks, partitions a failed load added stay
+//! (empty).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{DataType, TimestampMicrosecondType};
 use datafusion::common::ScalarValue;
 
@@ -30,34 +34,29 @@ pub struct NewPartition {
     pub bounds: PartitionBounds,
 }
 
-/// The partitions `table` must gain so that every row of `batch` fits one (empty when the
-/// table is not expression-partitioned or every row fits).
-pub fn partitions_for(table: &TableMeta, batch: &RecordBatch) -> Result<Vec<NewPartition>> {
+/// The partitions `table` must gain so that every row fits one, given the rows' partition
+/// keys `columns` (see [`TableMeta::partition_keys`]); empty when the table is not
+/// expression-partitioned or every row fits.
+pub fn partitions_for(table: &TableMeta, columns: &[ArrayRef]) -> Result<Vec<NewPartition>> {
     let Some(auto) = table.partitioning.auto() else {
         return Ok(Vec::new());
     };
-    if batch.num_rows() == 0 {
+    let num_rows = columns.first().map_or(0, |c| c.len());
+    if num_rows == 0 {
         return Ok(Vec::new());
     }
-    let uncovered = PartitionRouter::new(table)?.uncovered(batch)?;
+    let uncovered = PartitionRouter::new(table)?.uncovered(columns, num_rows)?;
     if uncovered.true_count() == 0 {
         return Ok(Vec::new());
     }
-    let rows: Vec<usize> = (0..batch.num_rows())
-        .filter(|r| uncovered.value(*r))
-        .collect();
-    let columns: Vec<_> = table
-        .partition_column_indexes()
-        .into_iter()
-        .map(|i| batch.column(i).clone())
-        .collect();
+    let rows: Vec<usize> = (0..num_rows).filter(|r| uncovered.value(*r)).collect();
     let mut made: BTreeMap<String, NewPartition> = BTreeMap::new();
     for row in rows {
         let new = match auto {
             AutoPartition::Time { unit, step, .. } => {
                 time_partition(&columns[0], row, unit, *step)?
             }
-            AutoPartition::Values => value_partition(table, &columns, row, &made)?,
+            AutoPartition::Values => value_partition(table, columns, row, &made)?,
         };
         if !made.contains_key(&new.name) {
             made.insert(new.name.clone(), new);
@@ -116,10 +115,15 @@ fn time_partition(
     unit: &str,
     step: u32,
 ) -> Result<NewPartition> {
-    if column.is_null(row) {
-        return Err(StorageError::NoPartitionForValue("NULL".into()));
-    }
+    // NULL sorts first: it goes to the period of 0000-01-01, StarRocks' least date.
+    let null_day = || {
+        NaiveDate::from_ymd_opt(0, 1, 1)
+            .unwrap_or_default()
+            .and_time(chrono::NaiveTime::MIN)
+    };
     let (value, is_date) = match column.data_type() {
+        DataType::Date32 if column.is_null(row) => (null_day(), true),
+        DataType::Timestamp(_, _) if column.is_null(row) => (null_day(), false),
         DataType::Date32 => {
             let days = column
                 .as_primitive::<datafusion::arrow::datatypes::Date32Type>()
@@ -140,7 +144,9 @@ fn time_partition(
             )));
         }
     };
-    let (start, end, name_format) = period(value, unit, step.max(1))?;
+    let (mut start, end, name_format) = period(value, unit, step.max(1))?;
+    // A time_slice period may begin before 0000-01-01; the one NULL goes to begins there.
+    start = start.max(null_day());
     let text = |t: NaiveDateTime| {
         if is_date {
             t.format("%Y-%m-%d").to_string()
@@ -316,6 +322,25 @@ mod tests {
         assert_eq!((end - start).num_days(), 7);
         assert!(start <= t("2024-03-15 10:20:00") && t("2024-03-15 10:20:00") < end);
         assert_eq!((start - t("0001-01-01 00:00:00")).num_days() % 7, 0);
+    }
+
+    #[test]
+    fn null_times_go_to_the_first_period() {
+        let column: ArrayRef = Arc::new(datafusion::arrow::array::Date32Array::from(vec![None]));
+        let new = time_partition(&column, 0, "day", 1).unwrap();
+        assert_eq!(new.name, "p00000101");
+        assert_eq!(
+            new.bounds,
+            PartitionBounds::Range {
+                lower: vec!["0000-01-01".into()],
+                upper: Some(vec!["0000-01-02".into()]),
+            }
+        );
+        let new = time_partition(&column, 0, "day", 7).unwrap();
+        let PartitionBounds::Range { lower, .. } = new.bounds else {
+            panic!("a range")
+        };
+        assert_eq!(lower, vec!["0000-01-01".to_string()]);
     }
 
     #[test]

@@ -217,19 +217,56 @@ pub enum Partitioning {
         /// Expression partitioning: partitions are made as rows arrive.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         auto: Option<AutoPartition>,
+        /// The `columns` computed from expressions (`RANGE(str2date(c, '%Y-%m-%d'))`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        generated: Vec<GeneratedPartitionColumn>,
     },
     List {
         columns: Vec<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         auto: Option<AutoPartition>,
+        /// The `columns` computed from expressions (`from_unixtime(ts, '%Y%m%d'), city`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        generated: Vec<GeneratedPartitionColumn>,
     },
 }
+
+/// A partition key StarRocks computes from an expression over the table's columns
+/// (`PARTITION BY from_unixtime(ts, '%Y%m%d'), city`). It is one of the partitioning's
+/// `columns`, named `__generated_partition_column_N` as StarRocks names it; its values are
+/// computed as rows are loaded and never stored, so the table's files and schema are those of
+/// its own columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratedPartitionColumn {
+    pub name: String,
+    /// The expression as SHOW CREATE TABLE writes it.
+    pub expression: String,
+    /// The expression after the dialect's rewrites, as DataFusion plans it over the table's
+    /// columns.
+    pub planned: String,
+    pub column_type: ColumnType,
+    /// The table columns the expression reads.
+    pub sources: Vec<String>,
+}
+
+/// Names starting so are StarRocks' generated partition columns, refused as column names.
+pub const GENERATED_PARTITION_COLUMN_PREFIX: &str = "__generated_partition_column_";
 
 impl Partitioning {
     pub fn columns(&self) -> &[String] {
         match self {
             Partitioning::Unpartitioned => &[],
             Partitioning::Range { columns, .. } | Partitioning::List { columns, .. } => columns,
+        }
+    }
+
+    /// The partition keys computed from expressions.
+    pub fn generated(&self) -> &[GeneratedPartitionColumn] {
+        match self {
+            Partitioning::Unpartitioned => &[],
+            Partitioning::Range { generated, .. } | Partitioning::List { generated, .. } => {
+                generated
+            }
         }
     }
 
@@ -398,11 +435,16 @@ impl TableMeta {
     }
 
     /// Indexes of the partition columns in `columns`.
-    pub fn partition_column_indexes(&self) -> Vec<usize> {
-        self.partitioning
-            .columns()
-            .iter()
-            .filter_map(|name| self.column(name).map(|(i, _)| i))
-            .collect()
+    /// The type of partition key `name`: a table column or a generated partition column.
+    pub fn partition_key_type(&self, name: &str) -> Option<&ColumnType> {
+        match self.column(name) {
+            Some((_, c)) => Some(&c.column_type),
+            None => self
+                .partitioning
+                .generated()
+                .iter()
+                .find(|g| g.name.eq_ignore_ascii_case(name))
+                .map(|g| &g.column_type),
+        }
     }
 }

@@ -79,19 +79,15 @@ enum TypedBounds {
     },
 }
 
-/// Splits batches of a table's rows by partition.
+/// Splits batches of a table's rows by partition, given the rows' partition keys (see
+/// [`TableMeta::partition_keys`]).
 pub struct PartitionRouter {
-    key_columns: Vec<usize>,
     partitions: Vec<TypedBounds>,
 }
 
 impl PartitionRouter {
     pub fn new(table: &TableMeta) -> Result<Self> {
-        let key_columns = table.partition_column_indexes();
-        let types: Vec<DataType> = key_columns
-            .iter()
-            .map(|i| table.columns[*i].column_type.arrow_type())
-            .collect();
+        let types = table.partition_column_types()?;
         let partitions = table
             .partitions
             .iter()
@@ -114,43 +110,35 @@ impl PartitionRouter {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(PartitionRouter {
-            key_columns,
-            partitions,
-        })
+        Ok(PartitionRouter { partitions })
     }
 
-    /// Which rows of `batch` fit no partition.
-    pub fn uncovered(&self, batch: &RecordBatch) -> Result<BooleanArray> {
-        let keys: Vec<ArrayRef> = self
-            .key_columns
-            .iter()
-            .map(|i| batch.column(*i).clone())
-            .collect();
-        let mut covered = BooleanArray::from(vec![false; batch.num_rows()]);
+    /// Which of `rows` rows with partition keys `keys` fit no partition.
+    pub fn uncovered(&self, keys: &[ArrayRef], rows: usize) -> Result<BooleanArray> {
+        let mut covered = BooleanArray::from(vec![false; rows]);
         for bounds in &self.partitions {
-            covered = or(&covered, &partition_mask(bounds, &keys, batch.num_rows())?)?;
+            covered = or(&covered, &partition_mask(bounds, keys, rows)?)?;
         }
         Ok(not(&covered)?)
     }
 
-    /// The rows of `batch` for each partition index that receives any.
-    pub fn split(&self, batch: &RecordBatch) -> Result<Vec<(usize, RecordBatch)>> {
+    /// The rows of `batch` (whose partition keys are `keys`) for each partition index that
+    /// receives any.
+    pub fn split(
+        &self,
+        batch: &RecordBatch,
+        keys: &[ArrayRef],
+    ) -> Result<Vec<(usize, RecordBatch)>> {
         if batch.num_rows() == 0 {
             return Ok(Vec::new());
         }
         if let [TypedBounds::All] = self.partitions.as_slice() {
             return Ok(vec![(0, batch.clone())]);
         }
-        let keys: Vec<ArrayRef> = self
-            .key_columns
-            .iter()
-            .map(|i| batch.column(*i).clone())
-            .collect();
         let mut covered = BooleanArray::from(vec![false; batch.num_rows()]);
         let mut out = Vec::new();
         for (index, bounds) in self.partitions.iter().enumerate() {
-            let mask = partition_mask(bounds, &keys, batch.num_rows())?;
+            let mask = partition_mask(bounds, keys, batch.num_rows())?;
             if mask.true_count() > 0 {
                 out.push((index, filter_record_batch(batch, &mask)?));
                 covered = or(&covered, &mask)?;
@@ -183,8 +171,9 @@ fn partition_mask(bounds: &TypedBounds, keys: &[ArrayRef], rows: usize) -> Resul
                 None => BooleanArray::from(vec![true; rows]),
             };
             let mut mask = nulls_false(&and(&above, &below)?);
-            if lower.is_empty() {
-                // NULL partition keys sort first: they belong to the partition starting at MINVALUE.
+            if lower.first().is_none_or(is_time_minimum) {
+                // NULL partition keys sort first: they belong to the partition starting at
+                // MINVALUE, or at 0000-01-01 (expression partitioning's partition for NULL).
                 if let Some(first) = keys.first() {
                     mask = or(&mask, &is_null(first.as_ref())?)?;
                 }
@@ -209,6 +198,16 @@ fn partition_mask(bounds: &TypedBounds, keys: &[ArrayRef], rows: usize) -> Resul
         }
     };
     Ok(mask)
+}
+
+/// Whether `value` is the least DATE or DATETIME, 0000-01-01 (StarRocks' minimum).
+fn is_time_minimum(value: &ScalarValue) -> bool {
+    const DAYS: i32 = -719_528; // 0000-01-01 from 1970-01-01
+    match value {
+        ScalarValue::Date32(Some(d)) => *d == DAYS,
+        ScalarValue::TimestampMicrosecond(Some(t), _) => *t == i64::from(DAYS) * 86_400_000_000,
+        _ => false,
+    }
 }
 
 /// NULL mask entries become false (`prep_null_mask_filter` requires a null buffer).
@@ -255,14 +254,44 @@ fn tuple_lt(keys: &[ArrayRef], bound: &[ScalarValue], rows: usize) -> Result<Boo
 }
 
 impl TableMeta {
+    /// The partition keys of `batch`'s rows (the table's rows), in partitioning order. Keys
+    /// generated from expressions are not in `batch`: the caller, which can evaluate
+    /// expressions, passes them as `generated` (in the order of the partitioning's generated
+    /// columns).
+    pub fn partition_keys(
+        &self,
+        batch: &RecordBatch,
+        generated: &[ArrayRef],
+    ) -> Result<Vec<ArrayRef>> {
+        self.partitioning
+            .columns()
+            .iter()
+            .map(|name| {
+                if let Some((i, _)) = self.column(name) {
+                    return Ok(batch.column(i).clone());
+                }
+                self.partitioning
+                    .generated()
+                    .iter()
+                    .position(|g| g.name.eq_ignore_ascii_case(name))
+                    .and_then(|i| generated.get(i).cloned())
+                    .ok_or_else(|| {
+                        StorageError::InvalidDefinition(format!(
+                            "no values for partition key '{name}'"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
     /// The Arrow types of the partition columns, in partitioning order.
     pub fn partition_column_types(&self) -> Result<Vec<DataType>> {
         self.partitioning
             .columns()
             .iter()
             .map(|c| {
-                self.column(c)
-                    .map(|(_, m)| m.column_type.arrow_type())
+                self.partition_key_type(c)
+                    .map(|t| t.arrow_type())
                     .ok_or_else(|| {
                         StorageError::InvalidDefinition(format!("Unknown partition column '{c}'"))
                     })
@@ -371,6 +400,7 @@ mod tests {
             partitioning: Partitioning::Range {
                 columns: vec!["dt".into()],
                 auto: None,
+                generated: vec![],
             },
             partitions: partitions
                 .into_iter()
@@ -418,8 +448,9 @@ mod tests {
         ]);
         let router = PartitionRouter::new(&t).unwrap();
         // 2023-12-31 = 19722, 2024-01-01 = 19723
+        let batch = dates(vec![Some(19722), Some(19723), None, Some(30000)]);
         let parts = router
-            .split(&dates(vec![Some(19722), Some(19723), None, Some(30000)]))
+            .split(&batch, &t.partition_keys(&batch, &[]).unwrap())
             .unwrap();
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].0, 0);
@@ -437,8 +468,9 @@ mod tests {
             },
         )]);
         let router = PartitionRouter::new(&t).unwrap();
+        let batch = dates(vec![Some(19723), Some(20089)]);
         let err = router
-            .split(&dates(vec![Some(19723), Some(20089)]))
+            .split(&batch, &t.partition_keys(&batch, &[]).unwrap())
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -466,7 +498,11 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![Field::new("dt", DataType::Int32, true)]));
         let batch =
             RecordBatch::try_new(schema, vec![Arc::new(Int32Array::from(vec![1, 3, 2]))]).unwrap();
-        let parts = PartitionRouter::new(&t).unwrap().split(&batch).unwrap();
+        let keys = t.partition_keys(&batch, &[]).unwrap();
+        let parts = PartitionRouter::new(&t)
+            .unwrap()
+            .split(&batch, &keys)
+            .unwrap();
         assert_eq!(
             parts
                 .iter()

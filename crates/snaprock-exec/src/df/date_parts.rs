@@ -2,12 +2,14 @@
 //! `YEAR`, `MONTH`, `DAY` / `DAYOFMONTH`, `HOUR`, `MINUTE`, `SECOND`, `QUARTER`, `DAYOFYEAR`,
 //! `DAYOFWEEK` (1 = Sunday), `WEEK` (MySQL's default mode 0: weeks start on Sunday, week 1 is
 //! the one with the year's first Sunday), `WEEKOFYEAR` (ISO), `UNIX_TIMESTAMP([d])`,
-//! `TO_DAYS`, `FROM_DAYS`, `DAYNAME`, `MONTHNAME`; and `NOW()` and its synonyms at MySQL's
+//! `TO_DAYS`, `FROM_DAYS`, StarRocks' `FROM_UNIXTIME(n[, format])`, `DAYNAME`, `MONTHNAME`; and `NOW()` and its synonyms at MySQL's
 //! precision (whole seconds unless `NOW(fsp)` asks for more). BI tools (Metabase, Grafana)
 //! group and filter by these.
 
+use snaprock_sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use snaprock_sql::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType, ExactNumberInfo, Expr, Function, TimezoneInfo, Value,
+    BinaryOperator, CaseWhen, CastKind, DataType, ExactNumberInfo, Expr, Function, TimezoneInfo,
+    Value,
 };
 
 use crate::df::rewrite_functions::{call, function_args};
@@ -84,6 +86,8 @@ pub(crate) fn rewrite_date_part_call(name: &str, f: &Function) -> Option<Expr> {
             ),
             DataType::Date,
         ),
+        ("from_unixtime", [n]) => from_unixtime(n, &text("%Y-%m-%d %H:%i:%s")),
+        ("from_unixtime", [n, format]) => from_unixtime(n, format),
         ("dayname", [x]) => call("date_format", vec![x.clone(), text("%W")]),
         ("monthname", [x]) => call("date_format", vec![x.clone(), text("%M")]),
         (
@@ -93,6 +97,33 @@ pub(crate) fn rewrite_date_part_call(name: &str, f: &Function) -> Option<Expr> {
         ) => call("date_trunc", vec![text("second"), call("now", Vec::new())]),
         _ => return None,
     })
+}
+
+/// StarRocks' `from_unixtime(n[, format])`: the time `n` seconds after the epoch as text
+/// (`yyyy-MM-dd HH:mm:ss` unless `format` says otherwise); NULL outside
+/// [0, 253402271999] (9999-12-31 23:59:59).
+fn from_unixtime(n: &Expr, format: &Expr) -> Expr {
+    let seconds = cast(n.clone(), DataType::BigInt(None));
+    let in_range = Expr::Between {
+        expr: Box::new(seconds.clone()),
+        negated: false,
+        low: Box::new(number(0)),
+        high: Box::new(number(253_402_271_999)),
+    };
+    let formatted = call(
+        "date_format",
+        vec![call("to_timestamp_seconds", vec![seconds]), format.clone()],
+    );
+    Expr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: None,
+        conditions: vec![CaseWhen {
+            condition: in_range,
+            result: formatted,
+        }],
+        else_result: Some(Box::new(Expr::value(Value::Null))),
+    }
 }
 
 /// MySQL's WEEK(x) in mode 0: 0 before the year's first Sunday, then 1, 2, ...

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::{filter_record_batch, not, prep_null_mask_filter};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
@@ -27,6 +27,7 @@ use snaprock_storage::{
 };
 
 use crate::df::catalog_provider::external;
+use crate::df::generated_keys::CompiledKey;
 use crate::df::key_merge;
 use crate::{ExecError, Result};
 
@@ -183,6 +184,8 @@ pub(crate) struct InsertSink {
     overwrite: Option<Vec<String>>,
     /// A materialized view's refresh: the base data the rows were computed from.
     refreshed_from: Option<BaseVersions>,
+    /// The table's partition keys generated from expressions, compiled for this load.
+    generated_keys: Vec<CompiledKey>,
 }
 
 impl std::fmt::Debug for InsertSink {
@@ -211,7 +214,24 @@ impl InsertSink {
             table,
             overwrite,
             refreshed_from: None,
+            generated_keys: Vec::new(),
         }
+    }
+
+    /// The sink with the table's generated partition keys compiled (see `generated_keys`).
+    pub(crate) fn with_generated_keys(mut self, keys: Vec<CompiledKey>) -> Self {
+        self.generated_keys = keys;
+        self
+    }
+
+    /// The partition keys of `batch`'s rows.
+    fn partition_keys(&self, table: &TableMeta, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+        let generated = self
+            .generated_keys
+            .iter()
+            .map(|k| k.evaluate(batch))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(table.partition_keys(batch, &generated)?)
     }
 
     /// The sink of a materialized view's refresh from base data `versions`.
@@ -238,14 +258,15 @@ impl InsertSink {
             let batch = batch.map_err(ExecError::from)?;
             check_constraints(&table, &batch)?;
             rows += batch.num_rows() as u64;
+            let keys = self.partition_keys(&table, &batch)?;
             if self.makes_partitions() {
-                let needed = snaprock_storage::partitions_for(&target, &batch)?;
+                let needed = snaprock_storage::partitions_for(&target, &keys)?;
                 if !needed.is_empty() {
                     target = self.add_partitions(&table, &needed)?;
                     router = PartitionRouter::new(&target)?;
                 }
             }
-            for (index, part) in router.split(&batch)? {
+            for (index, part) in router.split(&batch, &keys)? {
                 let partition_id = target.partitions[index].id;
                 if merge_on_key {
                     buffered.entry(partition_id).or_default().push(part);

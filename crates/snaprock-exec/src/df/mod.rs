@@ -13,6 +13,7 @@ pub(crate) mod date_arith;
 pub(crate) mod date_parts;
 pub(crate) mod dml;
 pub(crate) mod files_fn;
+pub(crate) mod generated_keys;
 pub(crate) mod info_schema;
 pub(crate) mod key_merge;
 pub(crate) mod lateral_unnest;

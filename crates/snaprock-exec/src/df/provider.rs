@@ -18,6 +18,7 @@ use datafusion::datasource::sink::DataSinkExec;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
@@ -235,7 +236,7 @@ impl TableProvider for SnaprockTable {
 
     async fn insert_into(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
@@ -257,6 +258,14 @@ impl TableProvider for SnaprockTable {
             self.table.clone(),
             overwrite,
         );
+        if !self.table.partitioning.generated().is_empty() {
+            let state = state
+                .as_any()
+                .downcast_ref::<SessionState>()
+                .ok_or_else(|| external(ExecError::Plan("no session state".into())))?;
+            let keys = super::generated_keys::compile(state, &self.table).map_err(external)?;
+            sink = sink.with_generated_keys(keys);
+        }
         let refresh = self.ctx.dml_target.as_ref().is_some_and(|t| t.refresh);
         if let Some(view) = self.table.materialized_view.as_ref().filter(|_| refresh) {
             // The view's rows and the base data the statement reads commit together.

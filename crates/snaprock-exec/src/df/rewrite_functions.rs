@@ -112,6 +112,25 @@ pub(crate) fn rewrite_call(
             format: None,
         }));
     }
+    // MySQL's MOD(a, b): a % b.
+    if name == "mod"
+        && let [a, b] = function_args(f).as_slice()
+    {
+        return Ok(Some(Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(a.clone()),
+            op: snaprock_sql::sqlparser::ast::BinaryOperator::Modulo,
+            right: Box::new(b.clone()),
+        }))));
+    }
+    // StarRocks' date_parse(s, format): str_to_date's DATETIME.
+    if name == "date_parse"
+        && let [value, format] = function_args(f).as_slice()
+    {
+        return Ok(Some(call(
+            "str_to_date",
+            vec![text_cast(value.clone()), format.clone()],
+        )));
+    }
     // StarRocks' array_slice(a, offset, length); DataFusion's takes the last position.
     if name == "array_slice"
         && let [array, offset, length] = function_args(f).as_slice()

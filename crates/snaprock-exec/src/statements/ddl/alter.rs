@@ -166,17 +166,20 @@ impl NewSchema {
         self.table.column(name).map(|(i, _)| i)
     }
 
-    /// Partition and distribution columns, which keep their name and type.
+    /// Partition and distribution columns, and the columns partition expressions read, which
+    /// keep their name and type.
     fn is_layout_column(&self, name: &str) -> bool {
         let distribution: &[String] = match &self.table.distribution {
             DistributionMeta::Hash { columns, .. } => columns,
             DistributionMeta::Random { .. } => &[],
         };
+        let generated = self.table.partitioning.generated().iter();
         self.table
             .partitioning
             .columns()
             .iter()
             .chain(distribution)
+            .chain(generated.flat_map(|g| g.sources.iter()))
             .any(|c| c.eq_ignore_ascii_case(name))
     }
 
@@ -343,6 +346,15 @@ impl NewSchema {
             return Err(ddl(format!("Column name[{to}] is already used")));
         }
         validate_name(to, "column")?;
+        let generated = self.table.partitioning.generated().iter();
+        if generated
+            .flat_map(|g| g.sources.iter())
+            .any(|c| c.eq_ignore_ascii_case(from))
+        {
+            return Err(ddl(format!(
+                "Can not rename column {from}: a partition expression reads it"
+            )));
+        }
         let old_name = std::mem::replace(&mut self.table.columns[at].name, to.to_string());
         let rename = |names: &mut Vec<String>| {
             for n in names

@@ -81,8 +81,8 @@ fn partition_columns(meta: &TableMeta) -> Result<Vec<(String, ColumnType)>> {
         .columns()
         .iter()
         .map(|c| {
-            meta.column(c)
-                .map(|(_, m)| (m.name.clone(), m.column_type.clone()))
+            meta.partition_key_type(c)
+                .map(|t| (c.clone(), t.clone()))
                 .ok_or_else(|| ExecError::Plan(format!("unknown partition column {c}")))
         })
         .collect()

@@ -12,13 +12,15 @@ mod table_def;
 
 pub(crate) use alter::alter_table;
 pub(crate) use drop_where::drop_partitions_where;
-pub(crate) use table_def::build_table;
+pub(crate) use table_def::{build_table, column_type_of_arrow as arrow_column_type};
 use table_def::{column_type_of_arrow, partition_bounds, partition_column_types};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use snaprock_sql::ast::{ColumnDef, CreateTable, CreateView, ObjectName, PartitionDef};
+use snaprock_sql::ast::{
+    ColumnDef, CreateTable, CreateView, ObjectName, PartitionBy, PartitionDef,
+};
 use snaprock_sql::sqlparser::ast::DataType;
 use snaprock_storage::{
     DatabaseMeta, PartitionBounds, PartitionMeta, Partitioning, StorageError, TableMeta, ViewMeta,
@@ -114,8 +116,17 @@ pub(crate) async fn create_table(
             create.columns = column_defs_of_query(columns)?;
         }
     }
+    let generated = match &create.partitioning {
+        Some(PartitionBy::Range { generated, .. } | PartitionBy::List { generated, .. })
+            if !generated.is_empty() =>
+        {
+            let columns = table_def::build_columns(&create)?;
+            crate::df::generated_keys::resolve(session, &columns, generated)?
+        }
+        _ => Vec::new(),
+    };
     let now = now_text();
-    let meta = build_table(&create, &now)?;
+    let meta = build_table(&create, &generated, &now)?;
     let created = session
         .engine
         .catalog

@@ -10,8 +10,9 @@ use snaprock_sql::sqlparser::ast::{DataType, Expr};
 
 pub(crate) use super::column_types::{column_type, column_type_of_arrow};
 use snaprock_storage::{
-    AutoPartition, ColumnMeta, ColumnType, DistributionMeta, KeysModel, PartitionBounds,
-    PartitionMeta, Partitioning, StorageError, TableMeta, bounds_to_scalars, normalize_bound,
+    AutoPartition, ColumnMeta, ColumnType, DistributionMeta, GENERATED_PARTITION_COLUMN_PREFIX,
+    GeneratedPartitionColumn, KeysModel, PartitionBounds, PartitionMeta, Partitioning,
+    StorageError, TableMeta, bounds_to_scalars, normalize_bound,
 };
 
 use crate::df::provider::{CURRENT_TIMESTAMP, default_expr};
@@ -45,8 +46,8 @@ pub(super) fn partition_column_types(
         .columns()
         .iter()
         .map(|c| {
-            t.column(c)
-                .map(|(_, m)| (m.name.clone(), m.column_type.clone()))
+            t.partition_key_type(c)
+                .map(|m| (c.clone(), m.clone()))
                 .ok_or_else(|| {
                     StorageError::InvalidDefinition(format!("Unknown partition column '{c}'"))
                 })
@@ -65,6 +66,7 @@ fn check_time_partitioning(partitioning: &Partitioning, columns: &[ColumnMeta]) 
                 unit,
                 step,
             }),
+        ..
     } = partitioning
     else {
         return Ok(());
@@ -99,13 +101,13 @@ fn check_time_partitioning(partitioning: &Partitioning, columns: &[ColumnMeta]) 
     }
 }
 
-/// Builds the table's metadata from CREATE TABLE (ids are assigned at commit).
-pub(crate) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> {
-    if create.columns.is_empty() {
-        return Err(ExecError::InvalidDefinition(
-            "A table must have at least one column".into(),
-        ));
-    }
+/// Builds the table's metadata from CREATE TABLE (ids are assigned at commit); `generated`:
+/// its partition keys generated from expressions, planned (see `df::generated_keys`).
+pub(crate) fn build_table(
+    create: &CreateTable,
+    generated: &[GeneratedPartitionColumn],
+    now: &str,
+) -> Result<TableMeta> {
     let mut columns = build_columns(create)?;
     let column_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
     let find = |name: &str| -> Result<String> {
@@ -119,6 +121,16 @@ pub(crate) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
             })
     };
     let find_all = |names: &[String]| names.iter().map(|c| find(c)).collect::<Result<Vec<_>>>();
+    // Partition keys: the table's columns, and the generated ones by their own names.
+    let find_keys = |names: &[String]| {
+        names
+            .iter()
+            .map(|c| match generated.iter().find(|g| &g.name == c) {
+                Some(g) => Ok(g.name.clone()),
+                None => find(c),
+            })
+            .collect::<Result<Vec<_>>>()
+    };
     let (keys_model, key_columns) = build_keys(create, &mut columns, &find_all)?;
     let partitioning = match &create.partitioning {
         None => Partitioning::Unpartitioned,
@@ -127,30 +139,25 @@ pub(crate) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
             time_function,
             ..
         }) => Partitioning::Range {
-            columns: find_all(columns)?,
+            columns: find_keys(columns)?,
             auto: time_function.as_ref().map(|f| AutoPartition::Time {
                 function: f.function.clone(),
                 unit: f.unit.clone(),
                 step: f.step,
             }),
+            generated: generated.to_vec(),
         },
         Some(PartitionBy::List {
             columns, automatic, ..
         }) => Partitioning::List {
-            columns: find_all(columns)?,
+            columns: find_keys(columns)?,
             auto: automatic.then_some(AutoPartition::Values),
+            generated: generated.to_vec(),
         },
     };
     check_time_partitioning(&partitioning, &columns)?;
     if keys_model.replaces_on_key() {
-        for c in partitioning.columns() {
-            if !key_columns.contains(c) {
-                return Err(ExecError::InvalidDefinition(format!(
-                    "The partition column '{c}' must be a key column of a {} table",
-                    keys_model.sql()
-                )));
-            }
-        }
+        check_keyed_partitioning(&partitioning, &key_columns, keys_model)?;
     }
     let distribution = match &create.distribution {
         Some(Distribution::Hash { columns, buckets }) => DistributionMeta::Hash {
@@ -178,6 +185,32 @@ pub(crate) fn build_table(create: &CreateTable, now: &str) -> Result<TableMeta> 
     check_complex_columns(&table)?;
     add_partitions(&mut table, create, now)?;
     Ok(table)
+}
+
+/// A keyed table is partitioned by key columns, or by expressions of key columns (StarRocks'
+/// words for the latter).
+fn check_keyed_partitioning(
+    partitioning: &Partitioning,
+    key_columns: &[String],
+    keys_model: KeysModel,
+) -> Result<()> {
+    for g in partitioning.generated() {
+        if g.sources.iter().any(|s| !key_columns.contains(s)) {
+            return Err(ExecError::Analysis(
+                "The partition expr should base on key column".into(),
+            ));
+        }
+    }
+    for c in partitioning.columns() {
+        let generated = partitioning.generated().iter().any(|g| &g.name == c);
+        if !generated && !key_columns.contains(c) {
+            return Err(ExecError::InvalidDefinition(format!(
+                "The partition column '{c}' must be a key column of a {} table",
+                keys_model.sql()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// ARRAY, MAP and STRUCT columns cannot partition or distribute a table, and fold only by
@@ -218,12 +251,28 @@ fn check_complex_columns(table: &TableMeta) -> Result<()> {
     Ok(())
 }
 
-/// The columns of CREATE TABLE, checked (no duplicate names, defaults of the column's type).
-fn build_columns(create: &CreateTable) -> Result<Vec<ColumnMeta>> {
+/// The columns of CREATE TABLE, checked (at least one, no duplicate or reserved names,
+/// defaults of the column's type).
+pub(crate) fn build_columns(create: &CreateTable) -> Result<Vec<ColumnMeta>> {
+    if create.columns.is_empty() {
+        return Err(ExecError::InvalidDefinition(
+            "A table must have at least one column".into(),
+        ));
+    }
     let mut columns: Vec<ColumnMeta> = Vec::new();
     for c in &create.columns {
         if columns.iter().any(|x| x.name.eq_ignore_ascii_case(&c.name)) {
             return Err(ExecError::DuplicateColumn(c.name.clone()));
+        }
+        if c.name
+            .to_lowercase()
+            .starts_with(GENERATED_PARTITION_COLUMN_PREFIX)
+        {
+            return Err(ExecError::Analysis(format!(
+                "Column name [{}] starts with {GENERATED_PARTITION_COLUMN_PREFIX} is a system \
+                 reserved name. Please choose a different one.",
+                c.name
+            )));
         }
         columns.push(column_meta(c)?);
     }

@@ -85,7 +85,7 @@ pub(super) async fn create(
         as_query: None,
         inline_primary_key: Vec::new(),
     };
-    let mut meta = ddl::build_table(&table, &now_text())?;
+    let mut meta = ddl::build_table(&table, &[], &now_text())?;
     let mut view = MaterializedViewMeta {
         query_sql: create.query_sql.clone(),
         column_names: create.columns.clone(),

@@ -384,7 +384,7 @@ pub(super) async fn partitions(
         .partitioning
         .columns()
         .iter()
-        .filter_map(|c| meta.column(c).map(|(_, m)| m.column_type.sql()))
+        .filter_map(|c| meta.partition_key_type(c).map(|t| t.sql()))
         .collect();
     let types = types.join(", ");
     let (dist_key, buckets) = match &meta.distribution {
