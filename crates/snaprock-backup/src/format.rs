@@ -104,9 +104,13 @@ pub struct RepoInfo {
 pub struct SnapshotFile {
     /// Key relative to the repository root (`__data/ab/ab...parquet`).
     pub key: String,
+    /// Rows in the file (deleted ones too: what its footer says).
     pub rows: u64,
     pub bytes: u64,
     pub sha256: String,
+    /// The file's rows the table no longer holds (see docs/snapshot-format.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<snaprock_storage::DeleteVector>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

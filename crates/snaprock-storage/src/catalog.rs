@@ -13,7 +13,7 @@ use tracing::{debug, info, warn};
 use datafusion::arrow::array::RecordBatch;
 use object_store::ObjectStoreExt;
 
-use crate::files::{read_data_file, read_parquet_bytes};
+use crate::files::{read_data_file_in_full, read_parquet_bytes, without_deleted};
 use crate::locations::{FileHome, FileRouter};
 use crate::meta::{CatalogState, DataFile};
 use crate::volume_files::{VolumeStores, volume_key};
@@ -128,10 +128,17 @@ impl Catalog {
         FileRouter::path_of(file)
     }
 
-    /// Reads a whole data file wherever it lives: the data directory, a repository through
-    /// the file router (a table an instant restore is still downloading), or a storage volume
-    /// (its local copy when there is one).
+    /// Reads a data file's rows (without those its delete vector names) wherever it lives:
+    /// the data directory, a repository through the file router (a table an instant restore
+    /// is still downloading), or a storage volume (its local copy when there is one).
     pub async fn read_file(&self, file: &DataFile) -> Result<Vec<RecordBatch>> {
+        let batches = self.read_file_in_full(file).await?;
+        without_deleted(file, batches)
+    }
+
+    /// Reads every row of a data file, deleted ones too, in file order (row `n` is at
+    /// position `n` of its delete vector).
+    pub async fn read_file_in_full(&self, file: &DataFile) -> Result<Vec<RecordBatch>> {
         let unavailable = |e: object_store::Error| match &file.home {
             FileHome::Volume(volume) => StorageError::VolumeUnavailable {
                 volume: volume.clone(),
@@ -147,10 +154,10 @@ impl Catalog {
             },
         };
         match &file.home {
-            FileHome::Local => return read_data_file(&self.data_root, file),
+            FileHome::Local => return read_data_file_in_full(&self.data_root, file),
             FileHome::Volume(_) if self.data_root.join(&file.path).exists() => {
                 self.datacache().touch(&file.path);
-                return read_data_file(&self.data_root, file);
+                return read_data_file_in_full(&self.data_root, file);
             }
             FileHome::Volume(_) => {
                 let bytes = self.fetch_from_volume(file).await?;

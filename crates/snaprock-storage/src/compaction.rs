@@ -1,4 +1,5 @@
-//! Background compaction: merges a partition's small files into one.
+//! Background compaction: merges a partition's small files, and files whose rows are mostly
+//! deleted (delete vectors), into one.
 //!
 //! The merged file is written while readers keep using the old files; the commit swaps the
 //! file list only if the partition did not change meanwhile (same version), and the old files
@@ -30,7 +31,29 @@ impl Default for CompactionPolicy {
     }
 }
 
-/// Merges `files` of a partition into one new file (not yet committed).
+impl CompactionPolicy {
+    /// Whether `file` is merged when its partition is compacted: a small file, or one whose
+    /// delete vector holds at least half its rows.
+    fn merges(&self, file: &DataFile) -> bool {
+        file.bytes < self.small_file_bytes || mostly_deleted(file)
+    }
+
+    /// Whether a partition with `files` is compacted: enough small files, or a file mostly
+    /// deleted.
+    fn wants(&self, files: &[Arc<DataFile>]) -> bool {
+        files.iter().any(|f| mostly_deleted(f))
+            || files.iter().filter(|f| self.merges(f)).count() >= self.min_small_files
+    }
+}
+
+fn mostly_deleted(file: &DataFile) -> bool {
+    file.deleted
+        .as_ref()
+        .is_some_and(|d| d.len().saturating_mul(2) >= file.rows)
+}
+
+/// Merges `files` of a partition into one new file (not yet committed), without their
+/// deleted rows.
 pub fn compact_partition_files(
     catalog: &Catalog,
     table: &TableMeta,
@@ -74,15 +97,8 @@ impl Catalog {
                         crate::FileHome::Repository(_) => false,
                     })
                 });
-                for p in local {
-                    let small = p
-                        .files
-                        .iter()
-                        .filter(|f| f.bytes < policy.small_file_bytes)
-                        .count();
-                    if small >= policy.min_small_files {
-                        candidates.push((db.name.clone(), table.id, p.id));
-                    }
+                for p in local.filter(|p| policy.wants(&p.files)) {
+                    candidates.push((db.name.clone(), table.id, p.id));
                 }
             }
         }
@@ -121,15 +137,15 @@ impl Catalog {
         let Some(partition) = table.partitions.iter().find(|p| p.id == partition_id) else {
             return Ok(false);
         };
+        if !policy.wants(&partition.files) {
+            return Ok(false);
+        }
         let small: Vec<Arc<DataFile>> = partition
             .files
             .iter()
-            .filter(|f| f.bytes < policy.small_file_bytes)
+            .filter(|f| policy.merges(f))
             .cloned()
             .collect();
-        if small.len() < policy.min_small_files {
-            return Ok(false);
-        }
         let version = partition.version;
         let catalog = self.clone();
         let table_for_write = table.clone();

@@ -140,6 +140,7 @@ impl DataFileWriter {
             bytes,
             sha256: hex(&hasher.finalize()),
             home: FileHome::Local,
+            deleted: None,
         })
     }
 
@@ -181,11 +182,31 @@ pub fn write_batches(
     writer.finish().map(Some)
 }
 
-/// Reads a whole data file.
+/// Reads a data file's rows, without its deleted ones.
 pub fn read_data_file(data_root: &Path, file: &DataFile) -> Result<Vec<RecordBatch>> {
+    let batches = read_data_file_in_full(data_root, file)?;
+    without_deleted(file, batches)
+}
+
+/// Reads every row of a data file in the data directory, deleted ones too, in file order.
+pub(crate) fn read_data_file_in_full(
+    data_root: &Path,
+    file: &DataFile,
+) -> Result<Vec<RecordBatch>> {
     let path = data_root.join(&file.path);
     let f = File::open(&path).map_err(|e| StorageError::io(&path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)?
+    read_parquet(f)
+}
+
+/// Reads every row of a data file held in memory (one fetched from a repository or volume).
+pub(crate) fn read_parquet_bytes(bytes: bytes::Bytes) -> Result<Vec<RecordBatch>> {
+    read_parquet(bytes)
+}
+
+fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + 'static>(
+    source: T,
+) -> Result<Vec<RecordBatch>> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(source)?
         .with_batch_size(8192)
         .build()?;
     let mut out = Vec::new();
@@ -195,16 +216,15 @@ pub fn read_data_file(data_root: &Path, file: &DataFile) -> Result<Vec<RecordBat
     Ok(out)
 }
 
-/// Reads a whole data file held in memory (one fetched from a repository).
-pub(crate) fn read_parquet_bytes(bytes: bytes::Bytes) -> Result<Vec<RecordBatch>> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?
-        .with_batch_size(8192)
-        .build()?;
-    let mut out = Vec::new();
-    for batch in reader {
-        out.push(batch?);
+/// `batches` (all of `file`'s rows, in order) without the rows its delete vector names.
+pub(crate) fn without_deleted(
+    file: &DataFile,
+    batches: Vec<RecordBatch>,
+) -> Result<Vec<RecordBatch>> {
+    match &file.deleted {
+        Some(deleted) => deleted.filter(batches),
+        None => Ok(batches),
     }
-    Ok(out)
 }
 
 /// Writes a small private file (mode 0600: it may hold secrets) atomically: a temporary file,

@@ -12,6 +12,7 @@ mod catalog;
 mod compaction;
 mod datacache;
 mod datacache_fill;
+mod delete_vector;
 mod error;
 mod files;
 mod locations;
@@ -29,6 +30,7 @@ pub use auto_partition::{MAX_PARTITIONS_PER_LOAD, NewPartition, add_partitions, 
 pub use catalog::{Catalog, TableWriteGuard};
 pub use compaction::{CompactionPolicy, compact_partition_files};
 pub use datacache::{DEFAULT_DATACACHE_BYTES, DataCache};
+pub use delete_vector::DeleteVector;
 pub use error::StorageError;
 pub use files::{
     DataFileWriter, new_data_file_path, parquet_metadata_len, parquet_rows, read_data_file,

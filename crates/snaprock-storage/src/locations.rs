@@ -254,6 +254,7 @@ mod tests {
             bytes: 1,
             sha256: String::new(),
             home: FileHome::Local,
+            deleted: None,
         };
         assert_eq!(FileRouter::path_of(&file).as_ref(), "local/t1/p2/x.parquet");
         file.home = FileHome::Repository("repo".into());

@@ -331,6 +331,17 @@ pub struct DataFile {
     /// Where the bytes are (the data directory unless said otherwise).
     #[serde(default, skip_serializing_if = "FileHome::is_local")]
     pub home: FileHome,
+    /// Rows of the file deleted since it was written (`rows` counts them too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<crate::DeleteVector>,
+}
+
+impl DataFile {
+    /// The rows the file holds for the table: its rows less the deleted ones.
+    pub fn live_rows(&self) -> u64 {
+        self.rows
+            .saturating_sub(self.deleted.as_ref().map_or(0, |d| d.len()))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -346,7 +357,7 @@ pub struct PartitionMeta {
 
 impl PartitionMeta {
     pub fn rows(&self) -> u64 {
-        self.files.iter().map(|f| f.rows).sum()
+        self.files.iter().map(|f| f.live_rows()).sum()
     }
 
     pub fn bytes(&self) -> u64 {

@@ -237,6 +237,7 @@ mod tests {
                 bytes: 1,
                 sha256: format!("{name}{version}"),
                 home: Default::default(),
+                deleted: None,
             })],
         }
     }

@@ -165,6 +165,7 @@ mod tests {
                 rows: 1,
                 bytes: 1,
                 sha256: file.into(),
+                deleted: None,
             }],
         }
     }

@@ -379,6 +379,7 @@ pub(crate) fn table_snapshot<'a>(
                         rows: f.rows,
                         bytes: f.bytes,
                         sha256: f.sha256.clone(),
+                        deleted: f.deleted.clone(),
                     }
                 })
                 .collect(),

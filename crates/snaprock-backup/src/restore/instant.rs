@@ -251,7 +251,11 @@ async fn swap_in(
         let mut swapped = false;
         for file in partition.files.iter_mut() {
             if file.home == remote.file.home && file.path == remote.file.path {
-                *file = local.clone();
+                // Rows deleted since the restore (a delete vector) stay deleted.
+                *file = Arc::new(DataFile {
+                    deleted: file.deleted.clone(),
+                    ..DataFile::clone(&local)
+                });
                 swapped = true;
             }
         }

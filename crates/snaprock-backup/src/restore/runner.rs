@@ -372,6 +372,7 @@ fn repository_files(repository: &str, downloads: Vec<Download>) -> RestoredFiles
             bytes: d.file.bytes,
             sha256: d.file.sha256.clone(),
             home: FileHome::Repository(repository.to_string()),
+            deleted: d.file.deleted.clone(),
         };
         (d, file)
     }))
@@ -542,5 +543,6 @@ fn new_file(d: &Download) -> DataFile {
         bytes: d.file.bytes,
         sha256: d.file.sha256.clone(),
         home: FileHome::Local,
+        deleted: d.file.deleted.clone(),
     }
 }

@@ -157,6 +157,7 @@ impl SnapshotDatabase {
                                 bytes: f.bytes,
                                 sha256: f.sha256.clone(),
                                 home: home.clone(),
+                                deleted: f.deleted.clone(),
                             })
                         })
                         .collect(),

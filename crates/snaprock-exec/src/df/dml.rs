@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use datafusion::arrow::compute::{filter_record_batch, not, prep_null_mask_filter};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -49,7 +48,11 @@ fn current_table(catalog: &Catalog, database: &str, planned: &TableMeta) -> Resu
 /// New files for some partitions: either added to, or replacing, their current files.
 pub(crate) struct PartitionChange {
     pub partition_id: u64,
+    /// Files written by this change (removed again if it is not committed).
     pub files: Vec<DataFile>,
+    /// With `replace`: files the partition already has that stay, their delete vectors
+    /// perhaps grown (see `key_merge`).
+    pub kept: Vec<Arc<DataFile>>,
     pub replace: bool,
 }
 
@@ -114,6 +117,7 @@ async fn commit_table_changes(
                 .ok_or(StorageError::Conflict)?;
             if change.replace {
                 p.files.clear();
+                p.files.extend(change.kept.iter().cloned());
             }
             p.files.extend(change.files.iter().cloned().map(Arc::new));
             p.version += 1;
@@ -305,7 +309,7 @@ impl InsertSink {
             let Some(partition) = target.partitions.iter().find(|p| p.id == partition_id) else {
                 continue;
             };
-            let file = key_merge::merge_partition(
+            let merged = key_merge::merge_partition(
                 &self.catalog,
                 &table,
                 partition,
@@ -315,7 +319,8 @@ impl InsertSink {
             .await?;
             changes.push(PartitionChange {
                 partition_id,
-                files: file.into_iter().collect(),
+                files: merged.written.into_iter().collect(),
+                kept: merged.kept,
                 replace: true,
             });
         }
@@ -323,6 +328,7 @@ impl InsertSink {
             changes.push(PartitionChange {
                 partition_id,
                 files,
+                kept: Vec::new(),
                 replace: self.overwrite.is_some(),
             });
         }
@@ -333,6 +339,7 @@ impl InsertSink {
                     changes.push(PartitionChange {
                         partition_id: p.id,
                         files: Vec::new(),
+                        kept: Vec::new(),
                         replace: true,
                     });
                 }
@@ -422,7 +429,8 @@ fn unqualify(expr: Expr) -> DfResult<Expr> {
     .map(|t| t.data)
 }
 
-/// DELETE FROM table WHERE filters: rewrites the partitions that lose rows.
+/// DELETE FROM table WHERE filters: the matching rows are added to their files' delete
+/// vectors (no file is rewritten; a file left without rows goes).
 pub(crate) async fn delete_rows(
     catalog: &Arc<Catalog>,
     database: &str,
@@ -455,6 +463,7 @@ pub(crate) async fn delete_rows(
             changes.push(PartitionChange {
                 partition_id: partition.id,
                 files: Vec::new(),
+                kept: Vec::new(),
                 replace: true,
             });
             continue;
@@ -462,38 +471,28 @@ pub(crate) async fn delete_rows(
         let mut kept = Vec::new();
         let mut removed_here = 0u64;
         for file in &partition.files {
-            for batch in catalog.read_file(file).await? {
-                let matches = physical.evaluate(&batch)?.into_array(batch.num_rows())?;
+            let matches = |batch: &RecordBatch| -> Result<Vec<bool>> {
+                let matches = physical.evaluate(batch)?.into_array(batch.num_rows())?;
                 let matches = matches
                     .as_boolean_opt()
                     .ok_or_else(|| ExecError::Plan("DELETE condition is not a boolean".into()))?;
-                let matches = if matches.null_count() > 0 {
-                    prep_null_mask_filter(matches)
-                } else {
-                    matches.clone()
-                };
-                removed_here += matches.true_count() as u64;
-                kept.push(filter_record_batch(&batch, &not(&matches)?)?);
-            }
+                // NULL is not a match.
+                Ok((0..matches.len())
+                    .map(|i| matches.is_valid(i) && matches.value(i))
+                    .collect())
+            };
+            let (file, removed) = key_merge::delete_rows_of_file(catalog, file, matches).await?;
+            kept.extend(file);
+            removed_here += removed;
         }
         if removed_here == 0 {
             continue;
         }
         deleted += removed_here;
-        let mut writer =
-            DataFileWriter::create(catalog.data_root(), table.id, partition.id, schema.clone())?;
-        for b in &kept {
-            writer.write(b)?;
-        }
-        let files = if writer.rows() == 0 {
-            writer.abort();
-            Vec::new()
-        } else {
-            vec![writer.finish()?]
-        };
         changes.push(PartitionChange {
             partition_id: partition.id,
-            files,
+            files: Vec::new(),
+            kept,
             replace: true,
         });
     }

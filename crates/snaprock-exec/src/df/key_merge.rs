@@ -1,8 +1,13 @@
 //! How new rows meet the rows a keyed table already holds: PRIMARY and UNIQUE KEY tables
 //! replace rows by key (the last new row of a key wins), AGGREGATE KEY tables fold rows of one
 //! key into one with each value column's aggregation (SUM, MAX, MIN, REPLACE,
-//! REPLACE_IF_NOT_NULL). Either way the partition is rewritten as one file, committed by the
-//! caller with the rest of the load.
+//! REPLACE_IF_NOT_NULL).
+//!
+//! A PRIMARY/UNIQUE KEY upsert writes only the new rows: the rows they replace are marked in
+//! their files' delete vectors, the files themselves stay (StarRocks' primary-key tables work
+//! the same way; compaction folds the vectors in later). An AGGREGATE KEY load rewrites the
+//! partition as one file, as folding needs the old values. The caller commits the result with
+//! the rest of the load.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -18,37 +23,50 @@ use datafusion::functions_aggregate::expr_fn::{last_value, max, min, sum};
 use datafusion::functions_aggregate::first_last::last_value_udaf;
 use datafusion::logical_expr::{Expr, ExprFunctionExt};
 use datafusion::prelude::SessionContext;
-use snaprock_storage::{Catalog, DataFile, DataFileWriter, KeysModel, PartitionMeta, TableMeta};
+use snaprock_storage::{
+    Catalog, DataFile, DataFileWriter, DeleteVector, KeysModel, PartitionMeta, TableMeta,
+};
 
 use crate::{ExecError, Result};
 
 /// The column that orders rows by arrival for REPLACE (old rows first, new rows in order).
 const ARRIVAL: &str = "__snaprock_arrival";
 
+/// What a merge leaves in a partition: its files that stay (delete vectors perhaps grown)
+/// and the file written, if any rows are new.
+pub(crate) struct Merged {
+    pub kept: Vec<Arc<DataFile>>,
+    pub written: Option<DataFile>,
+}
+
 /// Merges `new_batches` into `partition` as the table's keys model says; with `overwrite`
-/// the partition's current rows are dropped instead. `None`: no rows remain.
+/// the partition's current rows are dropped instead.
 pub(crate) async fn merge_partition(
     catalog: &Catalog,
     table: &TableMeta,
     partition: &PartitionMeta,
     new_batches: &[RecordBatch],
     overwrite: bool,
-) -> Result<Option<DataFile>> {
+) -> Result<Merged> {
     if table.keys_model == KeysModel::Aggregate {
-        return merge_aggregate(catalog, table, partition, new_batches, overwrite).await;
+        let written = merge_aggregate(catalog, table, partition, new_batches, overwrite).await?;
+        return Ok(Merged {
+            kept: Vec::new(),
+            written,
+        });
     }
     merge_on_key(catalog, table, partition, new_batches, overwrite).await
 }
 
 /// PRIMARY/UNIQUE KEY tables: new rows replace existing rows with the same key (the last new
-/// row of a key wins). Rewrites the partition as one file.
+/// row of a key wins). Writes the new rows; the replaced ones are deleted in place.
 async fn merge_on_key(
     catalog: &Catalog,
     table: &TableMeta,
     partition: &PartitionMeta,
     new_batches: &[RecordBatch],
     overwrite: bool,
-) -> Result<Option<DataFile>> {
+) -> Result<Merged> {
     let schema = table.arrow_schema();
     let key_indexes: Vec<usize> = table
         .key_columns
@@ -76,26 +94,74 @@ async fn merge_on_key(
         }
     }
     let new_rows = filter_record_batch(&new_rows, &BooleanArray::from(keep))?;
-    let mut writer =
-        DataFileWriter::create(catalog.data_root(), table.id, partition.id, schema.clone())?;
+    let mut kept = Vec::new();
     if !overwrite {
         for file in &partition.files {
-            for old in catalog.read_file(file).await? {
-                let old_keys: Vec<_> = key_indexes.iter().map(|i| old.column(*i).clone()).collect();
-                let old_keys = converter.convert_columns(&old_keys)?;
-                let survive: BooleanArray = (0..old.num_rows())
-                    .map(|r| Some(!seen.contains(old_keys.row(r).as_ref())))
+            let replaced = |batch: &RecordBatch| -> Result<Vec<bool>> {
+                let keys: Vec<_> = key_indexes
+                    .iter()
+                    .map(|i| batch.column(*i).clone())
                     .collect();
-                writer.write(&filter_record_batch(&old, &survive)?)?;
-            }
+                let keys = converter.convert_columns(&keys)?;
+                Ok((0..batch.num_rows())
+                    .map(|r| seen.contains(keys.row(r).as_ref()))
+                    .collect())
+            };
+            kept.extend(delete_in_place(catalog, file, replaced).await?);
         }
     }
+    let mut writer =
+        DataFileWriter::create(catalog.data_root(), table.id, partition.id, schema.clone())?;
     writer.write(&new_rows)?;
-    if writer.rows() == 0 {
+    let written = if writer.rows() == 0 {
         writer.abort();
-        return Ok(None);
+        None
+    } else {
+        Some(writer.finish()?)
+    };
+    Ok(Merged { kept, written })
+}
+
+/// `file` with the rows `matches` picks (among those not yet deleted) added to its delete
+/// vector, and how many it added; `None` for the file when no row remains.
+pub(crate) async fn delete_rows_of_file(
+    catalog: &Catalog,
+    file: &Arc<DataFile>,
+    mut matches: impl FnMut(&RecordBatch) -> Result<Vec<bool>>,
+) -> Result<(Option<Arc<DataFile>>, u64)> {
+    let mut positions = Vec::new();
+    let mut start = 0u32;
+    for batch in catalog.read_file_in_full(file).await? {
+        for (row, hit) in matches(&batch)?.into_iter().enumerate() {
+            let position = start + row as u32;
+            if hit && !file.deleted.as_ref().is_some_and(|d| d.contains(position)) {
+                positions.push(position);
+            }
+        }
+        start += batch.num_rows() as u32;
     }
-    Ok(Some(writer.finish()?))
+    let added = positions.len() as u64;
+    if positions.is_empty() {
+        return Ok((Some(file.clone()), 0));
+    }
+    let added_vector = DeleteVector::from_positions(positions);
+    let deleted = match &file.deleted {
+        Some(d) => d.union(&added_vector),
+        None => added_vector,
+    };
+    let updated = DataFile {
+        deleted: Some(deleted),
+        ..DataFile::clone(file)
+    };
+    Ok(((updated.live_rows() > 0).then(|| Arc::new(updated)), added))
+}
+
+async fn delete_in_place(
+    catalog: &Catalog,
+    file: &Arc<DataFile>,
+    matches: impl FnMut(&RecordBatch) -> Result<Vec<bool>>,
+) -> Result<Option<Arc<DataFile>>> {
+    Ok(delete_rows_of_file(catalog, file, matches).await?.0)
 }
 
 /// AGGREGATE KEY tables: the partition's rows and the new rows, grouped by key, each value

@@ -12,7 +12,9 @@ use datafusion::common::ScalarValue;
 use datafusion::datasource::TableType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::physical_plan::ParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
+use datafusion::datasource::physical_plan::parquet::{ParquetAccessPlan, RowGroupAccess};
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::sink::DataSinkExec;
 use datafusion::datasource::source::DataSourceExec;
@@ -21,9 +23,11 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
-use snaprock_storage::{ColumnType, PartitionMeta, TableMeta};
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use snaprock_storage::{ColumnType, DataFile, DeleteVector, PartitionMeta, TableMeta};
 
 use crate::df::catalog_provider::{StatementContext, external};
 use crate::df::dml;
@@ -155,6 +159,45 @@ pub(crate) fn count_plan(count: u64) -> DfResult<Arc<dyn ExecutionPlan>> {
     )?)
 }
 
+/// A scan of `file` that skips its deleted rows: per row group, all of it, none of it, or a
+/// selection of runs (row groups sized as the file's footer says).
+async fn skip_deleted(
+    readers: &CachedParquetFileReaderFactory,
+    file: &PartitionedFile,
+    deleted: &DeleteVector,
+) -> DfResult<ParquetAccessPlan> {
+    let mut reader =
+        readers.create_reader(0, file.clone(), None, &ExecutionPlanMetricsSet::new())?;
+    let metadata = reader.get_metadata(None).await?;
+    let mut start = 0u64;
+    let mut groups = Vec::with_capacity(metadata.num_row_groups());
+    for group in metadata.row_groups() {
+        let rows = group.num_rows().max(0) as u64;
+        let end = start + rows;
+        let mut selectors = Vec::new();
+        let mut next = 0u64;
+        for position in deleted.positions_in(start, end) {
+            if position > next {
+                selectors.push(RowSelector::select((position - next) as usize));
+            }
+            selectors.push(RowSelector::skip(1));
+            next = position + 1;
+        }
+        groups.push(if selectors.is_empty() {
+            RowGroupAccess::Scan
+        } else if next == rows && selectors.iter().all(|s| s.skip) {
+            RowGroupAccess::Skip
+        } else {
+            if next < rows {
+                selectors.push(RowSelector::select((rows - next) as usize));
+            }
+            RowGroupAccess::Selection(RowSelection::from(selectors))
+        });
+        start = end;
+    }
+    Ok(ParquetAccessPlan::new(groups))
+}
+
 #[async_trait]
 impl TableProvider for SnaprockTable {
     fn schema(&self) -> SchemaRef {
@@ -192,27 +235,16 @@ impl TableProvider for SnaprockTable {
                 scanned: partitions.len(),
             }));
         }
-        let files: Vec<PartitionedFile> = partitions
+        let data_files: Vec<&Arc<DataFile>> = partitions
             .into_iter()
             .flat_map(|p| p.files.iter())
-            .map(|f| {
-                let mut file = PartitionedFile::new(String::new(), f.bytes);
-                file.object_meta.location = catalog.object_path(f);
-                file
-            })
             .collect();
-        if files.is_empty() {
+        if data_files.is_empty() {
             let projected = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
                 None => self.schema.clone(),
             };
             return Ok(Arc::new(EmptyExec::new(projected)));
-        }
-        let target = state.config().target_partitions().max(1);
-        let groups = files.len().min(target);
-        let mut file_groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups];
-        for (i, f) in files.into_iter().enumerate() {
-            file_groups[i % groups].push(f);
         }
         // Parquet footers are cached in the runtime every session shares: a file's metadata is
         // read once (one ranged GET for a repository's file), not at every query.
@@ -222,6 +254,22 @@ impl TableProvider for SnaprockTable {
             runtime.object_store(&url)?,
             runtime.cache_manager.get_file_metadata_cache(),
         );
+        let mut files = Vec::with_capacity(data_files.len());
+        for f in data_files {
+            let mut file = PartitionedFile::new(String::new(), f.bytes);
+            file.object_meta.location = catalog.object_path(f);
+            if let Some(deleted) = &f.deleted {
+                let plan = skip_deleted(&readers, &file, deleted).await?;
+                file = file.with_extension(plan);
+            }
+            files.push(file);
+        }
+        let target = state.config().target_partitions().max(1);
+        let groups = files.len().min(target);
+        let mut file_groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); groups];
+        for (i, f) in files.into_iter().enumerate() {
+            file_groups[i % groups].push(f);
+        }
         let source = Arc::new(
             ParquetSource::new(self.schema.clone())
                 .with_parquet_file_reader_factory(Arc::new(readers)),

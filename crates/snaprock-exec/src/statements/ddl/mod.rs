@@ -267,6 +267,7 @@ pub(crate) async fn truncate_table(
             changes.push(PartitionChange {
                 partition_id: p.id,
                 files: Vec::new(),
+                kept: Vec::new(),
                 replace: true,
             });
         }
