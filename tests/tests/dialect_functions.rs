@@ -196,6 +196,7 @@ async fn starrocks_aggregates_strings_and_json() {
             ("SELECT get_json_int('{\"k1\":1, \"k2\":{\"k3\":2}}', '$.k2.k3')", "2"),
             ("SELECT get_json_double('{\"k1\":1.3, \"k2\":\"2\"}', '$.k1')", "1.3"),
             ("SELECT json_query('{\"a\": {\"b\": [1, 2]}}', '$.a.b')", "[1,2]"),
+            ("SELECT json_query(parse_json('{\"a\": 1}'), '$.a'), parse_json('nope')", "1|NULL"),
             ("SELECT '{\"a\": {\"b\": 1}}' -> '$.a', get_json_string('{\"a\": 1}', '$.nope')", "{\"b\":1}|NULL"),
             ("SELECT is_role_in_session('root'), is_role_in_session('no_such_role')", "1|0"),
         ],

@@ -285,13 +285,29 @@ fn parse_grant_object(p: &mut Parser) -> PResult<GrantObject> {
     if parse_word(p, "DATABASE") {
         return Ok(GrantObject::Database(parse_name(p)?));
     }
-    if !parse_word(p, "VIEW") && !parse_words(p, &["MATERIALIZED", "VIEW"]) {
-        expect_word(p, "TABLE")?;
+    // `TABLE`, `VIEW`, `MATERIALIZED VIEW`, or no object type at all (MySQL's form, which
+    // StarRocks reads as tables): `[db.]t`, `db.*` (its tables), `*.*` (every table).
+    let _ = parse_word(p, "TABLE")
+        || parse_word(p, "VIEW")
+        || parse_words(p, &["MATERIALIZED", "VIEW"]);
+    if p.consume_token(&Token::Mul) {
+        p.expect_token(&Token::Period)?;
+        p.expect_token(&Token::Mul)?;
+        return Ok(GrantObject::AllTablesInAllDatabases);
     }
-    let name = parse_object_name(p)?;
+    let first = parse_name(p)?;
+    if !p.consume_token(&Token::Period) {
+        return Ok(GrantObject::Table {
+            database: None,
+            table: first,
+        });
+    }
+    if p.consume_token(&Token::Mul) {
+        return Ok(GrantObject::AllTablesIn(first));
+    }
     Ok(GrantObject::Table {
-        database: name.database,
-        table: name.name,
+        database: Some(first),
+        table: parse_name(p)?,
     })
 }
 
@@ -481,5 +497,32 @@ mod tests {
             }
         );
         assert!(parse_statement("GRANT SELEC ON TABLE t TO u").is_err());
+        // MySQL's form without an object type: tables.
+        for (sql, object) in [
+            (
+                "GRANT SELECT ON d.t TO u",
+                GrantObject::Table {
+                    database: Some("d".into()),
+                    table: "t".into(),
+                },
+            ),
+            (
+                "GRANT SELECT ON d.* TO u",
+                GrantObject::AllTablesIn("d".into()),
+            ),
+            (
+                "GRANT SELECT ON TABLE d.* TO u",
+                GrantObject::AllTablesIn("d".into()),
+            ),
+            (
+                "GRANT SELECT ON *.* TO u",
+                GrantObject::AllTablesInAllDatabases,
+            ),
+        ] {
+            match access(sql) {
+                AccessStatement::Grant { object: got, .. } => assert_eq!(got, object, "{sql}"),
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
     }
 }

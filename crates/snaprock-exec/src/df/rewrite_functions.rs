@@ -112,6 +112,18 @@ pub(crate) fn rewrite_call(
             format: None,
         }));
     }
+    // StarRocks' parse_json(s): the JSON value of text (NULL when it is not JSON).
+    if name == "parse_json"
+        && let [value] = function_args(f).as_slice()
+    {
+        return Ok(Some(call(
+            "json_query",
+            vec![
+                value.clone(),
+                Expr::value(Value::SingleQuotedString("$".into())),
+            ],
+        )));
+    }
     // MySQL's MOD(a, b): a % b.
     if name == "mod"
         && let [a, b] = function_args(f).as_slice()
