@@ -440,3 +440,76 @@ async fn null_times_go_to_the_first_period() {
     assert_eq!(partition_names(&mut c, "m").await, ["p000001", "p202405"]);
     assert_eq!(value(&mut c, "SELECT v FROM m WHERE dt IS NULL").await, "1");
 }
+
+/// `INSERT OVERWRITE t PARTITION (c = v, ...)`, StarRocks' documentation examples: the
+/// partition holding those values is overwritten, made first if it does not exist yet.
+#[tokio::test]
+async fn insert_overwrite_names_a_partition_by_its_values() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE t_recharge_detail1 (
+                id bigint, user_id bigint, recharge_money decimal(32,2),
+                city varchar(20) not null, dt varchar(20) not null
+            )
+            DUPLICATE KEY(id)
+            PARTITION BY dt,city
+            DISTRIBUTED BY HASH(`id`)",
+            "CREATE TABLE t_recharge_detail2 LIKE t_recharge_detail1",
+            "INSERT INTO t_recharge_detail1 VALUES (1, 1, 1, 'Houston', '2022-04-01'),
+                (2, 2, 2, 'texas', '2022-04-02')",
+            "INSERT INTO t_recharge_detail2 VALUES (3, 3, 3, 'texas', '2022-04-02'),
+                (4, 4, 4, 'texas', '2022-04-02'), (5, 5, 5, 'Houston', '2022-04-01')",
+            "INSERT OVERWRITE t_recharge_detail1 PARTITION(dt='2022-04-02',city='texas')
+                SELECT * FROM t_recharge_detail2 PARTITION(p20220402_texas)",
+            "CREATE TABLE site_access1 (event_day DATETIME NOT NULL, site_id INT, pv BIGINT)
+             PARTITION BY date_trunc('day', event_day)",
+            "CREATE TABLE site_access2 LIKE site_access1",
+            "INSERT INTO site_access1 VALUES ('2022-06-01 10:00:00', 1, 1)",
+            "INSERT INTO site_access2 VALUES ('2022-06-08 08:00:00', 2, 2),
+                ('2022-06-08 09:00:00', 3, 3), ('2022-06-09 09:00:00', 4, 4)",
+            // The partition does not exist yet: it is made.
+            "INSERT OVERWRITE site_access1 PARTITION(event_day='2022-06-08 20:12:04')
+                SELECT * FROM site_access2 PARTITION(p20220608)",
+        ],
+    )
+    .await;
+    assert_eq!(
+        joined_rows(
+            &mut c,
+            "SELECT id, city FROM t_recharge_detail1 ORDER BY id"
+        )
+        .await,
+        ["1,Houston", "3,texas", "4,texas"]
+    );
+    assert_eq!(
+        partition_names(&mut c, "site_access1").await,
+        ["p20220601", "p20220608"]
+    );
+    assert_eq!(
+        joined_rows(&mut c, "SELECT site_id FROM site_access1 ORDER BY site_id").await,
+        ["1", "2", "3"]
+    );
+    // Rows of another partition do not go in; the table is unchanged.
+    let (code, _) = error(
+        &mut c,
+        "INSERT OVERWRITE site_access1 PARTITION(event_day='2022-06-08')
+         SELECT * FROM site_access2",
+    )
+    .await;
+    assert_eq!(code, 1526);
+    assert_eq!(
+        value(&mut c, "SELECT count(*) FROM site_access1").await,
+        "3"
+    );
+    let (code, _) = error(
+        &mut c,
+        "INSERT OVERWRITE site_access1 PARTITION(nope='2022-06-08') SELECT * FROM site_access2",
+    )
+    .await;
+    assert_eq!(code, 1054);
+}

@@ -22,10 +22,13 @@ pub use crate::task_ast::{IntervalUnit, SubmitTask, TaskSchedule};
 pub enum Statement {
     /// SELECT, INSERT, DELETE, UPDATE, EXPLAIN, VALUES: planned by DataFusion.
     Standard(Box<sqlparser::ast::Statement>),
-    /// `INSERT OVERWRITE t [PARTITION (p, ...)] <query>` (StarRocks).
+    /// `INSERT OVERWRITE t [PARTITION (p, ...) | PARTITION (c = v, ...)] <query>` (StarRocks).
     InsertOverwrite {
         table: ObjectName,
         partitions: Vec<String>,
+        /// `PARTITION (c = v, ...)`: the partition holding these partition column values
+        /// (made if the table's expression partitioning makes it), as literal text.
+        partition_values: Vec<(String, String)>,
         columns: Vec<String>,
         query: Box<Query>,
     },

@@ -383,11 +383,15 @@ fn parse_insert_overwrite(p: &mut Parser) -> PResult<Statement> {
     expect_words(p, &["INSERT", "OVERWRITE"])?;
     parse_word(p, "TABLE");
     let table = parse_object_name(p)?;
-    let partitions = if parse_word(p, "PARTITION") || parse_word(p, "PARTITIONS") {
-        parse_name_list(p)?
-    } else {
-        Vec::new()
-    };
+    let mut partitions = Vec::new();
+    let mut partition_values = Vec::new();
+    if parse_word(p, "PARTITION") || parse_word(p, "PARTITIONS") {
+        if p.peek_token().token == Token::LParen && p.peek_nth_token(2).token == Token::Eq {
+            partition_values = parse_partition_values(p)?;
+        } else {
+            partitions = parse_name_list(p)?;
+        }
+    }
     let columns = if p.peek_token().token == Token::LParen && !is_query_start(p, 1) {
         parse_name_list(p)?
     } else {
@@ -397,9 +401,29 @@ fn parse_insert_overwrite(p: &mut Parser) -> PResult<Statement> {
     Ok(Statement::InsertOverwrite {
         table,
         partitions,
+        partition_values,
         columns,
         query,
     })
+}
+
+/// `(c = 'v', c2 = 5)`: partition column values naming a partition (StarRocks' form for
+/// expression-partitioned tables).
+fn parse_partition_values(p: &mut Parser) -> PResult<Vec<(String, String)>> {
+    p.expect_token(&Token::LParen)?;
+    let values = p.parse_comma_separated(|p| {
+        let column = parse_name(p)?;
+        p.expect_token(&Token::Eq)?;
+        let value = p.parse_expr()?;
+        let text = crate::literal_text(&value).ok_or_else(|| {
+            sqlparser::parser::ParserError::ParserError(format!(
+                "partition value {value} is not a literal"
+            ))
+        })?;
+        Ok((column, text))
+    })?;
+    p.expect_token(&Token::RParen)?;
+    Ok(values)
 }
 
 fn is_query_start(p: &Parser, n: usize) -> bool {

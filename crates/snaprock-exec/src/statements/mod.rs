@@ -11,6 +11,7 @@ mod config;
 pub(crate) mod ddl;
 mod hints;
 mod materialized_view;
+mod partition_values;
 mod prepared;
 pub(crate) mod query;
 mod set;
@@ -62,10 +63,20 @@ async fn run_handler(
         Statement::Standard(stmt) => query::run_standard(session, *stmt, sql, params).await,
         Statement::InsertOverwrite {
             table,
-            partitions,
+            mut partitions,
+            partition_values,
             columns,
             query,
-        } => query::run_insert_overwrite(session, table, partitions, columns, query).await,
+        } => {
+            if !partition_values.is_empty() {
+                partitions = vec![partition_values::partition_named_by_values(
+                    session,
+                    &table,
+                    &partition_values,
+                )?];
+            }
+            query::run_insert_overwrite(session, table, partitions, columns, query).await
+        }
         Statement::InsertByName {
             table,
             partitions,
