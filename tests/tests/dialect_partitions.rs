@@ -206,3 +206,35 @@ async fn batch_partitions_refuse_what_starrocks_refuses() {
     );
     server.stop().await;
 }
+
+/// `TRUNCATE TABLE t PARTITION (..)` and `ALTER TABLE t TRUNCATE PARTITION ..` empty only the
+/// partitions they name, which stay.
+#[tokio::test]
+async fn partitions_are_truncated_by_name() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "USE d",
+            "CREATE TABLE t (dt DATE, v INT) PARTITION BY RANGE (dt)
+             (START ('2021-01-01') END ('2021-01-05') EVERY (INTERVAL 1 DAY))",
+            "INSERT INTO t VALUES ('2021-01-01', 1), ('2021-01-02', 2), ('2021-01-03', 3),
+                ('2021-01-04', 4)",
+            "TRUNCATE TABLE t PARTITION (p20210101)",
+            "ALTER TABLE t TRUNCATE PARTITION p20210102",
+            "ALTER TABLE t TRUNCATE PARTITIONS p20210103",
+        ],
+    )
+    .await;
+    assert_eq!(value(&mut c, "SELECT group_concat(v) FROM t").await, "4");
+    assert_eq!(partitions(&mut c, "t").await.len(), 4);
+    expect_error(
+        &mut c,
+        "ALTER TABLE t TRUNCATE PARTITION nope",
+        1735,
+        "Unknown partition 'nope' in table 't'",
+    )
+    .await;
+}

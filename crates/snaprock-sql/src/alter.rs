@@ -1,5 +1,5 @@
-//! `ALTER TABLE`: partition clauses (ADD/DROP PARTITION[S]) and schema-change clauses (ADD,
-//! DROP, MODIFY, RENAME COLUMN, RENAME, COMMENT, SET properties), as StarRocks writes them.
+//! `ALTER TABLE`: partition clauses (ADD/DROP/TRUNCATE PARTITION[S]) and schema-change clauses
+//! (ADD, DROP, MODIFY, RENAME COLUMN, RENAME, COMMENT, SET properties), as StarRocks writes them.
 
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
@@ -81,6 +81,24 @@ pub(crate) fn parse_alter(p: &mut Parser) -> PResult<Statement> {
             force,
         });
     }
+    // `TRUNCATE PARTITION p`, `PARTITION (p1, p2)` or `PARTITIONS p1, p2`: TRUNCATE TABLE
+    // t PARTITION (...).
+    if parse_word(p, "TRUNCATE") {
+        let partitions = if parse_word(p, "PARTITIONS") {
+            p.parse_comma_separated(parse_name)?
+        } else {
+            expect_word(p, "PARTITION")?;
+            if p.peek_token().token == Token::LParen {
+                parse_name_list(p)?
+            } else {
+                vec![parse_name(p)?]
+            }
+        };
+        return Ok(Statement::TruncateTable {
+            name: table,
+            partitions,
+        });
+    }
     let mut changes = vec![parse_change(p)?];
     while p.consume_token(&Token::Comma) {
         changes.push(parse_change(p)?);
@@ -140,7 +158,7 @@ fn parse_change(p: &mut Parser) -> PResult<AlterTableChange> {
         return Ok(AlterTableChange::SetProperties(parse_properties_body(p)?));
     }
     p.expected(
-        "ADD, DROP, MODIFY, RENAME, COMMENT or SET after ALTER TABLE",
+        "ADD, DROP, MODIFY, RENAME, COMMENT, SET or TRUNCATE after ALTER TABLE",
         p.peek_token(),
     )
 }
