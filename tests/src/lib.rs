@@ -158,6 +158,24 @@ pub async fn run(conn: &mut Conn, statements: &[&str]) {
     }
 }
 
+/// SHOW PARTITIONS of `table`: each partition's name and range (or list of values).
+pub async fn partition_ranges(conn: &mut Conn, table: &str) -> Vec<(String, String)> {
+    rows(conn, &format!("SHOW PARTITIONS FROM {table}"))
+        .await
+        .into_iter()
+        .map(|r| (r[1].clone(), r[7].clone()))
+        .collect()
+}
+
+/// The names of `table`'s partitions, in SHOW PARTITIONS' order.
+pub async fn partition_names(conn: &mut Conn, table: &str) -> Vec<String> {
+    partition_ranges(conn, table)
+        .await
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// A query's rows as text (NULL as "NULL").
 pub async fn rows(conn: &mut Conn, sql: &str) -> Vec<Vec<String>> {
     try_rows(conn, sql)

@@ -5,23 +5,8 @@
 //! refusals for what it does not support.
 
 use mysql_async::prelude::Queryable;
-use snaprock_tests::{TestServer, column, joined_rows, rows, run, value};
-
-async fn partitions(c: &mut mysql_async::Conn, table: &str) -> Vec<(String, String)> {
-    rows(c, &format!("SHOW PARTITIONS FROM {table}"))
-        .await
-        .into_iter()
-        .map(|r| (r[1].clone(), r[7].clone()))
-        .collect()
-}
-
-async fn partition_names(c: &mut mysql_async::Conn, table: &str) -> Vec<String> {
-    partitions(c, table)
-        .await
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect()
-}
+use snaprock_tests::partition_ranges as partitions;
+use snaprock_tests::{TestServer, column, joined_rows, partition_names, rows, run, value};
 
 #[tokio::test]
 async fn date_trunc_tables_make_a_partition_per_period_as_rows_arrive() {

@@ -8,22 +8,12 @@
 //! `date_trunc` tables.
 
 use mysql_async::prelude::Queryable;
+use snaprock_tests::partition_ranges as partitions;
 use snaprock_tests::{TestServer, column, joined_rows, rows, run, value};
 
-async fn partitions(c: &mut mysql_async::Conn, table: &str) -> Vec<(String, String)> {
-    rows(c, &format!("SHOW PARTITIONS FROM {table}"))
-        .await
-        .into_iter()
-        .map(|r| (r[1].clone(), r[7].clone()))
-        .collect()
-}
-
+/// The names of `table`'s partitions, sorted.
 async fn partition_names(c: &mut mysql_async::Conn, table: &str) -> Vec<String> {
-    let mut names: Vec<String> = partitions(c, table)
-        .await
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let mut names = snaprock_tests::partition_names(c, table).await;
     names.sort();
     names
 }

@@ -176,9 +176,8 @@ fn rewritten(session: &Session, expr: &Expr) -> Result<String> {
     }
 }
 
-/// The table columns `expr` reads (each once, as the table names them); an unknown one is
-/// refused.
-fn sources(expr: &Expr, columns: &[ColumnMeta]) -> Result<Vec<String>> {
+/// The names of the columns `expr` names (`c` and the last part of `t.c`), as written.
+pub(crate) fn column_names(expr: &Expr) -> Vec<String> {
     struct Names(Vec<String>);
     impl Visitor for Names {
         type Break = ();
@@ -197,8 +196,14 @@ fn sources(expr: &Expr, columns: &[ColumnMeta]) -> Result<Vec<String>> {
     }
     let mut names = Names(Vec::new());
     let _ = expr.visit(&mut names);
+    names.0
+}
+
+/// The table columns `expr` reads (each once, as the table names them); an unknown one is
+/// refused.
+fn sources(expr: &Expr, columns: &[ColumnMeta]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
-    for name in names.0 {
+    for name in column_names(expr) {
         let column = columns
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(&name))

@@ -14,7 +14,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use snaprock_sql::StarRocksDialect;
 use snaprock_sql::ast::ObjectName;
-use snaprock_sql::sqlparser::ast::{Expr, Statement, Visit, Visitor};
+use snaprock_sql::sqlparser::ast::{Expr, Statement};
 use snaprock_sql::sqlparser::parser::Parser;
 use snaprock_storage::{ColumnType, PartitionBounds, Partitioning, TableMeta};
 
@@ -90,34 +90,16 @@ fn partition_columns(meta: &TableMeta) -> Result<Vec<(String, ColumnType)>> {
 
 /// The condition may name partition columns only, and must name one.
 fn check_columns(condition: &Expr, columns: &[(String, ColumnType)]) -> Result<()> {
-    struct Names(Vec<String>);
-    impl Visitor for Names {
-        type Break = ();
-        fn pre_visit_expr(&mut self, expr: &Expr) -> std::ops::ControlFlow<()> {
-            match expr {
-                Expr::Identifier(i) => self.0.push(i.value.clone()),
-                Expr::CompoundIdentifier(parts) => {
-                    if let Some(last) = parts.last() {
-                        self.0.push(last.value.clone());
-                    }
-                }
-                _ => {}
-            }
-            std::ops::ControlFlow::Continue(())
-        }
-    }
-    let mut names = Names(Vec::new());
-    let _ = condition.visit(&mut names);
+    let names = crate::df::generated_keys::column_names(condition);
     let expressions: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
     let expressions = expressions.join("/");
-    if names.0.is_empty() {
+    if names.is_empty() {
         return Err(ExecError::Analysis(format!(
             "No partition columns are used in the partition condition: {condition}, please use \
              table's partition expressions directly: {expressions}"
         )));
     }
     if let Some(other) = names
-        .0
         .iter()
         .find(|n| !columns.iter().any(|(c, _)| c.eq_ignore_ascii_case(n)))
     {
