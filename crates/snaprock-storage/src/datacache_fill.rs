@@ -104,7 +104,8 @@ impl Catalog {
         if let Some(dir) = local.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
         }
-        crate::files::write_private_file_atomic(&local, bytes)
+        // A query's fill and a backup's may write the same copy at once.
+        crate::files::write_shared_file_atomic(&local, bytes)
             .map_err(|e| StorageError::io(&local, e))?;
         self.cache_copy(file);
         Ok(())

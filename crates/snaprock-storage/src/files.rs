@@ -232,7 +232,18 @@ pub(crate) fn without_deleted(
 pub fn write_private_file_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
     let mut tmp_name = path.as_os_str().to_owned();
     tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
+    write_atomic_via(&PathBuf::from(tmp_name), path, body)
+}
+
+/// [`write_private_file_atomic`] through a temporary file of its own, for a file that two
+/// writers may write at once (the same bytes: a data cache copy): each renames a whole file.
+pub(crate) fn write_shared_file_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(format!(".{:016x}.tmp", rand::random::<u64>()));
+    write_atomic_via(&PathBuf::from(tmp_name), path, body)
+}
+
+fn write_atomic_via(tmp: &Path, path: &Path, body: &[u8]) -> std::io::Result<()> {
     {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
@@ -241,11 +252,11 @@ pub fn write_private_file_atomic(path: &Path, body: &[u8]) -> std::io::Result<()
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut f = options.open(&tmp)?;
+        let mut f = options.open(tmp)?;
         f.write_all(body)?;
         f.sync_all()?;
     }
-    std::fs::rename(&tmp, path)?;
+    std::fs::rename(tmp, path)?;
     if let Some(dir) = path.parent()
         && let Ok(d) = std::fs::File::open(dir)
     {

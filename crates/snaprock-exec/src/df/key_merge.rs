@@ -107,7 +107,7 @@ async fn merge_on_key(
                     .map(|r| seen.contains(keys.row(r).as_ref()))
                     .collect())
             };
-            kept.extend(delete_in_place(catalog, file, replaced).await?);
+            kept.extend(delete_rows_of_file(catalog, file, replaced).await?.0);
         }
     }
     let mut writer =
@@ -154,14 +154,6 @@ pub(crate) async fn delete_rows_of_file(
         ..DataFile::clone(file)
     };
     Ok(((updated.live_rows() > 0).then(|| Arc::new(updated)), added))
-}
-
-async fn delete_in_place(
-    catalog: &Catalog,
-    file: &Arc<DataFile>,
-    matches: impl FnMut(&RecordBatch) -> Result<Vec<bool>>,
-) -> Result<Option<Arc<DataFile>>> {
-    Ok(delete_rows_of_file(catalog, file, matches).await?.0)
 }
 
 /// AGGREGATE KEY tables: the partition's rows and the new rows, grouped by key, each value
