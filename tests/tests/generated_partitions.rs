@@ -182,6 +182,16 @@ async fn starrocks_multi_expression_cases() {
         partition_names(&mut c, "t1").await,
         ["p20071130_1", "p20200101_1", "p20200101_2"]
     );
+    // StarRocks' default properties, ordered by name, as SHOW CREATE TABLE lists them.
+    let create = rows(&mut c, "SHOW CREATE TABLE t1").await[0][1].clone();
+    assert!(
+        create.ends_with(
+            "PROPERTIES (\n\"compression\" = \"ZSTD\",\n\"enable_persistent_index\" = \"true\",\n\
+             \"fast_schema_evolution\" = \"false\",\n\"replicated_storage\" = \"true\",\n\
+             \"replication_num\" = \"1\"\n);"
+        ),
+        "{create}"
+    );
     assert_eq!(
         joined_rows(
             &mut c,

@@ -2,7 +2,7 @@
 //! same table again. SHOW and information_schema (a view's definition) both show it.
 
 use snaprock_storage::{
-    AutoPartition, DistributionMeta, MaterializedViewMeta, MvRefresh, PartitionBounds,
+    AutoPartition, DistributionMeta, KeysModel, MaterializedViewMeta, MvRefresh, PartitionBounds,
     Partitioning, TableMeta, ViewMeta,
 };
 
@@ -230,12 +230,28 @@ fn distribution_clause(table: &TableMeta) -> String {
 }
 
 /// `PROPERTIES (...)` (replication_num first, as StarRocks shows it), without the `;`.
+/// `PROPERTIES (...)`: the table's own, and StarRocks' defaults for those it did not set
+/// (ordered by name, as StarRocks lists them). The defaults say what snaprock does:
+/// `compression` is the codec of its files (ZSTD), and its schema changes rewrite files
+/// (`fast_schema_evolution` false).
 fn properties_clause(table: &TableMeta) -> String {
     let mut out = String::new();
     let mut props = table.properties.clone();
-    if !props.iter().any(|(k, _)| k == "replication_num") {
-        props.insert(0, ("replication_num".into(), "1".into()));
+    let mut defaults = vec![
+        ("compression", "ZSTD"),
+        ("fast_schema_evolution", "false"),
+        ("replicated_storage", "true"),
+        ("replication_num", "1"),
+    ];
+    if table.keys_model == KeysModel::Primary {
+        defaults.push(("enable_persistent_index", "true"));
     }
+    for (key, value) in defaults {
+        if !props.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            props.push((key.into(), value.into()));
+        }
+    }
+    props.sort_by(|a, b| a.0.cmp(&b.0));
     out.push_str("PROPERTIES (\n");
     out.push_str(
         &props
