@@ -160,9 +160,19 @@ async fn starrocks_aggregates_strings_and_json() {
             "USE d",
             "CREATE TABLE s (k INT, v INT, name VARCHAR(10))",
             "INSERT INTO s VALUES (1, 10, 'a'), (1, 30, 'b'), (1, 20, 'c'), (2, 5, 'd'), (2, NULL, 'e')",
+            // StarRocks stores JSON parsed: a value reads back in its own text.
+            "CREATE TABLE js (id INT, data JSON)",
+            "INSERT INTO js VALUES (1, '{\"key\":\"aaa\"}'), (2, parse_json('{\"b\":[1,2],\"a\":1}'))",
         ],
     )
     .await;
+    assert_eq!(
+        rows(&mut c, "SELECT data FROM js ORDER BY id").await,
+        vec![
+            vec!["{\"key\": \"aaa\"}"],
+            vec!["{\"a\": 1, \"b\": [1, 2]}"]
+        ]
+    );
     assert_eq!(
         rows(
             &mut c,
@@ -195,9 +205,15 @@ async fn starrocks_aggregates_strings_and_json() {
             ("SELECT get_json_string('{\"k1\":\"v1\", \"k2\":\"v2\"}', '$.k1')", "v1"),
             ("SELECT get_json_int('{\"k1\":1, \"k2\":{\"k3\":2}}', '$.k2.k3')", "2"),
             ("SELECT get_json_double('{\"k1\":1.3, \"k2\":\"2\"}', '$.k1')", "1.3"),
-            ("SELECT json_query('{\"a\": {\"b\": [1, 2]}}', '$.a.b')", "[1,2]"),
+            ("SELECT json_query('{\"a\": {\"b\": [1, 2]}}', '$.a.b')", "[1, 2]"),
             ("SELECT json_query(parse_json('{\"a\": 1}'), '$.a'), parse_json('nope')", "1|NULL"),
-            ("SELECT '{\"a\": {\"b\": 1}}' -> '$.a', get_json_string('{\"a\": 1}', '$.nope')", "{\"b\":1}|NULL"),
+            ("SELECT '{\"a\": {\"b\": 1}}' -> '$.a', get_json_string('{\"a\": 1}', '$.nope')", "{\"b\": 1}|NULL"),
+            // StarRocks' own test_json_set and test_get_json_string_object answers: JSON
+            // values with a space after `:` and `,`, keys in order; get_json_string's text
+            // of an object compact.
+            ("SELECT parse_json('{\"name\": \"Alice\", \"tags\": [\"A\"], \"city\":\"W\"}')",
+             "{\"city\": \"W\", \"name\": \"Alice\", \"tags\": [\"A\"]}"),
+            ("SELECT get_json_string('{\"key\": {\"a1\":1}}', '$.key')", "{\"a1\":1}"),
             ("SELECT is_role_in_session('root'), is_role_in_session('no_such_role')", "1|0"),
         ],
     )

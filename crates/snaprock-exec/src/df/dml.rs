@@ -136,8 +136,43 @@ async fn commit_table_changes(
     Ok(result?)
 }
 
-/// Checks NOT NULL, string lengths and JSON validity of incoming rows.
-pub(crate) fn check_constraints(table: &TableMeta, batch: &RecordBatch) -> Result<()> {
+/// Checks NOT NULL, string lengths and JSON validity of incoming rows, and writes JSON values
+/// as StarRocks prints them (it stores JSON parsed, so `'{"a":1}'` reads back `{"a": 1}`).
+pub(crate) fn check_constraints(table: &TableMeta, batch: RecordBatch) -> Result<RecordBatch> {
+    check_values(table, &batch)?;
+    normalize_json(table, batch)
+}
+
+/// JSON columns' values in StarRocks' text.
+fn normalize_json(table: &TableMeta, batch: RecordBatch) -> Result<RecordBatch> {
+    let json_columns: Vec<usize> = (0..table.columns.len())
+        .filter(|i| table.columns[*i].column_type == ColumnType::Json)
+        .collect();
+    if json_columns.is_empty() {
+        return Ok(batch);
+    }
+    let mut columns = batch.columns().to_vec();
+    for i in json_columns {
+        let Some(strings) = columns[i].as_string_opt::<i32>() else {
+            continue;
+        };
+        let normalized: datafusion::arrow::array::StringArray = strings
+            .iter()
+            .map(|v| {
+                v.map(
+                    |text| match serde_json::from_str::<serde_json::Value>(text) {
+                        Ok(value) => crate::df::starrocks_functions::json_text(&value),
+                        Err(_) => text.to_string(),
+                    },
+                )
+            })
+            .collect();
+        columns[i] = Arc::new(normalized);
+    }
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
+fn check_values(table: &TableMeta, batch: &RecordBatch) -> Result<()> {
     for (i, column) in table.columns.iter().enumerate() {
         let array = batch.column(i);
         if !column.nullable && array.null_count() > 0 {
@@ -260,7 +295,7 @@ impl InsertSink {
         let mut buffered: HashMap<u64, Vec<RecordBatch>> = HashMap::new();
         while let Some(batch) = data.next().await {
             let batch = batch.map_err(ExecError::from)?;
-            check_constraints(&table, &batch)?;
+            let batch = check_constraints(&table, batch)?;
             rows += batch.num_rows() as u64;
             let keys = self.partition_keys(&table, &batch)?;
             if self.makes_partitions() {

@@ -124,7 +124,7 @@ impl ScalarUDFImpl for Udf {
                         Function::MoneyFormat => money_format(arg(0, r)?),
                         Function::UrlEncode => Some(url_encode(arg(0, r)?)),
                         Function::UrlDecode => url_decode(arg(0, r)?),
-                        Function::JsonQuery => json(r).map(|v| v.to_string()),
+                        Function::JsonQuery => json(r).map(|v| json_text(&v)),
                         _ => match json(r)? {
                             Json::String(s) => Some(s),
                             Json::Null => None,
@@ -276,9 +276,62 @@ fn json_path<'a>(document: &'a Json, path: &str) -> Option<&'a Json> {
     }
 }
 
+/// A JSON value as StarRocks prints one: `{"a": 1, "b": [1, 2]}` (a space after each `:`
+/// and `,`; keys in order, as the binary JSON StarRocks stores keeps them).
+pub(crate) fn json_text(value: &Json) -> String {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, StarRocksJson);
+    if value.serialize(&mut serializer).is_err() {
+        return value.to_string();
+    }
+    String::from_utf8(out).unwrap_or_else(|_| value.to_string())
+}
+
+struct StarRocksJson;
+
+impl serde_json::ser::Formatter for StarRocksJson {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_is_printed_as_starrocks_prints_it() {
+        let v: Json = serde_json::from_str(r#"{"b":[1,2,{"c":null}],"a":"x"}"#).unwrap();
+        assert_eq!(json_text(&v), r#"{"a": "x", "b": [1, 2, {"c": null}]}"#);
+    }
 
     #[test]
     fn str_to_date_reads_mysql_formats() {

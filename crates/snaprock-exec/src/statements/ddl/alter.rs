@@ -502,7 +502,7 @@ async fn rewrite_files(
                 )?;
                 for batch in catalog.read_file(file).await? {
                     let converted = convert(&batch, new, &schema, &added)?;
-                    check_constraints(&new.table, &converted)?;
+                    let converted = check_constraints(&new.table, converted)?;
                     writer.write(&converted)?;
                 }
                 Ok::<_, ExecError>(writer.finish()?)
