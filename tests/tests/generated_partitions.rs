@@ -89,6 +89,13 @@ async fn documentation_examples_partition_by_computed_keys() {
         lists.contains(&"(('20240925', 'Houston'))".to_string()),
         "{lists:?}"
     );
+    // The bounds column of a list-partitioned table is `List`, as in StarRocks' example.
+    let austin = rows(
+        &mut c,
+        "SHOW PARTITIONS FROM orders_city WHERE List LIKE '%Austin%'",
+    )
+    .await;
+    assert_eq!(austin.len(), 2, "{austin:?}");
     for (table, rows) in [("orders", "4"), ("orders_new", "3"), ("orders_city", "4")] {
         assert_eq!(
             value(&mut c, &format!("SELECT count(*) FROM {table}")).await,

@@ -361,6 +361,11 @@ pub(super) async fn partitions(
     filter: Option<ShowFilter>,
 ) -> Result<Output> {
     let (_, meta) = table_meta(session, &table)?;
+    // StarRocks names the bounds column after the partitioning: `Range` or `List`.
+    let bounds_header = match meta.partitioning {
+        Partitioning::List { .. } => "List",
+        _ => "Range",
+    };
     let mut rows = RowsBuilder::new(&[
         ("PartitionId", CellKind::Int),
         ("PartitionName", CellKind::Text),
@@ -369,7 +374,7 @@ pub(super) async fn partitions(
         ("VisibleVersionHash", CellKind::Int),
         ("State", CellKind::Text),
         ("PartitionKey", CellKind::Text),
-        ("Range", CellKind::Text),
+        (bounds_header, CellKind::Text),
         ("DistributionKey", CellKind::Text),
         ("Buckets", CellKind::Int),
         ("ReplicationNum", CellKind::Int),
