@@ -132,13 +132,17 @@ impl Catalog {
     /// the data directory, a repository through the file router (a table an instant restore
     /// is still downloading), or a storage volume (its local copy when there is one).
     pub async fn read_file(&self, file: &DataFile) -> Result<Vec<RecordBatch>> {
-        let batches = self.read_file_in_full(file).await?;
+        let batches = self.read_file_in_full(file, None).await?;
         without_deleted(file, batches)
     }
 
     /// Reads every row of a data file, deleted ones too, in file order (row `n` is at
-    /// position `n` of its delete vector).
-    pub async fn read_file_in_full(&self, file: &DataFile) -> Result<Vec<RecordBatch>> {
+    /// position `n` of its delete vector); `columns`: only those (ascending indexes).
+    pub async fn read_file_in_full(
+        &self,
+        file: &DataFile,
+        columns: Option<&[usize]>,
+    ) -> Result<Vec<RecordBatch>> {
         let unavailable = |e: object_store::Error| match &file.home {
             FileHome::Volume(volume) => StorageError::VolumeUnavailable {
                 volume: volume.clone(),
@@ -154,24 +158,24 @@ impl Catalog {
             },
         };
         match &file.home {
-            FileHome::Local => return read_data_file_in_full(&self.data_root, file),
+            FileHome::Local => return read_data_file_in_full(&self.data_root, file, columns),
             FileHome::Volume(_) if self.data_root.join(&file.path).exists() => {
                 self.datacache().touch(&file.path);
-                return read_data_file_in_full(&self.data_root, file);
+                return read_data_file_in_full(&self.data_root, file, columns);
             }
             FileHome::Volume(_) => {
                 let bytes = self.fetch_from_volume(file).await?;
                 if let Err(e) = self.keep_copy(file, &bytes) {
                     warn!(path = %file.path, error = %e, "could not keep a data cache copy");
                 }
-                return read_parquet_bytes(bytes);
+                return read_parquet_bytes(bytes, columns);
             }
             FileHome::Repository(_) => {}
         }
         let path = FileRouter::path_of(file);
         let result = self.files.get(&path).await.map_err(unavailable)?;
         let bytes = result.bytes().await.map_err(unavailable)?;
-        read_parquet_bytes(bytes)
+        read_parquet_bytes(bytes, columns)
     }
 
     /// The object store every table read goes through; repositories are mounted on it.

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::{ArrowWriter, ProjectionMask};
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use sha2::{Digest, Sha256};
@@ -184,33 +184,41 @@ pub fn write_batches(
 
 /// Reads a data file's rows, without its deleted ones.
 pub fn read_data_file(data_root: &Path, file: &DataFile) -> Result<Vec<RecordBatch>> {
-    let batches = read_data_file_in_full(data_root, file)?;
+    let batches = read_data_file_in_full(data_root, file, None)?;
     without_deleted(file, batches)
 }
 
-/// Reads every row of a data file in the data directory, deleted ones too, in file order.
+/// Reads every row of a data file in the data directory, deleted ones too, in file order;
+/// `columns`: only those columns (indexes into the file's columns, ascending).
 pub(crate) fn read_data_file_in_full(
     data_root: &Path,
     file: &DataFile,
+    columns: Option<&[usize]>,
 ) -> Result<Vec<RecordBatch>> {
     let path = data_root.join(&file.path);
     let f = File::open(&path).map_err(|e| StorageError::io(&path, e))?;
-    read_parquet(f)
+    read_parquet(f, columns)
 }
 
 /// Reads every row of a data file held in memory (one fetched from a repository or volume).
-pub(crate) fn read_parquet_bytes(bytes: bytes::Bytes) -> Result<Vec<RecordBatch>> {
-    read_parquet(bytes)
+pub(crate) fn read_parquet_bytes(
+    bytes: bytes::Bytes,
+    columns: Option<&[usize]>,
+) -> Result<Vec<RecordBatch>> {
+    read_parquet(bytes, columns)
 }
 
 fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + 'static>(
     source: T,
+    columns: Option<&[usize]>,
 ) -> Result<Vec<RecordBatch>> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(source)?
-        .with_batch_size(8192)
-        .build()?;
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new(source)?.with_batch_size(8192);
+    if let Some(columns) = columns {
+        let mask = ProjectionMask::roots(builder.parquet_schema(), columns.iter().copied());
+        builder = builder.with_projection(mask);
+    }
     let mut out = Vec::new();
-    for batch in reader {
+    for batch in builder.build()? {
         out.push(batch?);
     }
     Ok(out)

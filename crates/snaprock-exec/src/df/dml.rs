@@ -516,7 +516,8 @@ pub(crate) async fn delete_rows(
                     .map(|i| matches.is_valid(i) && matches.value(i))
                     .collect())
             };
-            let (file, removed) = key_merge::delete_rows_of_file(catalog, file, matches).await?;
+            let (file, removed) =
+                key_merge::delete_rows_of_file(catalog, file, None, matches).await?;
             kept.extend(file);
             removed_here += removed;
         }

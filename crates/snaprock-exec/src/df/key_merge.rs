@@ -68,11 +68,14 @@ async fn merge_on_key(
     overwrite: bool,
 ) -> Result<Merged> {
     let schema = table.arrow_schema();
-    let key_indexes: Vec<usize> = table
+    // In file order: the old rows are read with the key columns only, in that order.
+    let mut key_indexes: Vec<usize> = table
         .key_columns
         .iter()
         .filter_map(|k| table.column(k).map(|(i, _)| i))
         .collect();
+    key_indexes.sort_unstable();
+    key_indexes.dedup();
     let converter = RowConverter::new(
         key_indexes
             .iter()
@@ -97,17 +100,19 @@ async fn merge_on_key(
     let mut kept = Vec::new();
     if !overwrite {
         for file in &partition.files {
+            // `batch` holds the key columns alone.
             let replaced = |batch: &RecordBatch| -> Result<Vec<bool>> {
-                let keys: Vec<_> = key_indexes
-                    .iter()
-                    .map(|i| batch.column(*i).clone())
-                    .collect();
-                let keys = converter.convert_columns(&keys)?;
+                let keys = converter.convert_columns(batch.columns())?;
                 Ok((0..batch.num_rows())
                     .map(|r| seen.contains(keys.row(r).as_ref()))
                     .collect())
             };
-            kept.extend(delete_rows_of_file(catalog, file, replaced).await?.0);
+            let columns = Some(key_indexes.as_slice());
+            kept.extend(
+                delete_rows_of_file(catalog, file, columns, replaced)
+                    .await?
+                    .0,
+            );
         }
     }
     let mut writer =
@@ -123,15 +128,17 @@ async fn merge_on_key(
 }
 
 /// `file` with the rows `matches` picks (among those not yet deleted) added to its delete
-/// vector, and how many it added; `None` for the file when no row remains.
+/// vector, and how many it added; `None` for the file when no row remains. `matches` sees
+/// the file's rows, with only `columns` when given (ascending indexes).
 pub(crate) async fn delete_rows_of_file(
     catalog: &Catalog,
     file: &Arc<DataFile>,
+    columns: Option<&[usize]>,
     mut matches: impl FnMut(&RecordBatch) -> Result<Vec<bool>>,
 ) -> Result<(Option<Arc<DataFile>>, u64)> {
     let mut positions = Vec::new();
     let mut start = 0u32;
-    for batch in catalog.read_file_in_full(file).await? {
+    for batch in catalog.read_file_in_full(file, columns).await? {
         for (row, hit) in matches(&batch)?.into_iter().enumerate() {
             let position = start + row as u32;
             if hit && !file.deleted.as_ref().is_some_and(|d| d.contains(position)) {
