@@ -121,6 +121,17 @@ async fn upserts_and_deletes_leave_files_as_written() {
         ["-3"]
     );
     assert_eq!(value(&mut c, "SELECT count(*) FROM big").await, "599980");
+    // A DELETE that cannot run (unknown column) marks nothing.
+    let before = files_of(&dir, "big");
+    let err = mysql_async::prelude::Queryable::query_drop(&mut c, "DELETE FROM big WHERE nope = 1")
+        .await
+        .unwrap_err();
+    let mysql_async::Error::Server(e) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.code, 1054, "{}", e.message);
+    assert_eq!(files_of(&dir, "big"), before);
+    assert_eq!(value(&mut c, "SELECT count(*) FROM big").await, "599980");
 
     // DUPLICATE KEY tables delete in place too.
     run(

@@ -70,4 +70,19 @@ async fn grants_without_an_object_type_name_tables() {
     assert!(can_read(&mut u, "d.t").await);
     run(&mut root, &["REVOKE SELECT ON d.t FROM u1"]).await;
     assert!(!can_read(&mut u, "d.t").await);
+
+    // A malformed object is a syntax error, and grants nothing.
+    for sql in ["GRANT SELECT ON d. TO u1", "GRANT SELECT ON *.t TO u1"] {
+        let err = root.query_drop(sql).await.unwrap_err();
+        let mysql_async::Error::Server(e) = err else {
+            panic!("{sql}: {err:?}")
+        };
+        assert_eq!(e.code, 1064, "{sql}: {}", e.message);
+        assert!(
+            e.message.starts_with("Getting syntax error"),
+            "{sql}: {}",
+            e.message
+        );
+    }
+    assert!(!can_read(&mut u, "d.t").await);
 }
