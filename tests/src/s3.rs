@@ -36,6 +36,9 @@ pub struct Faults {
     pub read_delay_ms: AtomicU64,
     /// Data reads that reached the store.
     pub data_reads: AtomicU64,
+    /// Cut the body of the next N data reads after half their bytes: the connection breaks
+    /// while the body streams.
+    pub read_cut_next: AtomicU64,
 }
 
 impl Faults {
@@ -58,7 +61,27 @@ impl Faults {
         self.delay_ms.store(0, Ordering::SeqCst);
         self.read_fail_next.store(0, Ordering::SeqCst);
         self.read_delay_ms.store(0, Ordering::SeqCst);
+        self.read_cut_next.store(0, Ordering::SeqCst);
     }
+}
+
+/// The response with its body ended by an error after half its bytes (the `Content-Length`
+/// still says all of them), as when a connection breaks while the body streams.
+async fn cut_body(response: hyper::Response<s3s::Body>) -> hyper::Response<s3s::Body> {
+    let (parts, body) = response.into_parts();
+    let bytes = http_body_util::BodyExt::collect(body)
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    let frames = futures::stream::iter([
+        Ok(hyper::body::Frame::data(half)),
+        Err(std::io::Error::other("body cut by the test")),
+    ]);
+    hyper::Response::from_parts(
+        parts,
+        s3s::Body::http_body(http_body_util::StreamBody::new(frames)),
+    )
 }
 
 /// An S3 server on 127.0.0.1 with one bucket, [`BUCKET`].
@@ -152,6 +175,18 @@ impl TestS3 {
                                     .expect("response"));
                             }
                             faults.data_reads.fetch_add(1, Ordering::SeqCst);
+                            let cut = faults
+                                .read_cut_next
+                                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+                                    v.checked_sub(1)
+                                })
+                                .is_ok();
+                            if cut {
+                                return match Service::call(&s3, req).await {
+                                    Ok(response) => Ok(cut_body(response).await),
+                                    Err(e) => Err(e),
+                                };
+                            }
                         }
                         Service::call(&s3, req).await
                     }

@@ -1,6 +1,6 @@
 //! Restore downloads a file larger than one part in parallel ranged GETs (issue 18): the
-//! restored table equals the source, the store sees one GET per part, a part that fails is
-//! fetched again alone, and a corrupted, truncated or grown object still fails the restore
+//! restored table equals the source, the store sees one GET per part, a part that fails (an
+//! error status, or a body cut halfway) is fetched again alone, and a corrupted, truncated or grown object still fails the restore
 //! with the file named and nothing left behind.
 
 use std::sync::atomic::Ordering;
@@ -88,6 +88,23 @@ async fn a_large_file_restores_in_parallel_ranged_parts_verified() {
     );
     assert_eq!(
         rows(&mut c, "SELECT count(*), sum(id), max(payload) FROM d.t1").await,
+        source
+    );
+
+    // Parts whose connection breaks halfway through the body: each is fetched again alone,
+    // from its start, and the restored file is whole.
+    s3.faults.data_reads.store(0, Ordering::SeqCst);
+    s3.faults.read_cut_next.store(3, Ordering::SeqCst);
+    let row = restore(&mut c, "t2", &timestamp).await;
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    assert_eq!(s3.faults.read_cut_next.load(Ordering::SeqCst), 0);
+    let reads = s3.faults.data_reads.load(Ordering::SeqCst);
+    assert!(
+        (parts + 3..=parts + 6).contains(&reads),
+        "{reads} data GETs for {parts} parts, 3 of them cut"
+    );
+    assert_eq!(
+        rows(&mut c, "SELECT count(*), sum(id), max(payload) FROM d.t2").await,
         source
     );
 

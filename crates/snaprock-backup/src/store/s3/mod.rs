@@ -5,7 +5,9 @@
 //! matches what the catalog recorded; on any failure or cancel it is aborted, so no partial
 //! object is ever visible. The SDK retries 5xx, throttling and timeouts with backoff.
 
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -24,9 +26,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 use tracing::warn;
 
@@ -121,7 +122,7 @@ impl S3Store {
         &self,
         key: &str,
         upload_id: &str,
-        file: &mut tokio::fs::File,
+        file: &Arc<std::fs::File>,
         expected: &ExpectedContent,
         progress: &TransferProgress,
         cancel: &CancelSignal,
@@ -202,23 +203,24 @@ impl S3Store {
     }
 }
 
-/// Reads up to `size` bytes (less only at the end of the file).
+/// Reads the next `size` bytes of `file` (fewer only at its end) on a blocking thread, straight
+/// into a buffer of their own (no copy through an intermediate buffer).
 async fn read_chunk(
-    file: &mut tokio::fs::File,
+    file: &Arc<std::fs::File>,
     size: usize,
     key: &str,
 ) -> Result<Bytes, StoreError> {
-    let mut buf = BytesMut::with_capacity(size);
-    while buf.len() < size {
-        let n = file
-            .read_buf(&mut buf)
-            .await
-            .map_err(|e| StoreError::io(key, e))?;
-        if n == 0 {
-            break;
-        }
-    }
-    Ok(buf.freeze())
+    let file = file.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::with_capacity(size);
+        (&*file)
+            .take(size as u64)
+            .read_to_end(&mut buf)
+            .map(|_| buf)
+    })
+    .await
+    .map_err(|e| StoreError::Other(e.to_string()))?;
+    read.map(Bytes::from).map_err(|e| StoreError::io(key, e))
 }
 
 #[async_trait]
@@ -361,12 +363,13 @@ impl ObjectStore for S3Store {
         cancel: &CancelSignal,
     ) -> Result<(), StoreError> {
         let full = self.full_key(key);
-        let mut file = tokio::fs::File::open(path)
+        let file = tokio::fs::File::open(path)
             .await
             .map_err(|e| StoreError::io(path.display(), e))?;
+        let file = Arc::new(file.into_std().await);
         if expected.size <= self.tuning.part_size as u64 {
             // Small file: one PUT, sent only after its digest was checked.
-            let body = read_chunk(&mut file, self.tuning.part_size + 1, &full).await?;
+            let body = read_chunk(&file, self.tuning.part_size + 1, &full).await?;
             verify_digest(
                 key,
                 expected,
@@ -396,7 +399,7 @@ impl ObjectStore for S3Store {
             .as_ref()
             .and_then(|j| j.record(&self.bucket, &full, &upload_id));
         let result = self
-            .upload_and_complete(&full, &upload_id, &mut file, expected, progress, cancel)
+            .upload_and_complete(&full, &upload_id, &file, expected, progress, cancel)
             .await;
         journal::forget(noted.as_deref());
         result
@@ -451,7 +454,7 @@ impl S3Store {
         &self,
         full: &str,
         upload_id: &str,
-        file: &mut tokio::fs::File,
+        file: &Arc<std::fs::File>,
         expected: &ExpectedContent,
         progress: &TransferProgress,
         cancel: &CancelSignal,
