@@ -60,6 +60,7 @@ impl TestServer {
             upload_parts_in_flight: 4,
             download_part_kib: 8192,
             download_parts_in_flight: 16,
+            download_direct_io: true,
             datacache_size: 10 * 1024 * 1024 * 1024,
             volume_retire_grace_secs: 0,
         }

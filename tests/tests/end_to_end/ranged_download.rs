@@ -1,7 +1,8 @@
 //! Restore downloads a file larger than one part in parallel ranged GETs (issue 18): the
 //! restored table equals the source, the store sees one GET per part, a part that fails (an
 //! error status, or a body cut halfway) is fetched again alone, and a corrupted, truncated or grown object still fails the restore
-//! with the file named and nothing left behind.
+//! with the file named and nothing left behind; parts written through the page cache instead
+//! of with direct I/O restore the same rows.
 
 use std::sync::atomic::Ordering;
 
@@ -135,6 +136,29 @@ async fn a_large_file_restores_in_parallel_ranged_parts_verified() {
         assert!(!tables.iter().any(|r| r[0] == target), "{what}: {tables:?}");
     }
     std::fs::write(&victim, &good).unwrap();
+
+    // Another server writing its downloads through the page cache (`--download-direct-io
+    // false`) restores the same rows from the same parts.
+    let mut options = TestServer::options(&work.path().join("data2"), "");
+    options.download_part_kib = PART_KIB;
+    options.download_direct_io = false;
+    let cached = TestServer::start_with(options).await;
+    let mut c2 = cached.conn().await;
+    run(
+        &mut c2,
+        &[
+            &s3.create_repository_sql("repo", "ranged", true),
+            "CREATE DATABASE d",
+        ],
+    )
+    .await;
+    let row = restore(&mut c2, "t", &timestamp).await;
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    assert_eq!(
+        rows(&mut c2, "SELECT count(*), sum(id), max(payload) FROM d.t").await,
+        source
+    );
+
     let leftovers: Vec<String> = files_under(&server.data_dir)
         .into_iter()
         .filter(|f| f.contains(".download-"))

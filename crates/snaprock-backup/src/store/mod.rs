@@ -119,6 +119,8 @@ pub struct TransferTuning {
     /// Ranged GETs in flight at once across all downloads from one repository: with the part
     /// size, the bound on the memory downloads take.
     pub download_parts_in_flight: usize,
+    /// Parts written with `O_DIRECT` where the file system allows it.
+    pub download_direct_io: bool,
 }
 
 impl Default for TransferTuning {
@@ -128,6 +130,7 @@ impl Default for TransferTuning {
             parts_in_flight: 4,
             download_part_size: 8 * 1024 * 1024,
             download_parts_in_flight: 16,
+            download_direct_io: true,
         }
     }
 }

@@ -47,7 +47,8 @@ impl S3Store {
             .step_by(part as usize)
             .map(|start| start..(start + part).min(expected.size))
             .collect();
-        let file = Arc::new(PartFile::create(tmp).await?);
+        let direct_io = self.tuning.download_direct_io;
+        let file = Arc::new(PartFile::create(tmp, expected.size, direct_io).await?);
         let mut hasher = OrderedHasher::start();
         let mut parts = futures::stream::iter(ranges)
             .map(|range| self.fetch_and_write_part(key, range, expected.size, &file, cancel))
@@ -313,16 +314,25 @@ struct PartFile {
 }
 
 impl PartFile {
-    async fn create(path: &Path) -> Result<Self, StoreError> {
+    /// Creates the file with `size` bytes allocated, so that parts written in parallel
+    /// overwrite allocated blocks rather than extend the file one at a time (direct writes
+    /// that extend a file take its lock alone); opened for direct writes if `direct_io`.
+    async fn create(path: &Path, size: u64, direct_io: bool) -> Result<Self, StoreError> {
         let path = path.to_path_buf();
         let opened = tokio::task::spawn_blocking(move || {
             let cached = std::fs::File::create(&path)?;
+            // Not every file system allocates ahead; the writes extend the file there.
+            let _ = rustix::fs::fallocate(&cached, rustix::fs::FallocateFlags::empty(), 0, size);
             // EINVAL: no direct I/O on this file system (tmpfs); the page cache then.
-            let direct = std::fs::OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_DIRECT)
-                .open(&path)
-                .ok();
+            let direct = direct_io
+                .then(|| {
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .custom_flags(rustix::fs::OFlags::DIRECT.bits() as i32)
+                        .open(&path)
+                        .ok()
+                })
+                .flatten();
             Ok::<_, std::io::Error>((direct, cached, path))
         })
         .await
@@ -344,7 +354,7 @@ impl PartFile {
         {
             direct_len = bytes.len() / DIRECT_IO_ALIGN * DIRECT_IO_ALIGN;
             if let Err(e) = direct.write_all_at(&bytes[..direct_len], offset) {
-                if e.raw_os_error() != Some(libc::EINVAL) {
+                if e.raw_os_error() != Some(rustix::io::Errno::INVAL.raw_os_error()) {
                     return Err(StoreError::io(self.path.display(), e));
                 }
                 // A device with larger blocks than the alignment: the cache instead.
