@@ -541,6 +541,17 @@ impl ServerProcess {
     }
 }
 
+/// A server a test did not stop (it failed, or it is done with it) is killed, not left running
+/// after the test binary exits.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The first SQL block of a README.md section, split into statements.
 pub fn readme_statements(heading: &str) -> Vec<String> {
     let readme =

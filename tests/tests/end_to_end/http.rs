@@ -34,6 +34,25 @@ async fn metrics(http: SocketAddr) -> String {
     response.body
 }
 
+/// /metrics once `name{labels}` reads `expected`, or after 10 s: a job's counters are recorded
+/// just after SHOW BACKUP / RESTORE shows it ended, the repository check a moment later.
+async fn metrics_when(
+    http: SocketAddr,
+    name: &str,
+    labels: &[(&str, &str)],
+    expected: f64,
+) -> String {
+    let mut exposition = String::new();
+    for _ in 0..100 {
+        exposition = metrics(http).await;
+        if metric(&exposition, name, labels) == Some(expected) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    exposition
+}
+
 fn value(exposition: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     metric(exposition, name, labels).unwrap_or(0.0)
 }
@@ -150,19 +169,13 @@ async fn metrics_move_with_a_real_backup_and_restore_and_show_no_secret() {
     assert!(files >= 1.0);
 
     // The repository check after a finished backup counts its snapshot.
-    let mut after = String::new();
-    for _ in 0..100 {
-        after = metrics(http).await;
-        if metric(
-            &after,
-            "snaprock_repository_snapshots",
-            &[("repository", "repo")],
-        ) == Some(1.0)
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let after = metrics_when(
+        http,
+        "snaprock_repository_snapshots",
+        &[("repository", "repo")],
+        1.0,
+    )
+    .await;
     assert_eq!(
         value(
             &after,
@@ -254,7 +267,13 @@ async fn metrics_move_with_a_real_backup_and_restore_and_show_no_secret() {
     .await;
     let restored = wait_for_restore_state(&mut c, "shop", &["FINISHED", "CANCELLED"]).await;
     assert_eq!(column(&restored, "State"), "FINISHED", "{restored:?}");
-    let last = metrics(http).await;
+    let last = metrics_when(
+        http,
+        "snaprock_backup_jobs_ended_total",
+        &[("kind", "restore"), ("state", "FINISHED")],
+        1.0,
+    )
+    .await;
     assert_eq!(
         value(
             &last,

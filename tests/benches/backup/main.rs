@@ -10,7 +10,8 @@
 //!
 //! `cargo build --release -p snaprock && cargo bench -p snaprock-tests --bench backup`
 //! (SNAPROCK_BENCH_CSV_ROWS = rows of the generated CSV, default 2 M; the table is that CSV
-//! loaded once and doubled SNAPROCK_BENCH_DOUBLINGS times, default 4).
+//! loaded once and doubled SNAPROCK_BENCH_DOUBLINGS times, default 4; SNAPROCK_BENCH_SERVER_ARGS
+//! adds options to the server, such as `--download-parts-in-flight 8`).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -26,8 +27,16 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use futures::StreamExt;
 use mysql_async::prelude::*;
 use snaprock_tests::s3::{ACCESS_KEY, BUCKET, SECRET_KEY, TestS3};
-use snaprock_tests::{ServerProcess, column, wait_for_backup_state, wait_for_restore_state};
+use snaprock_tests::{
+    ProcessOptions, ServerProcess, column, wait_for_backup_state, wait_for_restore_state,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod peers;
+mod raw;
+
+use peers::{clickhouse, single_file_restore};
+use raw::{CEILING_PART, CEILING_STREAMS, raw_download, raw_parallel_download, raw_upload};
 
 const PART_SIZE: usize = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 4;
@@ -91,153 +100,6 @@ fn sample_peak_rss(pid: u32, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<u
     })
 }
 
-async fn raw_upload(client: &aws_sdk_s3::Client, key: String, path: PathBuf) -> u64 {
-    let mut file = tokio::fs::File::open(&path).await.unwrap();
-    let created = client
-        .create_multipart_upload()
-        .bucket(BUCKET)
-        .key(&key)
-        .send()
-        .await
-        .unwrap();
-    let upload_id = created.upload_id().unwrap().to_string();
-    let mut parts = Vec::new();
-    let mut in_flight = tokio::task::JoinSet::new();
-    let mut number = 0;
-    let mut total = 0u64;
-    loop {
-        while in_flight.len() >= PARTS_IN_FLIGHT {
-            parts.push(in_flight.join_next().await.unwrap().unwrap());
-        }
-        let mut buf = bytes::BytesMut::with_capacity(PART_SIZE);
-        while buf.len() < PART_SIZE {
-            if file.read_buf(&mut buf).await.unwrap() == 0 {
-                break;
-            }
-        }
-        if buf.is_empty() {
-            break;
-        }
-        total += buf.len() as u64;
-        number += 1;
-        let request = client
-            .upload_part()
-            .bucket(BUCKET)
-            .key(&key)
-            .upload_id(&upload_id)
-            .part_number(number)
-            .body(ByteStream::from(buf.freeze()));
-        in_flight.spawn(async move {
-            let out = request.send().await.unwrap();
-            CompletedPart::builder()
-                .part_number(number)
-                .set_e_tag(out.e_tag().map(str::to_string))
-                .build()
-        });
-    }
-    while let Some(part) = in_flight.join_next().await {
-        parts.push(part.unwrap());
-    }
-    parts.sort_by_key(|p| p.part_number());
-    client
-        .complete_multipart_upload()
-        .bucket(BUCKET)
-        .key(&key)
-        .upload_id(&upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    total
-}
-
-/// The raw download ceiling: one plain GET streamed into a local file, fsynced.
-async fn raw_download(client: &aws_sdk_s3::Client, key: String, path: PathBuf) -> u64 {
-    let out = client
-        .get_object()
-        .bucket(BUCKET)
-        .key(&key)
-        .send()
-        .await
-        .unwrap();
-    let mut body = out.body;
-    let mut file = tokio::fs::File::create(&path).await.unwrap();
-    let mut total = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.unwrap();
-        total += chunk.len() as u64;
-        file.write_all(&chunk).await.unwrap();
-    }
-    file.sync_all().await.unwrap();
-    total
-}
-
-/// Parts of the parallel raw ceiling: 16 MiB ranged GETs, 8 in flight over all files (what a
-/// tuned parallel client, boto3's s3transfer or aws-sdk-s3 by hand, does).
-const CEILING_PART: u64 = 16 * 1024 * 1024;
-const CEILING_STREAMS: usize = 8;
-
-/// The parallel raw download ceiling: every object read in ranged GETs, `CEILING_STREAMS` in
-/// flight, each part written at its offset (no hashing, no ordering), files fsynced.
-async fn raw_parallel_download(
-    client: &aws_sdk_s3::Client,
-    objects: &[(String, u64)],
-    dir: &Path,
-) -> u64 {
-    use std::os::unix::fs::FileExt;
-    let files: Vec<Arc<std::fs::File>> = objects
-        .iter()
-        .enumerate()
-        .map(|(i, (_, size))| {
-            let f = std::fs::File::create(dir.join(format!("parallel-{i}"))).unwrap();
-            f.set_len(*size).unwrap();
-            Arc::new(f)
-        })
-        .collect();
-    let parts: Vec<(usize, u64, u64)> = objects
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (_, size))| {
-            (0..*size)
-                .step_by(CEILING_PART as usize)
-                .map(move |start| (i, start, (start + CEILING_PART).min(*size)))
-        })
-        .collect();
-    let total = Arc::new(AtomicU64::new(0));
-    futures::stream::iter(parts.into_iter().map(|(i, start, end)| {
-        let client = client.clone();
-        let key = objects[i].0.clone();
-        let file = files[i].clone();
-        let total = total.clone();
-        async move {
-            let out = client
-                .get_object()
-                .bucket(BUCKET)
-                .key(&key)
-                .range(format!("bytes={start}-{}", end - 1))
-                .send()
-                .await
-                .unwrap();
-            let bytes = out.body.collect().await.unwrap().into_bytes();
-            total.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            tokio::task::spawn_blocking(move || file.write_all_at(&bytes, start).unwrap())
-                .await
-                .unwrap();
-        }
-    }))
-    .buffer_unordered(CEILING_STREAMS)
-    .collect::<Vec<_>>()
-    .await;
-    for f in files {
-        f.sync_all().unwrap();
-    }
-    total.load(Ordering::Relaxed)
-}
-
 fn mb_per_s(bytes: u64, elapsed: Duration) -> f64 {
     bytes as f64 / 1e6 / elapsed.as_secs_f64()
 }
@@ -252,7 +114,19 @@ async fn main() {
         .tempdir_in(std::env::var("SNAPROCK_BENCH_DIR").unwrap_or_else(|_| ".".into()))
         .unwrap();
     let data_dir = work.path().join("data");
-    let server = ServerProcess::start(&data_dir).await;
+    // SNAPROCK_BENCH_SERVER_ARGS: more options of the server under test (its transfer knobs).
+    let server_args: Vec<String> = std::env::var("SNAPROCK_BENCH_SERVER_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let data_dir_text = data_dir.to_string_lossy().to_string();
+    let server = ServerProcess::spawn(ProcessOptions {
+        data_dir: Some(&data_dir_text),
+        args: server_args,
+        ..ProcessOptions::default()
+    })
+    .await;
     let mut c = server.conn().await;
 
     // Hardly compressible payload: 64 hex characters of xorshift output per row.
@@ -581,111 +455,5 @@ async fn main() {
         logical_bytes,
         backup_time,
         restore_time,
-    );
-}
-
-/// The same rows as one file: `INSERT ... SELECT` writes one file per partition, so a copy of
-/// the table is one 1 GB file; backed up and restored like the many-file table.
-async fn single_file_restore(
-    c: &mut mysql_async::Conn,
-    data_dir: &Path,
-    many_files_restore: Duration,
-    many_files_bytes: u64,
-) {
-    let mut before = Vec::new();
-    parquet_files(&data_dir.join("data"), &mut before);
-    c.query_drop("CREATE TABLE bench.one (id BIGINT, payload STRING)")
-        .await
-        .unwrap();
-    c.query_drop("INSERT INTO bench.one SELECT * FROM bench.t")
-        .await
-        .unwrap();
-    let mut after = Vec::new();
-    parquet_files(&data_dir.join("data"), &mut after);
-    let new: Vec<&PathBuf> = after.iter().filter(|f| !before.contains(f)).collect();
-    let bytes: u64 = new
-        .iter()
-        .map(|f| std::fs::metadata(f).unwrap().len())
-        .sum();
-    c.query_drop("BACKUP SNAPSHOT bench.one_file TO bench_repo ON (one)")
-        .await
-        .unwrap();
-    let row = wait_for_backup_state(c, "bench", &["FINISHED", "CANCELLED"]).await;
-    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
-    let timestamp = snaprock_tests::snapshot_timestamp(c, "bench_repo", "one_file").await;
-    let started = Instant::now();
-    c.query_drop(format!(
-        "RESTORE SNAPSHOT bench.one_file FROM bench_repo ON (TABLE one AS one_restored) \
-         PROPERTIES (\"backup_timestamp\" = \"{timestamp}\")"
-    ))
-    .await
-    .unwrap();
-    let row = wait_for_restore_state(c, "bench", &["FINISHED", "CANCELLED"]).await;
-    let elapsed = started.elapsed();
-    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
-    println!(
-        "single-file table ({} file, {:.1} MB): restore {:.2} s = {:.1} MB/s; the {}-byte many-file table: {:.1} MB/s",
-        new.len(),
-        bytes as f64 / 1e6,
-        elapsed.as_secs_f64(),
-        mb_per_s(bytes, elapsed),
-        many_files_bytes,
-        mb_per_s(many_files_bytes, many_files_restore)
-    );
-}
-
-/// ClickHouse's BACKUP/RESTORE of the same rows to the same S3 server, when
-/// SNAPROCK_BENCH_PYTHON names a Python with `chdb` (`tests/benches/clickhouse_backup.py`).
-fn clickhouse(
-    csv: &Path,
-    doublings: usize,
-    s3: &TestS3,
-    work: &Path,
-    logical_bytes: u64,
-    backup_time: Duration,
-    restore_time: Duration,
-) {
-    let Ok(python) = std::env::var("SNAPROCK_BENCH_PYTHON") else {
-        println!("ClickHouse: not measured (set SNAPROCK_BENCH_PYTHON to a Python with chdb)");
-        return;
-    };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/clickhouse_backup.py");
-    let output = std::process::Command::new(python)
-        .arg(script)
-        .arg(csv)
-        .arg(doublings.to_string())
-        .arg(s3.endpoint())
-        .arg(BUCKET)
-        .arg(ACCESS_KEY)
-        .arg(SECRET_KEY)
-        .arg(work)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let Some(line) = stdout.lines().last().filter(|_| output.status.success()) else {
-        println!(
-            "ClickHouse: failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return;
-    };
-    let v: serde_json::Value = serde_json::from_str(line).unwrap();
-    let (ch_backup, ch_restore) = (
-        v["backup_s"].as_f64().unwrap(),
-        v["restore_s"].as_f64().unwrap(),
-    );
-    println!(
-        "ClickHouse (chdb) on {} rows, {:.1} MB stored: BACKUP {:.2} s = {:.1} MB/s of CSV, RESTORE {:.2} s = {:.1} MB/s of CSV",
-        v["rows"],
-        v["stored_bytes"].as_f64().unwrap() / 1e6,
-        ch_backup,
-        logical_bytes as f64 / 1e6 / ch_backup,
-        ch_restore,
-        logical_bytes as f64 / 1e6 / ch_restore
-    );
-    println!(
-        "ratio snaprock / ClickHouse: backup {:.2}x, restore {:.2}x",
-        ch_backup / backup_time.as_secs_f64(),
-        ch_restore / restore_time.as_secs_f64()
     );
 }
