@@ -39,6 +39,8 @@ pub struct Faults {
     /// Cut the body of the next N data reads after half their bytes: the connection breaks
     /// while the body streams.
     pub read_cut_next: AtomicU64,
+    /// Every request that reached the server, of any kind, counted as it arrives.
+    pub requests: AtomicU64,
 }
 
 impl Faults {
@@ -125,6 +127,7 @@ impl TestS3 {
                     let s3 = s3.clone();
                     let faults = faults.clone();
                     async move {
+                        faults.requests.fetch_add(1, Ordering::SeqCst);
                         // Repository data files and storage volume data files.
                         let data_object = req.uri().path().contains("__data/")
                             || req.uri().path().contains("/snaprock/data/");

@@ -215,3 +215,11 @@ impl RepoLock {
         }
     }
 }
+
+impl Drop for RepoLock {
+    /// A lock dropped unreleased (its job was stopped with the server) stops being refreshed:
+    /// it goes stale, and the job, resumed, takes it again.
+    fn drop(&mut self) {
+        self.refresher.abort();
+    }
+}

@@ -131,8 +131,8 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Starts background work (compaction of small files, the backup service's sweeper); stops
-    /// when the engine is dropped.
+    /// Starts background work (compaction of small files, the backup service's sweeper); it
+    /// ends at [`Engine::stop`].
     pub fn start_background_tasks(self: &Arc<Self>, every: Duration) {
         // Expired snapshots and repository garbage collections waiting for jobs to end.
         self.backup.start_sweeper();
@@ -147,7 +147,7 @@ impl Engine {
         // The recycle bin forgets drops older than `catalog_trash_expire_second`; files no
         // state lists any more are deleted once the last query reading them let go.
         let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
+        self.catalog.background().spawn(async move {
             use crate::statements::ddl::recycle;
             loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -161,7 +161,7 @@ impl Engine {
             }
         });
         let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
+        self.catalog.background().spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
             loop {
@@ -185,6 +185,19 @@ impl Engine {
                 }
             }
         });
+    }
+
+    /// Stops the background work (jobs, sweepers, scheduled tasks) and waits for it, then
+    /// unlocks the data directory. Jobs cut short continue at the next start.
+    pub async fn stop(&self) {
+        let running = self.backup.running_jobs();
+        if running > 0 {
+            info!(
+                running,
+                "stopping: running backup and restore jobs resume at the next start"
+            );
+        }
+        self.catalog.background().stop().await;
     }
 
     /// Registers a new connection and returns its info (id allocated here).

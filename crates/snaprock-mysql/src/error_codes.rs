@@ -178,6 +178,7 @@ fn storage_error(error: &StorageError) -> (ErrorKind, String) {
         | StorageError::RemoteFileUnavailable { .. }
         | StorageError::VolumeUnavailable { .. }
         | StorageError::CorruptCatalog { .. }
+        | StorageError::DataDirInUse { .. }
         | StorageError::Arrow(_)
         | StorageError::Parquet(_)
         | StorageError::DataFusion(_) => ER_UNKNOWN_ERROR,

@@ -41,6 +41,8 @@ pub struct Catalog {
     /// How long a retired volume object stays before it is deleted (milliseconds): servers
     /// following the volume may still read the version that listed it.
     volume_retire_grace_ms: AtomicU64,
+    /// The data directory's lock and the work that runs until the server stops.
+    pub(crate) background: crate::Background,
 }
 
 /// A file no longer in the current state: its local path, and its volume object if it has one.
@@ -80,6 +82,8 @@ impl Catalog {
         std::fs::create_dir_all(&data_root).map_err(|e| StorageError::io(&data_root, e))?;
         let root = &std::fs::canonicalize(root).map_err(|e| StorageError::io(root, e))?;
         let data_root = root.join("data");
+        // Before anything is read or removed: another server may be using the directory.
+        let background = crate::Background::lock(root)?;
         let _ = std::fs::remove_file(root.join(CATALOG_TMP));
         let path = root.join(CATALOG_FILE);
         let state = match std::fs::read(&path) {
@@ -103,6 +107,7 @@ impl Catalog {
             retired_files: Mutex::new(Vec::new()),
             volume_stores: VolumeStores::default(),
             volume_retire_grace_ms: AtomicU64::new(0),
+            background,
         };
         let removed = catalog.remove_orphan_files()?;
         if removed > 0 {

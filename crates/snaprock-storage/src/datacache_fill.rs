@@ -133,7 +133,7 @@ impl Catalog {
     pub fn start_cache_filler(self: &Arc<Self>) {
         let catalog = Arc::downgrade(self);
         let cache = self.datacache().clone();
-        tokio::spawn(async move {
+        self.background.spawn(async move {
             loop {
                 let missed = cache.next_misses().await;
                 let Some(catalog) = catalog.upgrade() else {

@@ -76,6 +76,11 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "data directory {path} is in use by another snaprock server (it holds {path}/LOCK); \
+         stop it, or give this server a --data-dir of its own"
+    )]
+    DataDirInUse { path: PathBuf },
     #[error("catalog file {path} is unreadable: {reason}")]
     CorruptCatalog { path: PathBuf, reason: String },
     #[error("{0}")]

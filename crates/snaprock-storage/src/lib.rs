@@ -8,6 +8,7 @@
 //! file is deleted only after no state that lists it is still held.
 
 mod auto_partition;
+mod background;
 mod catalog;
 mod compaction;
 mod datacache;
@@ -27,6 +28,7 @@ mod volume_files;
 mod watch;
 
 pub use auto_partition::{MAX_PARTITIONS_PER_LOAD, NewPartition, add_partitions, partitions_for};
+pub use background::{Background, DATA_DIR_LOCK_FILE};
 pub use catalog::{Catalog, TableWriteGuard};
 pub use compaction::{CompactionPolicy, compact_partition_files};
 pub use datacache::{DEFAULT_DATACACHE_BYTES, DataCache};

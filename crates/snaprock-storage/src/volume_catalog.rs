@@ -263,7 +263,7 @@ impl Catalog {
     /// follows, until the catalog is dropped.
     pub fn start_volume_sync(self: &Arc<Self>, cluster_id: String) {
         let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
+        self.background.spawn(async move {
             let mut published: HashMap<String, Vec<u8>> = HashMap::new();
             let mut applied: HashMap<String, u64> = HashMap::new();
             let mut last_follow: Option<std::time::Instant> = None;

@@ -158,15 +158,15 @@ impl Catalog {
         objects: Vec<(String, String)>,
         after: std::time::Duration,
     ) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if tokio::runtime::Handle::try_current().is_err() {
             return;
-        };
+        }
         for (volume, key) in objects {
             let Some(store) = self.volume_stores().get(&volume) else {
                 tracing::warn!(%volume, %key, "volume not mounted: retired object left behind");
                 continue;
             };
-            runtime.spawn(async move {
+            self.background.spawn(async move {
                 tokio::time::sleep(after).await;
                 match store.delete(&key).await {
                     Ok(()) => tracing::debug!(%volume, %key, "deleted retired volume object"),

@@ -223,11 +223,13 @@ pub async fn start(
     let http_address = http.as_ref().map(|(a, _)| *a);
     let handle = tokio::spawn(async move {
         // /api/health says SHUTTING_DOWN while the MySQL side drains, then HTTP stops.
-        let served = snaprock_mysql::serve(listener, engine, config, shutdown).await;
+        let served = snaprock_mysql::serve(listener, engine.clone(), config, shutdown).await;
         let _ = http_stop.send(());
         if let Some((_, task)) = http {
             let _ = task.await;
         }
+        // Nothing of this server writes into the data directory once its handle has ended.
+        engine.stop().await;
         served
     });
     Ok(Started {

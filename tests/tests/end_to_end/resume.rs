@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use snaprock_tests::s3::{TestS3, files_under};
 use snaprock_tests::{
-    ServerProcess, column, rows, run, show_backup, show_restore, snapshot_timestamp, value,
-    wait_for_backup_state, wait_for_restore_state, wait_until, write_random_csv,
+    ServerProcess, TestServer, column, rows, run, show_backup, show_restore, snapshot_timestamp,
+    value, wait_for_backup_state, wait_for_restore_state, wait_until, write_random_csv,
 };
 
 /// More files than a job moves at once (4), so a kill lands with some moved and some not.
@@ -280,6 +280,101 @@ async fn a_multipart_upload_a_kill_left_open_is_aborted_at_the_next_start() {
         files_under(&uploads)
     );
     assert_eq!(value(&mut c, "SELECT count(*) FROM d.big").await, "400000");
+    drop(c);
+    server.kill9();
+}
+
+/// A graceful stop (what SIGTERM does) cuts a running backup short and waits for it: once the
+/// stop returned, nothing of the stopped server reaches the repository. Meanwhile a second
+/// server on the same data directory is refused with a clear error, and after the stop the
+/// next start continues the same job to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_a_stop_cut_short_continues_and_a_second_server_is_refused_meanwhile() {
+    let s3 = TestS3::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data_dir.path(), "").await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[&s3.create_repository_sql("repo", "stopped", false)],
+    )
+    .await;
+    load_eight_files(&mut c).await;
+    s3.faults.delay_ms.store(300, Ordering::SeqCst);
+    run(&mut c, &["BACKUP SNAPSHOT d.snap TO repo"]).await;
+    wait_for_first_file(&mut c, "BACKUP", "d").await;
+    let job_id = column(&show_backup(&mut c, "d").await, "JobId").to_string();
+
+    let second = snaprock::start(TestServer::options(data_dir.path(), ""), async {}).await;
+    let Err(refusal) = second else {
+        panic!("a second server on the same data directory started")
+    };
+    let message = refusal.to_string();
+    assert!(
+        message.contains("is in use by another snaprock server"),
+        "{message}"
+    );
+    assert_eq!(value(&mut c, "SELECT count(*) FROM d.t").await, "8");
+
+    drop(c);
+    server.stop().await;
+    // A request sent just before the stop returned may still be on its way to the store.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let requests_at_stop = s3.faults.requests.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        s3.faults.requests.load(Ordering::SeqCst),
+        requests_at_stop,
+        "the stopped server still sent requests"
+    );
+    s3.faults.clear();
+
+    let server = TestServer::start_in(data_dir.path(), "").await;
+    let mut c = server.conn().await;
+    let row = wait_for_backup_state(&mut c, "d", &["FINISHED", "CANCELLED"]).await;
+    assert_eq!(column(&row, "Status"), "[OK]", "{row:?}");
+    assert_eq!(column(&row, "JobId"), job_id, "the same job continued");
+    drop(c);
+    server.stop().await;
+}
+
+/// The real binary started on a data directory another server uses exits at once with an
+/// error that says so, and the running server is untouched; a kill -9 releases the directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_refuses_a_data_directory_in_use_and_a_kill_releases_it() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(data_dir.path()).await;
+    let mut c = server.conn().await;
+    run(&mut c, &["CREATE DATABASE d", "CREATE TABLE d.t (k INT)"]).await;
+    run(&mut c, &["INSERT INTO d.t VALUES (1), (2)"]).await;
+
+    let second = tokio::task::spawn_blocking({
+        let dir = data_dir.path().to_path_buf();
+        move || {
+            std::process::Command::new(snaprock_tests::snaprock_binary())
+                .arg("--data-dir")
+                .arg(&dir)
+                .args(["--port", &snaprock_tests::free_port().to_string()])
+                .args(["--http-port", "0"])
+                .output()
+                .expect("run snaprock")
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is in use by another snaprock server"),
+        "{stderr}"
+    );
+    assert_eq!(value(&mut c, "SELECT sum(k) FROM d.t").await, "3");
+
+    drop(c);
+    server.kill9();
+    let server = ServerProcess::start(data_dir.path()).await;
+    let mut c = server.conn().await;
+    assert_eq!(value(&mut c, "SELECT sum(k) FROM d.t").await, "3");
     drop(c);
     server.kill9();
 }

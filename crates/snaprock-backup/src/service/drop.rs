@@ -133,7 +133,9 @@ impl BackupService {
             warn!(error = %e, "could not save the pending collection");
         }
         let service = self.clone();
-        tokio::spawn(async move { service.collect_pending().await });
+        self.catalog
+            .background()
+            .spawn(async move { service.collect_pending().await });
     }
 
     /// One collection attempt per pending repository.
@@ -162,7 +164,7 @@ impl BackupService {
     /// `/metrics` at the first pass and then every `REPOSITORY_CHECK_EVERY`.
     pub fn start_sweeper(self: &Arc<Self>) {
         let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
+        self.catalog.background().spawn(async move {
             let mut last_check: Option<std::time::Instant> = None;
             loop {
                 tokio::time::sleep(SWEEP_EVERY).await;

@@ -76,7 +76,9 @@ impl BackupService {
         info!(database = %analyzed.database, snapshot = %analyzed.snapshot, repository = %repo.name, "backup job submitted");
         let span =
             info_span!("backup_job", database = %analyzed.database, snapshot = %analyzed.snapshot);
-        tokio::spawn(crate::backup::runner::run_backup(self.clone(), job, repo).instrument(span));
+        self.catalog
+            .background()
+            .spawn(crate::backup::runner::run_backup(self.clone(), job, repo).instrument(span));
         Ok(())
     }
 
@@ -170,7 +172,9 @@ impl BackupService {
         self.save()?;
         info!(database = %database, snapshot = %stmt.snapshot, repository = %repo.name, "restore job submitted");
         let span = info_span!("restore_job", database = %database, snapshot = %stmt.snapshot);
-        tokio::spawn(crate::restore::runner::run_restore(self.clone(), job, repo).instrument(span));
+        self.catalog
+            .background()
+            .spawn(crate::restore::runner::run_restore(self.clone(), job, repo).instrument(span));
         Ok(())
     }
 

@@ -205,6 +205,11 @@ impl BackupService {
         self.lock().repositories.keys().cloned().collect()
     }
 
+    /// How many backup and restore jobs have not ended (a stop cuts them short).
+    pub fn running_jobs(&self) -> usize {
+        self.lock().all_jobs().filter(|j| !j.is_done()).count()
+    }
+
     /// The identity of this server's data (kept in its data directory across restarts).
     pub fn cluster_id(&self) -> &str {
         &self.cluster_id

@@ -56,7 +56,9 @@ impl BackupService {
     pub(crate) fn check_repository_soon(self: &Arc<Self>, repository: &str) {
         let service = self.clone();
         let repository = repository.to_string();
-        tokio::spawn(async move { service.check_repository(&repository).await });
+        self.catalog
+            .background()
+            .spawn(async move { service.check_repository(&repository).await });
     }
 
     /// Lists every repository and records what each answered.

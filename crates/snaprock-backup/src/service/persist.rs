@@ -235,7 +235,7 @@ impl BackupService {
                     }
                 }
             };
-            tokio::spawn(task.instrument(span));
+            self.catalog.background().spawn(task.instrument(span));
         }
     }
 
@@ -255,7 +255,7 @@ impl BackupService {
                 .chain(state.volume_stores.iter().cloned())
                 .collect()
         };
-        tokio::spawn(async move {
+        self.catalog.background().spawn(async move {
             let mut aborted = 0;
             for store in stores {
                 aborted += store.abort_open_uploads(&open).await;

@@ -245,7 +245,7 @@ impl TaskScheduler {
         self.end_interrupted_refreshes(engine);
         let weak = Arc::downgrade(engine);
         let scheduler = self.clone();
-        tokio::spawn(async move {
+        engine.catalog.background().spawn(async move {
             let mut tick = tokio::time::interval(TICK);
             loop {
                 tick.tick().await;
@@ -273,7 +273,7 @@ impl TaskScheduler {
                 Some(target) => {
                     let span =
                         info_span!("task_run", task = %run.task_name, query_id = %run.query_id);
-                    tokio::spawn(
+                    engine.catalog.background().spawn(
                         run::wait_for_backup(self.clone(), engine.clone(), run.query_id, target)
                             .instrument(span),
                     );
@@ -351,7 +351,7 @@ impl TaskScheduler {
         }
         for (task, query_id) in starts {
             let span = info_span!("task_run", task = %task.name, query_id = %query_id);
-            tokio::spawn(
+            engine.catalog.background().spawn(
                 run::run_task(self.clone(), engine.clone(), task, query_id).instrument(span),
             );
         }

@@ -60,8 +60,8 @@ impl TaskScheduler {
     ) -> Result<String> {
         let (query_id, handle) = self.spawn_refresh(engine, database, view_id, force)?;
         match handle.await {
-            Ok(result) => result.map(|_| query_id),
-            Err(_) => Err(ExecError::Execution(format!(
+            Ok(Some(result)) => result.map(|_| query_id),
+            Ok(None) | Err(_) => Err(ExecError::Execution(format!(
                 "the refresh {query_id} was cancelled"
             ))),
         }
@@ -99,7 +99,7 @@ impl TaskScheduler {
         database: &str,
         view_id: u64,
         force: bool,
-    ) -> Result<(String, tokio::task::JoinHandle<Result<u64>>)> {
+    ) -> Result<(String, tokio::task::JoinHandle<Option<Result<u64>>>)> {
         let state = engine.catalog.snapshot();
         let (name, view) = crate::statements::view_by_id(&state, database, view_id)?;
         let run = TaskRunRecord {
@@ -120,13 +120,14 @@ impl TaskScheduler {
         self.save()?;
         let span = info_span!("task_run", task = %task_name(view_id), query_id = %query_id);
         let scheduler = self.clone();
+        let catalog = engine.catalog.clone();
         let engine = engine.clone();
         let db = database.to_string();
         let id = query_id.clone();
         // Registered before the refresh can end, so its end always finds and removes it.
         let mut refreshing = self.lock_refreshing();
         let (ended, done) = tokio::sync::watch::channel(false);
-        let handle = tokio::spawn(
+        let handle = catalog.background().spawn(
             async move {
                 let result = refresh_view(&engine, &db, view_id, force, &id).await;
                 scheduler.lock_refreshing().remove(&view_id);
