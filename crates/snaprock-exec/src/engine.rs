@@ -14,6 +14,7 @@ use snaprock_storage::{Catalog, CompactionPolicy};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::df::info_schema::ServerSetting;
 use crate::metrics::ServerMetrics;
 use crate::variables::GlobalVariables;
 use crate::{ExecError, Result};
@@ -86,6 +87,8 @@ pub struct Engine {
     /// DataFusion's runtime, shared by every session: its object stores (the catalog's file
     /// router) and its caches (Parquet footers) serve all of them.
     pub(crate) runtime: Arc<RuntimeEnv>,
+    /// The start-up options, as information_schema.be_configs shows them.
+    server_settings: std::sync::OnceLock<Vec<ServerSetting>>,
 }
 
 impl Engine {
@@ -126,6 +129,7 @@ impl Engine {
             queries: AtomicU64::new(0),
             prepared_statements: AtomicU64::new(0),
             metrics,
+            server_settings: std::sync::OnceLock::new(),
         });
         engine.metrics.register_state(&engine);
         Ok(engine)
@@ -185,6 +189,15 @@ impl Engine {
                 }
             }
         });
+    }
+
+    /// Records the options the server started with (once; later calls change nothing).
+    pub fn set_server_settings(&self, settings: Vec<ServerSetting>) {
+        let _ = self.server_settings.set(settings);
+    }
+
+    pub(crate) fn server_settings(&self) -> &[ServerSetting] {
+        self.server_settings.get().map_or(&[], Vec::as_slice)
     }
 
     /// Stops the background work (jobs, sweepers, scheduled tasks) and waits for it, then

@@ -20,6 +20,7 @@ mod statements;
 mod tasks;
 mod variables;
 
+pub use df::info_schema::ServerSetting;
 pub use engine::{ConnectionInfo, Engine, KillRequest};
 pub use error::{ExecError, Result};
 pub use metrics::{Refusal, ServerMetrics};

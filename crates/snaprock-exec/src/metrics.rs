@@ -151,6 +151,11 @@ impl ServerMetrics {
         }
     }
 
+    /// Every series, as families (information_schema.be_metrics lists them).
+    pub(crate) fn gather(&self) -> Vec<prometheus::proto::MetricFamily> {
+        self.registry.gather()
+    }
+
     /// Every series in Prometheus' text exposition format.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

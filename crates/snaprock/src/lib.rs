@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use snaprock_exec::Engine;
+use snaprock_exec::{Engine, ServerSetting};
 use snaprock_mysql::{ServerConfig, TlsSettings};
 use tokio::net::TcpListener;
 
@@ -112,6 +112,93 @@ fn parse_size(text: &str) -> Result<u64, String> {
 }
 
 impl Options {
+    /// The options as information_schema.be_configs lists them, each with its default; never
+    /// the root password.
+    pub fn settings(&self) -> Vec<ServerSetting> {
+        let command = <Options as clap::CommandFactory>::command();
+        let setting = |id: &str, value: String, kind: &'static str| {
+            let default = command
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_default_values().first())
+                .map(|v| v.to_string_lossy().into_owned())
+                // A size written `10G` is shown in bytes, as its value is.
+                .map(|v| match (kind, parse_size(&v)) {
+                    ("int64", Ok(n)) => n.to_string(),
+                    _ => v,
+                })
+                // A flag (a bool without a default value) is off unless given.
+                .unwrap_or_else(|| {
+                    if kind == "bool" {
+                        "false".into()
+                    } else {
+                        String::new()
+                    }
+                });
+            ServerSetting {
+                name: id.to_string(),
+                value,
+                kind,
+                default,
+            }
+        };
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        vec![
+            setting("data_dir", self.data_dir.display().to_string(), "string"),
+            setting("host", self.host.clone(), "string"),
+            setting("port", self.port.to_string(), "int64"),
+            setting("http_port", self.http_port.to_string(), "int64"),
+            setting(
+                "compaction_interval_secs",
+                self.compaction_interval_secs.to_string(),
+                "int64",
+            ),
+            setting(
+                "tls_cert",
+                path(&self.tls_cert).unwrap_or_default(),
+                "string",
+            ),
+            setting("tls_key", path(&self.tls_key).unwrap_or_default(), "string"),
+            setting(
+                "require_secure_transport",
+                self.require_secure_transport.to_string(),
+                "bool",
+            ),
+            setting(
+                "shutdown_grace_secs",
+                self.shutdown_grace_secs.to_string(),
+                "int64",
+            ),
+            setting("upload_part_mib", self.upload_part_mib.to_string(), "int64"),
+            setting(
+                "upload_parts_in_flight",
+                self.upload_parts_in_flight.to_string(),
+                "int64",
+            ),
+            setting(
+                "download_part_kib",
+                self.download_part_kib.to_string(),
+                "int64",
+            ),
+            setting(
+                "download_parts_in_flight",
+                self.download_parts_in_flight.to_string(),
+                "int64",
+            ),
+            setting(
+                "download_direct_io",
+                self.download_direct_io.to_string(),
+                "bool",
+            ),
+            setting("datacache_size", self.datacache_size.to_string(), "int64"),
+            setting(
+                "volume_retire_grace_secs",
+                self.volume_retire_grace_secs.to_string(),
+                "int64",
+            ),
+        ]
+    }
+
     /// The repository transfer settings these options ask for.
     pub fn transfers(&self) -> snaprock_backup::store::TransferTuning {
         snaprock_backup::store::TransferTuning {
@@ -191,6 +278,7 @@ pub async fn start(
     let engine = Engine::open(&options.data_dir, root_password, options.transfers())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    engine.set_server_settings(options.settings());
     engine.catalog.set_datacache_limit(options.datacache_size);
     engine
         .catalog
@@ -265,7 +353,8 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::{Options, parse_size};
+    use clap::Parser;
 
     #[test]
     fn sizes_take_units() {
@@ -278,5 +367,32 @@ mod tests {
         assert!(parse_size("10X").is_err());
         assert!(parse_size("G").is_err());
         assert!(parse_size("99999999999T").is_err());
+    }
+
+    /// be_configs lists every option but the root password, each with its default.
+    #[test]
+    fn every_option_but_the_password_is_a_setting() {
+        let options = Options::parse_from(["snaprock", "--port", "9999"]);
+        let settings = options.settings();
+        let command = <Options as clap::CommandFactory>::command();
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            let listed = settings.iter().any(|s| s.name == id);
+            match id {
+                "root_password" | "help" | "version" => assert!(!listed, "{id} is listed"),
+                _ => assert!(listed, "option {id} is not a be_configs setting"),
+            }
+        }
+        let port = settings.iter().find(|s| s.name == "port").unwrap();
+        assert_eq!(
+            (port.value.as_str(), port.default.as_str()),
+            ("9999", "9030")
+        );
+        let cache = settings
+            .iter()
+            .find(|s| s.name == "datacache_size")
+            .unwrap();
+        assert_eq!(cache.default, (10u64 << 30).to_string());
+        assert_eq!(cache.value, cache.default);
     }
 }

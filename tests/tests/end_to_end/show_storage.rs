@@ -230,3 +230,120 @@ async fn starrocks_session_variables_are_accepted() {
     )
     .await;
 }
+
+/// StarRocks' be_* tables for the one backend a server is: its start-up options (never the
+/// root password) with their defaults, the series of /metrics, its threads, what compaction
+/// would pick; transactions, logs and brpc variables have no rows. information_schema is
+/// read-only (MySQL's 1044), be_configs included.
+#[tokio::test]
+async fn be_tables_describe_the_one_backend() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    // The test server compacts hourly (default 30 s) and downloads 16 parts at once (default).
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT BE_ID, NAME, VALUE, TYPE, `DEFAULT`, MUTABLE FROM information_schema.be_configs \
+             WHERE NAME IN ('compaction_interval_secs', 'download_parts_in_flight') ORDER BY NAME"
+        )
+        .await,
+        vec![
+            vec![
+                "10001",
+                "compaction_interval_secs",
+                "3600",
+                "int64",
+                "30",
+                "false"
+            ],
+            vec![
+                "10001",
+                "download_parts_in_flight",
+                "16",
+                "int64",
+                "16",
+                "false"
+            ],
+        ]
+    );
+    assert_eq!(
+        value(
+            &mut c,
+            "SELECT count(*) FROM information_schema.be_configs WHERE NAME LIKE '%password%'"
+        )
+        .await,
+        "0"
+    );
+    expect_error(
+        &mut c,
+        "UPDATE information_schema.be_configs SET VALUE = '1' WHERE NAME = 'port'",
+        1044,
+        "Access denied for user 'root'@'%' to database 'information_schema'",
+    )
+    .await;
+
+    run(
+        &mut c,
+        &["CREATE DATABASE d", "CREATE TABLE d.t (k INT, v INT)"],
+    )
+    .await;
+    // Eight INSERTs: eight small files in one partition, what a compaction pass waits for.
+    for i in 0..8 {
+        run(&mut c, &[&format!("INSERT INTO d.t VALUES ({i}, {i})")]).await;
+    }
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT CANDIDATES_NUM, CANDIDATE_MAX_SCORE FROM information_schema.be_compactions"
+        )
+        .await,
+        vec![vec!["1", "8"]]
+    );
+    let statements: i64 = value(
+        &mut c,
+        "SELECT sum(VALUE) FROM information_schema.be_metrics \
+         WHERE NAME = 'snaprock_statements_total'",
+    )
+    .await
+    .parse()
+    .unwrap();
+    assert!(statements >= 10, "{statements}");
+    assert_eq!(
+        value(
+            &mut c,
+            "SELECT count(*) FROM information_schema.be_metrics \
+             WHERE NAME = 'snaprock_statements_total' AND LABELS LIKE '{kind=\"%\"}'"
+        )
+        .await,
+        value(
+            &mut c,
+            "SELECT count(*) FROM information_schema.be_metrics \
+             WHERE NAME = 'snaprock_statements_total'"
+        )
+        .await
+    );
+    let threads: i64 = value(
+        &mut c,
+        "SELECT count(*) FROM information_schema.be_threads WHERE TID > 0 AND BOUND_CPUS > 0",
+    )
+    .await
+    .parse()
+    .unwrap();
+    assert!(threads >= 1, "{threads}");
+    for empty in ["be_txns", "be_logs", "be_bvars"] {
+        assert!(
+            rows(&mut c, &format!("SELECT * FROM information_schema.{empty}"))
+                .await
+                .is_empty()
+        );
+    }
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT BE_ID, LEVEL, TIMESTAMP, TID, LOG FROM information_schema.be_logs"
+        )
+        .await
+        .len(),
+        0
+    );
+}

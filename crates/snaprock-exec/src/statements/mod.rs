@@ -9,6 +9,7 @@ mod backup;
 mod column_names;
 mod config;
 pub(crate) mod ddl;
+mod dml_target;
 mod hints;
 mod materialized_view;
 mod partition_values;

@@ -12,7 +12,7 @@ use datafusion::sql::parser::Statement as DfStatement;
 use snaprock_sql::ast::{ObjectName as SrObjectName, Privilege};
 use snaprock_sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use snaprock_sql::sqlparser::ast::{
-    self as sql_ast, Expr, Ident, ObjectName, ObjectNamePart, Statement, TableFactor,
+    self as sql_ast, Expr, Ident, ObjectName, ObjectNamePart, Statement,
 };
 
 use super::column_names::{DisplayNames, output_names};
@@ -121,7 +121,7 @@ pub(crate) async fn plan_statement(
     write: WriteAs,
 ) -> Result<PlannedStatement> {
     let names = sql.and_then(|sql| output_names(&stmt, sql));
-    let mut target = dml_target(&stmt, session.current_db.as_deref());
+    let mut target = super::dml_target::dml_target(&stmt, session.current_db.as_deref());
     if let (Some(target), Some(privilege)) = (target.as_mut(), write.privilege) {
         target.privilege = privilege;
     }
@@ -130,7 +130,7 @@ pub(crate) async fn plan_statement(
     }
     let ctx = statement_context(session, target);
     if let Some(target) = &ctx.dml_target {
-        refuse_view_write(&ctx.state, target)?;
+        super::dml_target::refuse_read_only(session, &ctx.state, target)?;
     }
     if let Some(partitions) = write.overwrite_partitions {
         *ctx.overwrite_partitions
@@ -505,74 +505,6 @@ fn typed_parameters(plan: &LogicalPlan, values: Vec<ScalarValue>) -> Result<Vec<
 }
 
 /// The `count` DML plans return.
-/// The table an INSERT, DELETE or UPDATE writes (resolved against the current database) and
-/// the privilege that needs; `None` for queries.
-fn dml_target(stmt: &Statement, current_db: Option<&str>) -> Option<DmlTarget> {
-    let (name, privilege) = match stmt {
-        Statement::Insert(insert) => match &insert.table {
-            sql_ast::TableObject::TableName(name) => (name, Privilege::Insert),
-            _ => return None,
-        },
-        Statement::Delete(delete) => {
-            let (sql_ast::FromTable::WithFromKeyword(from)
-            | sql_ast::FromTable::WithoutKeyword(from)) = &delete.from;
-            match delete.tables.first() {
-                Some(name) => (name, Privilege::Delete),
-                None => match &from.first()?.relation {
-                    TableFactor::Table { name, .. } => (name, Privilege::Delete),
-                    _ => return None,
-                },
-            }
-        }
-        Statement::Update(update) => match &update.table.relation {
-            TableFactor::Table { name, .. } => (name, Privilege::Update),
-            _ => return None,
-        },
-        Statement::Explain { statement, .. } => return dml_target(statement, current_db),
-        _ => return None,
-    };
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| match p {
-            ObjectNamePart::Identifier(i) => i.value.clone(),
-            other => other.to_string(),
-        })
-        .collect();
-    let (database, table) = match parts.as_slice() {
-        [t] => (current_db?.to_string(), t.clone()),
-        [d, t] => (d.clone(), t.clone()),
-        [_, d, t] => (d.clone(), t.clone()),
-        _ => return None,
-    };
-    Some(DmlTarget {
-        database,
-        table,
-        privilege,
-        refresh: false,
-    })
-}
-
-/// A materialized view's rows change only by its refresh (StarRocks' texts).
-fn refuse_view_write(state: &snaprock_storage::CatalogState, target: &DmlTarget) -> Result<()> {
-    let is_view = state
-        .table(&target.database, &target.table)
-        .is_some_and(|t| t.materialized_view.is_some());
-    if !is_view || target.refresh {
-        return Ok(());
-    }
-    let name = &target.table;
-    let what = match target.privilege {
-        Privilege::Delete => format!("The data of '{name}' cannot be deleted because it is"),
-        Privilege::Update => format!("The data of '{name}' cannot be modified because '{name}' is"),
-        _ => format!("The data of '{name}' cannot be inserted because '{name}' is"),
-    };
-    Err(ExecError::Analysis(format!(
-        "{what} a materialized view,and the data of materialized view must be consistent with \
-         the base table"
-    )))
-}
-
 fn dml_count(batches: &[datafusion::arrow::array::RecordBatch]) -> u64 {
     batches
         .iter()

@@ -47,6 +47,7 @@ fn upsert_statement(
     };
     let target = object_name(name)?;
     let (db, table_name) = session.resolve(&target)?;
+    super::dml_target::refuse_information_schema(session, &db)?;
     // The privilege before anything about the table is told.
     session
         .privileges()

@@ -1,8 +1,10 @@
 //! `information_schema` with MySQL's table and column names, built from the statement's catalog
 //! snapshot. Each table is one `SystemTable`: its columns and its row maker side by side
-//! (`catalog_tables.rs`, `server_tables.rs`, `task_tables.rs`, `starrocks_tables.rs`), so a
+//! (`catalog_tables.rs`, `server_tables.rs`, `task_tables.rs`, `starrocks_tables.rs`,
+//! `backend_tables.rs`), so a
 //! column cannot drift from its value.
 
+mod backend_tables;
 mod catalog_tables;
 mod routine_tables;
 mod server_tables;
@@ -10,6 +12,7 @@ mod starrocks_tables;
 mod task_tables;
 mod view_tables;
 
+pub use backend_tables::ServerSetting;
 pub(crate) use view_tables::{SHOW_COLUMNS as SHOW_MATERIALIZED_VIEWS_COLUMNS, view_row};
 
 use std::sync::Arc;
@@ -65,6 +68,13 @@ const SYSTEM_TABLES: &[SystemTable] = &[
     starrocks_tables::APPLICABLE_ROLES,
     starrocks_tables::LOADS,
     starrocks_tables::BE_TABLETS,
+    backend_tables::BE_CONFIGS,
+    backend_tables::BE_METRICS,
+    backend_tables::BE_THREADS,
+    backend_tables::BE_COMPACTIONS,
+    backend_tables::BE_TXNS,
+    backend_tables::BE_LOGS,
+    backend_tables::BE_BVARS,
     view_tables::MATERIALIZED_VIEWS,
 ];
 
