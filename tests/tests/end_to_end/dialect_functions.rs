@@ -276,3 +276,111 @@ async fn date_parts_and_epochs_as_mysql_answers_them() {
     );
     server.stop().await;
 }
+
+/// Functions MySQL and StarRocks both have that DataFusion lacks or answers otherwise, with the
+/// answers their reference manuals give (MySQL's WEEK/YEARWEEK/CONV/SEC_TO_TIME examples,
+/// StarRocks' regexp_extract, parse_url, next_day and JSON constructor examples).
+#[tokio::test]
+async fn mysql_and_starrocks_functions_answer_as_their_manuals_say() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    answers(
+        &mut c,
+        &[
+            ("SELECT hex(255), hex('abc'), hex(-1)", "FF|616263|FFFFFFFFFFFFFFFF"),
+            ("SELECT unhex('4D7953514C'), bin(12), char(77)", "MySQL|1100|M"),
+            ("SELECT conv('a', 16, 2), conv('6E', 18, 8), conv('-17', 10, -18)", "1010|172|-H"),
+            ("SELECT crc32('MySQL'), crc32('mysql')", "3259397556|2501908538"),
+            (
+                "SELECT sha2('abc', 224), sha2('abc', 7)",
+                "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7|NULL",
+            ),
+            (
+                "SELECT regexp_extract('AbCdE', '([[:lower:]]+)C([[:lower:]]+)', 1), \
+                 regexp_extract('AbCdExCeF', '([[:lower:]]+)C([[:lower:]]+)', 2), \
+                 regexp_extract('abc', 'x(.)', 1) = ''",
+                "b|d|1",
+            ),
+            // MySQL and StarRocks replace every match; DataFusion alone, the first.
+            ("SELECT regexp_replace('a b c', ' ', '-')", "a-b-c"),
+            (
+                "SELECT parse_url('http://facebook.com/path1/p.php?k1=v1&k2=v2#Ref1', 'HOST'), \
+                 parse_url('http://facebook.com/path1/p.php?k1=v1&k2=v2#Ref1', 'QUERY'), \
+                 parse_url('http://facebook.com/path1/p.php?k1=v1&k2=v2#Ref1', 'REF')",
+                "facebook.com|k1=v1&k2=v2|Ref1",
+            ),
+            (
+                "SELECT week('2008-02-20'), week('2008-02-20', 1), week('2008-12-31', 1), \
+                 week('2000-01-01', 0), week('2000-01-01', 2)",
+                "7|8|53|0|52",
+            ),
+            ("SELECT yearweek('1987-01-01'), yearweek('2024-01-01')", "198652|202353"),
+            (
+                "SELECT next_day('2023-04-05', 'Monday'), next_day('2023-04-05', 'Mo'), \
+                 previous_day('2023-04-05', 'Wednesday')",
+                "2023-04-10|2023-04-10|2023-03-29",
+            ),
+            ("SELECT makedate(2011, 31), makedate(2011, 32), makedate(2011, 0)", "2011-01-31|2011-02-01|NULL"),
+            ("SELECT sec_to_time(2378), time_to_sec('22:23:00')", "00:39:38|80580"),
+            (
+                // StarRocks keeps an object's keys sorted (its documentation's example).
+                "SELECT json_object('name', 'starrocks', 'active', true, 'published', 2020), \
+                 json_array(1, 'a', NULL)",
+                "{\"active\": true, \"name\": \"starrocks\", \"published\": 2020}|[1, \"a\", null]",
+            ),
+            (
+                "SELECT json_length('[1, 2, 3]'), json_length('{\"a\": {\"b\": 1, \"c\": 2}}', '$.a'), \
+                 json_keys('{\"a\": 1, \"b\": 2}'), json_exists('{\"a\": 1}', '$.a'), \
+                 json_exists('{\"a\": 1}', '$.b')",
+                "3|2|[\"a\", \"b\"]|1|0",
+            ),
+            ("SELECT pmod(-7, 3), positive(-4), negative(4), e() > 2.718", "2|-4|-4|1"),
+            (
+                "SELECT bitand(6, 3), bitor(6, 3), bitxor(6, 3), bitnot(1), bit_shift_left(1, 4), \
+                 bit_shift_right(16, 2)",
+                "2|7|5|-2|16|4",
+            ),
+            (
+                "SELECT concat('[', space(2), ']'), strleft('starrocks', 4), strright('starrocks', 5), \
+                 split('a,b,c', ',')",
+                "[  ]|star|rocks|[\"a\",\"b\",\"c\"]",
+            ),
+            (
+                "SELECT dayofweek_iso('2023-01-01'), week_iso('2023-01-01'), week_iso('2023-01-02')",
+                "7|52|1",
+            ),
+            (
+                "SELECT null_or_empty(''), null_or_empty(NULL), null_or_empty('a'), \
+                 append_trailing_char_if_absent('a', 'c'), append_trailing_char_if_absent('ac', 'c')",
+                "1|1|0|ac|ac",
+            ),
+            ("SELECT field('ej', 'Hej', 'ej', 'Heja'), field('fo', 'Hej')", "2|0"),
+        ],
+    )
+    .await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (k INT, v INT)",
+            "INSERT INTO d.t VALUES (1, 1), (2, 2), (3, 3), (4, 3)",
+        ],
+    )
+    .await;
+    // MySQL's and StarRocks' STDDEV and VARIANCE are the population's.
+    answers(
+        &mut c,
+        &[
+            (
+                "SELECT count_if(v > 1), multi_distinct_count(v), multi_distinct_sum(v) FROM d.t",
+                "3|3|6",
+            ),
+            (
+                "SELECT round(stddev(v), 4), round(std(v), 4), round(variance(v), 4), \
+                 round(var_samp(v), 4), round(stddev_samp(v), 4) FROM d.t",
+                "0.8292|0.8292|0.6875|0.9167|0.9574",
+            ),
+        ],
+    )
+    .await;
+}

@@ -17,6 +17,7 @@ pub(crate) mod generated_keys;
 pub(crate) mod info_schema;
 pub(crate) mod key_merge;
 pub(crate) mod lateral_unnest;
+pub(crate) mod more_functions;
 pub(crate) mod mv_rewrite;
 pub(crate) mod mysql_functions;
 pub(crate) mod provider;
@@ -24,6 +25,7 @@ pub(crate) mod prune;
 pub(crate) mod rewrite;
 pub(crate) mod rewrite_functions;
 pub(crate) mod starrocks_functions;
+pub(crate) mod starrocks_rewrites;
 pub(crate) mod truncate_fn;
 
 use datafusion::execution::object_store::ObjectStoreUrl;
@@ -74,6 +76,7 @@ pub(crate) fn new_datafusion_context(runtime: &Arc<RuntimeEnv>) -> SessionContex
     crate::df::complex_types::register(&ctx);
     crate::df::date_arith::register(&ctx);
     crate::df::starrocks_functions::register(&ctx);
+    crate::df::more_functions::register(&ctx);
     crate::df::truncate_fn::register(&ctx);
     ctx
 }

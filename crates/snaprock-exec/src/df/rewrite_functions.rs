@@ -173,6 +173,9 @@ pub(crate) fn rewrite_call(
     if let Some(replacement) = starrocks_aggregate(&name, f)? {
         return Ok(Some(replacement));
     }
+    if let Some(replacement) = crate::df::starrocks_rewrites::rewrite(&name, f)? {
+        return Ok(Some(replacement));
+    }
     // MySQL spellings of functions DataFusion has under another name.
     let renamed = match name.as_str() {
         "ifnull" => Some("coalesce"),
@@ -183,6 +186,10 @@ pub(crate) fn rewrite_call(
         "lcase" => Some("lower"),
         "substr" | "mid" => Some("substring"),
         "collect_list" => Some("array_agg"),
+        // MySQL's and StarRocks' STDDEV and VARIANCE are the population's.
+        "stddev" | "std" => Some("stddev_pop"),
+        "variance" | "variance_pop" => Some("var_pop"),
+        "variance_samp" => Some("var_samp"),
         "map_size" => Some("cardinality"),
         // StarRocks' array_remove drops every element equal to the value.
         "array_remove" => Some("array_remove_all"),

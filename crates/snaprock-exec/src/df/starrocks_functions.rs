@@ -248,7 +248,7 @@ fn url_decode(text: &str) -> Option<String> {
 }
 
 /// The value at a JSON path (`$`, `$.a.b`, `$.a[0]`, `a.b`, `$."quoted key"`).
-fn json_path<'a>(document: &'a Json, path: &str) -> Option<&'a Json> {
+pub(crate) fn json_path<'a>(document: &'a Json, path: &str) -> Option<&'a Json> {
     let path = path.trim();
     let mut rest = path.strip_prefix('$').unwrap_or(path);
     let mut current = document;
