@@ -36,7 +36,7 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         | Statement::InsertOverwrite { .. }
         | Statement::InsertByName { .. } => Ok(()),
         // USE / COM_INIT_DB check in `use_database`.
-        Statement::Use { .. } => Ok(()),
+        Statement::Use { .. } | Statement::SetCatalog(_) => Ok(()),
         Statement::Transaction(_) | Statement::Ignored(_) => Ok(()),
         Statement::Set(items) => {
             for item in items {
@@ -238,6 +238,7 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
         | Show::Warnings
         | Show::Errors
         | Show::Engines
+        | Show::Catalogs
         | Show::Charset { .. }
         | Show::Collation { .. }
         | Show::ProcedureStatus { .. }

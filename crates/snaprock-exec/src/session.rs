@@ -125,10 +125,18 @@ impl Session {
         *self.kill.borrow() == KillRequest::Connection
     }
 
-    /// USE db / COM_INIT_DB / a database in the handshake.
+    /// USE db / COM_INIT_DB / a database in the handshake; `default_catalog.db` too (clients
+    /// send USE's text as COM_INIT_DB, and StarRocks' JDBC URLs name the catalog).
     pub fn use_database(&mut self, db: &str) -> Result<()> {
-        check_sees_database(self, db)?;
         let state = self.engine.catalog.snapshot();
+        let db = match db.split_once('.') {
+            Some((catalog, name)) if state.database(db).is_none() => {
+                crate::df::catalog_provider::check_catalog(catalog)?;
+                name
+            }
+            _ => db,
+        };
+        check_sees_database(self, db)?;
         if !db.eq_ignore_ascii_case(crate::df::catalog_provider::INFORMATION_SCHEMA)
             && state.database(db).is_none()
         {

@@ -14,6 +14,7 @@ pub use crate::mv_ast::{
     AlterMaterializedView, CreateMaterializedView, MaterializedViewStatement, RefreshKind,
     RefreshScheme,
 };
+pub use crate::set_ast::{SetItem, SetValue, VariableScope};
 pub use crate::storage_volume::{CreateStorageVolume, StorageVolumeStatement};
 pub use crate::task_ast::{IntervalUnit, SubmitTask, TaskSchedule};
 
@@ -74,9 +75,13 @@ pub enum Statement {
     CheckSnapshot(Box<CheckSnapshot>),
     /// `DROP SNAPSHOT snap ON repo [FORCE]`.
     DropSnapshot(Box<DropSnapshot>),
+    /// `USE [catalog.]db`.
     Use {
+        catalog: Option<String>,
         database: String,
     },
+    /// `SET CATALOG c`.
+    SetCatalog(String),
     CreateTable(Box<CreateTable>),
     CreateTableLike {
         name: ObjectName,
@@ -401,6 +406,8 @@ pub enum Show {
     Warnings,
     Errors,
     Engines,
+    /// `SHOW CATALOGS`: the one internal catalog.
+    Catalogs,
     Charset {
         filter: Option<ShowFilter>,
     },
@@ -512,6 +519,7 @@ impl Statement {
             Statement::CheckSnapshot(_) => "ADMIN CHECK SNAPSHOT",
             Statement::DropSnapshot(_) => "DROP SNAPSHOT",
             Statement::Use { .. } => "USE",
+            Statement::SetCatalog(_) => "SET CATALOG",
             Statement::CreateTable(_) => "CREATE TABLE",
             Statement::CreateTableLike { .. } => "CREATE TABLE LIKE",
             Statement::DropTable { .. } => "DROP TABLE",
@@ -558,37 +566,4 @@ pub enum GrantsTarget {
     CurrentUser,
     User(UserIdentity),
     Role(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VariableScope {
-    Session,
-    Global,
-    /// `@name`: a user variable.
-    User,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum SetValue {
-    Default,
-    Expr(Box<Expr>),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum SetItem {
-    /// `SET NAMES x [COLLATE y]`, `SET CHARACTER SET x`.
-    Names {
-        charset: String,
-        collation: Option<String>,
-    },
-    Variable {
-        scope: VariableScope,
-        name: String,
-        value: SetValue,
-    },
-    /// `SET [SESSION|GLOBAL] TRANSACTION ...`: the text after TRANSACTION.
-    Transaction {
-        global: bool,
-        characteristics: String,
-    },
 }

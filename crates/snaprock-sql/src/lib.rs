@@ -19,6 +19,7 @@ mod materialized_view;
 mod mv_ast;
 mod parser;
 mod set;
+mod set_ast;
 mod show;
 mod snapshot_filter;
 mod split;

@@ -67,6 +67,8 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
         }
     } else if parse_word(p, "ENGINES") || parse_words(p, &["STORAGE", "ENGINES"]) {
         Show::Engines
+    } else if parse_word(p, "CATALOGS") {
+        Show::Catalogs
     } else if parse_word(p, "CHARSET") || parse_words(p, &["CHARACTER", "SET"]) {
         Show::Charset {
             filter: parse_filter(p)?,

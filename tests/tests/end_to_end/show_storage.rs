@@ -347,3 +347,56 @@ async fn be_tables_describe_the_one_backend() {
         0
     );
 }
+
+/// StarRocks' catalogs, as BI tools and JDBC URLs name them: the one internal catalog,
+/// `default_catalog`, in SHOW CATALOGS, SET CATALOG, `USE default_catalog.db` (as a statement
+/// and as the database of the handshake), three-part table names and CATALOG(); any other
+/// catalog is refused with StarRocks' text.
+#[tokio::test]
+async fn the_internal_catalog_is_named_as_starrocks_names_it() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (k INT, v INT)",
+            "INSERT INTO default_catalog.d.t VALUES (1, 10), (2, 20)",
+        ],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut c, "SHOW CATALOGS").await,
+        vec![vec![
+            "default_catalog",
+            "Internal",
+            "An internal catalog contains this cluster's self-managed tables."
+        ]]
+    );
+    run(
+        &mut c,
+        &["SET CATALOG default_catalog", "USE default_catalog.d"],
+    )
+    .await;
+    assert_eq!(
+        rows(&mut c, "SELECT database(), catalog(), current_catalog()").await,
+        vec![vec!["d", "default_catalog", "default_catalog"]]
+    );
+    assert_eq!(
+        value(&mut c, "SELECT sum(t.v) FROM default_catalog.d.t t").await,
+        "30"
+    );
+    for sql in ["SET CATALOG hive_catalog", "USE hive_catalog.d"] {
+        expect_error(
+            &mut c,
+            sql,
+            5064,
+            "Getting analyzing error. Detail message: Unknown catalog 'hive_catalog'.",
+        )
+        .await;
+    }
+    // A JDBC URL's `default_catalog.d` arrives as the handshake's database.
+    let opts = server.opts("root", None, Some("default_catalog.d"));
+    let mut jdbc_like = mysql_async::Conn::new(opts).await.unwrap();
+    assert_eq!(value(&mut jdbc_like, "SELECT count(*) FROM t").await, "2");
+}

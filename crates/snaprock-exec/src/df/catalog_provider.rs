@@ -24,6 +24,16 @@ use crate::engine::Engine;
 
 /// Name of the DataFusion catalog holding every database.
 pub const CATALOG_NAME: &str = "def";
+/// StarRocks' name of its internal catalog: `default_catalog.db.t` names a table too.
+pub const DEFAULT_CATALOG: &str = "default_catalog";
+
+/// `SET CATALOG c` / `USE c.db`: only the internal catalog exists (StarRocks' text otherwise).
+pub(crate) fn check_catalog(catalog: &str) -> crate::Result<()> {
+    if catalog.eq_ignore_ascii_case(DEFAULT_CATALOG) {
+        return Ok(());
+    }
+    Err(ExecError::Analysis(format!("Unknown catalog '{catalog}'")))
+}
 /// Default schema when no database is selected: every lookup in it fails with 1046.
 pub const NO_DATABASE: &str = "__snaprock_no_database__";
 pub const INFORMATION_SCHEMA: &str = "information_schema";

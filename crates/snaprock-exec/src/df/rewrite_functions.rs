@@ -335,6 +335,9 @@ fn session_function(s: &dyn SessionValues, name: &str, f: &Function) -> Option<E
         "last_insert_id" | "found_rows" => Expr::value(Value::Number("0".into(), false)),
         "row_count" => Expr::value(Value::Number("-1".into(), false)),
         "current_role" => string_literal(s.current_role()),
+        "current_catalog" | "catalog" => {
+            string_literal(crate::df::catalog_provider::DEFAULT_CATALOG.to_string())
+        }
         // IS_ROLE_IN_SESSION('r'): whether role r is active in this session.
         "is_role_in_session" => {
             let role = function_args(f)

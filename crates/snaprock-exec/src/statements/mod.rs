@@ -84,8 +84,15 @@ async fn run_handler(
             overwrite,
             query,
         } => query::run_insert_by_name(session, table, partitions, overwrite, query, sql).await,
-        Statement::Use { database } => {
+        Statement::Use { catalog, database } => {
+            if let Some(catalog) = &catalog {
+                crate::df::catalog_provider::check_catalog(catalog)?;
+            }
             session.use_database(&database)?;
+            Ok(Output::ok())
+        }
+        Statement::SetCatalog(catalog) => {
+            crate::df::catalog_provider::check_catalog(&catalog)?;
             Ok(Output::ok())
         }
         Statement::Set(items) => {

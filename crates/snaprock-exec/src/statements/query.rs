@@ -17,7 +17,8 @@ use snaprock_sql::sqlparser::ast::{
 
 use super::column_names::{DisplayNames, output_names};
 use crate::df::catalog_provider::{
-    CATALOG_NAME, DmlTarget, NO_DATABASE, SnapshotCatalog, StatementContext, VIEW_CATALOG,
+    CATALOG_NAME, DEFAULT_CATALOG, DmlTarget, NO_DATABASE, SnapshotCatalog, StatementContext,
+    VIEW_CATALOG,
 };
 use crate::df::files_fn;
 use crate::df::rewrite::rewrite_statement;
@@ -55,7 +56,7 @@ pub(crate) struct PlannedStatement {
 /// snapshot lists (a dropped table's) can be deleted. A result still streaming keeps its own
 /// snapshot (`ResultSet::snapshot`) and its plan's tables.
 pub(crate) fn release_statement_context(session: &Session) {
-    for name in [CATALOG_NAME, VIEW_CATALOG] {
+    for name in [CATALOG_NAME, DEFAULT_CATALOG, VIEW_CATALOG] {
         if session.df.catalog(name).is_some() {
             session.df.register_catalog(
                 name,
@@ -87,7 +88,11 @@ pub(crate) fn statement_context(
             .unwrap_or(0),
         files_tables: Mutex::new(HashMap::new()),
     });
-    for (name, checked) in [(CATALOG_NAME, true), (VIEW_CATALOG, false)] {
+    for (name, checked) in [
+        (CATALOG_NAME, true),
+        (DEFAULT_CATALOG, true),
+        (VIEW_CATALOG, false),
+    ] {
         let catalog = SnapshotCatalog {
             ctx: ctx.clone(),
             checked,

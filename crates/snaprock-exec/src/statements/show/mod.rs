@@ -45,6 +45,7 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
         Show::Status { filter, .. } => server::status(session, filter).await,
         Show::Warnings | Show::Errors => server::warnings(session).await,
         Show::Engines => server::engines().await,
+        Show::Catalogs => server::catalogs().await,
         Show::Charset { filter } => server::charset(filter).await,
         Show::Collation { filter } => server::collation(filter).await,
         Show::Processlist { .. } => server::processlist(session).await,

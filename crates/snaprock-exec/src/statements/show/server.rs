@@ -64,6 +64,17 @@ pub(super) async fn warnings(session: &mut Session) -> Result<Output> {
 }
 
 /// `SHOW ENGINES`.
+/// SHOW CATALOGS: the internal catalog, as StarRocks lists it (there are no external ones).
+pub(super) async fn catalogs() -> Result<Output> {
+    let mut rows = RowsBuilder::text(&["Catalog", "Type", "Comment"]);
+    rows.push(vec![
+        t(crate::df::catalog_provider::DEFAULT_CATALOG),
+        t("Internal"),
+        t("An internal catalog contains this cluster's self-managed tables."),
+    ]);
+    Ok(Output::Rows(rows.into_result()?))
+}
+
 pub(super) async fn engines() -> Result<Output> {
     let mut rows = RowsBuilder::text(&[
         "Engine",
