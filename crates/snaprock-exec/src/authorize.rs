@@ -37,6 +37,7 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
         | Statement::InsertByName { .. } => Ok(()),
         // USE / COM_INIT_DB check in `use_database`.
         Statement::Use { .. } | Statement::SetCatalog(_) => Ok(()),
+        Statement::Labeled { statement, .. } => authorize(session, statement),
         Statement::Transaction(_) | Statement::Ignored(_) => Ok(()),
         Statement::Set(items) => {
             for item in items {

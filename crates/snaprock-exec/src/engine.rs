@@ -64,6 +64,9 @@ impl ConnectionInfo {
     }
 }
 
+/// How long a start waits for another server to let the data directory go.
+const DATA_DIR_LOCK_WAIT: Duration = Duration::from_secs(5);
+
 /// Server-wide state shared by every session.
 pub struct Engine {
     pub catalog: Arc<Catalog>,
@@ -107,7 +110,7 @@ impl Engine {
             ))
         })?;
         // Everything below sees the absolute directory the catalog resolved a relative one to.
-        let catalog = Catalog::open(data_dir)?;
+        let catalog = open_catalog(data_dir).await?;
         catalog.start_cache_filler();
         let data_dir = catalog.root().to_path_buf();
         let backup = BackupService::open(&data_dir, catalog.clone(), transfers).await?;
@@ -335,4 +338,20 @@ fn new_connection_info(id: u32, user: &str, host: &str) -> Arc<ConnectionInfo> {
         }),
         kill,
     })
+}
+
+/// Opens the catalog, waiting up to [`DATA_DIR_LOCK_WAIT`] for a server that is stopping to
+/// let the data directory go.
+async fn open_catalog(data_dir: &Path) -> Result<Arc<Catalog>> {
+    let deadline = Instant::now() + DATA_DIR_LOCK_WAIT;
+    loop {
+        match Catalog::open(data_dir) {
+            Err(snaprock_storage::StorageError::DataDirInUse { .. })
+                if Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
 }

@@ -43,6 +43,8 @@ pub struct Session {
     pub(crate) active_roles: BTreeSet<String>,
     /// Whether its statements count in `/metrics` (not the console's own SHOW statements).
     pub(crate) counted: bool,
+    /// The label of the INSERT running now (`INSERT ... WITH LABEL l`), for its write.
+    pub(crate) load_label: Option<String>,
 }
 
 impl Session {
@@ -76,6 +78,7 @@ impl Session {
             warnings: Vec::new(),
             kill,
             counted: true,
+            load_label: None,
         }
     }
 

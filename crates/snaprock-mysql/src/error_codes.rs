@@ -164,7 +164,9 @@ fn storage_error(error: &StorageError) -> (ErrorKind, String) {
         StorageError::UnknownPartition { .. } => ER_UNKNOWN_PARTITION,
         StorageError::PartitionExists(_) => ER_SAME_NAME_PARTITION,
         StorageError::NotInRecycleBin(_) => ER_BAD_TABLE_ERROR,
-        StorageError::Recycle(_) | StorageError::StorageVolume(_) => ER_SR_COMMON_ERROR,
+        StorageError::Recycle(_)
+        | StorageError::StorageVolume(_)
+        | StorageError::LabelAlreadyUsed(_) => ER_SR_COMMON_ERROR,
         StorageError::PartitionOverlap(_) => ER_RANGE_NOT_INCREASING_ERROR,
         StorageError::NoPartitionForValue(_) => ER_NO_PARTITION_FOR_GIVEN_VALUE,
         StorageError::NullInNotNullColumn(_) => ER_BAD_NULL_ERROR,

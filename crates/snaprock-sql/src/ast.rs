@@ -82,6 +82,11 @@ pub enum Statement {
     },
     /// `SET CATALOG c`.
     SetCatalog(String),
+    /// `INSERT ... WITH LABEL label ...`: the INSERT, committed at most once per label.
+    Labeled {
+        label: String,
+        statement: Box<Statement>,
+    },
     CreateTable(Box<CreateTable>),
     CreateTableLike {
         name: ObjectName,
@@ -520,6 +525,7 @@ impl Statement {
             Statement::DropSnapshot(_) => "DROP SNAPSHOT",
             Statement::Use { .. } => "USE",
             Statement::SetCatalog(_) => "SET CATALOG",
+            Statement::Labeled { statement, .. } => statement.kind(),
             Statement::CreateTable(_) => "CREATE TABLE",
             Statement::CreateTableLike { .. } => "CREATE TABLE LIKE",
             Statement::DropTable { .. } => "DROP TABLE",

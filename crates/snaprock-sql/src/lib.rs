@@ -15,6 +15,7 @@ mod backup;
 mod create_table;
 mod dialect;
 mod error;
+mod label;
 mod materialized_view;
 mod mv_ast;
 mod parser;

@@ -11,6 +11,12 @@ use crate::{ParseError, access, alter, backup, create_table, materialized_view, 
 
 /// Parses one statement (use [`crate::split_statements`] first for multi-statement strings).
 pub fn parse_statement(sql: &str) -> Result<Statement, ParseError> {
+    if let Some((label, rest)) = crate::label::split_label(sql) {
+        return Ok(Statement::Labeled {
+            label,
+            statement: Box::new(parse_statement(&rest)?),
+        });
+    }
     let dialect = StarRocksDialect::for_statement(sql);
     let result = Parser::new(&dialect)
         .try_with_sql(sql)

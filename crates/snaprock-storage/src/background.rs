@@ -90,7 +90,10 @@ impl Background {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        if released.is_some() {
+        if let Some(file) = released {
+            // Unlocked, not only closed: a child process being spawned (between its fork and
+            // its exec) holds a copy of the descriptor, which would keep the lock.
+            let _ = file.unlock();
             info!("background work ended; data directory unlocked");
         }
     }

@@ -18,6 +18,9 @@ pub enum StorageError {
     /// RECOVER TABLE of a table the recycle bin does not hold (StarRocks' ERR_BAD_TABLE_ERROR).
     #[error("Unknown table '{0}'")]
     NotInRecycleBin(String),
+    /// StarRocks' text for a load label a database already committed.
+    #[error("Label [{0}] has already been used.")]
+    LabelAlreadyUsed(String),
     /// RECOVER refused with StarRocks' DDL text (the name is taken, nothing to recover).
     #[error("{0}")]
     Recycle(String),

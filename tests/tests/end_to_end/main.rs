@@ -22,6 +22,7 @@ mod instant_restore;
 mod jdbc_client;
 mod key_models;
 mod limits;
+mod load_labels;
 mod materialized_views;
 mod mysql_grants;
 mod protocol;

@@ -49,6 +49,8 @@ pub struct DmlTarget {
     /// A materialized view's refresh: it writes the view's rows with no privilege on the
     /// view (the query's tables are checked as they are read).
     pub refresh: bool,
+    /// `INSERT ... WITH LABEL l`.
+    pub label: Option<String>,
 }
 
 /// What one statement sees.

@@ -63,7 +63,7 @@ pub(crate) async fn commit_partition_changes(
     table: &TableMeta,
     changes: Vec<PartitionChange>,
 ) -> Result<()> {
-    commit_table_changes(catalog, database, table, changes, None).await
+    commit_table_changes(catalog, database, table, changes, None, None).await
 }
 
 /// Commits file changes to partitions of one table, and for a materialized view's refresh the
@@ -76,6 +76,7 @@ async fn commit_table_changes(
     table: &TableMeta,
     mut changes: Vec<PartitionChange>,
     refreshed_from: Option<&BaseVersions>,
+    label: Option<&str>,
 ) -> Result<()> {
     let now = crate::now_text();
     let mut published = Ok(());
@@ -96,6 +97,14 @@ async fn commit_table_changes(
         return Err(e.into());
     }
     let result = catalog.commit(|s| {
+        if let Some(label) = label {
+            snaprock_storage::claim_label(
+                s,
+                database,
+                label,
+                chrono::Utc::now().timestamp_millis(),
+            )?;
+        }
         let db = s
             .databases
             .get_mut(database)
@@ -225,6 +234,8 @@ pub(crate) struct InsertSink {
     refreshed_from: Option<BaseVersions>,
     /// The table's partition keys generated from expressions, compiled for this load.
     generated_keys: Vec<CompiledKey>,
+    /// `INSERT ... WITH LABEL l`: claimed in the load's commit (see snaprock-storage's labels).
+    label: Option<String>,
 }
 
 impl std::fmt::Debug for InsertSink {
@@ -254,7 +265,14 @@ impl InsertSink {
             overwrite,
             refreshed_from: None,
             generated_keys: Vec::new(),
+            label: None,
         }
+    }
+
+    /// The sink of a load with a label.
+    pub(crate) fn with_label(mut self, label: Option<String>) -> Self {
+        self.label = label;
+        self
     }
 
     /// The sink with the table's generated partition keys compiled (see `generated_keys`).
@@ -380,13 +398,15 @@ impl InsertSink {
                 }
             }
         }
-        if !changes.is_empty() || self.refreshed_from.is_some() {
+        // A labelled load commits its label even when it brings no rows.
+        if !changes.is_empty() || self.refreshed_from.is_some() || self.label.is_some() {
             commit_table_changes(
                 &self.catalog,
                 &self.database,
                 &table,
                 changes,
                 self.refreshed_from.as_ref(),
+                self.label.as_deref(),
             )
             .await?;
         }

@@ -305,7 +305,8 @@ impl TableProvider for SnaprockTable {
             &self.database,
             self.table.clone(),
             overwrite,
-        );
+        )
+        .with_label(self.ctx.dml_target.as_ref().and_then(|t| t.label.clone()));
         if !self.table.partitioning.generated().is_empty() {
             let state = state
                 .as_any()

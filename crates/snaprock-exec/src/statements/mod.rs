@@ -61,6 +61,24 @@ async fn run_handler(
 ) -> Result<Output> {
     materialized_view::refuse_table_statement(session, &statement)?;
     match statement {
+        Statement::Labeled { label, statement } => {
+            let is_insert = match statement.as_ref() {
+                Statement::Standard(s) => {
+                    matches!(**s, snaprock_sql::sqlparser::ast::Statement::Insert(_))
+                }
+                Statement::InsertOverwrite { .. } | Statement::InsertByName { .. } => true,
+                _ => false,
+            };
+            if !is_insert {
+                return Err(crate::ExecError::Unsupported(
+                    "WITH LABEL outside an INSERT".into(),
+                ));
+            }
+            session.load_label = Some(label);
+            let result = Box::pin(run_handler(session, *statement, sql, params)).await;
+            session.load_label = None;
+            result
+        }
         Statement::Standard(stmt) => query::run_standard(session, *stmt, sql, params).await,
         Statement::InsertOverwrite {
             table,

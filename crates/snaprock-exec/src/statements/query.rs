@@ -132,6 +132,8 @@ pub(crate) async fn plan_statement(
     }
     if let Some(target) = target.as_mut() {
         target.refresh = write.refresh;
+        // A labelled INSERT's one write (an UPDATE's or a refresh's never has a label).
+        target.label = session.load_label.take();
     }
     let ctx = statement_context(session, target);
     if let Some(target) = &ctx.dml_target {
