@@ -283,9 +283,13 @@ async fn show_job(conn: &mut Conn, kind: &str, db: &str) -> Vec<(String, String)
 
 /// Every `SHOW <kind> FROM db` row as (column name, value) pairs.
 pub async fn show_job_rows(conn: &mut Conn, kind: &str, db: &str) -> Vec<Vec<(String, String)>> {
-    let sql = format!("SHOW {kind} FROM {db}");
+    named_rows(conn, &format!("SHOW {kind} FROM {db}")).await
+}
+
+/// Every row of `sql` as (column name, text) pairs (NULL as `NULL`).
+pub async fn named_rows(conn: &mut Conn, sql: &str) -> Vec<Vec<(String, String)>> {
     let result: Vec<mysql_async::Row> = conn
-        .query(&sql)
+        .query(sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     result

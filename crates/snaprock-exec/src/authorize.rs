@@ -208,6 +208,8 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
     match show {
         // Filtered to what the session may see where they are answered.
         Show::Databases { .. } | Show::Processlist { .. } => Ok(()),
+        // StarRocks: the node lists need OPERATE on the system.
+        Show::Backends | Show::Frontends | Show::Proc(_) => Ok(system(Privilege::Operate)?),
         Show::Tables { database, .. } | Show::TableStatus { database, .. } => {
             match database.clone().or_else(|| session.current_db.clone()) {
                 Some(db) => check_sees_database(session, &db),

@@ -413,6 +413,10 @@ pub enum Show {
     Engines,
     /// `SHOW CATALOGS`: the one internal catalog.
     Catalogs,
+    /// `SHOW BACKENDS` / `SHOW FRONTENDS` / `SHOW PROC 'path'`: the nodes.
+    Backends,
+    Frontends,
+    Proc(String),
     Charset {
         filter: Option<ShowFilter>,
     },

@@ -69,6 +69,12 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
         Show::Engines
     } else if parse_word(p, "CATALOGS") {
         Show::Catalogs
+    } else if parse_word(p, "BACKENDS") {
+        Show::Backends
+    } else if parse_word(p, "FRONTENDS") {
+        Show::Frontends
+    } else if parse_word(p, "PROC") {
+        Show::Proc(parse_string(p)?)
     } else if parse_word(p, "CHARSET") || parse_words(p, &["CHARACTER", "SET"]) {
         Show::Charset {
             filter: parse_filter(p)?,

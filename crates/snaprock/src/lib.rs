@@ -278,7 +278,6 @@ pub async fn start(
     let engine = Engine::open(&options.data_dir, root_password, options.transfers())
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    engine.set_server_settings(options.settings());
     engine.catalog.set_datacache_limit(options.datacache_size);
     engine
         .catalog
@@ -307,8 +306,18 @@ pub async fn start(
     engine.start_background_tasks(Duration::from_secs(options.compaction_interval_secs.max(1)));
     let listener = TcpListener::bind((options.host.as_str(), options.port)).await?;
     let address = listener.local_addr()?;
-    http_state.serving(engine.clone());
     let http_address = http.as_ref().map(|(a, _)| *a);
+    // The ports as bound (an option of 0 asks for any free one).
+    let mut settings = options.settings();
+    for setting in &mut settings {
+        match setting.name.as_str() {
+            "port" => setting.value = address.port().to_string(),
+            "http_port" => setting.value = http_address.map_or(0, |a| a.port()).to_string(),
+            _ => {}
+        }
+    }
+    engine.set_server_settings(settings);
+    http_state.serving(engine.clone());
     let handle = tokio::spawn(async move {
         // /api/health says SHUTTING_DOWN while the MySQL side drains, then HTTP stops.
         let served = snaprock_mysql::serve(listener, engine.clone(), config, shutdown).await;

@@ -3,6 +3,7 @@
 //! which scripts written for StarRocks poll after an ALTER TABLE until the job is FINISHED;
 //! StarRocks' information_schema tables; the session variables its scripts set.
 
+use mysql_async::prelude::Queryable;
 use snaprock_tests::{TestServer, expect_error, rows, run, value};
 
 #[tokio::test]
@@ -399,4 +400,84 @@ async fn the_internal_catalog_is_named_as_starrocks_names_it() {
     let opts = server.opts("root", None, Some("default_catalog.d"));
     let mut jdbc_like = mysql_async::Conn::new(opts).await.unwrap();
     assert_eq!(value(&mut jdbc_like, "SELECT count(*) FROM t").await, "2");
+}
+
+/// SHOW BACKENDS / FRONTENDS and SHOW PROC '/backends' | '/frontends' in StarRocks' columns:
+/// the one server, alive, with its tablets, ports and version; operators only.
+#[tokio::test]
+async fn the_server_is_its_own_backend_and_frontend() {
+    let server = TestServer::start().await;
+    let mut c = server.conn().await;
+    run(
+        &mut c,
+        &[
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (dt DATE, v INT) PARTITION BY RANGE(dt) (
+               PARTITION p1 VALUES LESS THAN ('2024-01-01'),
+               PARTITION p2 VALUES LESS THAN ('2025-01-01'))",
+            "INSERT INTO d.t VALUES ('2023-05-01', 1)",
+            "CREATE USER ann IDENTIFIED BY 'pw'",
+        ],
+    )
+    .await;
+    let backends = snaprock_tests::named_rows(&mut c, "SHOW BACKENDS").await;
+    assert_eq!(backends.len(), 1, "{backends:?}");
+    let backend = &backends[0];
+    let names: Vec<&str> = backend.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.len(), 30);
+    assert_eq!(&names[..3], ["BackendId", "IP", "HeartbeatPort"]);
+    assert_eq!(names.last(), Some(&"StatusCode"));
+    for (name, expected) in [
+        ("BackendId", "10001"),
+        ("IP", "127.0.0.1"),
+        ("Alive", "true"),
+        ("SystemDecommissioned", "false"),
+        ("TabletNum", "2"),
+        ("StatusCode", "OK"),
+    ] {
+        assert_eq!(snaprock_tests::column(backend, name), expected, "{name}");
+    }
+    assert!(snaprock_tests::column(backend, "TotalCapacity").ends_with('B'));
+    assert!(snaprock_tests::column(backend, "UsedPct").ends_with(" %"));
+    let by_proc = snaprock_tests::named_rows(&mut c, "SHOW PROC '/backends'").await;
+    let proc_names: Vec<&str> = by_proc[0].iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(proc_names, names);
+
+    let frontends = snaprock_tests::named_rows(&mut c, "SHOW FRONTENDS").await;
+    assert_eq!(frontends.len(), 1);
+    let port = server.addr.port().to_string();
+    for (name, expected) in [
+        ("Role", "LEADER"),
+        ("Alive", "true"),
+        ("QueryPort", port.as_str()),
+    ] {
+        assert_eq!(
+            snaprock_tests::column(&frontends[0], name),
+            expected,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        snaprock_tests::named_rows(&mut c, "SHOW PROC '/frontends/'")
+            .await
+            .len(),
+        1
+    );
+    let (code, message) =
+        snaprock_tests::server_error(c.query_drop("SHOW PROC '/statistic'").await);
+    assert_eq!(code, 5064, "{message}");
+    assert!(
+        message.contains("Proc path '/statistic' doesn't exist"),
+        "{message}"
+    );
+
+    let mut ann = mysql_async::Conn::new(server.opts("ann", Some("pw"), None))
+        .await
+        .unwrap();
+    let (code, message) = snaprock_tests::server_error(ann.query_drop("SHOW BACKENDS").await);
+    assert_eq!(code, 5203, "{message}");
+    assert!(
+        message.contains("the OPERATE privilege(s) on SYSTEM"),
+        "{message}"
+    );
 }

@@ -3,6 +3,7 @@
 //! server, its variables and sessions; accounts and backups live with their own statements).
 
 mod indexes;
+mod nodes;
 mod schema;
 mod server;
 mod storage;
@@ -46,6 +47,9 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
         Show::Warnings | Show::Errors => server::warnings(session).await,
         Show::Engines => server::engines().await,
         Show::Catalogs => server::catalogs().await,
+        Show::Backends => nodes::backends(session).await,
+        Show::Frontends => nodes::frontends(session).await,
+        Show::Proc(path) => nodes::proc(session, &path).await,
         Show::Charset { filter } => server::charset(filter).await,
         Show::Collation { filter } => server::collation(filter).await,
         Show::Processlist { .. } => server::processlist(session).await,

@@ -18,7 +18,7 @@ const DATA_QUOTA: u64 = 1024 * 1024 * 1024 * 1024 * 1024;
 const REPLICA_QUOTA: i64 = 1_073_741_824;
 
 /// `1.400 KB`, as StarRocks prints sizes in SHOW DATA.
-fn size_text(bytes: u64) -> String {
+pub(super) fn size_text(bytes: u64) -> String {
     let units = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;
