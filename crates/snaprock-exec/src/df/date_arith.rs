@@ -19,7 +19,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
 };
-use datafusion::common::{Result as DfResult, ScalarValue};
+use datafusion::common::Result as DfResult;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -268,10 +268,6 @@ impl ScalarUDFImpl for DateUdf {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
         let rows = args.number_rows;
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let first = datetimes(&args.args[0].to_array(rows)?)?;
         let result: ArrayRef = match self.kind {
             Kind::Add => {
@@ -312,12 +308,7 @@ impl ScalarUDFImpl for DateUdf {
                 )
             }
         };
-        if all_scalar && rows == 1 {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(result))
+        super::udf_answer(&args.args, rows, result)
     }
 }
 

@@ -112,3 +112,20 @@ pub(crate) fn visit_table_factors(
         None => Ok(()),
     }
 }
+
+/// A scalar function's answer: one value when every argument was one (a constant folds), the
+/// array otherwise.
+pub(crate) fn udf_answer(
+    args: &[datafusion::logical_expr::ColumnarValue],
+    rows: usize,
+    result: datafusion::arrow::array::ArrayRef,
+) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+    use datafusion::logical_expr::ColumnarValue;
+    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    if all_scalar && rows == 1 {
+        return Ok(ColumnarValue::Scalar(
+            datafusion::common::ScalarValue::try_from_array(&result, 0)?,
+        ));
+    }
+    Ok(ColumnarValue::Array(result))
+}

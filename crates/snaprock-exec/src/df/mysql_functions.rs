@@ -120,15 +120,7 @@ impl ScalarUDFImpl for Udf {
                     .collect::<StringArray>(),
             ),
         };
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        if all_scalar && rows == 1 {
-            let value = datafusion::common::ScalarValue::try_from_array(&result, 0)?;
-            return Ok(ColumnarValue::Scalar(value));
-        }
-        Ok(ColumnarValue::Array(result))
+        super::udf_answer(&args.args, rows, result)
     }
 }
 
