@@ -34,7 +34,7 @@ pub use error::ParseError;
 pub use parser::parse_statement;
 pub use split::split_statements;
 pub use sqlparser;
-pub use words::literal_text;
+pub use words::{literal_text, name_parts};
 
 /// The statement text as it may be shown (SHOW PROCESSLIST) or logged: the PROPERTIES of
 /// CREATE REPOSITORY and CREATE STORAGE VOLUME (S3 keys), the SET of ALTER STORAGE VOLUME and

@@ -162,6 +162,17 @@ pub fn literal_text(expr: &Expr) -> Option<String> {
     }
 }
 
+/// The parts of a (possibly qualified) name, unquoted: `db.t` is `["db", "t"]`.
+pub fn name_parts(name: &sqlparser::ast::ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|p| match p {
+            sqlparser::ast::ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
 /// Byte offset of a token location in `sql`.
 pub(crate) fn byte_offset(sql: &str, at: Location) -> usize {
     let mut offset = 0;

@@ -1,7 +1,7 @@
 //! The table an INSERT, DELETE or UPDATE writes, and the writes no statement may make.
 
 use snaprock_sql::ast::Privilege;
-use snaprock_sql::sqlparser::ast::{self as sql_ast, ObjectNamePart, Statement, TableFactor};
+use snaprock_sql::sqlparser::ast::{self as sql_ast, Statement, TableFactor};
 
 use crate::df::catalog_provider::{DmlTarget, INFORMATION_SCHEMA};
 use crate::session::Session;
@@ -33,14 +33,7 @@ pub(super) fn dml_target(stmt: &Statement, current_db: Option<&str>) -> Option<D
         Statement::Explain { statement, .. } => return dml_target(statement, current_db),
         _ => return None,
     };
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| match p {
-            ObjectNamePart::Identifier(i) => i.value.clone(),
-            other => other.to_string(),
-        })
-        .collect();
+    let parts = snaprock_sql::name_parts(name);
     let (database, table) = match parts.as_slice() {
         [t] => (current_db?.to_string(), t.clone()),
         [d, t] => (d.clone(), t.clone()),

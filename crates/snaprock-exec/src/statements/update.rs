@@ -168,14 +168,7 @@ fn last_part(name: &sql_ast::ObjectName) -> String {
 }
 
 fn object_name(name: &sql_ast::ObjectName) -> Result<SrObjectName> {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| match p {
-            ObjectNamePart::Identifier(i) => i.value.clone(),
-            other => other.to_string(),
-        })
-        .collect();
+    let parts = snaprock_sql::name_parts(name);
     match parts.as_slice() {
         [t] => Ok(SrObjectName {
             database: None,

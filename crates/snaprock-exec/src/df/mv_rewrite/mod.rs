@@ -28,7 +28,7 @@ mod translate;
 pub(crate) use shape::column_aggregates;
 
 use snaprock_sql::sqlparser::ast::{
-    Ident, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableFactor,
+    Ident, ObjectName, Query, Select, SetExpr, Statement, TableFactor,
 };
 use snaprock_storage::TableMeta;
 
@@ -119,14 +119,7 @@ fn single_table(select: &Select, current_db: Option<&str>) -> Option<(String, St
     if !partitions.is_empty() {
         return None;
     }
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| match p {
-            ObjectNamePart::Identifier(i) => i.value.clone(),
-            other => other.to_string(),
-        })
-        .collect();
+    let parts = snaprock_sql::name_parts(name);
     match parts.as_slice() {
         [t] => Some((current_db?.to_string(), t.clone())),
         [d, t] => Some((d.clone(), t.clone())),

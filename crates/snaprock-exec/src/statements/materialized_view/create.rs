@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use snaprock_sql::ast::{CreateMaterializedView, CreateTable, RefreshKind, RefreshScheme};
-use snaprock_sql::sqlparser::ast::{ObjectNamePart, Query, visit_relations};
+use snaprock_sql::sqlparser::ast::{Query, visit_relations};
 use snaprock_storage::{BaseTable, CatalogState, MaterializedViewMeta, MvRefresh, MvSchedule};
 
 use crate::result::Output;
@@ -171,14 +171,7 @@ pub(super) fn base_tables(
         .collect();
     let mut names = Vec::new();
     let _ = visit_relations(query, |name| {
-        let parts: Vec<String> = name
-            .0
-            .iter()
-            .map(|p| match p {
-                ObjectNamePart::Identifier(i) => i.value.clone(),
-                other => other.to_string(),
-            })
-            .collect();
+        let parts = snaprock_sql::name_parts(name);
         let resolved = match parts.as_slice() {
             [t] if !ctes.contains(&t.to_lowercase()) => Some((db.to_string(), t.clone())),
             [d, t] | [_, d, t] => Some((d.clone(), t.clone())),
