@@ -39,6 +39,7 @@ mod tables;
 mod tables_on_volumes;
 mod tasks;
 mod tls;
+mod unknown_functions;
 mod volume_followers;
 mod volume_kill9;
 mod volume_statements;

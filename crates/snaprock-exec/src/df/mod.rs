@@ -27,6 +27,7 @@ pub(crate) mod rewrite_functions;
 pub(crate) mod starrocks_functions;
 pub(crate) mod starrocks_rewrites;
 pub(crate) mod truncate_fn;
+pub(crate) mod unknown_function;
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -78,6 +79,7 @@ pub(crate) fn new_datafusion_context(runtime: &Arc<RuntimeEnv>) -> SessionContex
     crate::df::starrocks_functions::register(&ctx);
     crate::df::more_functions::register(&ctx);
     crate::df::truncate_fn::register(&ctx);
+    crate::df::unknown_function::register(&ctx);
     ctx
 }
 

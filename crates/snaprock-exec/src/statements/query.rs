@@ -156,11 +156,23 @@ pub(crate) async fn plan_statement(
         super::column_names::alias_repeated_items(&mut stmt);
     }
     let is_query = matches!(stmt, Statement::Query(_) | Statement::Explain { .. });
-    let plan = session
-        .df
-        .state()
+    let state = session.df.state();
+    let unknown = crate::df::unknown_function::first_unknown(&stmt, &state);
+    let copy = unknown.as_ref().map(|_| stmt.clone());
+    let plan = match state
         .statement_to_plan(DfStatement::Statement(Box::new(stmt)))
-        .await?;
+        .await
+    {
+        Ok(plan) => plan,
+        Err(e) => {
+            return Err(match (unknown, copy) {
+                (Some(name), Some(copy)) => {
+                    crate::df::unknown_function::no_matching_function(copy, &name, &state).await
+                }
+                _ => e.into(),
+            });
+        }
+    };
     let display = DisplayNames::new(&ctx.state, session.current_db.as_deref(), &info);
     let columns = plan
         .schema()
