@@ -228,7 +228,10 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
             Some(db) => check_sees_database(session, &db),
             None => Ok(()),
         },
-        Show::AlterJobs { database, .. } | Show::MaterializedViews { database, .. } => {
+        Show::AlterJobs { database, .. }
+        | Show::MaterializedViews { database, .. }
+        | Show::Load { database, .. }
+        | Show::RoutineLoad { database } => {
             match database.clone().or_else(|| session.current_db.clone()) {
                 Some(db) => check_sees_database(session, &db),
                 None => Ok(()),

@@ -496,10 +496,27 @@ pub enum Show {
         kind: String,
         database: Option<String>,
         filter: Option<ShowFilter>,
-        /// Column and ascending.
-        order_by: Vec<(String, bool)>,
-        limit: Option<u64>,
+        order: ShowOrder,
     },
+    /// `SHOW LOAD [FROM db] [WHERE ...] [ORDER BY ...] [LIMIT ...]`: the database's loads.
+    Load {
+        database: Option<String>,
+        filter: Option<ShowFilter>,
+        order: ShowOrder,
+    },
+    /// `SHOW ROUTINE LOAD [FOR [db.]name] [FROM db]`: snaprock has no routine loads.
+    RoutineLoad {
+        database: Option<String>,
+    },
+}
+
+/// `ORDER BY column [ASC | DESC], ... LIMIT [offset,] count` after a StarRocks job SHOW.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShowOrder {
+    /// Column and ascending.
+    pub order_by: Vec<(String, bool)>,
+    pub limit: Option<u64>,
+    pub offset: u64,
 }
 
 impl Statement {

@@ -127,6 +127,21 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             database,
             filter: parse_filter(p)?,
         }
+    } else if parse_word(p, "LOAD") {
+        let database = parse_from_database(p)?;
+        Show::Load {
+            database,
+            filter: parse_filter(p)?,
+            order: parse_show_order(p)?,
+        }
+    } else if parse_words(p, &["ROUTINE", "LOAD"]) || parse_words(p, &["ALL", "ROUTINE", "LOAD"]) {
+        if parse_word(p, "FOR") {
+            parse_object_name(p)?;
+        }
+        let database = parse_from_database(p)?;
+        parse_filter(p)?;
+        parse_show_order(p)?;
+        Show::RoutineLoad { database }
     } else if parse_word(p, "ALTER") {
         parse_show_alter(p)?
     } else if parse_word(p, "GRANTS") {
@@ -189,9 +204,20 @@ fn parse_show_alter(p: &mut Parser) -> PResult<Show> {
     };
     let database = parse_from_database(p)?;
     let filter = parse_filter(p)?;
-    let mut order_by = Vec::new();
+    Ok(Show::AlterJobs {
+        kind,
+        database,
+        filter,
+        order: parse_show_order(p)?,
+    })
+}
+
+/// `[ORDER BY column [ASC | DESC], ...] [LIMIT count | LIMIT offset, count | LIMIT count
+/// OFFSET offset]`.
+fn parse_show_order(p: &mut Parser) -> PResult<ShowOrder> {
+    let mut order = ShowOrder::default();
     if parse_words(p, &["ORDER", "BY"]) {
-        order_by = p.parse_comma_separated(|p| {
+        order.order_by = p.parse_comma_separated(|p| {
             let column = parse_name(p)?;
             let ascending = !parse_word(p, "DESC");
             if ascending {
@@ -200,18 +226,19 @@ fn parse_show_alter(p: &mut Parser) -> PResult<Show> {
             Ok((column, ascending))
         })?;
     }
-    let limit = if parse_word(p, "LIMIT") {
-        Some(p.parse_literal_uint()?)
-    } else {
-        None
-    };
-    Ok(Show::AlterJobs {
-        kind,
-        database,
-        filter,
-        order_by,
-        limit,
-    })
+    if parse_word(p, "LIMIT") {
+        let first = p.parse_literal_uint()?;
+        if p.consume_token(&Token::Comma) {
+            order.offset = first;
+            order.limit = Some(p.parse_literal_uint()?);
+        } else {
+            order.limit = Some(first);
+            if parse_word(p, "OFFSET") {
+                order.offset = p.parse_literal_uint()?;
+            }
+        }
+    }
+    Ok(order)
 }
 
 fn parse_show_create(p: &mut Parser) -> PResult<Show> {

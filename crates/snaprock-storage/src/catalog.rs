@@ -86,7 +86,7 @@ impl Catalog {
         let background = crate::Background::lock(root)?;
         let _ = std::fs::remove_file(root.join(CATALOG_TMP));
         let path = root.join(CATALOG_FILE);
-        let state = match std::fs::read(&path) {
+        let mut state = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice::<CatalogState>(&bytes).map_err(|e| {
                 StorageError::CorruptCatalog {
                     path: path.clone(),
@@ -96,6 +96,7 @@ impl Catalog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => CatalogState::default(),
             Err(e) => return Err(StorageError::io(&path, e)),
         };
+        crate::loads::upgrade_labels(&mut state);
         let files = Arc::new(FileRouter::new(&data_root)?);
         let catalog = Catalog {
             files,

@@ -16,7 +16,7 @@ mod datacache_fill;
 mod delete_vector;
 mod error;
 mod files;
-mod labels;
+mod loads;
 mod locations;
 mod materialized_view;
 mod meta;
@@ -39,7 +39,9 @@ pub use files::{
     DataFileWriter, new_data_file_path, parquet_metadata_len, parquet_rows, read_data_file,
     write_batches, write_private_file_atomic,
 };
-pub use labels::{LABEL_KEEP_MS, MAX_LABELS_PER_DATABASE, claim_label};
+pub use loads::{
+    LABEL_KEEP_MS, LoadHistory, LoadRecord, MAX_LOADS_PER_DATABASE, NewLoad, record_load,
+};
 pub use locations::{FILES_URL, FileHome, FileRouter};
 pub use materialized_view::{
     BaseTable, BaseVersions, LastRefresh, MaterializedViewMeta, MvRefresh, MvSchedule,

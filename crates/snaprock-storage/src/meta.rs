@@ -21,10 +21,13 @@ pub struct CatalogState {
     /// crash, a job found here was committed even if its own record says otherwise.
     #[serde(default)]
     pub restore_commits: Vec<u64>,
-    /// The labels of loads (`INSERT ... WITH LABEL l`) each database committed, with their
-    /// commit time in ms: a label is used once (see `labels.rs`).
+    /// The loads each database committed, by label: a label is used once (see `loads.rs`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, BTreeMap<String, i64>>,
+    pub loads: BTreeMap<String, Arc<crate::loads::LoadHistory>>,
+    /// Labels as catalogs written before load records kept them (commit times in ms); read
+    /// once and turned into `loads` at open.
+    #[serde(default, rename = "labels", skip_serializing)]
+    pub legacy_labels: BTreeMap<String, BTreeMap<String, i64>>,
     /// Data files a job keeps across a restart, by the job that holds them, as paths relative
     /// to the data root: a backup's captured files until they are uploaded, a restore's
     /// downloads until they are committed. Held files are neither deleted as orphans at open

@@ -9,8 +9,26 @@ use tracing_subscriber::EnvFilter;
 /// A directive names a target prefix, so `datafusion` covers every `datafusion_*` crate.
 const QUIET_LIBRARIES: [&str; 2] = ["sqlparser=info", "datafusion=info"];
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Stack of each runtime thread. Planning a statement nests DataFusion's and the statement
+/// handlers' futures deeply, and an unoptimized build's frames are large: tokio's 2 MiB default
+/// once overflowed (and a stack overflow aborts the whole server, every session with it).
+const THREAD_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+fn main() -> std::process::ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> std::process::ExitCode {
     // Logs go to stderr, so stdout stays free for whoever runs the binary. Statement texts can
     // hold secrets (S3 keys in CREATE REPOSITORY, passwords in CREATE USER): the libraries
     // that echo them never log below info, whatever RUST_LOG says.

@@ -49,8 +49,25 @@ pub struct DmlTarget {
     /// A materialized view's refresh: it writes the view's rows with no privilege on the
     /// view (the query's tables are checked as they are read).
     pub refresh: bool,
-    /// `INSERT ... WITH LABEL l`.
-    pub label: Option<String>,
+    /// An INSERT: the load it commits (SHOW LOAD lists it).
+    pub load: Option<LoadStart>,
+}
+
+/// An INSERT as a load, before it commits: recorded in its commit (snaprock-storage's `loads`).
+#[derive(Debug, Clone)]
+pub struct LoadStart {
+    /// `WITH LABEL l`, or StarRocks' generated `insert_<uuid>`.
+    pub label: String,
+    pub user: String,
+    /// When the statement was planned (ms since the epoch).
+    pub created_ms: i64,
+}
+
+/// A load that committed: what the INSERT's OK packet reports.
+#[derive(Debug, Clone)]
+pub struct CommittedLoad {
+    pub label: String,
+    pub job_id: u64,
 }
 
 /// What one statement sees.
@@ -70,6 +87,8 @@ pub struct StatementContext {
     pub scan_partition_limit: u64,
     /// Tables made by FILES() calls of this statement.
     pub files_tables: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
+    /// Set by the statement's INSERT when its load commits.
+    pub committed_load: Arc<std::sync::OnceLock<CommittedLoad>>,
 }
 
 pub(crate) fn external(e: ExecError) -> DataFusionError {

@@ -15,6 +15,7 @@ pub(crate) mod dml;
 pub(crate) mod files_fn;
 pub(crate) mod generated_keys;
 pub(crate) mod info_schema;
+pub(crate) mod insert_sink;
 pub(crate) mod key_merge;
 pub(crate) mod lateral_unnest;
 pub(crate) mod more_functions;

@@ -300,13 +300,16 @@ impl TableProvider for SnaprockTable {
                     .unwrap_or_default(),
             ),
         };
-        let mut sink = dml::InsertSink::new(
+        let mut sink = super::insert_sink::InsertSink::new(
             self.ctx.engine.catalog.clone(),
             &self.database,
             self.table.clone(),
             overwrite,
         )
-        .with_label(self.ctx.dml_target.as_ref().and_then(|t| t.label.clone()));
+        .recording_load(
+            self.ctx.dml_target.as_ref().and_then(|t| t.load.clone()),
+            self.ctx.committed_load.clone(),
+        );
         if !self.table.partitioning.generated().is_empty() {
             let state = state
                 .as_any()

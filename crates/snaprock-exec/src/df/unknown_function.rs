@@ -87,12 +87,12 @@ pub(crate) async fn no_matching_function(
 fn call_probe(mut stmt: Statement, name: &str, probe: &str) -> (Statement, bool) {
     let mut star = false;
     let _ = visit_expressions_mut(&mut stmt, |expr| {
-        if let Expr::Function(f) = expr {
-            if called_name(&f.name).as_deref() == Some(name) {
-                star = is_star_call(&f.args);
-                f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(probe))]);
-                return ControlFlow::Break(());
-            }
+        if let Expr::Function(f) = expr
+            && called_name(&f.name).as_deref() == Some(name)
+        {
+            star = is_star_call(&f.args);
+            f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(probe))]);
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     });

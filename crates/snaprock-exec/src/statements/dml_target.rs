@@ -45,7 +45,7 @@ pub(super) fn dml_target(stmt: &Statement, current_db: Option<&str>) -> Option<D
         table,
         privilege,
         refresh: false,
-        label: None,
+        load: None,
     })
 }
 

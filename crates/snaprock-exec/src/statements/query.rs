@@ -17,8 +17,8 @@ use snaprock_sql::sqlparser::ast::{
 
 use super::column_names::{DisplayNames, output_names};
 use crate::df::catalog_provider::{
-    CATALOG_NAME, DEFAULT_CATALOG, DmlTarget, NO_DATABASE, SnapshotCatalog, StatementContext,
-    VIEW_CATALOG,
+    CATALOG_NAME, DEFAULT_CATALOG, DmlTarget, LoadStart, NO_DATABASE, SnapshotCatalog,
+    StatementContext, VIEW_CATALOG,
 };
 use crate::df::files_fn;
 use crate::df::rewrite::rewrite_statement;
@@ -87,6 +87,7 @@ pub(crate) fn statement_context(
             .and_then(|v| v.as_u64())
             .unwrap_or(0),
         files_tables: Mutex::new(HashMap::new()),
+        committed_load: Arc::default(),
     });
     for (name, checked) in [
         (CATALOG_NAME, true),
@@ -132,8 +133,17 @@ pub(crate) async fn plan_statement(
     }
     if let Some(target) = target.as_mut() {
         target.refresh = write.refresh;
-        // A labelled INSERT's one write (an UPDATE's or a refresh's never has a label).
-        target.label = session.load_label.take();
+        // An INSERT is a load; an UPDATE's upsert and a refresh are not.
+        if write.privilege.is_none() && !write.refresh && matches!(stmt, Statement::Insert(_)) {
+            target.load = Some(LoadStart {
+                label: session
+                    .load_label
+                    .take()
+                    .unwrap_or_else(crate::df::insert_sink::generated_label),
+                user: session.user().to_string(),
+                created_ms: chrono::Utc::now().timestamp_millis(),
+            });
+        }
     }
     let ctx = statement_context(session, target);
     if let Some(target) = &ctx.dml_target {
@@ -167,7 +177,10 @@ pub(crate) async fn plan_statement(
         Err(e) => {
             return Err(match (unknown, copy) {
                 (Some(name), Some(copy)) => {
-                    crate::df::unknown_function::no_matching_function(copy, &name, &state).await
+                    Box::pin(crate::df::unknown_function::no_matching_function(
+                        copy, &name, &state,
+                    ))
+                    .await
                 }
                 _ => e.into(),
             });
@@ -209,7 +222,18 @@ pub(crate) async fn run_planned(
     let frame = session.df.execute_logical_plan(planned.plan).await?;
     if !planned.is_query {
         let batches = frame.collect().await?;
-        return Ok(Output::affected(dml_count(&batches)));
+        let affected_rows = dml_count(&batches);
+        return Ok(match planned.ctx.committed_load.get() {
+            // StarRocks' answer to an INSERT: the load's label, state and transaction.
+            Some(load) => Output::Ok {
+                affected_rows,
+                info: format!(
+                    "{{'label':'{}', 'status':'VISIBLE', 'txnId':'{}'}}",
+                    load.label, load.job_id
+                ),
+            },
+            None => Output::affected(affected_rows),
+        });
     }
     Ok(Output::Rows(ResultSet {
         columns: planned.columns,

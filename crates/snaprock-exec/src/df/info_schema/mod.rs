@@ -6,6 +6,7 @@
 
 mod backend_tables;
 mod catalog_tables;
+pub(crate) mod load_tables;
 mod routine_tables;
 mod server_tables;
 mod starrocks_tables;
@@ -66,7 +67,7 @@ const SYSTEM_TABLES: &[SystemTable] = &[
     starrocks_tables::PARTITIONS_META,
     starrocks_tables::TABLES_CONFIG,
     starrocks_tables::APPLICABLE_ROLES,
-    starrocks_tables::LOADS,
+    load_tables::LOADS,
     starrocks_tables::BE_TABLETS,
     backend_tables::BE_CONFIGS,
     backend_tables::BE_METRICS,

@@ -1,14 +1,14 @@
 //! StarRocks' own information_schema tables, answered for one server: `partitions_meta` and
 //! `be_tablets` (a snaprock partition is one tablet), `tables_config` (each table's model,
 //! keys, partitioning, distribution and properties), `applicable_roles` (the session's
-//! roles), `loads` (empty: INSERTs run synchronously, there are no load jobs), and the rows of
+//! roles), and the rows of
 //! the MySQL privilege tables (`user_privileges`, `schema_privileges`, `table_privileges`)
 //! from the grants the session holds.
 
 use snaprock_sql::ast::GrantObject;
 use snaprock_storage::{CatalogState, DistributionMeta, KeysModel, PartitionBounds, TableMeta};
 
-use super::{NULL, SystemTable, no_rows, t};
+use super::{NULL, SystemTable, t};
 use crate::df::catalog_provider::StatementContext;
 use crate::result::{Cell, RowsBuilder};
 
@@ -278,39 +278,6 @@ fn applicable_roles(ctx: &StatementContext, _: &CatalogState, rows: &mut RowsBui
         ]);
     }
 }
-
-pub(super) const LOADS: SystemTable = SystemTable {
-    name: "LOADS",
-    columns: &[
-        "ID#",
-        "LABEL",
-        "PROFILE_ID",
-        "DB_NAME",
-        "TABLE_NAME",
-        "USER",
-        "WAREHOUSE",
-        "STATE",
-        "PROGRESS",
-        "TYPE",
-        "PRIORITY",
-        "SCAN_ROWS#",
-        "SCAN_BYTES#",
-        "FILTERED_ROWS#",
-        "UNSELECTED_ROWS#",
-        "SINK_ROWS#",
-        "RUNTIME_DETAILS",
-        "CREATE_TIME",
-        "LOAD_START_TIME",
-        "LOAD_COMMIT_TIME",
-        "LOAD_FINISH_TIME",
-        "PROPERTIES",
-        "ERROR_MSG",
-        "TRACKING_SQL",
-        "REJECTED_RECORD_PATH",
-        "JOB_ID#",
-    ],
-    rows: no_rows,
-};
 
 /// The session's grants as (grantee, object, privilege name) for the privilege tables.
 fn held(ctx: &StatementContext) -> Vec<(String, GrantObject, &'static str)> {

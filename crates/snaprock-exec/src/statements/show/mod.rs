@@ -3,6 +3,7 @@
 //! server, its variables and sessions; accounts and backups live with their own statements).
 
 mod indexes;
+mod loads;
 mod nodes;
 mod schema;
 mod server;
@@ -11,7 +12,7 @@ mod storage;
 use std::sync::Arc;
 
 use datafusion::datasource::MemTable;
-use snaprock_sql::ast::{ObjectName, Show, ShowFilter};
+use snaprock_sql::ast::{ObjectName, Show, ShowFilter, ShowOrder};
 use snaprock_sql::sqlparser::ast::{Expr, VisitMut, VisitorMut};
 use snaprock_storage::TableMeta;
 
@@ -81,9 +82,14 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
             kind,
             database,
             filter,
-            order_by,
-            limit,
-        } => storage::alter_jobs(session, &kind, database, filter, &order_by, limit).await,
+            order,
+        } => storage::alter_jobs(session, &kind, database, filter, &order).await,
+        Show::Load {
+            database,
+            filter,
+            order,
+        } => loads::show_load(session, database, filter, &order, &state).await,
+        Show::RoutineLoad { database } => loads::show_routine_load(session, database).await,
         Show::MaterializedViews { database, filter } => {
             schema::materialized_views(session, database, filter, &state).await
         }
@@ -120,17 +126,16 @@ pub(super) fn table_meta(session: &Session, name: &ObjectName) -> Result<(String
 
 /// Applies LIKE (on the first column) or WHERE (on any column) to hand-built rows.
 pub(crate) async fn filtered(rows: RowsBuilder, filter: Option<ShowFilter>) -> Result<Output> {
-    filtered_ordered(rows, filter, &[], None).await
+    filtered_ordered(rows, filter, &ShowOrder::default()).await
 }
 
 /// As `filtered`, then `ORDER BY` (column names, ascending or not) and `LIMIT`.
 pub(crate) async fn filtered_ordered(
     mut rows: RowsBuilder,
     filter: Option<ShowFilter>,
-    order_by: &[(String, bool)],
-    limit: Option<u64>,
+    order: &ShowOrder,
 ) -> Result<Output> {
-    if !order_by.is_empty() || limit.is_some() {
+    if !order.order_by.is_empty() || order.limit.is_some() || order.offset > 0 {
         let everything = Expr::Value(snaprock_sql::sqlparser::ast::Value::Boolean(true).into());
         let filter = match filter {
             Some(ShowFilter::Like(pattern)) => {
@@ -146,7 +151,7 @@ pub(crate) async fn filtered_ordered(
             Some(ShowFilter::Where(expr)) => expr,
             _ => Box::new(everything),
         };
-        return query_rows(rows, condition, order_by, limit).await;
+        return query_rows(rows, condition, order).await;
     }
     match filter {
         None => Ok(Output::Rows(rows.into_result()?)),
@@ -157,7 +162,7 @@ pub(crate) async fn filtered_ordered(
             });
             Ok(Output::Rows(rows.into_result()?))
         }
-        Some(ShowFilter::Where(expr)) => query_rows(rows, expr, &[], None).await,
+        Some(ShowFilter::Where(expr)) => query_rows(rows, expr, &ShowOrder::default()).await,
     }
 }
 
@@ -165,8 +170,7 @@ pub(crate) async fn filtered_ordered(
 async fn query_rows(
     rows: RowsBuilder,
     mut condition: Box<Expr>,
-    order_by: &[(String, bool)],
-    limit: Option<u64>,
+    order: &ShowOrder,
 ) -> Result<Output> {
     lowercase_identifiers(&mut condition);
     let batch = rows.batch()?;
@@ -184,8 +188,9 @@ async fn query_rows(
     )?;
     ctx.register_catalog("show", Arc::new(catalog));
     let mut sql = format!("SELECT * FROM show.show.rows WHERE {condition}");
-    if !order_by.is_empty() {
-        let keys: Vec<String> = order_by
+    if !order.order_by.is_empty() {
+        let keys: Vec<String> = order
+            .order_by
             .iter()
             .map(|(column, ascending)| {
                 let column = column.to_lowercase().replace('`', "");
@@ -194,8 +199,11 @@ async fn query_rows(
             .collect();
         sql.push_str(&format!(" ORDER BY {}", keys.join(", ")));
     }
-    if let Some(n) = limit {
+    if let Some(n) = order.limit {
         sql.push_str(&format!(" LIMIT {n}"));
+    }
+    if order.offset > 0 {
+        sql.push_str(&format!(" OFFSET {}", order.offset));
     }
     let batches = ctx.sql(&sql).await?.collect().await?;
     let columns = rows

@@ -5,7 +5,7 @@
 //! Sizes are the bytes of the Parquet files snaprock keeps (one copy: the replica count is a
 //! partition's buckets, each held once).
 
-use snaprock_sql::ast::{ObjectName, ShowFilter};
+use snaprock_sql::ast::{ObjectName, ShowFilter, ShowOrder};
 use snaprock_storage::{CatalogState, DistributionMeta, TableMeta};
 
 use super::{database_or_current, filtered, filtered_ordered, table_meta};
@@ -177,12 +177,11 @@ pub(super) async fn alter_jobs(
     kind: &str,
     database: Option<String>,
     filter: Option<ShowFilter>,
-    order_by: &[(String, bool)],
-    limit: Option<u64>,
+    order: &ShowOrder,
 ) -> Result<Output> {
     let db = database_or_current(session, database)?;
     if kind == "MATERIALIZED VIEW" {
-        return rollup_jobs(session, &db, filter, order_by, limit).await;
+        return rollup_jobs(session, &db, filter, order).await;
     }
     if kind != "COLUMN" {
         // snaprock has no rollups, optimize jobs or synchronous materialized views.
@@ -214,7 +213,7 @@ pub(super) async fn alter_jobs(
                 "Timeout",
             ],
         };
-        return filtered_ordered(RowsBuilder::text(columns), filter, order_by, limit).await;
+        return filtered_ordered(RowsBuilder::text(columns), filter, order).await;
     }
     let mut rows = RowsBuilder::new(&[
         ("JobId", CellKind::Int),
@@ -249,7 +248,7 @@ pub(super) async fn alter_jobs(
             Cell::Int(Some(86_400)),
         ]);
     }
-    filtered_ordered(rows, filter, order_by, limit).await
+    filtered_ordered(rows, filter, order).await
 }
 
 /// `SHOW ALTER MATERIALIZED VIEW`: each synchronous view's creation, FINISHED once its
@@ -258,8 +257,7 @@ async fn rollup_jobs(
     session: &Session,
     db: &str,
     filter: Option<ShowFilter>,
-    order_by: &[(String, bool)],
-    limit: Option<u64>,
+    order: &ShowOrder,
 ) -> Result<Output> {
     let mut rows = RowsBuilder::new(&[
         ("JobId", CellKind::Int),
@@ -309,7 +307,7 @@ async fn rollup_jobs(
             Cell::Int(Some(86_400)),
         ]);
     }
-    filtered_ordered(rows, filter, order_by, limit).await
+    filtered_ordered(rows, filter, order).await
 }
 
 #[cfg(test)]
