@@ -39,6 +39,7 @@ mod storage_volumes;
 mod tables;
 mod tables_on_volumes;
 mod tasks;
+mod time_buckets;
 mod tls;
 mod unknown_functions;
 mod volume_followers;

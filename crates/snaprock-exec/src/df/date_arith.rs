@@ -35,7 +35,7 @@ const UNITS: &[&str] = &[
     "second", "minute", "hour", "day", "week", "month", "quarter", "year",
 ];
 
-const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+pub(crate) const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// Registers the functions the rewritten calls use.
 pub(crate) fn register(ctx: &SessionContext) {
@@ -179,7 +179,7 @@ fn starrocks_unit(name: &str) -> Option<(&'static str, &'static str)> {
     Some((unit, operation))
 }
 
-fn interval_unit(field: Option<&DateTimeField>, function: &str) -> Result<&'static str> {
+pub(crate) fn interval_unit(field: Option<&DateTimeField>, function: &str) -> Result<&'static str> {
     let text = field
         .map(|f| f.to_string().to_lowercase())
         .unwrap_or_default();
@@ -313,7 +313,7 @@ impl ScalarUDFImpl for DateUdf {
 }
 
 /// The values of a DATE, DATETIME or text column as date-times (None where unreadable).
-fn datetimes(array: &ArrayRef) -> DfResult<Vec<Option<NaiveDateTime>>> {
+pub(crate) fn datetimes(array: &ArrayRef) -> DfResult<Vec<Option<NaiveDateTime>>> {
     Ok(match array.data_type() {
         DataType::Date32 => {
             let days = array.as_primitive::<Date32Type>();
@@ -355,7 +355,7 @@ fn datetimes(array: &ArrayRef) -> DfResult<Vec<Option<NaiveDateTime>>> {
 }
 
 /// `base` moved by `count` units (None past the calendar's end).
-fn shift(base: NaiveDateTime, count: i64, unit: &str) -> Option<NaiveDateTime> {
+pub(crate) fn shift(base: NaiveDateTime, count: i64, unit: &str) -> Option<NaiveDateTime> {
     let months = |n: i64| {
         let magnitude = Months::new(u32::try_from(n.unsigned_abs()).ok()?);
         if n >= 0 {

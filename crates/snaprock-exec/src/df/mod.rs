@@ -7,6 +7,7 @@
 //! * `info_schema`: the `information_schema` tables;
 //! * `rewrite`, `rewrite_functions`, `mysql_functions`: MySQL's SQL on DataFusion's planner.
 
+pub(crate) mod cast_types;
 pub(crate) mod catalog_provider;
 pub(crate) mod complex_types;
 pub(crate) mod date_arith;
@@ -27,6 +28,8 @@ pub(crate) mod rewrite;
 pub(crate) mod rewrite_functions;
 pub(crate) mod starrocks_functions;
 pub(crate) mod starrocks_rewrites;
+pub(crate) mod str_to_map;
+pub(crate) mod time_slice;
 pub(crate) mod truncate_fn;
 pub(crate) mod unknown_function;
 
@@ -79,6 +82,8 @@ pub(crate) fn new_datafusion_context(runtime: &Arc<RuntimeEnv>) -> SessionContex
     crate::df::date_arith::register(&ctx);
     crate::df::starrocks_functions::register(&ctx);
     crate::df::more_functions::register(&ctx);
+    crate::df::str_to_map::register(&ctx);
+    crate::df::time_slice::register(&ctx);
     crate::df::truncate_fn::register(&ctx);
     crate::df::unknown_function::register(&ctx);
     ctx

@@ -329,7 +329,6 @@ fn qualify_tables(query: &mut Query, db: &str) {
     let _ = query.visit(&mut Qualify(db));
 }
 
-/// Whether the rewrite replaces this select item by a literal (variables, session functions).
 /// `TABLE(generate_series(start, end[, step]))`, StarRocks' table function call: DataFusion's
 /// `generate_series`, its column named as StarRocks names it. Other functions are refused by
 /// name (never with the parse tree DataFusion would print).
@@ -367,6 +366,7 @@ fn rewrite_table_function(factor: &mut TableFactor) -> Result<()> {
     Ok(())
 }
 
+/// Whether the rewrite replaces this select item by a literal (variables, session functions).
 fn becomes_literal(expr: &Expr) -> bool {
     const SESSION_FUNCTIONS: &[&str] = &[
         "database",
@@ -575,18 +575,12 @@ impl VisitorMut for Rewriter<'_> {
                 }
                 None => Some(Expr::Nested(inner.clone())),
             },
-            // MySQL's CAST targets: SIGNED/UNSIGNED [INTEGER] are 64-bit integers.
             Expr::Cast { data_type, .. } => {
-                use snaprock_sql::sqlparser::ast::DataType;
-                match data_type {
-                    DataType::Signed | DataType::SignedInteger => {
-                        *data_type = DataType::BigInt(None)
-                    }
-                    DataType::Unsigned | DataType::UnsignedInteger => {
-                        *data_type = DataType::BigIntUnsigned(None)
-                    }
-                    _ => {}
-                }
+                super::cast_types::to_datafusion(data_type);
+                None
+            }
+            Expr::TypedString(typed) => {
+                super::cast_types::to_datafusion(&mut typed.data_type);
                 None
             }
             _ => None,

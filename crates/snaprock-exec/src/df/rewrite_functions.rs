@@ -75,6 +75,9 @@ pub(crate) fn rewrite_call(
     if let Some(replacement) = crate::df::date_parts::rewrite_date_part_call(&name, f) {
         return Ok(Some(replacement));
     }
+    if let Some(replacement) = crate::df::time_slice::rewrite(&name, f)? {
+        return Ok(Some(replacement));
+    }
     if let Some(replacement) = crate::df::date_arith::rewrite_date_call(&name, f)? {
         return Ok(Some(replacement));
     }

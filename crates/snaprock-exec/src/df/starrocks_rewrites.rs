@@ -1,7 +1,7 @@
 //! StarRocks and MySQL functions that are an expression of DataFusion's own, written as that
 //! expression in the query's text form (`pmod(a, b)` is `((a % b) + b) % b`), and
 //! `regexp_replace`, which replaces every match in MySQL and StarRocks but only the first in
-//! DataFusion unless told `'g'`.
+//! DataFusion unless told `'g'`; and `host_name()`, the machine's name.
 
 use snaprock_sql::sqlparser::ast::{Expr, Function, Value, ValueWithSpan};
 
@@ -93,8 +93,18 @@ pub(crate) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
                 None => parse("CAST(NULL AS VARCHAR)").map(Some),
             }
         }
+        // The name of the machine the server runs on (StarRocks: the backend's host).
+        ("host_name", []) => Ok(Some(crate::df::rewrite::string_literal(host_name()))),
         _ => Ok(None),
     }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// `template` with `{i}` replaced by `args[i]`, in one pass (an argument's own text is never

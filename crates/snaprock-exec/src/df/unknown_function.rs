@@ -32,13 +32,16 @@ use crate::ExecError;
 /// scalar function first, then (for `agg(b) ... GROUP BY a`) as an aggregate.
 const PROBE: &str = "__snaprock_unknown_function";
 const AGGREGATE_PROBE: &str = "__snaprock_unknown_aggregate";
+/// What the statement's other unknown calls become meanwhile.
+const FILLER: &str = "__snaprock_unknown_other";
 
 /// Names DataFusion's SQL planner handles itself, without a registered function.
 const PLANNER_NAMES: &[&str] = &["unnest", "unnest_outer", "map", "make_map"];
 
 /// Registers the probes (never run: statements using them are only planned).
 pub(crate) fn register(ctx: &SessionContext) {
-    ctx.register_udf(ScalarUDF::new_from_impl(Probe::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(Probe::new(PROBE)));
+    ctx.register_udf(ScalarUDF::new_from_impl(Probe::new(FILLER)));
     ctx.register_udaf(AggregateUDF::new_from_impl(AggregateProbe {
         signature: probe_signature(),
     }));
@@ -67,7 +70,7 @@ pub(crate) async fn no_matching_function(
 ) -> ExecError {
     let mut types = None;
     for probe in [PROBE, AGGREGATE_PROBE] {
-        let (probed, star) = call_probe(stmt.clone(), name, probe);
+        let (probed, star) = call_probe(stmt.clone(), name, probe, state);
         if star {
             types = Some(vec!["*".to_string()]);
             break;
@@ -83,20 +86,31 @@ pub(crate) async fn no_matching_function(
     ))
 }
 
-/// `stmt` with its first call of `name` renamed to `probe`; whether that call is `name(*)`.
-fn call_probe(mut stmt: Statement, name: &str, probe: &str) -> (Statement, bool) {
-    let mut star = false;
+/// `stmt` with its first call of `name` renamed to `probe` and every other unknown call to the
+/// filler (so that it plans); whether that call is `name(*)`.
+fn call_probe(
+    mut stmt: Statement,
+    name: &str,
+    probe: &str,
+    state: &SessionState,
+) -> (Statement, bool) {
+    let mut star = None;
     let _ = visit_expressions_mut(&mut stmt, |expr| {
         if let Expr::Function(f) = expr
-            && called_name(&f.name).as_deref() == Some(name)
+            && let Some(called) = called_name(&f.name)
+            && !is_known(&called, state)
         {
-            star = is_star_call(&f.args);
-            f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(probe))]);
-            return ControlFlow::Break(());
+            let stand_in = if star.is_none() && called == name {
+                star = Some(is_star_call(&f.args));
+                probe
+            } else {
+                FILLER
+            };
+            f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(stand_in))]);
         }
-        ControlFlow::Continue(())
+        ControlFlow::<()>::Continue(())
     });
-    (stmt, star)
+    (stmt, star.unwrap_or(false))
 }
 
 /// The name as it is looked up: lower case; `db.f` whole (DataFusion knows no qualified names).
@@ -191,12 +205,14 @@ fn starrocks_type_name(data_type: &DataType) -> String {
 /// Accepts any arguments; planned, never run.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Probe {
+    name: &'static str,
     signature: Signature,
 }
 
 impl Probe {
-    fn new() -> Self {
+    fn new(name: &'static str) -> Self {
         Self {
+            name,
             signature: probe_signature(),
         }
     }
@@ -219,7 +235,7 @@ fn probe_return_type(args: &[DataType]) -> DataType {
 
 impl ScalarUDFImpl for Probe {
     fn name(&self) -> &str {
-        PROBE
+        self.name
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -231,7 +247,7 @@ impl ScalarUDFImpl for Probe {
         &self,
         _args: ScalarFunctionArgs,
     ) -> datafusion::error::Result<ColumnarValue> {
-        datafusion::common::plan_err!("{PROBE} is only planned, never run")
+        datafusion::common::plan_err!("{} is only planned, never run", self.name)
     }
 }
 

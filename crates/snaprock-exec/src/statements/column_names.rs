@@ -58,7 +58,7 @@ pub(crate) fn alias_repeated_items(stmt: &mut Statement) {
     let mut seen = std::collections::HashSet::new();
     for (i, item) in select.projection.iter_mut().enumerate() {
         if let SelectItem::UnnamedExpr(expr) = item
-            && !seen.insert(expr.to_string())
+            && !seen.insert(datafusion_name(expr))
         {
             *item = SelectItem::ExprWithAlias {
                 expr: expr.clone(),
@@ -66,6 +66,20 @@ pub(crate) fn alias_repeated_items(stmt: &mut Statement) {
             };
         }
     }
+}
+
+/// What DataFusion names an expression, near enough to tell repeats: its text without casts
+/// (DataFusion names `CAST(1 AS CHAR)` and `CAST(1 AS SIGNED)` both `Int64(1)`) and
+/// parentheses.
+fn datafusion_name(expr: &Expr) -> String {
+    let mut bare = expr.clone();
+    let _ = sql_ast::visit_expressions_mut(&mut bare, |e| {
+        while let Expr::Cast { expr: inner, .. } | Expr::Nested(inner) = e {
+            *e = std::mem::replace(inner.as_mut(), Expr::value(sql_ast::Value::Null));
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    bare.to_string()
 }
 
 /// The expression's text as written in `sql` (a string literal is named by its value).
