@@ -47,6 +47,17 @@ async fn complex_columns_hold_and_print_values_as_starrocks_does() {
         r#"3|[null,5]|NULL|{"x":3,"y":null}|NULL|NULL"#,
     ];
     assert_eq!(piped(&mut c, "SELECT * FROM t ORDER BY id").await, expected);
+    // An INSERT ... SELECT's row() takes the STRUCT column's field names by position too.
+    run(
+        &mut c,
+        &["INSERT INTO t (id, s) SELECT 9, row(9, 'from select')"],
+    )
+    .await;
+    assert_eq!(
+        piped(&mut c, "SELECT s FROM t WHERE id = 9").await,
+        vec![r#"{"x":9,"y":"from select"}"#]
+    );
+    run(&mut c, &["DELETE FROM t WHERE id = 9"]).await;
     // Access by position (1-based), key and field; functions over arrays and maps.
     assert_eq!(
         piped(

@@ -20,7 +20,9 @@ use datafusion::logical_expr::{
     ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
-use snaprock_sql::sqlparser::ast::{Expr, Insert, SetExpr, Statement, Value as SqlValue};
+use snaprock_sql::sqlparser::ast::{
+    Expr, Insert, SelectItem, SetExpr, Statement, Value as SqlValue,
+};
 use snaprock_storage::{CatalogState, ColumnType};
 
 use crate::df::catalog_provider::DmlTarget;
@@ -195,7 +197,7 @@ pub(crate) fn named_struct(values: Vec<Expr>, names: Option<&[String]>) -> Expr 
     call("named_struct", args)
 }
 
-/// In `INSERT INTO t [(cols)] VALUES (...)`, a `row(...)`, `struct(...)` or `named_struct(...)`
+/// In `INSERT INTO t [(cols)] VALUES (...)` or `... SELECT ...`, a `row(...)`, `struct(...)` or `named_struct(...)`
 /// value for a STRUCT column takes that column's field names by position. `target` is the
 /// statement's table as the pipeline resolved it.
 pub(crate) fn name_struct_values(
@@ -211,9 +213,6 @@ pub(crate) fn name_struct_values(
     else {
         return;
     };
-    let SetExpr::Values(values) = source.body.as_mut() else {
-        return;
-    };
     let Some(meta) = target.and_then(|t| state.table(&t.database, &t.table)) else {
         return;
     };
@@ -225,8 +224,29 @@ pub(crate) fn name_struct_values(
             .map(|c| meta.column(&c.to_string()).map(|(_, m)| &m.column_type))
             .collect()
     };
-    for row in &mut values.rows {
-        for (value, target) in row.iter_mut().zip(&targets) {
+    let rows: Vec<Vec<&mut Expr>> = match source.body.as_mut() {
+        SetExpr::Values(values) => values
+            .rows
+            .iter_mut()
+            .map(|row| row.iter_mut().collect())
+            .collect(),
+        // `INSERT INTO t SELECT 1, row(2, 'x')`: the select list is the one row.
+        SetExpr::Select(select) => vec![
+            select
+                .projection
+                .iter_mut()
+                .filter_map(|item| match item {
+                    SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                        Some(e)
+                    }
+                    _ => None,
+                })
+                .collect(),
+        ],
+        _ => return,
+    };
+    for row in rows {
+        for (value, target) in row.into_iter().zip(&targets) {
             if let Some(ColumnType::Struct { fields }) = target {
                 let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
                 rename_struct_value(value, &names);
