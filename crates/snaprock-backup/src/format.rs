@@ -142,6 +142,9 @@ pub struct TableSnapshot {
     /// refresh state (base tables named by their source database, name and id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub materialized_view: Option<snaprock_storage::MaterializedViewMeta>,
+    /// The table's secondary indexes (bitmap, n-gram bloom filter) as declared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<snaprock_storage::IndexMeta>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -43,6 +43,15 @@ pub enum ExecError {
     UnknownColumn { column: String, context: String },
     #[error("Duplicate column name '{0}'")]
     DuplicateColumn(String),
+    /// An index name a table already has (MySQL's 1061).
+    #[error("Duplicate key name '{0}'")]
+    DuplicateKeyName(String),
+    /// An index on a column the table does not have (MySQL's 1072).
+    #[error("Key column '{0}' doesn't exist in table")]
+    KeyColumnMissing(String),
+    /// DROP INDEX of an index the table does not have (MySQL's 1091).
+    #[error("Can't DROP '{0}'; check that column/key exists")]
+    CantDropKey(String),
     #[error("Unknown system variable '{0}'")]
     UnknownVariable(String),
     #[error("Variable '{name}' can't be set to the value of '{value}'")]

@@ -67,7 +67,12 @@ pub(crate) fn table_ddl(table: &TableMeta) -> String {
             line
         })
         .collect();
-    out.push_str(&cols.join(",\n"));
+    let indexes = table
+        .indexes
+        .iter()
+        .map(|i| format!("  {}", crate::statements::ddl::indexes::index_sql(i)));
+    let lines: Vec<String> = cols.into_iter().chain(indexes).collect();
+    out.push_str(&lines.join(",\n"));
     out.push_str("\n) ENGINE=OLAP\n");
     out.push_str(&format!(
         "{}({})\n",

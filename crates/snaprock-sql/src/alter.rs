@@ -1,5 +1,6 @@
 //! `ALTER TABLE`: partition clauses (ADD/DROP/TRUNCATE PARTITION[S]) and schema-change clauses
-//! (ADD, DROP, MODIFY, RENAME COLUMN, RENAME, COMMENT, SET properties), as StarRocks writes them.
+//! (ADD, DROP, MODIFY, RENAME COLUMN, RENAME, COMMENT, SET properties, ADD/DROP INDEX), as
+//! StarRocks writes them; CREATE INDEX and DROP INDEX are ALTER TABLEs too.
 
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
@@ -12,7 +13,7 @@ use crate::words::*;
 pub(crate) fn parse_alter(p: &mut Parser) -> PResult<Statement> {
     expect_word(p, "TABLE")?;
     let table = parse_object_name(p)?;
-    if peek_word(p, "ADD") && !peek_nth_word(p, 1, "COLUMN") {
+    if peek_word(p, "ADD") && !peek_nth_word(p, 1, "COLUMN") && !peek_nth_word(p, 1, "INDEX") {
         p.next_token();
         parse_word(p, "TEMPORARY");
         if parse_word(p, "PARTITIONS") {
@@ -67,7 +68,7 @@ pub(crate) fn parse_alter(p: &mut Parser) -> PResult<Statement> {
             force,
         });
     }
-    if peek_word(p, "DROP") && !peek_nth_word(p, 1, "COLUMN") {
+    if peek_word(p, "DROP") && !peek_nth_word(p, 1, "COLUMN") && !peek_nth_word(p, 1, "INDEX") {
         p.next_token();
         parse_word(p, "TEMPORARY");
         expect_word(p, "PARTITION")?;
@@ -108,6 +109,15 @@ pub(crate) fn parse_alter(p: &mut Parser) -> PResult<Statement> {
 
 /// One schema-change or property clause.
 fn parse_change(p: &mut Parser) -> PResult<AlterTableChange> {
+    if parse_words(p, &["ADD", "INDEX"]) {
+        return Ok(AlterTableChange::AddIndex(parse_index_def(p)?));
+    }
+    if parse_words(p, &["DROP", "INDEX"]) {
+        return Ok(AlterTableChange::DropIndex {
+            name: parse_name(p)?,
+            if_exists: false,
+        });
+    }
     if parse_word(p, "ADD") {
         expect_word(p, "COLUMN")?;
         if p.consume_token(&Token::LParen) {
@@ -183,4 +193,63 @@ fn parse_rollup(p: &mut Parser, word: &str) -> PResult<()> {
         )));
     }
     Ok(())
+}
+
+/// After the word INDEX: `name (columns) [USING kind] [("key" = "value", ...)] [COMMENT '...']`.
+pub(crate) fn parse_index_def(p: &mut Parser) -> PResult<IndexDef> {
+    let name = parse_name(p)?;
+    let columns = parse_name_list(p)?;
+    parse_index_def_tail(p, name, columns)
+}
+
+/// `[USING kind] [("key" = "value", ...)] [COMMENT '...']` of index `name` on `columns`.
+fn parse_index_def_tail(p: &mut Parser, name: String, columns: Vec<String>) -> PResult<IndexDef> {
+    let kind = if parse_word(p, "USING") {
+        Some(parse_name(p)?.to_uppercase())
+    } else {
+        None
+    };
+    let properties = if p.peek_token().token == Token::LParen {
+        parse_properties_body(p)?
+    } else {
+        Vec::new()
+    };
+    let comment = if parse_word(p, "COMMENT") {
+        Some(parse_string(p)?)
+    } else {
+        None
+    };
+    Ok(IndexDef {
+        name,
+        columns,
+        kind,
+        properties,
+        comment,
+    })
+}
+
+/// After CREATE: `INDEX name ON [db.]t (columns) [USING kind] [(...)] [COMMENT '...']`, an
+/// ALTER TABLE that adds the index.
+pub(crate) fn parse_create_index(p: &mut Parser) -> PResult<Statement> {
+    let name = parse_name(p)?;
+    expect_word(p, "ON")?;
+    let table = parse_object_name(p)?;
+    let columns = parse_name_list(p)?;
+    let index = parse_index_def_tail(p, name, columns)?;
+    Ok(Statement::AlterTable {
+        table,
+        changes: vec![AlterTableChange::AddIndex(index)],
+    })
+}
+
+/// After DROP: `INDEX [IF EXISTS] name ON [db.]t`.
+pub(crate) fn parse_drop_index(p: &mut Parser) -> PResult<Statement> {
+    let if_exists = parse_if_exists(p);
+    let name = parse_name(p)?;
+    expect_word(p, "ON")?;
+    let table = parse_object_name(p)?;
+    Ok(Statement::AlterTable {
+        table,
+        changes: vec![AlterTableChange::DropIndex { name, if_exists }],
+    })
 }

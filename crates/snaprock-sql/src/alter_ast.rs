@@ -27,6 +27,25 @@ pub enum AlterTableChange {
     Comment(String),
     /// `SET ("key" = "value", ...)`.
     SetProperties(Vec<(String, String)>),
+    /// `ADD INDEX ...`, also `CREATE INDEX name ON t (...)`.
+    AddIndex(IndexDef),
+    /// `DROP INDEX name`, also `DROP INDEX [IF EXISTS] name ON t`.
+    DropIndex {
+        name: String,
+        if_exists: bool,
+    },
+}
+
+/// `INDEX name (columns) [USING BITMAP | NGRAMBF | ...] [("key" = "value", ...)]
+/// [COMMENT '...']`, in CREATE TABLE, ALTER TABLE ADD INDEX and CREATE INDEX.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDef {
+    pub name: String,
+    pub columns: Vec<String>,
+    /// The word after USING, upper case (`None`: not said, a bitmap index).
+    pub kind: Option<String>,
+    pub properties: Vec<(String, String)>,
+    pub comment: Option<String>,
 }
 
 /// Where an added or modified column goes.

@@ -5,7 +5,7 @@ use sqlparser::ast::{DataType, Expr, Query};
 pub use crate::access_ast::{
     AccessStatement, GrantObject, Grantee, Password, Privilege, RoleSelection, UserIdentity,
 };
-pub use crate::alter_ast::{AlterTableChange, ColumnPosition};
+pub use crate::alter_ast::{AlterTableChange, ColumnPosition, IndexDef};
 pub use crate::backup::{
     AttachSnapshot, BackupObject, BackupStatement, CheckSnapshot, CreateRepository, DropSnapshot,
     ObjectKind, RestoreStatement, SnapshotFilter,
@@ -219,6 +219,8 @@ pub struct CreateTable {
     pub as_query: Option<Box<Query>>,
     /// A MySQL `PRIMARY KEY (a, b)` inside the column list.
     pub inline_primary_key: Vec<String>,
+    /// `INDEX i (c) USING BITMAP ...` inside the column list.
+    pub indexes: Vec<IndexDef>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -54,6 +54,7 @@ pub(crate) fn parse_create_table(p: &mut Parser, external: bool) -> PResult<Stat
         properties: Vec::new(),
         as_query: None,
         inline_primary_key: Vec::new(),
+        indexes: Vec::new(),
     };
     if p.peek_token().token == Token::LParen {
         parse_column_list(p, &mut table)?;
@@ -123,15 +124,7 @@ fn parse_column_list(p: &mut Parser, table: &mut CreateTable) -> PResult<()> {
         if parse_words(p, &["PRIMARY", "KEY"]) {
             table.inline_primary_key = parse_name_list(p)?;
         } else if parse_word(p, "INDEX") || parse_word(p, "KEY") {
-            // Secondary indexes (bitmap, ngram): accepted, not used.
-            parse_name(p)?;
-            parse_name_list(p)?;
-            if parse_word(p, "USING") {
-                parse_name(p)?;
-            }
-            if parse_word(p, "COMMENT") {
-                parse_string(p)?;
-            }
+            table.indexes.push(crate::alter::parse_index_def(p)?);
         } else {
             table.columns.push(parse_column_def(p)?);
         }

@@ -272,7 +272,13 @@ fn parse_create(p: &mut Parser, sql: &str) -> PResult<Statement> {
     if parse_word(p, "TABLE") {
         return create_table::parse_create_table(p, external);
     }
-    p.expected("DATABASE, TABLE or VIEW after CREATE", p.peek_token())
+    if parse_word(p, "INDEX") {
+        return crate::alter::parse_create_index(p);
+    }
+    p.expected(
+        "DATABASE, TABLE, VIEW or INDEX after CREATE",
+        p.peek_token(),
+    )
 }
 
 /// A view's optional `(c [COMMENT '...'], ...)` column names (comments are not kept).
@@ -349,7 +355,13 @@ fn parse_drop(p: &mut Parser) -> PResult<Statement> {
     if parse_words(p, &["MATERIALIZED", "VIEW"]) {
         return materialized_view::parse_drop(p);
     }
-    p.expected("DATABASE, TABLE, VIEW or TASK after DROP", p.peek_token())
+    if parse_word(p, "INDEX") {
+        return crate::alter::parse_drop_index(p);
+    }
+    p.expected(
+        "DATABASE, TABLE, VIEW, TASK or INDEX after DROP",
+        p.peek_token(),
+    )
 }
 
 /// After RECOVER: `DATABASE d`, `TABLE [d.]t`, `PARTITION p FROM [d.]t`.

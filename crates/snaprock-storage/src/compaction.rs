@@ -240,6 +240,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             materialized_view: None,
+            indexes: Vec::new(),
         }
     }
 

@@ -401,6 +401,23 @@ pub struct TableMeta {
     /// Set when the table is an asynchronous materialized view's rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub materialized_view: Option<Arc<crate::MaterializedViewMeta>>,
+    /// Secondary indexes as declared (StarRocks' bitmap and n-gram bloom filter indexes):
+    /// kept, shown and backed up with the table; scans do not need them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<IndexMeta>,
+}
+
+/// `INDEX name (column) USING BITMAP | NGRAMBF [("k" = "v")] [COMMENT '...']`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexMeta {
+    pub name: String,
+    pub columns: Vec<String>,
+    /// `BITMAP` or `NGRAMBF`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<(String, String)>,
+    #[serde(default)]
+    pub comment: String,
 }
 
 impl TableMeta {

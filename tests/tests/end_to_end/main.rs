@@ -31,6 +31,7 @@ mod ranged_download;
 mod recycle_bin;
 mod restore;
 mod resume;
+mod secondary_indexes;
 mod show_load;
 mod show_storage;
 mod snapshot_db;

@@ -183,6 +183,7 @@ mod tests {
             comment: None,
             partitions,
             materialized_view: None,
+            indexes: vec![],
         }
     }
 

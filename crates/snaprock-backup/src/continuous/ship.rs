@@ -397,5 +397,6 @@ pub(crate) fn table_snapshot<'a>(
         comment: table.comment.clone(),
         partitions,
         materialized_view: table.materialized_view.as_deref().cloned(),
+        indexes: table.indexes.clone(),
     }
 }

@@ -138,6 +138,7 @@ pub(crate) fn apply_restore(state: &mut CatalogState, input: &RestoreInput) -> R
                     created_at: input.now.to_string(),
                     updated_at: input.now.to_string(),
                     materialized_view: None,
+                    indexes: snap.indexes.clone(),
                 }
             }
         };

@@ -186,6 +186,7 @@ impl SnapshotDatabase {
                     ));
                     Arc::new(view)
                 }),
+                indexes: snap.indexes.clone(),
             };
             table.sort_partitions();
             tables.insert(snap.name.clone(), Arc::new(table));

@@ -1,5 +1,5 @@
 //! ALTER TABLE's schema-change and property clauses: ADD / DROP / MODIFY / RENAME COLUMN,
-//! RENAME, COMMENT and SET properties, with StarRocks' rules and error texts.
+//! RENAME, COMMENT, SET properties, ADD / DROP INDEX, with StarRocks' rules and error texts.
 //!
 //! One ALTER is one catalog commit, taken under the table's write lock. Clauses that only touch
 //! metadata (a comment, a default, the table's name, properties) commit at once. Clauses that
@@ -94,6 +94,8 @@ pub(crate) async fn alter_table(
                 | AlterTableChange::DropColumn(_)
                 | AlterTableChange::ModifyColumn { .. }
                 | AlterTableChange::RenameColumn { .. }
+                | AlterTableChange::AddIndex(_)
+                | AlterTableChange::DropIndex { .. }
         )
     });
     let (table_id, final_name) = (new.table.id, new.table.name.clone());
@@ -148,6 +150,10 @@ impl NewSchema {
             AlterTableChange::Comment(comment) => {
                 self.table.comment = Some(comment.clone());
                 Ok(())
+            }
+            AlterTableChange::AddIndex(def) => super::indexes::add_index(&mut self.table, def),
+            AlterTableChange::DropIndex { name, if_exists } => {
+                super::indexes::drop_index(&mut self.table, name, *if_exists)
             }
             AlterTableChange::SetProperties(properties) => {
                 for (key, value) in properties {
@@ -278,7 +284,11 @@ impl NewSchema {
                 _ => {}
             }
         }
-        self.table.columns.remove(at);
+        // A dropped column's indexes go with it.
+        let dropped = self.table.columns.remove(at).name;
+        self.table
+            .indexes
+            .retain(|i| !i.columns.iter().any(|c| c.eq_ignore_ascii_case(&dropped)));
         self.sources.remove(at);
         Ok(())
     }
@@ -365,6 +375,9 @@ impl NewSchema {
             }
         };
         rename(&mut self.table.key_columns);
+        for index in &mut self.table.indexes {
+            rename(&mut index.columns);
+        }
         match &mut self.table.partitioning {
             Partitioning::Unpartitioned => {}
             Partitioning::Range { columns, .. } | Partitioning::List { columns, .. } => {

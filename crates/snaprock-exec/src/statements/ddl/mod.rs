@@ -7,6 +7,7 @@ mod alter;
 mod batch_partitions;
 mod column_types;
 mod drop_where;
+pub(crate) mod indexes;
 pub(crate) mod recycle;
 mod table_def;
 

@@ -181,8 +181,12 @@ pub(crate) fn build_table(
         created_at: now.to_string(),
         updated_at: now.to_string(),
         materialized_view: None,
+        indexes: Vec::new(),
     };
     check_complex_columns(&table)?;
+    for def in &create.indexes {
+        super::indexes::add_index(&mut table, def)?;
+    }
     add_partitions(&mut table, create, now)?;
     Ok(table)
 }

@@ -84,6 +84,7 @@ pub(super) async fn create(
         properties: create.properties.clone(),
         as_query: None,
         inline_primary_key: Vec::new(),
+        indexes: Vec::new(),
     };
     let mut meta = ddl::build_table(&table, &[], &now_text())?;
     let mut view = MaterializedViewMeta {

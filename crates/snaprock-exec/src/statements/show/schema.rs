@@ -351,6 +351,31 @@ pub(super) async fn index(session: &mut Session, table: ObjectName) -> Result<Ou
             ]);
         }
     }
+    // Secondary indexes: not unique, their kind as Index_type, their comment.
+    for index in &meta.indexes {
+        for (i, column) in index.columns.iter().enumerate() {
+            let nullable = meta
+                .column(column)
+                .is_some_and(|(_, c)| c.nullable && !c.is_key);
+            rows.push(vec![
+                t(&meta.name),
+                Cell::Int(Some(1)),
+                t(&index.name),
+                Cell::Int(Some(i as i64 + 1)),
+                t(column),
+                Cell::Text(None),
+                Cell::Int(None),
+                Cell::Int(None),
+                Cell::Text(None),
+                t(if nullable { "YES" } else { "" }),
+                t(&index.kind),
+                t(""),
+                t(&index.comment),
+                t("YES"),
+                Cell::Text(None),
+            ]);
+        }
+    }
     Ok(Output::Rows(rows.into_result()?))
 }
 
