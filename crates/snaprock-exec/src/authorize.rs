@@ -231,7 +231,13 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
         Show::AlterJobs { database, .. }
         | Show::MaterializedViews { database, .. }
         | Show::Load { database, .. }
-        | Show::RoutineLoad { database } => {
+        | Show::RoutineLoad { database }
+        | Show::Functions {
+            database,
+            builtin: false,
+            global: false,
+            ..
+        } => {
             match database.clone().or_else(|| session.current_db.clone()) {
                 Some(db) => check_sees_database(session, &db),
                 None => Ok(()),
@@ -253,7 +259,9 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
         | Show::Plugins
         | Show::Privileges
         | Show::Profiles
-        | Show::OpenTables => Ok(()),
+        | Show::OpenTables
+        // Built-in and global functions belong to no database.
+        | Show::Functions { .. } => Ok(()),
         Show::Grants { target } => match target {
             GrantsTarget::CurrentUser => Ok(()),
             GrantsTarget::User(u) if *u == session.identity => Ok(()),

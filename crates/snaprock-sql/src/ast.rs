@@ -510,6 +510,14 @@ pub enum Show {
     RoutineLoad {
         database: Option<String>,
     },
+    /// `SHOW [GLOBAL] [FULL] [BUILTIN] FUNCTIONS [FROM db] [LIKE ...]`.
+    Functions {
+        full: bool,
+        builtin: bool,
+        global: bool,
+        database: Option<String>,
+        filter: Option<ShowFilter>,
+    },
 }
 
 /// `ORDER BY column [ASC | DESC], ... LIMIT [offset,] count` after a StarRocks job SHOW.

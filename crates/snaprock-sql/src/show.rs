@@ -127,6 +127,21 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             database,
             filter: parse_filter(p)?,
         }
+    } else if peek_word(p, "FUNCTIONS")
+        || peek_word(p, "BUILTIN")
+        || (global && peek_word(p, "FULL"))
+    {
+        let full = full || parse_word(p, "FULL");
+        let builtin = parse_word(p, "BUILTIN");
+        expect_word(p, "FUNCTIONS")?;
+        let database = parse_from_database(p)?;
+        Show::Functions {
+            full,
+            builtin,
+            global,
+            database,
+            filter: parse_filter(p)?,
+        }
     } else if parse_word(p, "LOAD") {
         let database = parse_from_database(p)?;
         Show::Load {

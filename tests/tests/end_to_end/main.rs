@@ -32,6 +32,7 @@ mod recycle_bin;
 mod restore;
 mod resume;
 mod secondary_indexes;
+mod show_functions;
 mod show_load;
 mod show_storage;
 mod snapshot_db;

@@ -43,6 +43,8 @@ async fn unknown_functions_name_their_signature() {
             "f(bigint(20), varchar(65533), decimal(2,1), date)",
         ),
         ("INSERT INTO t SELECT a, q(b) FROM t", "q(varchar(65533))"),
+        // A window function outside a window.
+        ("SELECT rank() FROM t", "rank()"),
         // The first of several unknown functions.
         ("SELECT one(a), two(b) FROM t", "one(int(11))"),
     ];

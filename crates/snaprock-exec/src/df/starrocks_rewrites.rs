@@ -49,6 +49,14 @@ const TEMPLATES: &[(&str, usize, &str)] = &[
     ("regexp_replace", 3, "regexp_replace({0}, {1}, {2}, 'g')"),
 ];
 
+/// The names of the functions written as expressions of others (SHOW BUILTIN FUNCTIONS).
+pub(crate) fn rewritten_names() -> impl Iterator<Item = &'static str> {
+    TEMPLATES
+        .iter()
+        .map(|(name, _, _)| *name)
+        .chain(["field", "sha2", "host_name"])
+}
+
 /// The replacement of a call to `name`, if it is one of these functions.
 pub(crate) fn rewrite(name: &str, f: &Function) -> Result<Option<Expr>> {
     let args = function_args(f);

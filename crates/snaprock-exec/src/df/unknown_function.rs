@@ -52,6 +52,10 @@ pub(crate) fn first_unknown(stmt: &Statement, state: &SessionState) -> Option<St
     let found = visit_expressions(stmt, |expr| match expr {
         Expr::Function(f) => match called_name(&f.name) {
             Some(name) if !is_known(&name, state) => ControlFlow::Break(name),
+            // `rank()` without OVER: no function of that name outside a window.
+            Some(name) if f.over.is_none() && is_window_only(&name, state) => {
+                ControlFlow::Break(name)
+            }
             _ => ControlFlow::Continue(()),
         },
         _ => ControlFlow::Continue(()),
@@ -98,7 +102,7 @@ fn call_probe(
     let _ = visit_expressions_mut(&mut stmt, |expr| {
         if let Expr::Function(f) = expr
             && let Some(called) = called_name(&f.name)
-            && !is_known(&called, state)
+            && (!is_known(&called, state) || (f.over.is_none() && is_window_only(&called, state)))
         {
             let stand_in = if star.is_none() && called == name {
                 star = Some(is_star_call(&f.args));
@@ -132,6 +136,12 @@ fn is_known(name: &str, state: &SessionState) -> bool {
         || state.window_functions().contains_key(name)
         || state.table_functions().contains_key(name)
         || PLANNER_NAMES.contains(&name)
+}
+
+fn is_window_only(name: &str, state: &SessionState) -> bool {
+    state.window_functions().contains_key(name)
+        && !state.scalar_functions().contains_key(name)
+        && !state.aggregate_functions().contains_key(name)
 }
 
 fn is_star_call(args: &FunctionArguments) -> bool {

@@ -2,6 +2,7 @@
 //! function of each variant (`schema.rs`: databases, tables and their parts; `server.rs`: the
 //! server, its variables and sessions; accounts and backups live with their own statements).
 
+mod functions;
 mod indexes;
 mod loads;
 mod nodes;
@@ -90,6 +91,7 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
             order,
         } => loads::show_load(session, database, filter, &order, &state).await,
         Show::RoutineLoad { database } => loads::show_routine_load(session, database).await,
+        show @ Show::Functions { .. } => functions::show_functions(session, show).await,
         Show::MaterializedViews { database, filter } => {
             schema::materialized_views(session, database, filter, &state).await
         }
