@@ -186,8 +186,19 @@ impl Value {
             Value::Text(s) => s.clone().into_bytes(),
             Value::Bytes(b) => b.clone(),
             Value::Date(d) => d.format("%Y-%m-%d").to_string().into_bytes(),
-            Value::DateTime(d) => d.format("%Y-%m-%d %H:%M:%S%.f").to_string().into_bytes(),
+            Value::DateTime(d) => datetime_text(d).into_bytes(),
         })
+    }
+}
+
+/// StarRocks prints a DATETIME with microseconds when it has a fraction of a second
+/// (`2020-01-01 00:00:00.010000`), without one otherwise.
+fn datetime_text(d: &NaiveDateTime) -> String {
+    use chrono::Timelike;
+    if d.nanosecond() == 0 {
+        d.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        d.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
     }
 }
 

@@ -452,7 +452,7 @@ async fn binary_protocol_binds_dates_and_times() {
             vec![
                 "1".to_string(),
                 "2024-05-01".into(),
-                "2024-05-01 13:04:05.250".into(),
+                "2024-05-01 13:04:05.250000".into(),
                 "it's".into()
             ],
             vec![

@@ -46,6 +46,15 @@ async fn time_slices_conversions_and_maps_answer_as_starrocks_documents() {
         .await,
         vec![vec!["2020-01-01", "2020-01-01T00:00:00.010000"]]
     );
+    // A DATETIME prints its microseconds when it has a fraction of a second, as StarRocks does.
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT DATETIME '2020-01-01 00:00:00.01', CAST('2020-01-01 10:00:00.123456' AS DATETIME)"
+        )
+        .await,
+        vec![vec!["2020-01-01 00:00:00.010000", "2020-01-01 10:00:00.123456"]]
+    );
     assert_eq!(
         rows(
             &mut c,
