@@ -107,6 +107,12 @@ pub(crate) fn authorize(session: &Session, statement: &Statement) -> Result<()> 
             check_table(session, &p, Privilege::Drop, name)
         }
         Statement::TruncateTable { name, .. } => check_table(session, &p, Privilege::Delete, name),
+        // StarRocks: SELECT and INSERT on the table.
+        Statement::Analyze(analyze) => {
+            check_table(session, &p, Privilege::Select, &analyze.table)?;
+            check_table(session, &p, Privilege::Insert, &analyze.table)
+        }
+        Statement::DropStats(table) => check_table(session, &p, Privilege::Insert, table),
         Statement::AddPartition { table, .. }
         | Statement::DropPartition { table, .. }
         | Statement::DropPartitions { table, .. }
@@ -261,7 +267,10 @@ fn authorize_show(session: &Session, p: &Effective, show: &Show) -> Result<()> {
         | Show::Profiles
         | Show::OpenTables
         // Built-in and global functions belong to no database.
-        | Show::Functions { .. } => Ok(()),
+        | Show::Functions { .. }
+        // Statistics of the tables the session may see.
+        | Show::AnalyzeStatus { .. }
+        | Show::StatsMeta { .. } => Ok(()),
         Show::Grants { target } => match target {
             GrantsTarget::CurrentUser => Ok(()),
             GrantsTarget::User(u) if *u == session.identity => Ok(()),

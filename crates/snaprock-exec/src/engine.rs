@@ -78,6 +78,8 @@ pub struct Engine {
     pub(crate) tasks: Arc<crate::tasks::TaskScheduler>,
     /// Finished schema changes (SHOW ALTER TABLE COLUMN).
     pub(crate) alter_jobs: crate::alter_jobs::AlterJobs,
+    /// ANALYZE's collections and the tables' statistics.
+    pub(crate) statistics: crate::statistics::Statistics,
     pub globals: GlobalVariables,
     pub started: Instant,
     /// What `/metrics` shows.
@@ -121,6 +123,7 @@ impl Engine {
         let engine = Arc::new(Engine {
             tasks,
             alter_jobs: crate::alter_jobs::AlterJobs::new(),
+            statistics: crate::statistics::Statistics::default(),
             runtime,
             catalog,
             backup,

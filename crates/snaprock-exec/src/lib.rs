@@ -17,6 +17,7 @@ mod server_info;
 mod session;
 mod show_create;
 mod statements;
+mod statistics;
 mod tasks;
 mod variables;
 

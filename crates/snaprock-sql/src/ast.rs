@@ -6,6 +6,7 @@ pub use crate::access_ast::{
     AccessStatement, GrantObject, Grantee, Password, Privilege, RoleSelection, UserIdentity,
 };
 pub use crate::alter_ast::{AlterTableChange, ColumnPosition, IndexDef};
+pub use crate::analyze::AnalyzeTable;
 pub use crate::backup::{
     AttachSnapshot, BackupObject, BackupStatement, CheckSnapshot, CreateRepository, DropSnapshot,
     ObjectKind, RestoreStatement, SnapshotFilter,
@@ -15,6 +16,7 @@ pub use crate::mv_ast::{
     RefreshScheme,
 };
 pub use crate::set_ast::{SetItem, SetValue, VariableScope};
+pub use crate::show_ast::{GrantsTarget, Show, ShowFilter, ShowOrder};
 pub use crate::storage_volume::{CreateStorageVolume, StorageVolumeStatement};
 pub use crate::task_ast::{IntervalUnit, SubmitTask, TaskSchedule};
 
@@ -127,6 +129,10 @@ pub enum Statement {
         condition: Box<sqlparser::ast::Expr>,
     },
     CreateView(Box<CreateView>),
+    /// `ANALYZE TABLE t ...`: collects the table's column statistics.
+    Analyze(Box<AnalyzeTable>),
+    /// `DROP STATS t`.
+    DropStats(ObjectName),
     DropView {
         name: ObjectName,
         if_exists: bool,
@@ -369,166 +375,6 @@ pub struct CreateView {
     pub query: Box<Query>,
 }
 
-/// `LIKE 'pattern'` or `WHERE expr` after a SHOW.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ShowFilter {
-    Like(String),
-    Where(Box<Expr>),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Show {
-    Databases {
-        filter: Option<ShowFilter>,
-    },
-    Tables {
-        full: bool,
-        database: Option<String>,
-        filter: Option<ShowFilter>,
-    },
-    Columns {
-        full: bool,
-        /// `DESC t`: StarRocks' DESCRIBE layout (Key `true`/`false`) rather than SHOW COLUMNS'.
-        describe: bool,
-        table: ObjectName,
-        filter: Option<ShowFilter>,
-    },
-    CreateTable {
-        table: ObjectName,
-    },
-    CreateView {
-        view: ObjectName,
-    },
-    CreateDatabase {
-        database: String,
-    },
-    Variables {
-        global: bool,
-        filter: Option<ShowFilter>,
-    },
-    Status {
-        global: bool,
-        filter: Option<ShowFilter>,
-    },
-    Warnings,
-    Errors,
-    Engines,
-    /// `SHOW CATALOGS`: the one internal catalog.
-    Catalogs,
-    /// `SHOW BACKENDS` / `SHOW FRONTENDS` / `SHOW PROC 'path'`: the nodes.
-    Backends,
-    Frontends,
-    Proc(String),
-    Charset {
-        filter: Option<ShowFilter>,
-    },
-    Collation {
-        filter: Option<ShowFilter>,
-    },
-    Processlist {
-        full: bool,
-    },
-    TableStatus {
-        database: Option<String>,
-        filter: Option<ShowFilter>,
-    },
-    Index {
-        table: ObjectName,
-    },
-    Partitions {
-        table: ObjectName,
-        temporary: bool,
-        filter: Option<ShowFilter>,
-    },
-    /// `SHOW GRANTS [FOR user | FOR ROLE r]`.
-    Grants {
-        target: GrantsTarget,
-    },
-    /// `SHOW USERS`.
-    Users,
-    /// `SHOW ROLES`.
-    Roles,
-    ProcedureStatus {
-        functions: bool,
-        filter: Option<ShowFilter>,
-    },
-    Triggers {
-        database: Option<String>,
-        filter: Option<ShowFilter>,
-    },
-    Events {
-        database: Option<String>,
-    },
-    Plugins,
-    Privileges,
-    Profiles,
-    OpenTables,
-    Repositories,
-    Backup {
-        database: Option<String>,
-    },
-    Restore {
-        database: Option<String>,
-    },
-    Snapshot {
-        repository: String,
-        filter: SnapshotFilter,
-    },
-    /// `SHOW DATA [FROM [db.]t]`.
-    Data {
-        table: Option<ObjectName>,
-    },
-    /// `SHOW TABLET FROM [db.]t`.
-    Tablet {
-        table: ObjectName,
-    },
-    /// `SHOW ALTER TABLE COLUMN | ROLLUP | OPTIMIZE [FROM db] [WHERE ...] [ORDER BY ...]
-    /// [LIMIT n]`: schema-change jobs.
-    /// `DESC t ALL`: the table and its synchronous materialized views, as indexes.
-    DescribeAll {
-        table: ObjectName,
-    },
-    /// `SHOW MATERIALIZED VIEWS [FROM db] [LIKE '..' | WHERE ..]`.
-    MaterializedViews {
-        database: Option<String>,
-        filter: Option<ShowFilter>,
-    },
-    AlterJobs {
-        /// `COLUMN`, `ROLLUP`, `OPTIMIZE` or `MATERIALIZED VIEW`.
-        kind: String,
-        database: Option<String>,
-        filter: Option<ShowFilter>,
-        order: ShowOrder,
-    },
-    /// `SHOW LOAD [FROM db] [WHERE ...] [ORDER BY ...] [LIMIT ...]`: the database's loads.
-    Load {
-        database: Option<String>,
-        filter: Option<ShowFilter>,
-        order: ShowOrder,
-    },
-    /// `SHOW ROUTINE LOAD [FOR [db.]name] [FROM db]`: snaprock has no routine loads.
-    RoutineLoad {
-        database: Option<String>,
-    },
-    /// `SHOW [GLOBAL] [FULL] [BUILTIN] FUNCTIONS [FROM db] [LIKE ...]`.
-    Functions {
-        full: bool,
-        builtin: bool,
-        global: bool,
-        database: Option<String>,
-        filter: Option<ShowFilter>,
-    },
-}
-
-/// `ORDER BY column [ASC | DESC], ... LIMIT [offset,] count` after a StarRocks job SHOW.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ShowOrder {
-    /// Column and ascending.
-    pub order_by: Vec<(String, bool)>,
-    pub limit: Option<u64>,
-    pub offset: u64,
-}
-
 impl Statement {
     /// The statement's kind as logs and traces name it (`SELECT`, `CREATE TABLE`, ...): never
     /// its text, which can hold secrets.
@@ -569,6 +415,8 @@ impl Statement {
             Statement::AlterTable { .. } => "ALTER TABLE",
             Statement::CreateView(_) => "CREATE VIEW",
             Statement::DropView { .. } => "DROP VIEW",
+            Statement::Analyze(_) => "ANALYZE",
+            Statement::DropStats(_) => "DROP STATS",
             Statement::Show(_) => "SHOW",
             Statement::Set(_) => "SET",
             Statement::Transaction(_) => "TRANSACTION",
@@ -594,13 +442,4 @@ impl Statement {
             },
         }
     }
-}
-
-/// Whose grants SHOW GRANTS lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GrantsTarget {
-    /// The current user (also `FOR CURRENT_USER[()]`).
-    CurrentUser,
-    User(UserIdentity),
-    Role(String),
 }

@@ -90,6 +90,8 @@ fn parse_with(p: &mut Parser, sql: &str) -> PResult<Statement> {
         materialized_view::parse_alter(p)?
     } else if parse_word(p, "ALTER") {
         alter::parse_alter(p)?
+    } else if parse_word(p, "ANALYZE") {
+        crate::analyze::parse_analyze(p)?
     } else if parse_word(p, "RECOVER") {
         Statement::Recover(parse_recover(p)?)
     } else if parse_words(p, &["ADMIN", "SET", "FRONTEND", "CONFIG"]) {
@@ -357,6 +359,9 @@ fn parse_drop(p: &mut Parser) -> PResult<Statement> {
     }
     if parse_word(p, "INDEX") {
         return crate::alter::parse_drop_index(p);
+    }
+    if parse_word(p, "STATS") {
+        return Ok(Statement::DropStats(parse_object_name(p)?));
     }
     p.expected(
         "DATABASE, TABLE, VIEW, TASK or INDEX after DROP",

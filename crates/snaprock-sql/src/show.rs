@@ -142,6 +142,14 @@ pub(crate) fn parse_show(p: &mut Parser) -> PResult<Show> {
             database,
             filter: parse_filter(p)?,
         }
+    } else if parse_words(p, &["ANALYZE", "STATUS"]) {
+        Show::AnalyzeStatus {
+            filter: parse_filter(p)?,
+        }
+    } else if parse_words(p, &["STATS", "META"]) {
+        Show::StatsMeta {
+            filter: parse_filter(p)?,
+        }
     } else if parse_word(p, "LOAD") {
         let database = parse_from_database(p)?;
         Show::Load {

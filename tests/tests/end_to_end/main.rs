@@ -37,6 +37,7 @@ mod show_load;
 mod show_storage;
 mod snapshot_db;
 mod snapshot_drop;
+mod statistics;
 mod storage_volumes;
 mod tables;
 mod tables_on_volumes;

@@ -5,6 +5,7 @@
 //! a parsed statement to its handler is `Session::dispatch`, below; `set` handles SET.
 
 mod access;
+mod analyze;
 mod backup;
 mod column_names;
 mod config;
@@ -195,6 +196,8 @@ async fn run_handler(
         }
         Statement::CreateView(view) => ddl::create_view(session, *view).await,
         Statement::DropView { name, if_exists } => ddl::drop_view(session, &name, if_exists),
+        Statement::Analyze(analyze) => analyze::analyze(session, &analyze).await,
+        Statement::DropStats(table) => analyze::drop_stats(session, &table),
         Statement::CreateRepository(stmt) => backup::create_repository(session, &stmt).await,
         Statement::DropRepository { name } => backup::drop_repository(session, &name),
         Statement::Backup(stmt) => backup::backup(session, &stmt).await,

@@ -92,6 +92,12 @@ pub(crate) async fn show(session: &mut Session, show: Show) -> Result<Output> {
         } => loads::show_load(session, database, filter, &order, &state).await,
         Show::RoutineLoad { database } => loads::show_routine_load(session, database).await,
         show @ Show::Functions { .. } => functions::show_functions(session, show).await,
+        Show::AnalyzeStatus { filter } => {
+            super::analyze::show_analyze_status(session, filter, &state).await
+        }
+        Show::StatsMeta { filter } => {
+            super::analyze::show_stats_meta(session, filter, &state).await
+        }
         Show::MaterializedViews { database, filter } => {
             schema::materialized_views(session, database, filter, &state).await
         }
