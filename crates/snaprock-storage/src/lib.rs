@@ -40,7 +40,8 @@ pub use files::{
     write_batches, write_private_file_atomic,
 };
 pub use loads::{
-    LABEL_KEEP_MS, LoadHistory, LoadRecord, MAX_LOADS_PER_DATABASE, NewLoad, record_load,
+    LABEL_KEEP_MS, LoadHistory, LoadRecord, MAX_LOADS_PER_DATABASE, NewLoad, record_failed_load,
+    record_load,
 };
 pub use locations::{FILES_URL, FileHome, FileRouter};
 pub use materialized_view::{

@@ -1,7 +1,8 @@
 //! Loads: every INSERT commits a record of itself (its label, table, rows, times) in the same
 //! catalog commit as its rows, so a load that committed has its record and one that did not
 //! has not, whatever crashes or retries come between. SHOW LOAD and information_schema.loads
-//! read these records.
+//! read these records. A load that fails is recorded CANCELLED with its error, in a commit of
+//! its own; its label stays free for a retry.
 //!
 //! A label (`INSERT ... WITH LABEL l`, or the generated `insert_<uuid>`) commits at most once
 //! per database: a retry of a committed load is refused with StarRocks' "Label [l] has already
@@ -38,6 +39,21 @@ pub struct LoadRecord {
     /// When the statement started and when the load committed (ms since the epoch).
     pub created_ms: i64,
     pub committed_ms: i64,
+    /// Why the load failed (StarRocks' CANCELLED state): it wrote nothing, and its label can
+    /// be used again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl LoadRecord {
+    /// StarRocks' state of the load.
+    pub fn state(&self) -> &'static str {
+        if self.error.is_some() {
+            "CANCELLED"
+        } else {
+            "FINISHED"
+        }
+    }
 }
 
 /// What a load tells about itself before it commits.
@@ -60,10 +76,32 @@ pub fn record_load(
     load: NewLoad,
     now_ms: i64,
 ) -> Result<u64> {
+    insert_record(state, database, load, now_ms, None)
+}
+
+/// Records that `load` failed with `error` (CANCELLED), in a commit of its own; its label stays
+/// free. Does nothing if the label belongs to a load that committed.
+pub fn record_failed_load(
+    state: &mut CatalogState,
+    database: &str,
+    load: NewLoad,
+    error: String,
+    now_ms: i64,
+) -> Result<u64> {
+    insert_record(state, database, load, now_ms, Some(error))
+}
+
+fn insert_record(
+    state: &mut CatalogState,
+    database: &str,
+    load: NewLoad,
+    now_ms: i64,
+    error: Option<String>,
+) -> Result<u64> {
     let job_id = state.version + 1;
     let history = Arc::make_mut(state.loads.entry(database.to_string()).or_default());
     history.retain(|_, load| now_ms - load.committed_ms < LABEL_KEEP_MS);
-    if history.contains_key(&load.label) {
+    if history.get(&load.label).is_some_and(|l| l.error.is_none()) {
         return Err(StorageError::LabelAlreadyUsed(load.label));
     }
     history.insert(
@@ -76,6 +114,7 @@ pub fn record_load(
             bytes: load.bytes,
             created_ms: load.created_ms,
             committed_ms: now_ms,
+            error,
         },
     );
     while history.len() > MAX_LOADS_PER_DATABASE {
@@ -104,6 +143,7 @@ pub(crate) fn upgrade_labels(state: &mut CatalogState) {
                 bytes: 0,
                 created_ms: committed_ms,
                 committed_ms,
+                error: None,
             });
         }
     }
@@ -138,6 +178,17 @@ mod tests {
         record_load(&mut state, "d", load("l1"), 1_000 + LABEL_KEEP_MS).unwrap();
         assert_eq!(state.loads["d"].len(), 1);
         assert_eq!(state.loads["d"]["l1"].committed_ms, 1_000 + LABEL_KEEP_MS);
+    }
+
+    #[test]
+    fn a_failed_load_leaves_its_label_free() {
+        let mut state = CatalogState::default();
+        record_failed_load(&mut state, "d", load("l1"), "too long".into(), 1_000).unwrap();
+        assert_eq!(state.loads["d"]["l1"].state(), "CANCELLED");
+        record_load(&mut state, "d", load("l1"), 2_000).unwrap();
+        assert_eq!(state.loads["d"]["l1"].state(), "FINISHED");
+        assert!(record_failed_load(&mut state, "d", load("l1"), "x".into(), 3_000).is_err());
+        assert_eq!(state.loads["d"]["l1"].state(), "FINISHED");
     }
 
     #[test]

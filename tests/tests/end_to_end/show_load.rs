@@ -2,11 +2,11 @@
 //! transaction (`{'label':'insert_<uuid>', 'status':'VISIBLE', 'txnId':'N'}`), and SHOW LOAD
 //! and information_schema.loads list it FINISHED with its rows, in StarRocks' columns, with
 //! WHERE LABEL = / LIKE, STATE =, ORDER BY and LIMIT [offset,] n. Records survive a restart;
-//! a failed INSERT leaves none; a session sees only the loads of tables it may see; UPDATE and
+//! a failed INSERT is CANCELLED with its error and its label free for the retry; a session sees only the loads of tables it may see; UPDATE and
 //! DELETE are not loads.
 
 use mysql_async::prelude::Queryable;
-use snaprock_tests::{TestServer, column, expect_error, named_rows, rows, run};
+use snaprock_tests::{TestServer, column, expect_error, named_rows, rows, run, value};
 
 const LOAD_COLUMNS: [&str; 21] = [
     "JobId",
@@ -71,7 +71,7 @@ async fn every_insert_is_a_load_show_load_lists() {
     assert_eq!(label_1, "nightly_1");
     assert!(txn_1 > txn, "{generated} then {labelled}");
     insert_info(&mut c, "INSERT INTO secret WITH LABEL hidden_1 VALUES (7)").await;
-    // Neither a failed INSERT, an UPDATE nor a DELETE is a load.
+    // A failed INSERT is a CANCELLED load with its error; UPDATE and DELETE are not loads.
     let failed = c
         .query_drop("INSERT INTO t WITH LABEL failed_1 VALUES (3, 'far too long a value')")
         .await;
@@ -89,7 +89,21 @@ async fn every_insert_is_a_load_show_load_lists() {
     let names: Vec<&str> = loads[0].iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, LOAD_COLUMNS);
     let labels: Vec<&str> = loads.iter().map(|r| column(r, "Label")).collect();
-    assert_eq!(labels, [label.as_str(), "nightly_1", "hidden_1"]);
+    assert_eq!(
+        labels,
+        [label.as_str(), "nightly_1", "hidden_1", "failed_1"]
+    );
+    let failed = &loads[3];
+    assert_eq!(column(failed, "State"), "CANCELLED");
+    assert_eq!(column(failed, "SinkRows"), "0");
+    assert_eq!(
+        column(failed, "ErrorMsg"),
+        "Data too long for column 'v' at row 1"
+    );
+    assert_eq!(
+        value(&mut c, "SELECT count(*) FROM t WHERE k = 3").await,
+        "0"
+    );
     let nightly = &loads[1];
     assert_eq!(column(nightly, "JobId"), txn_1.to_string());
     assert_eq!(column(nightly, "State"), "FINISHED");
@@ -111,8 +125,8 @@ async fn every_insert_is_a_load_show_load_lists() {
         // (`_` is LIKE's any-one-character: a generated label may end in `1`.)
         ("SHOW LOAD WHERE LABEL LIKE 'night%'", vec!["nightly_1"]),
         ("SHOW LOAD WHERE LABEL LIKE '%dde%'", vec!["hidden_1"]),
-        ("SHOW LOAD WHERE STATE = 'CANCELLED'", vec![]),
-        ("SHOW LOAD ORDER BY JobId DESC LIMIT 1", vec!["hidden_1"]),
+        ("SHOW LOAD WHERE STATE = 'CANCELLED'", vec!["failed_1"]),
+        ("SHOW LOAD ORDER BY JobId DESC LIMIT 1", vec!["failed_1"]),
         ("SHOW LOAD LIMIT 1, 1", vec!["nightly_1"]),
         ("SHOW LOAD LIMIT 1 OFFSET 2", vec!["hidden_1"]),
     ] {
@@ -158,10 +172,10 @@ async fn every_insert_is_a_load_show_load_lists() {
         .iter()
         .map(|r| column(r, "Label").to_string())
         .collect();
-    assert_eq!(seen, [label.clone(), "nightly_1".to_string()]);
+    assert_eq!(seen, [label.clone(), "nightly_1".into(), "failed_1".into()]);
     assert_eq!(
         rows(&mut reader, "SELECT count(*) FROM information_schema.loads").await,
-        vec![vec!["2"]]
+        vec![vec!["3"]]
     );
     drop(reader);
     drop(c);
@@ -185,6 +199,20 @@ async fn every_insert_is_a_load_show_load_lists() {
         "Label [nightly_1] has already been used.",
     )
     .await;
+    // A cancelled load's label is free for the retry, which then finishes.
+    run(
+        &mut c,
+        &["INSERT INTO d.t WITH LABEL failed_1 VALUES (3, 'fits')"],
+    )
+    .await;
+    assert_eq!(
+        rows(
+            &mut c,
+            "SELECT STATE, SINK_ROWS, ERROR_MSG FROM information_schema.loads WHERE LABEL = 'failed_1'"
+        )
+        .await,
+        vec![vec!["FINISHED", "1", "NULL"]]
+    );
     server.stop().await;
 }
 

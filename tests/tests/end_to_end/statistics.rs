@@ -15,9 +15,10 @@ async fn analyze_collects_real_statistics_and_show_lists_them() {
         &[
             "CREATE DATABASE d",
             "USE d",
-            "CREATE TABLE t (k INT, city VARCHAR(20), tags ARRAY<INT>) DUPLICATE KEY(k) \
+            "CREATE TABLE t (k INT, city VARCHAR(20), tags ARRAY<INT>, at DATETIME) DUPLICATE KEY(k) \
              DISTRIBUTED BY HASH(k)",
-            "INSERT INTO t VALUES (1, 'Oslo', [1]), (2, 'Lima', NULL), (3, NULL, []), (4, 'Oslo', [2])",
+            "INSERT INTO t VALUES (1, 'Oslo', [1], '2024-01-01 10:00:00'), (2, 'Lima', NULL, NULL), \
+             (3, NULL, [], NULL), (4, 'Oslo', [2], '2024-01-02 09:30:00')",
         ],
     )
     .await;
@@ -34,7 +35,8 @@ async fn analyze_collects_real_statistics_and_show_lists_them() {
     // Arrays have no order: no statistics for them, as in StarRocks.
     assert_eq!(
         column(&meta[0], "ColumnStats"),
-        "k(ndv=4, nulls=0, min=1, max=4), city(ndv=2, nulls=1, min=Lima, max=Oslo)"
+        "k(ndv=4, nulls=0, min=1, max=4), city(ndv=2, nulls=1, min=Lima, max=Oslo), \
+         at(ndv=2, nulls=2, min=2024-01-01 10:00:00, max=2024-01-02 09:30:00)"
     );
     run(
         &mut c,
@@ -61,7 +63,7 @@ async fn analyze_collects_real_statistics_and_show_lists_them() {
     );
 
     // A change makes the statistics less healthy; a new ANALYZE makes them whole again.
-    run(&mut c, &["INSERT INTO t VALUES (5, 'Rome', NULL)"]).await;
+    run(&mut c, &["INSERT INTO t VALUES (5, 'Rome', NULL, NULL)"]).await;
     let healthy = |rows: &[Vec<(String, String)>]| column(&rows[0], "Healthy").to_string();
     assert_eq!(healthy(&named_rows(&mut c, "SHOW STATS META").await), "80%");
     run(&mut c, &["ANALYZE TABLE t (city)"]).await;

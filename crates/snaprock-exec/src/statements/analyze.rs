@@ -124,14 +124,19 @@ async fn collect(
     let number = |i: usize| -> Result<i64> { Ok(value(i)?.parse().unwrap_or(0)) };
     let rows = number(0)? as u64;
     let mut stats = Vec::new();
+    // A DATETIME as text reads `2024-01-01T10:15:00.5`: printed as SELECT prints it.
+    let shown = |text: String, column_type: &ColumnType| match column_type {
+        ColumnType::DateTime => text.replacen('T', " ", 1),
+        _ => text,
+    };
     for (i, c) in columns.iter().enumerate() {
         let at = 1 + i * 4;
         stats.push(ColumnStats {
             name: c.name.clone(),
             distinct: number(at)?,
             nulls: number(at + 1)?,
-            min: value(at + 2)?,
-            max: value(at + 3)?,
+            min: shown(value(at + 2)?, &c.column_type),
+            max: shown(value(at + 3)?, &c.column_type),
         });
     }
     Ok((rows, stats))

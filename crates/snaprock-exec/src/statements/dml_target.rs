@@ -1,9 +1,10 @@
-//! The table an INSERT, DELETE or UPDATE writes, and the writes no statement may make.
+//! The table an INSERT, DELETE or UPDATE writes, the writes no statement may make, and the
+//! record of an INSERT that failed.
 
 use snaprock_sql::ast::Privilege;
 use snaprock_sql::sqlparser::ast::{self as sql_ast, Statement, TableFactor};
 
-use crate::df::catalog_provider::{DmlTarget, INFORMATION_SCHEMA};
+use crate::df::catalog_provider::{DmlTarget, INFORMATION_SCHEMA, StatementContext};
 use crate::session::Session;
 use crate::{ExecError, Result};
 
@@ -85,4 +86,39 @@ pub(super) fn refuse_information_schema(session: &Session, database: &str) -> Re
         });
     }
     Ok(())
+}
+
+/// An INSERT that failed while running is a CANCELLED load with its error (SHOW LOAD lists it),
+/// recorded in a commit of its own; its label stays free. A retry refused for its label is not
+/// recorded (the label is the committed load's).
+pub(crate) fn record_failed_load(ctx: &StatementContext, error: &ExecError) {
+    let Some(target) = &ctx.dml_target else {
+        return;
+    };
+    let Some(load) = &target.load else {
+        return;
+    };
+    if ctx.committed_load.get().is_some()
+        || matches!(
+            error,
+            ExecError::Storage(snaprock_storage::StorageError::LabelAlreadyUsed(_))
+        )
+    {
+        return;
+    }
+    let failed = snaprock_storage::NewLoad {
+        label: load.label.clone(),
+        table: target.table.clone(),
+        user: load.user.clone(),
+        rows: 0,
+        bytes: 0,
+        created_ms: load.created_ms,
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let recorded = ctx.engine.catalog.commit(|s| {
+        snaprock_storage::record_failed_load(s, &target.database, failed, error.to_string(), now)
+    });
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "cannot record a failed load");
+    }
 }

@@ -221,7 +221,14 @@ pub(crate) async fn run_planned(
     }
     let frame = session.df.execute_logical_plan(planned.plan).await?;
     if !planned.is_query {
-        let batches = frame.collect().await?;
+        let batches = match frame.collect().await {
+            Ok(batches) => batches,
+            Err(e) => {
+                let e = ExecError::from(e);
+                super::dml_target::record_failed_load(&planned.ctx, &e);
+                return Err(e);
+            }
+        };
         let affected_rows = dml_count(&batches);
         return Ok(match planned.ctx.committed_load.get() {
             // StarRocks' answer to an INSERT: the load's label, state and transaction.

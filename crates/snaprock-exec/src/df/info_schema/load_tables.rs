@@ -9,8 +9,13 @@ use crate::tasks::show_time;
 
 /// StarRocks' warehouse name for the one set of compute snaprock has.
 pub(crate) const WAREHOUSE: &str = "default_warehouse";
-/// An INSERT's progress once it finished.
-pub(crate) const FINISHED_PROGRESS: &str = "ETL:100%; LOAD:100%";
+/// A load's progress: all done once it finished, nothing once it was cancelled.
+pub(crate) fn progress(load: &LoadRecord) -> &'static str {
+    match load.error {
+        None => "ETL:100%; LOAD:100%",
+        Some(_) => "ETL:0%; LOAD:0%",
+    }
+}
 
 pub(super) const LOADS: SystemTable = SystemTable {
     name: "LOADS",
@@ -59,8 +64,8 @@ fn loads(_: &StatementContext, state: &CatalogState, rows: &mut RowsBuilder) {
                 t(&load.table),
                 t(&load.user),
                 t(WAREHOUSE),
-                t("FINISHED"),
-                t(FINISHED_PROGRESS),
+                t(load.state()),
+                t(progress(load)),
                 t("INSERT"),
                 t("NORMAL"),
                 int(load.rows),
@@ -74,7 +79,7 @@ fn loads(_: &StatementContext, state: &CatalogState, rows: &mut RowsBuilder) {
                 committed.clone(),
                 committed,
                 t("{}"),
-                NULL,
+                load.error.as_deref().map_or(NULL, t),
                 NULL,
                 NULL,
                 int(load.job_id),

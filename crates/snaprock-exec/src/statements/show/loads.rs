@@ -1,6 +1,7 @@
 //! `SHOW LOAD` and `SHOW ROUTINE LOAD` in StarRocks' columns. Every INSERT is a load (its
 //! label given by `WITH LABEL` or generated); its record is committed with its rows (see
-//! snaprock-storage's `loads`), so what is listed here is exactly what committed, FINISHED.
+//! snaprock-storage's `loads`), so what is listed here is exactly what committed, FINISHED, and
+//! what failed, CANCELLED with its error.
 //! information_schema.loads shows the same records (`load_cells`).
 
 use snaprock_sql::ast::{ShowFilter, ShowOrder};
@@ -8,9 +9,7 @@ use snaprock_storage::CatalogState;
 
 use super::{database_or_current, filtered_ordered};
 use crate::Result;
-use crate::df::info_schema::load_tables::{
-    FINISHED_PROGRESS, WAREHOUSE, job_details, visible_loads,
-};
+use crate::df::info_schema::load_tables::{WAREHOUSE, job_details, progress, visible_loads};
 use crate::result::{Cell, CellKind, Output, RowsBuilder};
 use crate::session::Session;
 use crate::tasks::show_time;
@@ -53,8 +52,8 @@ pub(super) async fn show_load(
         rows.push(vec![
             Cell::Int(Some(load.job_id as i64)),
             text(label.to_string()),
-            text("FINISHED".into()),
-            text(FINISHED_PROGRESS.into()),
+            text(load.state().into()),
+            text(progress(load).into()),
             text("INSERT".into()),
             text("NORMAL".into()),
             Cell::Int(Some(load.rows as i64)),
@@ -65,7 +64,7 @@ pub(super) async fn show_load(
             text(format!(
                 "resource:N/A; timeout(s):{timeout}; max_filter_ratio:0.0"
             )),
-            Cell::Text(None),
+            Cell::Text(load.error.clone()),
             created.clone(),
             created.clone(),
             created.clone(),
